@@ -1,0 +1,223 @@
+//! The `workbench` command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use workbench::runtime::clock::ClockMode;
+use workbench::script::{self, RunOptions, Scenario};
+use workbench::trace::write;
+use workbench::verify::{self, Verdict};
+
+/// A terminal workbench that teaches how Node.js really schedules work.
+#[derive(Parser)]
+#[command(name = "workbench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario like `node FILE.js`: same stdout, stderr and exit code.
+    Run(RunArgs),
+    /// Print the JavaScript rendering of a scenario.
+    Js {
+        /// The scenario (.rhai).
+        file: PathBuf,
+    },
+    /// Render each scenario to JavaScript, run real node, and compare.
+    Verify {
+        /// Scenarios (.rhai).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The scenario (.rhai).
+    file: PathBuf,
+    /// Also show the recorded trace (on stderr unless --trace-out is given).
+    #[arg(long)]
+    trace: bool,
+    /// Trace format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text, requires = "trace")]
+    trace_format: TraceFormat,
+    /// Write the trace to this file instead of stderr.
+    #[arg(long, requires = "trace")]
+    trace_out: Option<PathBuf>,
+    /// Virtual time (deterministic) or the wall clock with real threads.
+    #[arg(long, value_enum, default_value_t = Clock::Virtual)]
+    clock: Clock,
+    /// Stop after this many trace events (a nextTick storm ends here).
+    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(100..=200_000_000))]
+    max_events: u64,
+    /// Rhai operations allowed per callback (an endless loop ends here).
+    #[arg(long, default_value_t = 50_000_000, value_parser = clap::value_parser!(u64).range(1_000..))]
+    max_ops: u64,
+    /// How detected setTimeout-vs-setImmediate races resolve.
+    #[arg(long, value_enum, default_value_t = Race::ImmediateFirst)]
+    race: Race,
+    /// Thread-pool size (UV_THREADPOOL_SIZE).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pool_size: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TraceFormat {
+    /// One event per line: sequence, time, iteration, phase, event.
+    Text,
+    /// JSON lines: a header, then one object per event.
+    Json,
+    /// Chrome Trace Event format (open in Perfetto); needs --trace-out.
+    Chrome,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Clock {
+    Virtual,
+    Real,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Race {
+    /// No millisecond boundary passes: the immediate runs first.
+    ImmediateFirst,
+    /// A millisecond boundary passes: the timeout runs first.
+    TimeoutFirst,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Rhai's evaluator recurses; give it a deep stack of its own.
+    let worker = std::thread::Builder::new()
+        .name("scenario".into())
+        .stack_size(256 << 20)
+        .spawn(move || dispatch(cli));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(_)) => {
+            eprintln!("workbench: internal error (a panic); please report it with the scenario");
+            ExitCode::from(70)
+        }
+        Err(e) => {
+            eprintln!("workbench: cannot start: {e}");
+            ExitCode::from(70)
+        }
+    }
+}
+
+fn exit_byte(code: i32) -> u8 {
+    (code & 0xff) as u8
+}
+
+fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Js { file } => match Scenario::load(&file).and_then(|s| s.to_js()) {
+            Ok(js) => {
+                print!("{js}");
+                0
+            }
+            Err(e) => {
+                eprintln!("{}", e.report);
+                exit_byte(e.exit_code)
+            }
+        },
+        Command::Verify { files } => verify_files(&files),
+    }
+}
+
+fn run(args: RunArgs) -> u8 {
+    if matches!(args.trace_format, TraceFormat::Chrome) && args.trace_out.is_none() {
+        eprintln!("error: --trace-format chrome needs --trace-out FILE");
+        return 2;
+    }
+    let scenario = match Scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}", e.report);
+            return exit_byte(e.exit_code);
+        }
+    };
+    let mut options = RunOptions::default();
+    options.runtime.clock = match args.clock {
+        Clock::Virtual => ClockMode::Virtual,
+        Clock::Real => ClockMode::Real,
+    };
+    options.runtime.max_events = args.max_events as usize;
+    options.runtime.pool_size = args.pool_size as usize;
+    options.runtime.race_timeout_first = match args.race {
+        Race::ImmediateFirst => 0,
+        Race::TimeoutFirst => u64::MAX,
+    };
+    options.runtime.live_console = true;
+    options.limits.max_operations = args.max_ops;
+    let result = script::run(&scenario, &options);
+    if args.trace {
+        for race in &result.trace.races {
+            eprintln!(
+                "workbench: warning: race at event {}: {} (this run: {} first; see --race)",
+                race.seq,
+                race.kind.describe(),
+                if race.timeout_first { "timeout" } else { "immediate" }
+            );
+        }
+        let written = match &args.trace_out {
+            Some(path) => std::fs::File::create(path).and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                write_trace(&result.trace, args.trace_format, &mut w)?;
+                w.flush()
+            }),
+            None => write_trace(&result.trace, args.trace_format, &mut std::io::stderr().lock()),
+        };
+        if let Err(e) = written {
+            eprintln!("workbench: cannot write the trace: {e}");
+            return 74;
+        }
+    }
+    exit_byte(result.outcome.exit_code)
+}
+
+fn write_trace(trace: &workbench::trace::Trace, format: TraceFormat, out: &mut impl Write) -> std::io::Result<()> {
+    match format {
+        TraceFormat::Text => write::write_text(trace, out),
+        TraceFormat::Json => write::write_json_lines(trace, out),
+        TraceFormat::Chrome => write::write_chrome(trace, out),
+    }
+}
+
+fn verify_files(files: &[PathBuf]) -> u8 {
+    if !verify::node_available() {
+        eprintln!(
+            "workbench verify: cannot run `{}`; install Node.js v20 or set WORKBENCH_NODE",
+            verify::node_command()
+        );
+        return 69;
+    }
+    let mut failed = 0;
+    for file in files {
+        match verify::verify_file(file) {
+            Ok(Verdict::Agree { variants }) => {
+                if variants > 1 {
+                    println!("agree     {} (racy: matched one of {variants} outcomes)", file.display());
+                } else {
+                    println!("agree     {}", file.display());
+                }
+            }
+            Ok(Verdict::Disagree(d)) => {
+                failed += 1;
+                println!("DISAGREE  {}\n{d}", file.display());
+            }
+            Err(e) => {
+                failed += 1;
+                println!("ERROR     {}\n{e}", file.display());
+            }
+        }
+    }
+    println!("{} agree, {failed} disagree", files.len() - failed);
+    if failed > 0 { 1 } else { 0 }
+}

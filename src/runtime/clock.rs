@@ -1,0 +1,85 @@
+//! Time for the model. One clock type, two modes: virtual time advances only
+//! when the model says so (poll waits, `busy(ms)`, pool work), so runs are
+//! byte-identical; real time reads the monotonic clock.
+
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockMode {
+    #[default]
+    Virtual,
+    Real,
+}
+
+/// `Date.now()` at virtual time zero: a fixed, recognisable instant
+/// (2024-01-01T00:00:00Z) so virtual runs print the same dates everywhere.
+pub const VIRTUAL_EPOCH_MS: u64 = 1_704_067_200_000;
+
+#[derive(Debug)]
+pub struct Clock {
+    pub mode: ClockMode,
+    virtual_ns: u64,
+    start: Instant,
+    epoch_ms: u64,
+    /// libuv's cached loop time in ms (`uv_now`), updated by `update_loop_time`.
+    loop_ms: u64,
+}
+
+impl Clock {
+    pub fn new(mode: ClockMode) -> Self {
+        let epoch_ms = match mode {
+            ClockMode::Virtual => VIRTUAL_EPOCH_MS,
+            ClockMode::Real => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(VIRTUAL_EPOCH_MS),
+        };
+        Clock {
+            mode,
+            virtual_ns: 0,
+            start: Instant::now(),
+            epoch_ms,
+            loop_ms: 0,
+        }
+    }
+
+    /// Nanoseconds since the process started.
+    pub fn now_ns(&self) -> u64 {
+        match self.mode {
+            ClockMode::Virtual => self.virtual_ns,
+            ClockMode::Real => self.start.elapsed().as_nanos() as u64,
+        }
+    }
+
+    /// `uv_update_time`: the loop time becomes the current ms, truncated.
+    pub fn update_loop_time(&mut self) -> u64 {
+        self.loop_ms = self.now_ns() / 1_000_000;
+        self.loop_ms
+    }
+
+    /// `uv_now`: the cached loop time.
+    pub fn loop_ms(&self) -> u64 {
+        self.loop_ms
+    }
+
+    /// Moves virtual time forward (no-op in real mode, where time moves itself).
+    pub fn advance_to(&mut self, ns: u64) {
+        if self.mode == ClockMode::Virtual && ns > self.virtual_ns {
+            self.virtual_ns = ns;
+        }
+    }
+
+    pub fn date_now_ms(&self) -> u64 {
+        self.epoch_ms + self.now_ns() / 1_000_000
+    }
+
+    /// `performance.now()` in ms with sub-ms precision.
+    pub fn performance_now_ms(&self) -> f64 {
+        self.now_ns() as f64 / 1e6
+    }
+
+    /// Instant corresponding to model time `ns` (real mode waits).
+    pub fn instant_at(&self, ns: u64) -> Instant {
+        self.start + Duration::from_nanos(ns)
+    }
+}

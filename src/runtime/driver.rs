@@ -1,0 +1,761 @@
+//! The driver: Node's process timeline and libuv's `uv_run`, calling into
+//! the host for every script callback. No borrow of the runtime is held
+//! while script code runs, so script functions can schedule freely.
+
+use super::pool::Completion;
+use super::promise::{Handler, ThenTarget};
+use super::{Abrupt, HostTypes, Invoke, Job, Origin, ProcessEvent, Shared, Stop};
+use crate::trace::{BudgetKind, CbId, Kind, Phase, RaceKind, Stream};
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub exit_code: i32,
+    /// A script error or budget that stopped the run (already on stderr).
+    pub fatal: Option<super::Fatal>,
+}
+
+type Step = Result<(), Stop>;
+
+/// Exit code for an exceeded budget.
+pub const EXIT_BUDGET: i32 = 3;
+
+/// Runs a whole process: the main script (`main`), then the event loop,
+/// `beforeExit` and `exit`, recording everything in the trace.
+pub fn run<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    main: impl FnOnce(&mut I) -> Result<(), Abrupt<H::Value>>,
+) -> RunOutcome {
+    let result = run_process(rt, host, main);
+    let outcome = match result {
+        Ok(code) => RunOutcome {
+            exit_code: code,
+            fatal: None,
+        },
+        Err(Stop::Exit(code)) => {
+            let code = finish_explicit_exit(rt, host, code);
+            RunOutcome {
+                exit_code: code,
+                fatal: None,
+            }
+        }
+        Err(Stop::Fatal(fatal)) => {
+            rt.borrow_mut().console(Stream::Stderr, &fatal.message);
+            RunOutcome {
+                exit_code: fatal.exit_code,
+                fatal: Some(fatal),
+            }
+        }
+    };
+    let mut r = rt.borrow_mut();
+    // The exit record is always written, even past the event budget.
+    let event = crate::trace::Event {
+        time_ns: r.clock.now_ns(),
+        iteration: r.iteration,
+        phase: r.phase,
+        kind: Kind::Exit {
+            code: outcome.exit_code,
+        },
+    };
+    r.trace.push(event);
+    outcome
+}
+
+fn set_phase<H: HostTypes>(rt: &Shared<H>, phase: Phase) {
+    let mut r = rt.borrow_mut();
+    r.phase = phase;
+    r.emit(Kind::PhaseEnter(phase));
+}
+
+fn budget_check<H: HostTypes>(rt: &Shared<H>) -> Step {
+    let r = rt.borrow();
+    if r.over_budget() {
+        let ticks = r.ticks_since_progress;
+        drop(r);
+        return Err(budget_stop(rt, ticks));
+    }
+    Ok(())
+}
+
+pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
+    let mut r = rt.borrow_mut();
+    let max = r.options.max_events;
+    let event = crate::trace::Event {
+        time_ns: r.clock.now_ns(),
+        iteration: r.iteration,
+        phase: r.phase,
+        kind: Kind::Budget {
+            kind: BudgetKind::Events,
+            ticks,
+        },
+    };
+    r.trace.push(event);
+    let mut message = format!(
+        "workbench: event budget exceeded: the trace reached {max} events (--max-events) in the {} phase of loop iteration {}.",
+        r.phase.name(),
+        r.iteration
+    );
+    if ticks > 1000 {
+        message.push_str(&format!(
+            "\nStarvation: {ticks} nextTick/microtask callbacks ran without the event loop advancing. \
+             A recursive process.nextTick or promise chain keeps the queues from ever emptying, \
+             so timers, I/O and immediates never get a turn."
+        ));
+    }
+    Stop::Fatal(super::Fatal {
+        message,
+        exit_code: EXIT_BUDGET,
+    })
+}
+
+/// Calls a script function as one traced callback.
+fn call_traced<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    func: &H::Func,
+    args: Vec<H::Value>,
+    cb: CbId,
+) -> Result<Result<H::Value, H::Value>, Stop> {
+    rt.borrow_mut().emit(Kind::CallbackStart { cb });
+    let result = host.call(func, args);
+    let threw = matches!(result, Err(Abrupt::Throw(_)));
+    rt.borrow_mut().emit(Kind::CallbackEnd { cb, threw });
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(Abrupt::Throw(e)) => Ok(Err(e)),
+        Err(Abrupt::Stop(s)) => Err(s),
+    }
+}
+
+/// Runs a macrotask callback; an uncaught throw goes to the uncaught
+/// exception machinery. Returns whether it threw (and was handled).
+fn macrotask<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    func: &H::Func,
+    args: Vec<H::Value>,
+    cb: CbId,
+) -> Result<bool, Stop> {
+    rt.borrow_mut().ticks_since_progress = 0;
+    match call_traced(rt, host, func, args, cb)? {
+        Ok(_) => {
+            budget_check(rt)?;
+            Ok(false)
+        }
+        Err(e) => {
+            uncaught(rt, host, e, Origin::UncaughtException)?;
+            Ok(true)
+        }
+    }
+}
+
+/// Node's handling of an uncaught exception: 'uncaughtException' listeners,
+/// or the 'exit' event, the report on stderr and exit code 1.
+fn uncaught<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    error: H::Value,
+    origin: Origin,
+) -> Step {
+    let listeners = {
+        let mut r = rt.borrow_mut();
+        r.emit(Kind::UncaughtException);
+        r.process_events.snapshot_for_emit(ProcessEvent::UncaughtException.name())
+    };
+    if listeners.is_empty() {
+        // lib/internal/process/execution.js: 'exit' is emitted first, with
+        // exitCode 1, then C++ prints the report and exits.
+        {
+            let mut r = rt.borrow_mut();
+            r.exit_code = Some(1);
+        }
+        let code = emit_exit(rt, host, 1, false).unwrap_or_else(|stop| match stop {
+            Stop::Exit(c) => c,
+            Stop::Fatal(f) => f.exit_code,
+        });
+        let report = host.uncaught_report(&error, origin);
+        rt.borrow_mut().console(Stream::Stderr, &report);
+        return Err(Stop::Exit(if code == 0 { 1 } else { code }));
+    }
+    for listener in listeners {
+        let (func, cb) = listener.func.clone();
+        let go = rt
+            .borrow_mut()
+            .process_events
+            .should_call(ProcessEvent::UncaughtException.name(), &listener);
+        if !go {
+            continue;
+        }
+        let args = vec![error.clone(), H::string(origin.name())];
+        if let Err(e) = call_traced(rt, host, &func, args, cb)? {
+            // A throwing handler is fatal (Node exits with 7).
+            let report = host.uncaught_report(&e, Origin::UncaughtException);
+            rt.borrow_mut().console(Stream::Stderr, &report);
+            return Err(Stop::Exit(7));
+        }
+    }
+    Ok(())
+}
+
+/// After `process.exit(code)` unwound the stack: emit 'exit' (once).
+fn finish_explicit_exit<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, code: i32) -> i32 {
+    if rt.borrow().exiting {
+        return code;
+    }
+    rt.borrow_mut().exit_code = Some(code);
+    match emit_exit(rt, host, code, false) {
+        Ok(c) => c,
+        Err(Stop::Exit(c)) => c,
+        Err(Stop::Fatal(f)) => {
+            rt.borrow_mut().console(Stream::Stderr, &f.message);
+            f.exit_code
+        }
+    }
+}
+
+/// Emits 'exit' to its listeners; `checkpoint` runs microtasks afterwards
+/// (natural exit only). Returns the final exit code.
+fn emit_exit<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    code: i32,
+    checkpoint: bool,
+) -> Result<i32, Stop> {
+    let listeners = {
+        let mut r = rt.borrow_mut();
+        if r.exiting {
+            return Ok(code);
+        }
+        r.exiting = true;
+        r.phase = Phase::Exit;
+        r.emit(Kind::ExitEvent { code });
+        r.process_events.snapshot_for_emit(ProcessEvent::Exit.name())
+    };
+    for listener in listeners {
+        let go = rt
+            .borrow_mut()
+            .process_events
+            .should_call(ProcessEvent::Exit.name(), &listener);
+        if !go {
+            continue;
+        }
+        let (func, cb) = listener.func.clone();
+        if let Err(e) = call_traced(rt, host, &func, vec![H::number(code as f64)], cb)? {
+            let report = host.uncaught_report(&e, Origin::UncaughtException);
+            rt.borrow_mut().console(Stream::Stderr, &report);
+            return Err(Stop::Exit(7));
+        }
+    }
+    if checkpoint {
+        run_microtasks(rt, host)?;
+    }
+    Ok(rt.borrow().exit_code.unwrap_or(code))
+}
+
+fn run_process<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    main: impl FnOnce(&mut I) -> Result<(), Abrupt<H::Value>>,
+) -> Result<i32, Stop> {
+    {
+        let mut r = rt.borrow_mut();
+        r.phase = Phase::Main;
+        r.libuv_now();
+        r.emit(Kind::ScriptStart);
+    }
+    match main(host) {
+        Ok(()) => {}
+        Err(Abrupt::Throw(e)) => uncaught(rt, host, e, Origin::UncaughtException)?,
+        Err(Abrupt::Stop(s)) => return Err(s),
+    }
+    rt.borrow_mut().emit(Kind::ScriptEnd);
+    budget_check(rt)?;
+    close_scope(rt, host)?;
+    loop {
+        uv_run(rt, host)?;
+        if rt.borrow().loop_alive() {
+            continue;
+        }
+        emit_before_exit(rt, host)?;
+        if !rt.borrow().loop_alive() {
+            break;
+        }
+    }
+    let code = rt.borrow().exit_code.unwrap_or(0);
+    emit_exit(rt, host, code, true)
+}
+
+fn emit_before_exit<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    let (listeners, code) = {
+        let mut r = rt.borrow_mut();
+        if r.exiting {
+            return Ok(());
+        }
+        r.phase = Phase::Exit;
+        r.emit(Kind::BeforeExit);
+        (
+            r.process_events.snapshot_for_emit(ProcessEvent::BeforeExit.name()),
+            r.exit_code.unwrap_or(0),
+        )
+    };
+    if listeners.is_empty() {
+        return Ok(());
+    }
+    for listener in listeners {
+        let go = rt
+            .borrow_mut()
+            .process_events
+            .should_call(ProcessEvent::BeforeExit.name(), &listener);
+        if !go {
+            continue;
+        }
+        let (func, cb) = listener.func.clone();
+        macrotask(rt, host, &func, vec![H::number(code as f64)], cb)?;
+    }
+    close_scope(rt, host)
+}
+
+/// `InternalCallbackScope::Close`: after a native-to-JS callback.
+fn close_scope<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    if !rt.borrow().has_ticks() {
+        run_microtasks(rt, host)?;
+    }
+    let (ticks, warn) = {
+        let r = rt.borrow();
+        (r.has_ticks(), r.has_rejection_to_warn())
+    };
+    if !ticks && !warn {
+        return Ok(());
+    }
+    process_ticks_and_rejections(rt, host)
+}
+
+/// `runNextTicks()`: between timers and between immediates.
+fn run_next_ticks<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    let quiet = |rt: &Shared<H>| {
+        let r = rt.borrow();
+        !r.has_ticks() && !r.has_rejection_to_warn()
+    };
+    if quiet(rt) {
+        run_microtasks(rt, host)?;
+    }
+    if quiet(rt) {
+        return Ok(());
+    }
+    process_ticks_and_rejections(rt, host)
+}
+
+/// `processTicksAndRejections()`.
+fn process_ticks_and_rejections<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    rt.borrow_mut().emit(Kind::DrainStart);
+    loop {
+        loop {
+            let tick = rt.borrow_mut().pop_tick();
+            let Some((func, cb)) = tick else { break };
+            rt.borrow_mut().ticks_since_progress += 1;
+            budget_check(rt)?;
+            if let Err(e) = call_traced(rt, host, &func, Vec::new(), cb)? {
+                // The drain stops here; what is left waits for the next
+                // callback boundary (as in Node).
+                uncaught(rt, host, e, Origin::UncaughtException)?;
+                return Ok(());
+            }
+        }
+        run_microtasks(rt, host)?;
+        if rt.borrow().has_ticks() {
+            continue;
+        }
+        if !process_promise_rejections(rt, host)? {
+            break;
+        }
+    }
+    let mut r = rt.borrow_mut();
+    r.has_rejection_to_warn = false;
+    r.emit(Kind::DrainEnd);
+    Ok(())
+}
+
+/// `processPromiseRejections()`: returns whether anything was processed.
+fn process_promise_rejections<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Result<bool, Stop> {
+    let pending = rt.borrow_mut().take_unhandled();
+    if pending.is_empty() {
+        return Ok(false);
+    }
+    for promise in pending {
+        let reason = match promise.view() {
+            super::PromiseState::Rejected(r) => r,
+            _ => continue,
+        };
+        let listeners = {
+            let mut r = rt.borrow_mut();
+            r.emit(Kind::UnhandledRejection {
+                promise: promise.id(),
+            });
+            r.process_events
+                .snapshot_for_emit(ProcessEvent::UnhandledRejection.name())
+        };
+        if listeners.is_empty() {
+            uncaught(rt, host, reason, Origin::UnhandledRejection)?;
+            continue;
+        }
+        for listener in listeners {
+            let go = rt
+                .borrow_mut()
+                .process_events
+                .should_call(ProcessEvent::UnhandledRejection.name(), &listener);
+            if !go {
+                continue;
+            }
+            let (func, cb) = listener.func.clone();
+            let args = vec![reason.clone(), H::promise_value(promise.clone())];
+            if let Err(e) = call_traced(rt, host, &func, args, cb)? {
+                uncaught(rt, host, e, Origin::UncaughtException)?;
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// V8's microtask checkpoint: runs jobs until the queue is empty.
+fn run_microtasks<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    loop {
+        let job = rt.borrow_mut().pop_microtask();
+        let Some(job) = job else { return Ok(()) };
+        rt.borrow_mut().ticks_since_progress += 1;
+        budget_check(rt)?;
+        run_job(rt, host, job)?;
+    }
+}
+
+fn run_job<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, job: Job<H>) -> Step {
+    match job {
+        Job::Callback { func, cb } => {
+            if let Err(e) = call_traced(rt, host, &func, Vec::new(), cb)? {
+                uncaught(rt, host, e, Origin::UncaughtException)?;
+            }
+            Ok(())
+        }
+        Job::Thenable {
+            promise,
+            thenable: _,
+            then,
+            cb,
+        } => {
+            let (resolve, reject) = rt.borrow().resolving_functions(&promise);
+            match then {
+                ThenTarget::Native(source) => {
+                    let mut r = rt.borrow_mut();
+                    r.emit(Kind::CallbackStart { cb });
+                    r.perform_then(
+                        &source,
+                        Handler::Resolve(resolve),
+                        Handler::Resolve(reject),
+                        None,
+                        cb,
+                    );
+                    r.emit(Kind::CallbackEnd { cb, threw: false });
+                }
+                ThenTarget::User(then) => {
+                    let args = vec![
+                        H::resolver_value(resolve),
+                        H::resolver_value(reject.clone()),
+                    ];
+                    if let Err(e) = call_traced(rt, host, &then, args, cb)? {
+                        rt.borrow_mut().call_resolver(&reject, e);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Job::Reaction {
+            reaction,
+            arg,
+            rejected,
+        } => {
+            let cb = reaction.cb;
+            let result: Result<H::Value, H::Value> = match reaction.handler {
+                Handler::User(func) => call_traced(rt, host, &func, vec![arg], cb)?,
+                Handler::Await(co) => {
+                    rt.borrow_mut().emit(Kind::CallbackStart { cb });
+                    let input = if rejected { Err(arg) } else { Ok(arg) };
+                    host.resume(co, input)?;
+                    rt.borrow_mut().emit(Kind::CallbackEnd { cb, threw: false });
+                    return Ok(());
+                }
+                Handler::Finally {
+                    on_finally,
+                    rejected: is_catch,
+                } => match call_traced(rt, host, &on_finally, Vec::new(), cb)? {
+                    Err(e) => Err(e),
+                    Ok(result) => {
+                        let mut r = rt.borrow_mut();
+                        let promise = r.promise_resolve(result);
+                        let derived = r.new_promise();
+                        r.perform_then(
+                            &promise,
+                            Handler::Thunk {
+                                value: arg,
+                                throw: is_catch,
+                            },
+                            Handler::Thrower,
+                            Some(derived.clone()),
+                            cb,
+                        );
+                        Ok(H::promise_value(derived))
+                    }
+                },
+                other => {
+                    let mut r = rt.borrow_mut();
+                    r.emit(Kind::CallbackStart { cb });
+                    let result = match other {
+                        Handler::Identity => Ok(arg),
+                        Handler::Thrower => Err(arg),
+                        Handler::Resolve(resolver) => {
+                            r.call_resolver(&resolver, arg);
+                            Ok(H::undefined())
+                        }
+                        Handler::Element {
+                            agg,
+                            index,
+                            already,
+                            rejected: element_rejected,
+                        } => {
+                            if !already.replace(true) {
+                                r.element_called(&agg, index, element_rejected, arg);
+                            }
+                            Ok(H::undefined())
+                        }
+                        Handler::Thunk { value, throw } => {
+                            if throw {
+                                Err(value)
+                            } else {
+                                Ok(value)
+                            }
+                        }
+                        Handler::User(_) | Handler::Await(_) | Handler::Finally { .. } => {
+                            unreachable!("handled above")
+                        }
+                    };
+                    r.emit(Kind::CallbackEnd { cb, threw: false });
+                    result
+                }
+            };
+            if let Some(capability) = reaction.capability {
+                let mut r = rt.borrow_mut();
+                match result {
+                    Ok(v) => r.resolve_promise(&capability, v),
+                    Err(e) => r.reject_promise(&capability, e),
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `uv_run(loop, UV_RUN_DEFAULT)` as libuv 1.46 shapes it.
+fn uv_run<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    let alive = rt.borrow().loop_alive();
+    if !alive {
+        rt.borrow_mut().libuv_now();
+        return Ok(());
+    }
+    // The prologue timers pass, before the first iteration.
+    begin_iteration(rt);
+    race_check(rt, RaceKind::MainTimeoutVsImmediate);
+    rt.borrow_mut().libuv_now();
+    run_timers(rt, host)?;
+    loop {
+        set_phase(rt, Phase::Pending);
+        set_phase(rt, Phase::Idle);
+        set_phase(rt, Phase::Prepare);
+        set_phase(rt, Phase::Poll);
+        poll(rt, host)?;
+        set_phase(rt, Phase::Check);
+        check_immediates(rt, host)?;
+        set_phase(rt, Phase::Close);
+        // End of iteration: the timers pass of the next one.
+        begin_iteration(rt);
+        race_check(rt, RaceKind::CheckTimeoutVsImmediate);
+        rt.borrow_mut().libuv_now();
+        run_timers(rt, host)?;
+        if !rt.borrow().loop_alive() {
+            return Ok(());
+        }
+    }
+}
+
+fn begin_iteration<H: HostTypes>(rt: &Shared<H>) {
+    let mut r = rt.borrow_mut();
+    r.iteration += 1;
+    r.phase = Phase::Timers;
+    r.emit(Kind::IterationStart);
+    r.emit(Kind::PhaseEnter(Phase::Timers));
+}
+
+/// A 0/1 ms timeout due one millisecond from now, with immediates waiting:
+/// real Node runs the timeout first only if a millisecond boundary passes.
+/// The run's options decide; the trace records the race either way.
+fn race_check<H: HostTypes>(rt: &Shared<H>, kind: RaceKind) {
+    let mut r = rt.borrow_mut();
+    let now = r.clock.loop_ms();
+    let contested = r.immediates_pending() && r.timers.due_next_ms(now);
+    if !contested || r.clock.mode != super::clock::ClockMode::Virtual {
+        return;
+    }
+    // Only the first pass can race against the main script's immediates.
+    if kind == RaceKind::MainTimeoutVsImmediate && r.iteration != 1 {
+        return;
+    }
+    if r.race_point(kind) {
+        let target = (now + 1) * 1_000_000;
+        r.advance_virtual(target);
+    }
+}
+
+/// libuv's timers phase with Node's `RunTimers` → `processTimers`.
+fn run_timers<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    let due = {
+        let r = rt.borrow();
+        matches!(r.timers.uv.due_ms, Some(d) if d <= r.clock.loop_ms())
+    };
+    if !due {
+        return Ok(());
+    }
+    rt.borrow_mut().timers.uv.due_ms = None;
+    let now = rt.borrow_mut().libuv_now();
+    rt.borrow_mut().timers.begin_pass();
+    let mut first_list = true;
+    'pass: loop {
+        let top = rt.borrow().timers.peek();
+        let Some((msecs, uid, expiry)) = top else { break };
+        if expiry > now {
+            break;
+        }
+        if !first_list {
+            run_next_ticks(rt, host)?;
+        }
+        first_list = false;
+        let mut first_timer = true;
+        loop {
+            let head = rt.borrow_mut().timers.peek_due(msecs, uid, now);
+            let Some(id) = head else { break };
+            if !first_timer {
+                run_next_ticks(rt, host)?;
+            }
+            first_timer = false;
+            let step = rt.borrow_mut().timers.take(id);
+            let Some((cb, func, repeat)) = step else {
+                continue;
+            };
+            let start = if repeat {
+                Some(rt.borrow_mut().libuv_now())
+            } else {
+                None
+            };
+            let threw = macrotask(rt, host, &func, Vec::new(), cb)?;
+            rt.borrow_mut().timers.after_fire(id, start);
+            if threw {
+                // RunTimers calls processTimers again with the same `now`:
+                // the next timer counts as the first of a fresh pass.
+                first_list = true;
+                continue 'pass;
+            }
+        }
+    }
+    {
+        let mut r = rt.borrow_mut();
+        match r.timers.end_pass() {
+            Some((next, refed)) => {
+                let loop_now = r.clock.loop_ms();
+                let duration = next.saturating_sub(loop_now).max(1);
+                r.timers.uv.due_ms = Some(loop_now + duration);
+                r.timers.uv.refed = refed;
+            }
+            None => {
+                r.timers.uv.refed = false;
+            }
+        }
+    }
+    close_scope(rt, host)
+}
+
+/// The poll phase: wait for I/O up to the backend timeout, then run the
+/// completions of pool work, each as its own callback with a drain.
+fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    let timeout = rt.borrow().backend_timeout();
+    {
+        let mut r = rt.borrow_mut();
+        let start = r.clock.now_ns();
+        match r.clock.mode {
+            super::clock::ClockMode::Virtual => {
+                let wake = r.pool.next_finish();
+                let deadline = match timeout {
+                    0 => Some(start),
+                    t if t > 0 => Some(start + t as u64 * 1_000_000),
+                    _ => None,
+                };
+                let target = match (deadline, wake) {
+                    (Some(d), Some(w)) => d.min(w.max(start)),
+                    (Some(d), None) => d,
+                    (None, Some(w)) => w.max(start),
+                    (None, None) => start,
+                };
+                r.advance_virtual(target);
+            }
+            super::clock::ClockMode::Real => {
+                if timeout != 0 && !r.pool.has_completed() {
+                    let deadline = (timeout > 0).then(|| {
+                        std::time::Instant::now()
+                            + std::time::Duration::from_millis(timeout as u64)
+                    });
+                    r.pool.wait_real(deadline);
+                }
+                let now = r.clock.now_ns();
+                for kind in r.pool.progress(now) {
+                    r.emit(kind);
+                }
+            }
+        }
+        let waited = r.clock.now_ns().saturating_sub(start);
+        if waited > 0 {
+            r.emit(Kind::PollWait {
+                micros: (waited / 1000).min(u32::MAX as u64) as u32,
+            });
+        }
+        r.libuv_now();
+    }
+    let completions: Vec<Completion> = rt.borrow_mut().pool.take_completed();
+    for completion in completions {
+        let due = rt.borrow_mut().complete(completion);
+        if let Some((func, cb, result)) = due {
+            let args = H::io_args(result);
+            macrotask(rt, host, &func, args, cb)?;
+            close_scope(rt, host)?;
+        }
+    }
+    Ok(())
+}
+
+/// The check phase: Node's `CheckImmediate` → `processImmediate`.
+fn check_immediates<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    if rt.borrow().immediate_count() == 0 {
+        return Ok(());
+    }
+    let batch = rt.borrow_mut().detach_immediates();
+    let mut first = true;
+    for id in batch {
+        if !first {
+            run_next_ticks(rt, host)?;
+        }
+        first = false;
+        let started = rt.borrow_mut().start_immediate(id);
+        let Some((func, cb)) = started else {
+            continue;
+        };
+        if macrotask(rt, host, &func, Vec::new(), cb)? {
+            first = true;
+        }
+    }
+    close_scope(rt, host)
+}

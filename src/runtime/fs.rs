@@ -1,0 +1,158 @@
+//! The scenario's file system: paths confined to a sandbox directory, reads
+//! from the real files there, writes kept in an overlay so a scenario never
+//! changes the files on disk. Escaping the sandbox (`/etc/passwd`, `../x`)
+//! gives ENOENT, never the file.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// A libuv-style error, printed by Node as
+/// `ENOENT: no such file or directory, open 'x'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsError {
+    pub code: &'static str,
+    pub errno: i32,
+    pub description: &'static str,
+    pub syscall: &'static str,
+    /// The path as the script wrote it.
+    pub path: String,
+}
+
+impl FsError {
+    pub fn enoent(syscall: &'static str, path: &str) -> Self {
+        FsError {
+            code: "ENOENT",
+            errno: -2,
+            description: "no such file or directory",
+            syscall,
+            path: path.to_string(),
+        }
+    }
+
+    pub fn eisdir(syscall: &'static str, path: &str) -> Self {
+        FsError {
+            code: "EISDIR",
+            errno: -21,
+            description: "illegal operation on a directory",
+            syscall,
+            path: path.to_string(),
+        }
+    }
+
+    pub fn message(&self) -> String {
+        format!("{}: {}, {} '{}'", self.code, self.description, self.syscall, self.path)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub size: u64,
+    pub is_file: bool,
+    pub is_directory: bool,
+}
+
+/// The sandbox: a root directory plus an in-memory overlay of writes.
+/// Cloning shares the overlay (pool threads in real mode use it too).
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    root: PathBuf,
+    overlay: Arc<Mutex<HashMap<PathBuf, Vec<u8>>>>,
+}
+
+impl Sandbox {
+    pub fn new(root: PathBuf) -> Self {
+        let root = root.canonicalize().unwrap_or(root);
+        Sandbox {
+            root,
+            overlay: Arc::default(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Resolves a script path inside the sandbox, or None when it escapes.
+    pub fn resolve(&self, path: &str) -> Option<PathBuf> {
+        let given = Path::new(path);
+        let joined = if given.is_absolute() {
+            given.to_path_buf()
+        } else {
+            self.root.join(given)
+        };
+        let mut normal = PathBuf::new();
+        for c in joined.components() {
+            match c {
+                Component::ParentDir => {
+                    if !normal.pop() {
+                        return None;
+                    }
+                }
+                Component::CurDir => {}
+                other => normal.push(other),
+            }
+        }
+        if !normal.starts_with(&self.root) {
+            return None;
+        }
+        // A symlink inside the sandbox must not lead out of it.
+        if let Ok(real) = normal.canonicalize()
+            && !real.starts_with(&self.root)
+        {
+            return None;
+        }
+        Some(normal)
+    }
+
+    fn overlay_get(&self, path: &Path) -> Option<Vec<u8>> {
+        self.overlay.lock().ok()?.get(path).cloned()
+    }
+
+    pub fn stat(&self, path: &str, syscall: &'static str) -> Result<FileStat, FsError> {
+        let resolved = self.resolve(path).ok_or_else(|| FsError::enoent(syscall, path))?;
+        if let Some(data) = self.overlay_get(&resolved) {
+            return Ok(FileStat {
+                size: data.len() as u64,
+                is_file: true,
+                is_directory: false,
+            });
+        }
+        let meta = std::fs::metadata(&resolved).map_err(|_| FsError::enoent(syscall, path))?;
+        Ok(FileStat {
+            size: meta.len(),
+            is_file: meta.is_file(),
+            is_directory: meta.is_dir(),
+        })
+    }
+
+    pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        let resolved = self.resolve(path).ok_or_else(|| FsError::enoent("open", path))?;
+        if let Some(data) = self.overlay_get(&resolved) {
+            return Ok(data);
+        }
+        if resolved.is_dir() {
+            return Err(FsError::eisdir("read", path));
+        }
+        std::fs::read(&resolved).map_err(|_| FsError::enoent("open", path))
+    }
+
+    /// Opening for writing creates the file (in the overlay) if its directory exists.
+    pub fn open_for_write(&self, path: &str) -> Result<PathBuf, FsError> {
+        let resolved = self.resolve(path).ok_or_else(|| FsError::enoent("open", path))?;
+        if resolved.is_dir() {
+            return Err(FsError::eisdir("open", path));
+        }
+        let parent_ok = resolved.parent().is_some_and(|p| p.is_dir());
+        if !parent_ok {
+            return Err(FsError::enoent("open", path));
+        }
+        Ok(resolved)
+    }
+
+    pub fn write(&self, resolved: &Path, data: &[u8]) {
+        if let Ok(mut overlay) = self.overlay.lock() {
+            overlay.insert(resolved.to_path_buf(), data.to_vec());
+        }
+    }
+}

@@ -1,0 +1,980 @@
+//! The model of Node.js v20 and libuv 1.46. It knows nothing of Rhai: script
+//! functions and values are opaque types supplied by the host
+//! ([`HostTypes`]), and the host runs them when the driver asks
+//! ([`Invoke`]). Everything the model does is appended to a [`Trace`].
+//!
+//! The state lives in [`Runtime`]; the host keeps it in a [`Shared`] cell so
+//! that script functions can schedule work while the driver
+//! ([`driver::run`]) is between callbacks. The driver never holds a borrow
+//! while script code runs.
+
+pub mod clock;
+pub mod driver;
+pub mod events;
+pub mod fs;
+pub mod pool;
+pub mod promise;
+pub mod timers;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::trace::{
+    CallbackInfo, CallbackKind, CbId, Event, Kind, Phase, RaceInfo, RaceKind, Stream, Trace,
+};
+use clock::{Clock, ClockMode};
+use events::Emitter;
+use pool::{FsRequest, IoResult, Pool};
+pub use promise::{Promise, PromiseState, Resolvable, Resolver};
+use promise::{Aggregate, Combinator, Handler, PromiseData, Reaction, ThenTarget};
+use timers::{TimerId, Timers};
+
+/// The host's types: what a script value and a script function are, and how
+/// the model builds the few values it must create itself.
+pub trait HostTypes: Sized + 'static {
+    type Value: Clone;
+    type Func: Clone;
+    fn undefined() -> Self::Value;
+    /// How a value takes part in promise resolution (is it a native promise,
+    /// a thenable, or plain?). Reading `then` happens here, synchronously.
+    fn classify(value: &Self::Value) -> Resolvable<Self>;
+    fn promise_value(promise: Promise<Self>) -> Self::Value;
+    fn resolver_value(resolver: Resolver<Self>) -> Self::Value;
+    fn type_error(message: &str) -> Self::Value;
+    fn aggregate_error(errors: Vec<Self::Value>) -> Self::Value;
+    fn array(items: Vec<Self::Value>) -> Self::Value;
+    /// `{ status: 'fulfilled', value }` / `{ status: 'rejected', reason }`.
+    fn settled_record(fulfilled: bool, value: Self::Value) -> Self::Value;
+    fn number(n: f64) -> Self::Value;
+    fn string(s: &str) -> Self::Value;
+    /// The arguments an fs callback receives for a result.
+    fn io_args(result: IoResult) -> Vec<Self::Value>;
+}
+
+/// An async function body suspended at `await` (the host owns the stack).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CoId(pub u32);
+
+/// Why the run stops early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// `process.exit(code)` (or a fatal uncaught exception: code 1).
+    Exit(i32),
+    /// A script error or budget: the message is ready to print.
+    Fatal(Fatal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fatal {
+    pub message: String,
+    pub exit_code: i32,
+}
+
+/// How a call into script code ended abnormally.
+pub enum Abrupt<V> {
+    /// A JavaScript `throw`.
+    Throw(V),
+    Stop(Stop),
+}
+
+/// Where an uncaught error came from (Node's `origin` argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    UncaughtException,
+    UnhandledRejection,
+}
+
+impl Origin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::UncaughtException => "uncaughtException",
+            Origin::UnhandledRejection => "unhandledRejection",
+        }
+    }
+}
+
+/// The host side of the driver: runs script functions.
+pub trait Invoke<H: HostTypes> {
+    fn call(&mut self, func: &H::Func, args: Vec<H::Value>) -> Result<H::Value, Abrupt<H::Value>>;
+    /// Resumes a suspended async body with the awaited outcome. A rejection
+    /// the body does not catch rejects its promise; only a [`Stop`] escapes.
+    fn resume(&mut self, co: CoId, input: Result<H::Value, H::Value>) -> Result<(), Stop>;
+    /// The stderr report Node prints for an uncaught error.
+    fn uncaught_report(&mut self, value: &H::Value, origin: Origin) -> String;
+}
+
+/// Where script code scheduled a callback, for the trace.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    pub line: u32,
+    pub body_line: u32,
+    pub label: String,
+}
+
+/// Process-wide events scripts can listen to with `process.on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProcessEvent {
+    Exit,
+    BeforeExit,
+    UnhandledRejection,
+    UncaughtException,
+}
+
+impl ProcessEvent {
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "exit" => ProcessEvent::Exit,
+            "beforeExit" => ProcessEvent::BeforeExit,
+            "unhandledRejection" => ProcessEvent::UnhandledRejection,
+            "uncaughtException" => ProcessEvent::UncaughtException,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcessEvent::Exit => "exit",
+            ProcessEvent::BeforeExit => "beforeExit",
+            ProcessEvent::UnhandledRejection => "unhandledRejection",
+            ProcessEvent::UncaughtException => "uncaughtException",
+        }
+    }
+}
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub clock: ClockMode,
+    /// Stop when the trace has this many events (a nextTick storm ends here).
+    pub max_events: usize,
+    /// For each detected race (in detection order), bit i set means "the
+    /// timeout wins race i" (a millisecond boundary was crossed).
+    pub race_timeout_first: u64,
+    pub pool_size: usize,
+    /// Directory that fs paths are confined to.
+    pub sandbox: std::path::PathBuf,
+    /// Also write console output to the process's stdout/stderr as it
+    /// happens (the CLI's `run`), not only to the trace.
+    pub live_console: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            clock: ClockMode::Virtual,
+            max_events: 10_000_000,
+            race_timeout_first: 0,
+            pool_size: 4,
+            sandbox: std::path::PathBuf::from("."),
+            live_console: false,
+        }
+    }
+}
+
+pub type ImmediateId = u32;
+
+struct ImmediateEntry<F> {
+    cb: CbId,
+    func: Option<F>,
+    refed: bool,
+    destroyed: bool,
+}
+
+/// A microtask-queue job.
+pub enum Job<H: HostTypes> {
+    Reaction {
+        reaction: Reaction<H>,
+        arg: H::Value,
+        rejected: bool,
+    },
+    Thenable {
+        promise: Promise<H>,
+        thenable: H::Value,
+        then: ThenTarget<H>,
+        cb: CbId,
+    },
+    Callback {
+        func: H::Func,
+        cb: CbId,
+    },
+}
+
+impl<H: HostTypes> Job<H> {
+    fn cb(&self) -> CbId {
+        match self {
+            Job::Reaction { reaction, .. } => reaction.cb,
+            Job::Thenable { cb, .. } | Job::Callback { cb, .. } => *cb,
+        }
+    }
+}
+
+/// The whole model state.
+pub struct Runtime<H: HostTypes> {
+    pub trace: Trace,
+    pub clock: Clock,
+    pub options: Options,
+    pub phase: Phase,
+    pub iteration: u32,
+    ticks: VecDeque<(H::Func, CbId)>,
+    microtasks: VecDeque<Job<H>>,
+    pub timers: Timers<H::Func>,
+    immediates: Vec<ImmediateEntry<H::Func>>,
+    immediate_queue: VecDeque<ImmediateId>,
+    immediate_count: u32,
+    immediate_ref_count: u32,
+    pub pool: Pool,
+    fs_requests: Vec<Option<(FsRequest, H::Func, CbId)>>,
+    promise_counter: u32,
+    pending_rejections: Vec<Promise<H>>,
+    has_rejection_to_warn: bool,
+    pub process_events: Emitter<(H::Func, CbId)>,
+    /// `process.exitCode`.
+    pub exit_code: Option<i32>,
+    /// `process._exiting`: set once 'exit' is being emitted.
+    pub exiting: bool,
+    races_seen: u32,
+    /// nextTicks and microtasks run since the last macrotask callback began.
+    pub ticks_since_progress: u32,
+    budget_hit: Cell<bool>,
+    /// Macrotask callbacks currently on the stack (for the trace's depth).
+    pub depth: u32,
+}
+
+/// The runtime as the host holds it.
+pub type Shared<H> = Rc<RefCell<Runtime<H>>>;
+
+impl<H: HostTypes> Runtime<H> {
+    pub fn new(options: Options) -> Self {
+        let pool = Pool::new(options.clock, options.sandbox.clone(), options.pool_size);
+        Runtime {
+            trace: Trace::default(),
+            clock: Clock::new(options.clock),
+            options,
+            phase: Phase::Main,
+            iteration: 0,
+            ticks: VecDeque::new(),
+            microtasks: VecDeque::new(),
+            timers: Timers::default(),
+            immediates: Vec::new(),
+            immediate_queue: VecDeque::new(),
+            immediate_count: 0,
+            immediate_ref_count: 0,
+            pool,
+            fs_requests: Vec::new(),
+            promise_counter: 0,
+            pending_rejections: Vec::new(),
+            has_rejection_to_warn: false,
+            process_events: Emitter::default(),
+            exit_code: None,
+            exiting: false,
+            races_seen: 0,
+            ticks_since_progress: 0,
+            budget_hit: Cell::new(false),
+            depth: 0,
+        }
+    }
+
+    pub fn shared(options: Options) -> Shared<H> {
+        Rc::new(RefCell::new(Self::new(options)))
+    }
+
+    // === trace ===
+
+    pub fn emit(&mut self, kind: Kind) {
+        if self.trace.events.len() >= self.options.max_events {
+            self.budget_hit.set(true);
+            return;
+        }
+        self.trace.push(Event {
+            time_ns: self.clock.now_ns(),
+            iteration: self.iteration,
+            phase: self.phase,
+            kind,
+        });
+    }
+
+    /// Has the event budget been reached? Script functions that schedule work
+    /// check this so one callback cannot flood the trace.
+    pub fn over_budget(&self) -> bool {
+        self.budget_hit.get()
+    }
+
+    pub fn register_callback(&mut self, kind: CallbackKind, site: &Site) -> CbId {
+        let label = self.trace.strings.intern(&site.label);
+        let id = CbId(self.trace.callbacks.len() as u32);
+        self.trace.callbacks.push(CallbackInfo {
+            kind,
+            line: site.line,
+            body_line: site.body_line,
+            label,
+        });
+        id
+    }
+
+    fn queued(&mut self, cb: CbId, due_ms: u64) {
+        self.emit(Kind::Queued {
+            cb,
+            due_ms: due_ms.min(u32::MAX as u64) as u32,
+        });
+    }
+
+    pub fn console(&mut self, stream: Stream, text: &str) {
+        if self.options.live_console {
+            use std::io::Write;
+            // A closed pipe (`| head`) must not abort the model.
+            let _ = match stream {
+                Stream::Stdout => writeln!(std::io::stdout().lock(), "{text}"),
+                Stream::Stderr => writeln!(std::io::stderr().lock(), "{text}"),
+            };
+        }
+        let text = self.trace.strings.append(text);
+        self.emit(Kind::Console { stream, text });
+    }
+
+    pub fn note(&mut self, text: &str) {
+        let text = self.trace.strings.intern(text);
+        self.emit(Kind::Note { text });
+    }
+
+    // === time ===
+
+    /// `getLibuvNow()`: updates the loop time and returns it.
+    pub fn libuv_now(&mut self) -> u64 {
+        self.clock.update_loop_time()
+    }
+
+    /// `busy(ms)`: the current callback occupies the CPU for `ms`.
+    pub fn busy(&mut self, ms: f64) {
+        if ms <= 0.0 || !ms.is_finite() {
+            return;
+        }
+        let ns = (ms * 1e6) as u64;
+        match self.clock.mode {
+            ClockMode::Virtual => {
+                let target = self.clock.now_ns() + ns;
+                self.advance_virtual(target);
+            }
+            ClockMode::Real => {
+                let until = std::time::Instant::now() + std::time::Duration::from_nanos(ns);
+                while std::time::Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
+
+    /// Moves virtual time to `target`, letting pool threads make progress
+    /// (their start and finish events are stamped at their own times).
+    pub fn advance_virtual(&mut self, target: u64) {
+        while let Some(t) = self.pool.next_virtual_event_before(target) {
+            self.clock.advance_to(t);
+            self.pool_progress();
+        }
+        self.clock.advance_to(target);
+        self.pool_progress();
+    }
+
+    fn pool_progress(&mut self) {
+        let now = self.clock.now_ns();
+        for kind in self.pool.progress(now) {
+            self.emit(kind);
+        }
+    }
+
+    pub fn date_now(&self) -> f64 {
+        self.clock.date_now_ms() as f64
+    }
+
+    pub fn performance_now(&self) -> f64 {
+        self.clock.performance_now_ms()
+    }
+
+    // === timers ===
+
+    pub fn set_timeout(&mut self, func: H::Func, after: f64, repeat: bool, site: &Site) -> TimerId {
+        let (delay, _overflow) = timers::coerce_delay(after);
+        let kind = if repeat {
+            CallbackKind::Interval
+        } else {
+            CallbackKind::Timeout
+        };
+        let cb = self.register_callback(kind, site);
+        let now = self.libuv_now();
+        let id = self.timers.create(cb, func, delay, repeat, now);
+        self.queued(cb, now + delay.trunc() as u64);
+        id
+    }
+
+    pub fn clear_timer(&mut self, id: TimerId) {
+        if let Some(cb) = self.timers.clear(id) {
+            self.emit(Kind::Cleared { cb });
+        }
+    }
+
+    pub fn refresh_timer(&mut self, id: TimerId) {
+        let now = self.libuv_now();
+        self.timers.refresh(id, now);
+    }
+
+    // === immediates ===
+
+    pub fn set_immediate(&mut self, func: H::Func, site: &Site) -> ImmediateId {
+        let cb = self.register_callback(CallbackKind::Immediate, site);
+        let id = self.immediates.len() as ImmediateId;
+        self.immediates.push(ImmediateEntry {
+            cb,
+            func: Some(func),
+            refed: true,
+            destroyed: false,
+        });
+        self.immediate_count += 1;
+        self.immediate_ref_count += 1;
+        self.immediate_queue.push_back(id);
+        self.queued(cb, 0);
+        id
+    }
+
+    pub fn clear_immediate(&mut self, id: ImmediateId) {
+        let Some(entry) = self.immediates.get_mut(id as usize) else {
+            return;
+        };
+        if entry.destroyed || entry.func.is_none() {
+            return;
+        }
+        entry.destroyed = true;
+        entry.func = None;
+        let cb = entry.cb;
+        self.immediate_count = self.immediate_count.saturating_sub(1);
+        if entry.refed {
+            entry.refed = false;
+            self.immediate_ref_count = self.immediate_ref_count.saturating_sub(1);
+        }
+        self.immediate_queue.retain(|&i| i != id);
+        self.emit(Kind::Cleared { cb });
+    }
+
+    pub fn set_immediate_ref(&mut self, id: ImmediateId, refed: bool) {
+        let Some(entry) = self.immediates.get_mut(id as usize) else {
+            return;
+        };
+        if entry.destroyed || entry.refed == refed {
+            return;
+        }
+        entry.refed = refed;
+        if refed {
+            self.immediate_ref_count += 1;
+        } else {
+            self.immediate_ref_count = self.immediate_ref_count.saturating_sub(1);
+        }
+    }
+
+    pub fn immediate_has_ref(&self, id: ImmediateId) -> bool {
+        self.immediates.get(id as usize).is_some_and(|e| e.refed)
+    }
+
+    // === nextTick and microtasks ===
+
+    pub fn next_tick(&mut self, func: H::Func, site: &Site) {
+        // Inside an 'exit' handler process.nextTick is a no-op.
+        if self.exiting {
+            return;
+        }
+        let cb = self.register_callback(CallbackKind::NextTick, site);
+        self.ticks.push_back((func, cb));
+        self.queued(cb, 0);
+    }
+
+    pub fn queue_microtask(&mut self, func: H::Func, site: &Site) {
+        let cb = self.register_callback(CallbackKind::Microtask, site);
+        self.enqueue_job(Job::Callback { func, cb });
+    }
+
+    fn enqueue_job(&mut self, job: Job<H>) {
+        let cb = job.cb();
+        self.microtasks.push_back(job);
+        self.queued(cb, 0);
+    }
+
+    pub fn has_ticks(&self) -> bool {
+        !self.ticks.is_empty()
+    }
+
+    pub fn has_microtasks(&self) -> bool {
+        !self.microtasks.is_empty()
+    }
+
+    // === promises ===
+
+    pub fn new_promise(&mut self) -> Promise<H> {
+        self.promise_counter += 1;
+        Promise(Rc::new(RefCell::new(PromiseData {
+            id: self.promise_counter,
+            state: PromiseState::Pending,
+            fulfill_reactions: Vec::new(),
+            reject_reactions: Vec::new(),
+            handled: false,
+        })))
+    }
+
+    /// CreateResolvingFunctions.
+    pub fn resolving_functions(&self, promise: &Promise<H>) -> (Resolver<H>, Resolver<H>) {
+        let already = Rc::new(Cell::new(false));
+        (
+            Resolver {
+                target: promise.clone(),
+                already: already.clone(),
+                reject: false,
+            },
+            Resolver {
+                target: promise.clone(),
+                already,
+                reject: true,
+            },
+        )
+    }
+
+    /// Calls a resolving function.
+    pub fn call_resolver(&mut self, resolver: &Resolver<H>, value: H::Value) {
+        if resolver.already.replace(true) {
+            return;
+        }
+        if resolver.reject {
+            self.reject_promise(&resolver.target, value);
+        } else {
+            self.resolve_promise(&resolver.target, value);
+        }
+    }
+
+    /// The body of a promise resolve function (after [[AlreadyResolved]]).
+    pub fn resolve_promise(&mut self, promise: &Promise<H>, value: H::Value) {
+        match H::classify(&value) {
+            Resolvable::Promise(p) if p.same(promise) => {
+                let err = H::type_error("Chaining cycle detected for promise #<Promise>");
+                self.reject_promise(promise, err);
+            }
+            Resolvable::Promise(p) => {
+                let cb = self.thenable_job_callback(promise, "native promise");
+                self.enqueue_job(Job::Thenable {
+                    promise: promise.clone(),
+                    thenable: value,
+                    then: ThenTarget::Native(p),
+                    cb,
+                });
+            }
+            Resolvable::Thenable(then) => {
+                let cb = self.thenable_job_callback(promise, "thenable");
+                self.enqueue_job(Job::Thenable {
+                    promise: promise.clone(),
+                    thenable: value,
+                    then: ThenTarget::User(then),
+                    cb,
+                });
+            }
+            Resolvable::Plain => self.fulfill_promise(promise, value),
+        }
+    }
+
+    fn thenable_job_callback(&mut self, promise: &Promise<H>, what: &str) -> CbId {
+        let site = Site {
+            label: format!("p{} adopts a {what}", promise.id()),
+            ..Site::default()
+        };
+        self.register_callback(CallbackKind::ThenableJob, &site)
+    }
+
+    pub fn fulfill_promise(&mut self, promise: &Promise<H>, value: H::Value) {
+        let reactions = {
+            let mut data = promise.0.borrow_mut();
+            if !matches!(data.state, PromiseState::Pending) {
+                return;
+            }
+            data.state = PromiseState::Fulfilled(value.clone());
+            data.reject_reactions.clear();
+            std::mem::take(&mut data.fulfill_reactions)
+        };
+        self.emit(Kind::PromiseSettled {
+            promise: promise.id(),
+            rejected: false,
+        });
+        for reaction in reactions {
+            self.enqueue_job(Job::Reaction {
+                reaction,
+                arg: value.clone(),
+                rejected: false,
+            });
+        }
+    }
+
+    pub fn reject_promise(&mut self, promise: &Promise<H>, reason: H::Value) {
+        let (reactions, handled) = {
+            let mut data = promise.0.borrow_mut();
+            if !matches!(data.state, PromiseState::Pending) {
+                return;
+            }
+            data.state = PromiseState::Rejected(reason.clone());
+            data.fulfill_reactions.clear();
+            (std::mem::take(&mut data.reject_reactions), data.handled)
+        };
+        self.emit(Kind::PromiseSettled {
+            promise: promise.id(),
+            rejected: true,
+        });
+        if !handled {
+            // HostPromiseRejectionTracker(promise, "reject").
+            self.pending_rejections.push(promise.clone());
+            self.has_rejection_to_warn = true;
+        }
+        for reaction in reactions {
+            self.enqueue_job(Job::Reaction {
+                reaction,
+                arg: reason.clone(),
+                rejected: true,
+            });
+        }
+    }
+
+    /// PerformPromiseThen.
+    pub fn perform_then(
+        &mut self,
+        promise: &Promise<H>,
+        on_fulfilled: Handler<H>,
+        on_rejected: Handler<H>,
+        capability: Option<Promise<H>>,
+        cb: CbId,
+    ) {
+        let fulfill = Reaction {
+            capability: capability.clone(),
+            handler: on_fulfilled,
+            cb,
+        };
+        let reject = Reaction {
+            capability,
+            handler: on_rejected,
+            cb,
+        };
+        let mut data = promise.0.borrow_mut();
+        let was_handled = data.handled;
+        data.handled = true;
+        match &data.state {
+            PromiseState::Pending => {
+                data.fulfill_reactions.push(fulfill);
+                data.reject_reactions.push(reject);
+            }
+            PromiseState::Fulfilled(v) => {
+                let arg = v.clone();
+                drop(data);
+                self.enqueue_job(Job::Reaction {
+                    reaction: fulfill,
+                    arg,
+                    rejected: false,
+                });
+            }
+            PromiseState::Rejected(r) => {
+                let arg = r.clone();
+                drop(data);
+                if !was_handled {
+                    // HostPromiseRejectionTracker(promise, "handle").
+                    self.pending_rejections.retain(|p| !p.same(promise));
+                }
+                self.enqueue_job(Job::Reaction {
+                    reaction: reject,
+                    arg,
+                    rejected: true,
+                });
+            }
+        }
+    }
+
+    /// `p.then(onFulfilled, onRejected)`; returns the derived promise.
+    pub fn then(
+        &mut self,
+        promise: &Promise<H>,
+        on_fulfilled: Option<H::Func>,
+        on_rejected: Option<H::Func>,
+        site: &Site,
+    ) -> Promise<H> {
+        let derived = self.new_promise();
+        let cb = self.register_callback(CallbackKind::Reaction, site);
+        let f = on_fulfilled.map_or(Handler::Identity, Handler::User);
+        let r = on_rejected.map_or(Handler::Thrower, Handler::User);
+        self.perform_then(promise, f, r, Some(derived.clone()), cb);
+        derived
+    }
+
+    /// `p.finally(onFinally)`.
+    pub fn finally(&mut self, promise: &Promise<H>, on_finally: H::Func, site: &Site) -> Promise<H> {
+        let derived = self.new_promise();
+        let cb = self.register_callback(CallbackKind::Reaction, site);
+        self.perform_then(
+            promise,
+            Handler::Finally {
+                on_finally: on_finally.clone(),
+                rejected: false,
+            },
+            Handler::Finally {
+                on_finally,
+                rejected: true,
+            },
+            Some(derived.clone()),
+            cb,
+        );
+        derived
+    }
+
+    /// PromiseResolve(%Promise%, value): `Promise.resolve(v)` and the first
+    /// step of `await` and of every combinator element.
+    pub fn promise_resolve(&mut self, value: H::Value) -> Promise<H> {
+        if let Resolvable::Promise(p) = H::classify(&value) {
+            return p;
+        }
+        let p = self.new_promise();
+        self.resolve_promise(&p, value);
+        p
+    }
+
+    pub fn promise_reject(&mut self, reason: H::Value) -> Promise<H> {
+        let p = self.new_promise();
+        self.reject_promise(&p, reason);
+        p
+    }
+
+    /// `await value` in async body `co`.
+    pub fn await_value(&mut self, co: CoId, value: H::Value, site: &Site) {
+        let promise = self.promise_resolve(value);
+        let cb = self.register_callback(CallbackKind::AwaitResume, site);
+        self.perform_then(&promise, Handler::Await(co), Handler::Await(co), None, cb);
+    }
+
+    /// `Promise.all` / `allSettled` / `any`.
+    pub fn combinator(&mut self, kind: Combinator, values: Vec<H::Value>, site: &Site) -> Promise<H> {
+        let result = self.new_promise();
+        let (resolve, reject) = self.resolving_functions(&result);
+        let agg = Rc::new(Aggregate {
+            kind,
+            values: RefCell::new(Vec::new()),
+            remaining: Cell::new(1),
+            resolve: resolve.clone(),
+            reject: reject.clone(),
+        });
+        let cb = self.register_callback(CallbackKind::Reaction, site);
+        for (index, value) in values.into_iter().enumerate() {
+            agg.values.borrow_mut().push(H::undefined());
+            let next = self.promise_resolve(value);
+            agg.remaining.set(agg.remaining.get() + 1);
+            let already = Rc::new(Cell::new(false));
+            let element = |rejected| Handler::Element {
+                agg: agg.clone(),
+                index,
+                already: already.clone(),
+                rejected,
+            };
+            let (on_f, on_r) = match kind {
+                Combinator::All => (element(false), Handler::Resolve(reject.clone())),
+                Combinator::AllSettled => (element(false), element(true)),
+                Combinator::Any => (Handler::Resolve(resolve.clone()), element(true)),
+            };
+            let derived = self.new_promise();
+            self.perform_then(&next, on_f, on_r, Some(derived), cb);
+        }
+        let left = agg.remaining.get() - 1;
+        agg.remaining.set(left);
+        if left == 0 {
+            self.finish_aggregate(&agg);
+        }
+        result
+    }
+
+    fn finish_aggregate(&mut self, agg: &Rc<Aggregate<H>>) {
+        let values = agg.values.borrow().clone();
+        match agg.kind {
+            Combinator::All | Combinator::AllSettled => {
+                let v = H::array(values);
+                self.call_resolver(&agg.resolve, v);
+            }
+            Combinator::Any => {
+                let e = H::aggregate_error(values);
+                self.call_resolver(&agg.reject, e);
+            }
+        }
+    }
+
+    /// A combinator element function was called with `value`.
+    pub fn element_called(&mut self, agg: &Rc<Aggregate<H>>, index: usize, rejected: bool, value: H::Value) {
+        let stored = match agg.kind {
+            Combinator::AllSettled => H::settled_record(!rejected, value),
+            _ => value,
+        };
+        if let Some(slot) = agg.values.borrow_mut().get_mut(index) {
+            *slot = stored;
+        }
+        let left = agg.remaining.get() - 1;
+        agg.remaining.set(left);
+        if left == 0 {
+            self.finish_aggregate(agg);
+        }
+    }
+
+    /// `Promise.race(values)`.
+    pub fn race(&mut self, values: Vec<H::Value>, site: &Site) -> Promise<H> {
+        let result = self.new_promise();
+        let (resolve, reject) = self.resolving_functions(&result);
+        let cb = self.register_callback(CallbackKind::Reaction, site);
+        for value in values {
+            let next = self.promise_resolve(value);
+            let derived = self.new_promise();
+            self.perform_then(
+                &next,
+                Handler::Resolve(resolve.clone()),
+                Handler::Resolve(reject.clone()),
+                Some(derived),
+                cb,
+            );
+        }
+        result
+    }
+
+    // === unhandled rejections ===
+
+    pub fn has_rejection_to_warn(&self) -> bool {
+        self.has_rejection_to_warn
+    }
+
+    /// Takes the rejections still unhandled (Node's pendingUnhandledRejections).
+    fn take_unhandled(&mut self) -> Vec<Promise<H>> {
+        std::mem::take(&mut self.pending_rejections)
+            .into_iter()
+            .filter(|p| !p.0.borrow().handled)
+            .collect()
+    }
+
+    // === races ===
+
+    /// Records a detected race and answers whether this run lets the
+    /// timeout win it.
+    fn race_point(&mut self, kind: RaceKind) -> bool {
+        let index = self.races_seen;
+        self.races_seen += 1;
+        let timeout_first = index < 64 && self.options.race_timeout_first & (1 << index) != 0;
+        let seq = self.trace.events.len() as u32;
+        self.emit(Kind::Race {
+            kind,
+            timeout_first,
+        });
+        self.trace.races.push(RaceInfo {
+            kind,
+            timeout_first,
+            seq,
+        });
+        timeout_first
+    }
+
+    // === liveness ===
+
+    /// `uv__loop_alive`: ref'd active handles or active requests.
+    pub fn loop_alive(&self) -> bool {
+        let timer_alive = self.timers.uv.due_ms.is_some() && self.timers.uv.refed;
+        let idle_alive = self.immediate_ref_count > 0;
+        timer_alive || idle_alive || self.pool.active_requests() > 0
+    }
+}
+
+// === fs requests and the loop internals the driver uses ===
+
+impl<H: HostTypes> Runtime<H> {
+    /// Starts an fs call (`fs.readFile` and friends) on the thread pool.
+    pub fn fs_call(&mut self, request: FsRequest, func: H::Func, site: &Site) {
+        let cb = self.register_callback(CallbackKind::Io, site);
+        self.queued(cb, 0);
+        let id = self.fs_requests.len() as u32;
+        self.fs_requests.push(Some((request, func, cb)));
+        self.submit_step(id);
+    }
+
+    fn submit_step(&mut self, id: u32) {
+        let work = self
+            .fs_requests
+            .get(id as usize)
+            .and_then(|r| r.as_ref())
+            .and_then(|(req, _, _)| req.work());
+        if let Some(work) = work {
+            let now = self.clock.now_ns();
+            for kind in self.pool.submit(id, work, now) {
+                self.emit(kind);
+            }
+        }
+    }
+
+    /// Folds a pool completion into its fs request: either the next step is
+    /// submitted, or the user callback is due with its result.
+    pub fn complete(&mut self, completion: pool::Completion) -> Option<(H::Func, CbId, IoResult)> {
+        let owner = completion.owner as usize;
+        let slot = self.fs_requests.get_mut(owner)?;
+        let (req, _, _) = slot.as_mut()?;
+        match req.advance(completion.result) {
+            Some(result) => {
+                let (_, func, cb) = slot.take()?;
+                Some((func, cb, result))
+            }
+            None => {
+                self.submit_step(completion.owner);
+                None
+            }
+        }
+    }
+
+    fn pop_tick(&mut self) -> Option<(H::Func, CbId)> {
+        self.ticks.pop_front()
+    }
+
+    fn pop_microtask(&mut self) -> Option<Job<H>> {
+        self.microtasks.pop_front()
+    }
+
+    fn immediate_count(&self) -> u32 {
+        self.immediate_count
+    }
+
+    fn immediates_pending(&self) -> bool {
+        !self.immediate_queue.is_empty()
+    }
+
+    /// `processImmediate` detaches the whole queue before running any.
+    fn detach_immediates(&mut self) -> Vec<ImmediateId> {
+        self.immediate_queue.drain(..).collect()
+    }
+
+    /// Marks an immediate as running; returns its function unless it was
+    /// cleared meanwhile.
+    fn start_immediate(&mut self, id: ImmediateId) -> Option<(H::Func, CbId)> {
+        let entry = self.immediates.get_mut(id as usize)?;
+        if entry.destroyed {
+            return None;
+        }
+        entry.destroyed = true;
+        self.immediate_count = self.immediate_count.saturating_sub(1);
+        if entry.refed {
+            entry.refed = false;
+            self.immediate_ref_count = self.immediate_ref_count.saturating_sub(1);
+        }
+        let func = entry.func.take()?;
+        Some((func, entry.cb))
+    }
+
+    /// `uv__backend_timeout` in ms (-1: block until something happens).
+    fn backend_timeout(&self) -> i64 {
+        let timer_handle_active = self.timers.uv.due_ms.is_some();
+        let has_active_handles = (timer_handle_active && self.timers.uv.refed)
+            || self.immediate_ref_count > 0;
+        if !has_active_handles && self.pool.active_requests() == 0 {
+            return 0;
+        }
+        if self.immediate_ref_count > 0 {
+            return 0;
+        }
+        match self.timers.uv.due_ms {
+            Some(due) => due.saturating_sub(self.clock.loop_ms()) as i64,
+            None => -1,
+        }
+    }
+}

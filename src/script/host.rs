@@ -1,0 +1,476 @@
+//! The host side of the runtime: Rhai values and functions as the model's
+//! [`HostTypes`], the [`Invoke`] implementation that runs them, and the
+//! coroutines that let an `async_fn` body suspend at `await`.
+//!
+//! Script functions reach the runtime through a per-thread context ([`Ctx`]):
+//! registered Rhai functions are plain closures inside the engine, and the
+//! engine itself lives in the context, so a thread-local is the one place
+//! both can find each other. One scenario runs per thread at a time.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Position, AST};
+
+use super::errors::Source;
+use super::inspect;
+use super::values::{
+    JsBuffer, JsError, JsFunc, JsPromise, JsStats, SettledRecord, to_inspect,
+    to_js_string,
+};
+use crate::runtime::pool::IoResult;
+use crate::runtime::{
+    Abrupt, CoId, Fatal, HostTypes, Invoke, Origin, Promise, Resolvable, Resolver, Shared, Site,
+    Stop,
+};
+
+/// The Rhai instantiation of the runtime's host types.
+pub struct Rh;
+
+impl HostTypes for Rh {
+    type Value = Dynamic;
+    type Func = JsFunc;
+
+    fn undefined() -> Dynamic {
+        Dynamic::UNIT
+    }
+
+    fn classify(value: &Dynamic) -> Resolvable<Rh> {
+        if let Some(p) = value.read_lock::<JsPromise>() {
+            return Resolvable::Promise(p.0.clone());
+        }
+        if value.is_map()
+            && let Some(map) = value.read_lock::<rhai::Map>()
+            && let Some(then) = map.get("then")
+            && let Some(f) = JsFunc::from_dynamic(then)
+        {
+            return Resolvable::Thenable(f);
+        }
+        Resolvable::Plain
+    }
+
+    fn promise_value(promise: Promise<Rh>) -> Dynamic {
+        Dynamic::from(JsPromise(promise))
+    }
+
+    fn resolver_value(resolver: Resolver<Rh>) -> Dynamic {
+        super::values::resolver_value(resolver)
+    }
+
+    fn type_error(message: &str) -> Dynamic {
+        Dynamic::from(JsError::new("TypeError", message))
+    }
+
+    fn aggregate_error(errors: Vec<Dynamic>) -> Dynamic {
+        let mut e = JsError::new("AggregateError", "All promises were rejected");
+        e.props.push(("errors".into(), Dynamic::from_array(errors)));
+        Dynamic::from(e)
+    }
+
+    fn array(items: Vec<Dynamic>) -> Dynamic {
+        Dynamic::from_array(items)
+    }
+
+    fn settled_record(fulfilled: bool, value: Dynamic) -> Dynamic {
+        Dynamic::from(SettledRecord { fulfilled, value })
+    }
+
+    fn number(n: f64) -> Dynamic {
+        if n.fract() == 0.0 && n.abs() < 9.0e15 {
+            Dynamic::from(n as i64)
+        } else {
+            Dynamic::from(n)
+        }
+    }
+
+    fn string(s: &str) -> Dynamic {
+        Dynamic::from(s.to_string())
+    }
+
+    fn io_args(result: IoResult) -> Vec<Dynamic> {
+        let err = |e: &crate::runtime::fs::FsError| Dynamic::from(JsError::from_fs(e));
+        match result {
+            IoResult::ReadFile(Ok(bytes)) => {
+                vec![Dynamic::UNIT, Dynamic::from(JsBuffer(Rc::new(bytes)))]
+            }
+            IoResult::ReadText(Ok(text)) => vec![Dynamic::UNIT, Dynamic::from(text)],
+            IoResult::ReadFile(Err(e))
+            | IoResult::ReadText(Err(e))
+            | IoResult::WriteFile(Err(e))
+            | IoResult::Stat(Err(e)) => {
+                vec![err(&e)]
+            }
+            IoResult::WriteFile(Ok(())) => vec![Dynamic::UNIT],
+            IoResult::Stat(Ok(st)) => vec![Dynamic::UNIT, Dynamic::from(JsStats(st))],
+        }
+    }
+}
+
+/// Carried by `ErrorTerminated` so a [`Stop`] unwinds through Rhai frames
+/// (Rhai's try/catch cannot catch it).
+#[derive(Clone, Debug)]
+pub struct StopToken(pub Stop);
+
+pub fn stop_error(stop: Stop, pos: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorTerminated(Dynamic::from(StopToken(stop)), pos))
+}
+
+type CoInput = Result<Dynamic, Dynamic>;
+type CoYield = (Dynamic, Position);
+type CoReturn = Result<Dynamic, Box<EvalAltResult>>;
+type AsyncBody = Coroutine<CoInput, CoYield, CoReturn, DefaultStack>;
+
+/// Stack for one async body. Rhai's evaluator recurses, and the call-depth
+/// limit keeps it well inside this; pages are only touched as used.
+const COROUTINE_STACK_BYTES: usize = 1 << 20;
+
+struct Suspended {
+    body: AsyncBody,
+    promise: Promise<Rh>,
+}
+
+thread_local! {
+    static CTX: RefCell<Option<Rc<Ctx>>> = const { RefCell::new(None) };
+    /// Yielders of the async bodies currently executing, innermost last.
+    static YIELDERS: RefCell<Vec<*const Yielder<CoInput, CoYield>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Everything a running scenario needs.
+pub struct Ctx {
+    pub engine: Engine,
+    pub ast: AST,
+    pub rt: Shared<Rh>,
+    pub source: Source,
+    /// Explicit parameter counts of script functions, by name (JS lets a
+    /// callback take fewer arguments than it is given; Rhai does not).
+    arities: HashMap<String, usize>,
+    suspended: RefCell<HashMap<u32, Suspended>>,
+    next_co: Cell<u32>,
+    /// Where the last `throw` (or runtime error) happened, for reports.
+    pub last_throw: Cell<Position>,
+    stacks: RefCell<Vec<DefaultStack>>,
+}
+
+impl Ctx {
+    pub fn new(engine: Engine, ast: AST, rt: Shared<Rh>, source: Source) -> Self {
+        let arities = ast
+            .iter_fn_def()
+            .map(|f| (f.name.to_string(), f.params.len()))
+            .collect();
+        Ctx {
+            engine,
+            ast,
+            rt,
+            source,
+            arities,
+            suspended: RefCell::new(HashMap::new()),
+            next_co: Cell::new(0),
+            last_throw: Cell::new(Position::NONE),
+            stacks: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Installs this context for the current thread; the guard removes it
+    /// (and drops suspended async bodies) when the run ends.
+    pub fn install(self: &Rc<Self>) -> CtxGuard {
+        CTX.with(|c| *c.borrow_mut() = Some(self.clone()));
+        CtxGuard
+    }
+
+    /// Adapts an argument list to what a closure declares: extra arguments
+    /// are dropped, missing ones are `()` (JS's `undefined`).
+    pub fn adapt_args(&self, f: &FnPtr, mut args: Vec<Dynamic>) -> Vec<Dynamic> {
+        if let Some(&total) = self.arities.get(f.fn_name()) {
+            let wanted = total.saturating_sub(f.curry().len());
+            args.resize(wanted, Dynamic::UNIT);
+        }
+        args
+    }
+
+    pub fn line_of(&self, pos: Position) -> u32 {
+        pos.line().unwrap_or(0) as u32
+    }
+}
+
+#[must_use = "dropping the guard uninstalls the scenario context"]
+pub struct CtxGuard;
+
+impl Drop for CtxGuard {
+    fn drop(&mut self) {
+        let ctx = CTX.with(|c| c.borrow_mut().take());
+        if let Some(ctx) = ctx {
+            // Suspended bodies hold their own frames; unwind them now, with
+            // the table borrow released.
+            let suspended: Vec<_> = ctx.suspended.borrow_mut().drain().collect();
+            drop(suspended);
+        }
+        YIELDERS.with(|y| y.borrow_mut().clear());
+    }
+}
+
+/// The installed context. Script functions only run while one is installed.
+pub fn ctx() -> Result<Rc<Ctx>, Box<EvalAltResult>> {
+    CTX.with(|c| c.borrow().clone())
+        .ok_or_else(|| "workbench: no scenario is running on this thread".into())
+}
+
+/// How a Rhai error maps onto JavaScript.
+pub enum Classified {
+    Throw(Dynamic, Position),
+    Stop(Stop),
+}
+
+/// Exit code for budgets (operations, call depth, sizes, events).
+pub const EXIT_BUDGET: i32 = crate::runtime::driver::EXIT_BUDGET;
+
+pub fn classify_error(ctx: &Ctx, err: Box<EvalAltResult>) -> Classified {
+    let budget = |what: String, pos: Position| {
+        let (line, col) = (pos.line().unwrap_or(0), pos.position().unwrap_or(1));
+        let report = if line > 0 {
+            format!("workbench: {what}\n{}", ctx.source.excerpt(line, col))
+        } else {
+            format!("workbench: {what}")
+        };
+        Classified::Stop(Stop::Fatal(Fatal {
+            message: report,
+            exit_code: EXIT_BUDGET,
+        }))
+    };
+    match *err {
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) => match classify_error(ctx, inner) {
+            Classified::Throw(v, p) if p.is_none() => Classified::Throw(v, pos),
+            other => other,
+        },
+        EvalAltResult::ErrorRuntime(v, pos) => Classified::Throw(v, pos),
+        EvalAltResult::ErrorTerminated(token, pos) => match token.read_lock::<StopToken>() {
+            Some(t) => Classified::Stop(t.0.clone()),
+            None => budget("the run was terminated".into(), pos),
+        },
+        EvalAltResult::ErrorTooManyOperations(pos) => budget(
+            "operations budget exceeded: one callback ran too long (an endless loop?). Raise it with --max-ops.".into(),
+            pos,
+        ),
+        EvalAltResult::ErrorStackOverflow(pos) => budget(
+            "call depth limit exceeded: runaway recursion?".into(),
+            pos,
+        ),
+        EvalAltResult::ErrorDataTooLarge(what, pos) => {
+            budget(format!("{what} exceeds the size limit"), pos)
+        }
+        other => {
+            let pos = other.position();
+            let name = match &other {
+                EvalAltResult::ErrorVariableNotFound(..) | EvalAltResult::ErrorFunctionNotFound(..) => {
+                    "ReferenceError"
+                }
+                _ => "TypeError",
+            };
+            let message = super::errors::strip_position(&other.to_string());
+            Classified::Throw(Dynamic::from(JsError::new(name, &message)), pos)
+        }
+    }
+}
+
+/// Starts an async function: runs its body until the first `await` (or the
+/// end) and returns its promise.
+pub fn start_async(ctx: &Rc<Ctx>, f: &FnPtr, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {
+    let promise = ctx.rt.borrow_mut().new_promise();
+    let args = ctx.adapt_args(f, args);
+    let stack = match ctx.stacks.borrow_mut().pop() {
+        Some(s) => s,
+        None => DefaultStack::new(COROUTINE_STACK_BYTES)
+            .map_err(|e| format!("cannot allocate a stack for an async function: {e}"))?,
+    };
+    let f = f.clone();
+    let body: AsyncBody = Coroutine::with_stack(stack, move |yielder: &Yielder<CoInput, CoYield>, _first: CoInput| {
+        YIELDERS.with(|y| y.borrow_mut().push(yielder as *const _));
+        let result = match ctx_for_body() {
+            Ok(ctx) => f.call::<Dynamic>(&ctx.engine, &ctx.ast, args),
+            Err(e) => Err(e),
+        };
+        YIELDERS.with(|y| y.borrow_mut().pop());
+        result
+    });
+    drive(ctx, body, promise.clone(), Ok(Dynamic::UNIT))?;
+    Ok(Dynamic::from(JsPromise(promise)))
+}
+
+fn ctx_for_body() -> Result<Rc<Ctx>, Box<EvalAltResult>> {
+    ctx()
+}
+
+/// Resumes a body and handles where it stops: another `await` (register
+/// the continuation), a return (resolve), a throw (reject), or a [`Stop`]
+/// (propagate).
+fn drive(ctx: &Rc<Ctx>, mut body: AsyncBody, promise: Promise<Rh>, input: CoInput) -> Result<(), Box<EvalAltResult>> {
+    match body.resume(input) {
+        CoroutineResult::Yield((value, pos)) => {
+            let id = ctx.next_co.get();
+            ctx.next_co.set(id + 1);
+            ctx.suspended.borrow_mut().insert(id, Suspended { body, promise });
+            let site = Site {
+                line: ctx.line_of(pos),
+                body_line: 0,
+                label: format!("await (line {})", ctx.line_of(pos)),
+            };
+            ctx.rt.borrow_mut().await_value(CoId(id), value, &site);
+            Ok(())
+        }
+        CoroutineResult::Return(result) => {
+            if body.done() {
+                ctx.stacks.borrow_mut().push(body.into_stack());
+            }
+            match result {
+                Ok(v) => {
+                    ctx.rt.borrow_mut().resolve_promise(&promise, v);
+                    Ok(())
+                }
+                Err(e) => match classify_error(ctx, e) {
+                    Classified::Throw(v, pos) => {
+                        ctx.last_throw.set(pos);
+                        ctx.rt.borrow_mut().reject_promise(&promise, v);
+                        Ok(())
+                    }
+                    Classified::Stop(stop) => Err(stop_error(stop, Position::NONE)),
+                },
+            }
+        }
+    }
+}
+
+/// The `await EXPR` hook: suspends the innermost async body.
+pub fn await_hook(
+    _ctx: &mut rhai::EvalContext,
+    value: Dynamic,
+    pos: Position,
+) -> Result<Dynamic, Box<EvalAltResult>> {
+    let yielder = YIELDERS.with(|y| y.borrow_mut().pop());
+    let Some(yielder) = yielder else {
+        return Err(Box::new(EvalAltResult::ErrorRuntime(
+            Dynamic::from(JsError::new(
+                "SyntaxError",
+                "await is only valid in async functions (async_fn bodies)",
+            )),
+            pos,
+        )));
+    };
+    // SAFETY: the pointer was pushed by the body now running on this stack;
+    // the yielder lives as long as that body, which is suspended (not
+    // dropped) while we wait, and the pointer is re-pushed before returning.
+    let input = unsafe { &*yielder }.suspend((value, pos));
+    YIELDERS.with(|y| y.borrow_mut().push(yielder));
+    match input {
+        Ok(v) => Ok(v),
+        Err(reason) => Err(Box::new(EvalAltResult::ErrorRuntime(reason, pos))),
+    }
+}
+
+/// Calls a script function from script code (`f.call(...)`, emitters,
+/// executors): errors stay Rhai errors so they propagate naturally.
+pub fn call_from_script(ctx: &Rc<Ctx>, func: &JsFunc, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {
+    match func {
+        JsFunc::Closure(f) => {
+            let args = ctx.adapt_args(f, args);
+            f.call::<Dynamic>(&ctx.engine, &ctx.ast, args)
+        }
+        JsFunc::Async(f) => start_async(ctx, f, args),
+        JsFunc::Resolver(r) => {
+            let v = args.into_iter().next().unwrap_or(Dynamic::UNIT);
+            ctx.rt.borrow_mut().call_resolver(r, v);
+            Ok(Dynamic::UNIT)
+        }
+    }
+}
+
+/// The driver's view of the host.
+pub struct Host {
+    pub ctx: Rc<Ctx>,
+}
+
+impl Invoke<Rh> for Host {
+    fn call(&mut self, func: &JsFunc, args: Vec<Dynamic>) -> Result<Dynamic, Abrupt<Dynamic>> {
+        call_from_script(&self.ctx, func, args).map_err(|e| self.abrupt(e))
+    }
+
+    fn resume(&mut self, co: CoId, input: Result<Dynamic, Dynamic>) -> Result<(), Stop> {
+        let entry = self.ctx.suspended.borrow_mut().remove(&co.0);
+        let Some(Suspended { body, promise }) = entry else {
+            return Ok(());
+        };
+        drive(&self.ctx, body, promise, input).map_err(|e| match classify_error(&self.ctx, e) {
+            Classified::Stop(s) => s,
+            Classified::Throw(v, _) => Stop::Fatal(Fatal {
+                message: format!("workbench: internal error: an async body escaped with {}", to_js_string(&v)),
+                exit_code: 70,
+            }),
+        })
+    }
+
+    fn uncaught_report(&mut self, value: &Dynamic, origin: Origin) -> String {
+        uncaught_report(&self.ctx, value, origin)
+    }
+}
+
+impl Host {
+    pub fn abrupt(&self, e: Box<EvalAltResult>) -> Abrupt<Dynamic> {
+        match classify_error(&self.ctx, e) {
+            Classified::Throw(v, pos) => {
+                self.ctx.last_throw.set(pos);
+                Abrupt::Throw(v)
+            }
+            Classified::Stop(s) => Abrupt::Stop(s),
+        }
+    }
+}
+
+/// The Node version whose behaviour (and report format) the model follows.
+pub const NODE_VERSION: &str = "v20.20.2";
+
+/// What Node prints on stderr for an error nobody handled.
+pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
+    let footer = format!("\n\nNode.js {NODE_VERSION}");
+    let is_error = value.is::<JsError>();
+    if origin == Origin::UnhandledRejection && !is_error {
+        let reason = inspect::inspect(&to_inspect(value));
+        return format!(
+            "node:internal/process/promises:389\n      new UnhandledPromiseRejection(reason);\n      ^\n\n\
+             UnhandledPromiseRejection: This error originated either by throwing inside of an async function without a catch block, or by rejecting a promise which was not handled with .catch(). The promise rejected with the reason \"{reason}\".\n    \
+             at throwUnhandledRejectionsMode (node:internal/process/promises:389:7)\n    \
+             at processPromiseRejections (node:internal/process/promises:470:17)\n    \
+             at process.processTicksAndRejections (node:internal/process/task_queues:96:32) {{\n  code: 'ERR_UNHANDLED_REJECTION'\n}}{footer}"
+        );
+    }
+    let pos = ctx.last_throw.get();
+    let header = match (pos.line(), pos.position()) {
+        (Some(line), Some(col)) => ctx.source.node_header(line, col),
+        (Some(line), None) => ctx.source.node_header(line, 1),
+        _ => ctx.source.display_path(),
+    };
+    if let Some(e) = value.read_lock::<JsError>() {
+        let mut body = e.to_js_string();
+        if !e.props.is_empty() {
+            let props = inspect::inspect(&inspect::Inspect::Object {
+                class: None,
+                entries: e
+                    .props
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_inspect(v)))
+                    .collect(),
+            });
+            body.push(' ');
+            body.push_str(&props);
+        }
+        return format!("{header}\n\n{body}{footer}");
+    }
+    let shown = if value.is_string() {
+        to_js_string(value)
+    } else {
+        inspect::inspect(&to_inspect(value))
+    };
+    format!(
+        "{header}\n{shown}\n(Use `node --trace-uncaught ...` to show where the exception was thrown){footer}"
+    )
+}

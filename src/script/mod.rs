@@ -1,0 +1,134 @@
+//! The scripting layer: Rhai scenarios bound to the runtime (the Core
+//! section of shared/API.md), their JavaScript rendering, and diagnostics.
+
+pub mod api;
+pub mod errors;
+pub mod host;
+pub mod inspect;
+pub mod js;
+pub mod syntax;
+pub mod values;
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use rhai::{AST, Scope};
+
+pub use errors::{EXIT_COMPILE, ScriptError, Source};
+use host::{Ctx, Host, Rh};
+use crate::runtime::driver::{self, RunOutcome};
+use crate::runtime::{Options, Runtime};
+use crate::trace::Trace;
+
+/// A compiled scenario.
+#[derive(Clone)]
+pub struct Scenario {
+    pub source: Source,
+    pub ast: AST,
+}
+
+impl Scenario {
+    /// Reads and compiles a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScriptError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScriptError {
+            message: format!("cannot read {}: {e}", path.display()),
+            line: 0,
+            column: 0,
+            report: format!("error: cannot read {}: {e}", path.display()),
+            exit_code: EXIT_COMPILE,
+        })?;
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        Scenario::compile(path, text)
+    }
+
+    /// Compiles scenario text; `path` names it in diagnostics and sets
+    /// `__filename` and the sandbox directory.
+    pub fn compile(path: PathBuf, text: String) -> Result<Scenario, ScriptError> {
+        let source = Source { path, text };
+        let engine = syntax::parse_only_engine();
+        let ast = engine.compile(&source.text).map_err(|e| {
+            let pos = e.position();
+            ScriptError::at(
+                &source,
+                errors::strip_position(&e.to_string()),
+                pos.line().unwrap_or(0),
+                pos.position().unwrap_or(1),
+                EXIT_COMPILE,
+            )
+        })?;
+        js::check_await_placement(&ast).map_err(|e| {
+            ScriptError::at(&source, e.message, e.line, e.column, EXIT_COMPILE)
+        })?;
+        Ok(Scenario { source, ast })
+    }
+
+    /// The directory fs paths are confined to: the scenario's own.
+    pub fn sandbox(&self) -> PathBuf {
+        self.source
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// The JavaScript rendering (`workbench js`).
+    pub fn to_js(&self) -> Result<String, ScriptError> {
+        js::render(&self.ast).map_err(|e| {
+            ScriptError::at(&self.source, e.message, e.line, e.column, EXIT_COMPILE)
+        })
+    }
+}
+
+/// Settings of one scenario run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub runtime: Options,
+    pub limits: api::Limits,
+}
+
+/// A finished run: the trace and how the process ended.
+pub struct RunResult {
+    pub trace: Trace,
+    pub outcome: RunOutcome,
+}
+
+impl RunResult {
+    pub fn stdout(&self) -> String {
+        self.trace.output(crate::trace::Stream::Stdout)
+    }
+
+    pub fn stderr(&self) -> String {
+        self.trace.output(crate::trace::Stream::Stderr)
+    }
+}
+
+/// Runs a scenario on a fresh runtime. The sandbox option defaults to the
+/// scenario's directory when left as ".".
+pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
+    let mut runtime_options = options.runtime.clone();
+    if runtime_options.sandbox == Path::new(".") {
+        runtime_options.sandbox = scenario.sandbox();
+    }
+    let rt = Runtime::<Rh>::shared(runtime_options);
+    let engine = api::build_engine(options.limits, scenario.source.display_path());
+    let ctx = Rc::new(Ctx::new(
+        engine,
+        scenario.ast.clone(),
+        rt.clone(),
+        scenario.source.clone(),
+    ));
+    let outcome = {
+        let _guard = ctx.install();
+        let mut host = Host { ctx: ctx.clone() };
+        driver::run(&rt, &mut host, |host| {
+            let mut scope = Scope::new();
+            host.ctx
+                .engine
+                .run_ast_with_scope(&mut scope, &host.ctx.ast)
+                .map_err(|e| host.abrupt(e))
+        })
+    };
+    drop(ctx);
+    let trace = std::mem::take(&mut rt.borrow_mut().trace);
+    RunResult { trace, outcome }
+}

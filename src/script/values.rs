@@ -1,0 +1,346 @@
+//! The script-visible objects of the scenario API (promises, timers,
+//! emitters, errors, buffers, the global namespaces) and how every value
+//! prints, through Node's `util.inspect` rules in [`super::inspect`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rhai::{Dynamic, FnPtr};
+
+use super::host::Rh;
+use super::inspect::{Inspect, PromiseView};
+use crate::runtime::events::Emitter;
+use crate::runtime::fs::{FileStat, FsError};
+use crate::runtime::timers::TimerId;
+use crate::runtime::{Promise, PromiseState, Resolver};
+
+/// A function the runtime can call: a Rhai closure, an async function, or a
+/// promise's resolving function.
+#[derive(Clone)]
+pub enum JsFunc {
+    Closure(FnPtr),
+    Async(FnPtr),
+    Resolver(Resolver<Rh>),
+}
+
+/// Native function behind an async function value: `async_fn(f)` returns
+/// a function pointer to this, curried with `f`. Rhai reserves `.call` for
+/// function pointers, so callable API values must be function pointers.
+pub const ASYNC_FN: &str = "__workbench_async";
+/// Native function behind a promise's resolving functions.
+pub const RESOLVE_FN: &str = "__workbench_resolve";
+
+/// `async_fn(f)` as a script value.
+pub fn async_fn_value(f: FnPtr) -> Dynamic {
+    native_ptr(ASYNC_FN, Dynamic::from(f))
+}
+
+/// A resolving function as a script value.
+pub fn resolver_value(r: Resolver<Rh>) -> Dynamic {
+    native_ptr(RESOLVE_FN, Dynamic::from(JsResolver(r)))
+}
+
+fn native_ptr(name: &str, payload: Dynamic) -> Dynamic {
+    match FnPtr::new(name) {
+        Ok(mut p) => {
+            p.add_curry(payload);
+            Dynamic::from(p)
+        }
+        // The names are constant, valid identifiers.
+        Err(_) => Dynamic::UNIT,
+    }
+}
+
+impl JsFunc {
+    /// A callable value, or None (JS treats non-callable handlers as absent).
+    pub fn from_dynamic(value: &Dynamic) -> Option<JsFunc> {
+        let f = value.read_lock::<FnPtr>()?;
+        let payload = f.curry().first();
+        match f.fn_name() {
+            ASYNC_FN => {
+                payload.and_then(|p| p.read_lock::<FnPtr>().map(|g| JsFunc::Async(g.clone())))
+            }
+            RESOLVE_FN => payload.and_then(|p| {
+                p.read_lock::<JsResolver>()
+                    .map(|r| JsFunc::Resolver(r.0.clone()))
+            }),
+            _ => Some(JsFunc::Closure(f.clone())),
+        }
+    }
+
+    pub fn to_dynamic(&self) -> Dynamic {
+        match self {
+            JsFunc::Closure(f) => Dynamic::from(f.clone()),
+            JsFunc::Async(f) => async_fn_value(f.clone()),
+            JsFunc::Resolver(r) => resolver_value(r.clone()),
+        }
+    }
+
+    /// Same function (for `off`): the same closure literal, or the same
+    /// resolving function.
+    pub fn same(&self, other: &JsFunc) -> bool {
+        match (self, other) {
+            (JsFunc::Closure(a), JsFunc::Closure(b)) | (JsFunc::Async(a), JsFunc::Async(b)) => {
+                a.fn_name() == b.fn_name()
+            }
+            (JsFunc::Resolver(a), JsFunc::Resolver(b)) => {
+                a.target.same(&b.target) && a.reject == b.reject
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct JsPromise(pub Promise<Rh>);
+
+#[derive(Clone)]
+pub struct JsResolver(pub Resolver<Rh>);
+
+#[derive(Clone)]
+pub struct TimeoutHandle {
+    pub id: TimerId,
+}
+
+#[derive(Clone)]
+pub struct ImmediateHandle(pub u32);
+
+#[derive(Clone, Default)]
+pub struct JsEmitter(pub Rc<RefCell<Emitter<JsFunc>>>);
+
+/// An Error object: name, message and own properties (fs errors carry
+/// errno, code, syscall and path; AggregateError carries errors).
+#[derive(Clone, Debug)]
+pub struct JsError {
+    pub name: String,
+    pub message: String,
+    pub props: Vec<(String, Dynamic)>,
+}
+
+impl JsError {
+    pub fn new(name: &str, message: &str) -> Self {
+        JsError {
+            name: name.to_string(),
+            message: message.to_string(),
+            props: Vec::new(),
+        }
+    }
+
+    pub fn from_fs(e: &FsError) -> Self {
+        JsError {
+            name: "Error".into(),
+            message: e.message(),
+            props: vec![
+                ("errno".into(), Dynamic::from(e.errno as i64)),
+                ("code".into(), Dynamic::from(e.code.to_string())),
+                ("syscall".into(), Dynamic::from(e.syscall.to_string())),
+                ("path".into(), Dynamic::from(e.path.clone())),
+            ],
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Dynamic {
+        match key {
+            "name" => Dynamic::from(self.name.clone()),
+            "message" => Dynamic::from(self.message.clone()),
+            _ => self
+                .props
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Dynamic::UNIT),
+        }
+    }
+
+    /// `String(err)`: "Name: message".
+    pub fn to_js_string(&self) -> String {
+        if self.message.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}: {}", self.name, self.message)
+        }
+    }
+}
+
+/// The bytes `fs.readFile` delivers without an encoding.
+#[derive(Clone)]
+pub struct JsBuffer(pub Rc<Vec<u8>>);
+
+#[derive(Clone)]
+pub struct JsStats(pub FileStat);
+
+/// The global namespace objects.
+#[derive(Clone)]
+pub struct Console;
+#[derive(Clone)]
+pub struct Process;
+#[derive(Clone)]
+pub struct PromiseNs;
+#[derive(Clone)]
+pub struct FsNs;
+#[derive(Clone)]
+pub struct EventEmitterNs;
+#[derive(Clone)]
+pub struct DateNs;
+#[derive(Clone)]
+pub struct PerformanceNs;
+
+/// How deep `inspect` follows nested values before Node's own depth limit
+/// takes over (cycles through shared values stop here too).
+const MAX_CONVERT_DEPTH: usize = 8;
+
+/// Converts a script value to the tree Node's formatter prints.
+pub fn to_inspect(value: &Dynamic) -> Inspect {
+    convert(value, 0)
+}
+
+fn convert(value: &Dynamic, depth: usize) -> Inspect {
+    if depth > MAX_CONVERT_DEPTH {
+        return Inspect::Raw("[Object]".into());
+    }
+    if value.is_unit() {
+        return Inspect::Undefined;
+    }
+    if let Ok(b) = value.as_bool() {
+        return Inspect::Bool(b);
+    }
+    if let Ok(i) = value.as_int() {
+        return Inspect::Number(i as f64);
+    }
+    if let Ok(f) = value.as_float() {
+        return Inspect::Number(f);
+    }
+    if let Ok(c) = value.as_char() {
+        return Inspect::Str(c.to_string());
+    }
+    if value.is_string() {
+        return Inspect::Str(value.clone().into_string().unwrap_or_default());
+    }
+    if value.is_array() {
+        let arr = value.read_lock::<rhai::Array>();
+        return Inspect::Array(
+            arr.map(|a| a.iter().map(|v| convert(v, depth + 1)).collect())
+                .unwrap_or_default(),
+        );
+    }
+    if value.is_map() {
+        let map = value.read_lock::<rhai::Map>();
+        return Inspect::Object {
+            class: None,
+            entries: map
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.to_string(), convert(v, depth + 1)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+    }
+    if let Some(f) = value.read_lock::<FnPtr>() {
+        let is_async = f.fn_name() == ASYNC_FN;
+        let name = match f.fn_name() {
+            n if n == ASYNC_FN || n == RESOLVE_FN => None,
+            n if n.starts_with("anon$") => None,
+            n => Some(n.to_string()),
+        };
+        return Inspect::Function { name, is_async };
+    }
+    if let Some(p) = value.read_lock::<JsPromise>() {
+        let view = match p.0.view() {
+            PromiseState::Pending => PromiseView::Pending,
+            PromiseState::Fulfilled(v) => PromiseView::Fulfilled(Box::new(convert(&v, depth + 1))),
+            PromiseState::Rejected(v) => PromiseView::Rejected(Box::new(convert(&v, depth + 1))),
+        };
+        return Inspect::Promise(view);
+    }
+    if let Some(e) = value.read_lock::<JsError>() {
+        return Inspect::Error {
+            name: e.name.clone(),
+            message: e.message.clone(),
+            stack: None,
+            props: e
+                .props
+                .iter()
+                .map(|(k, v)| (k.clone(), convert(v, depth + 1)))
+                .collect(),
+        };
+    }
+    if let Some(b) = value.read_lock::<JsBuffer>() {
+        return Inspect::Raw(buffer_text(&b.0));
+    }
+    if let Some(r) = value.read_lock::<SettledRecord>() {
+        return r.inspect(depth);
+    }
+    if let Some(s) = value.read_lock::<JsStats>() {
+        return Inspect::Object {
+            class: Some("Stats".into()),
+            entries: vec![("size".into(), Inspect::Number(s.0.size as f64))],
+        };
+    }
+    if value.is::<TimeoutHandle>() {
+        return Inspect::Raw("Timeout {}".into());
+    }
+    if value.is::<ImmediateHandle>() {
+        return Inspect::Raw("Immediate {}".into());
+    }
+    if value.is::<JsEmitter>() {
+        return Inspect::Raw("EventEmitter {}".into());
+    }
+    Inspect::Raw(value.type_name().to_string())
+}
+
+/// `<Buffer 68 69>` as Node prints a Buffer (50 bytes at most).
+pub fn buffer_text(bytes: &[u8]) -> String {
+    let mut s = String::from("<Buffer");
+    for b in bytes.iter().take(50) {
+        s.push_str(&format!(" {b:02x}"));
+    }
+    if bytes.len() > 50 {
+        s.push_str(&format!(" ... {} more bytes", bytes.len() - 50));
+    }
+    s.push('>');
+    s
+}
+
+/// `String(value)`, as template literals and `+` with strings render it.
+pub fn to_js_string(value: &Dynamic) -> String {
+    if let Some(e) = value.read_lock::<JsError>() {
+        return e.to_js_string();
+    }
+    match to_inspect(value) {
+        Inspect::Str(s) => s,
+        Inspect::Undefined => "undefined".into(),
+        Inspect::Number(n) => super::inspect::number_to_string(n),
+        Inspect::Bool(b) => b.to_string(),
+        other => super::inspect::inspect(&other),
+    }
+}
+
+/// An element of `Promise.allSettled`'s result: `{ status, value }` or
+/// `{ status, reason }`, printed in that key order.
+#[derive(Clone)]
+pub struct SettledRecord {
+    pub fulfilled: bool,
+    pub value: Dynamic,
+}
+
+impl SettledRecord {
+    pub fn status(&self) -> &'static str {
+        if self.fulfilled {
+            "fulfilled"
+        } else {
+            "rejected"
+        }
+    }
+
+    pub fn inspect(&self, depth: usize) -> Inspect {
+        let key = if self.fulfilled { "value" } else { "reason" };
+        Inspect::Object {
+            class: None,
+            entries: vec![
+                ("status".into(), Inspect::Str(self.status().into())),
+                (key.into(), convert(&self.value, depth + 1)),
+            ],
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Trace event types. An [`Event`] is 32 bytes: time, loop iteration, phase
+//! and a [`Kind`] whose payload is at most three 32-bit words.
+
+use super::StrId;
+
+/// Where the loop is when an event happens. `Main` is the synchronous main
+/// script; `Exit` covers `beforeExit`/`exit` handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Phase {
+    Main,
+    Timers,
+    Pending,
+    Idle,
+    Prepare,
+    Poll,
+    Check,
+    Close,
+    Exit,
+}
+
+impl Phase {
+    pub const LOOP: [Phase; 7] = [
+        Phase::Timers,
+        Phase::Pending,
+        Phase::Idle,
+        Phase::Prepare,
+        Phase::Poll,
+        Phase::Check,
+        Phase::Close,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Main => "main",
+            Phase::Timers => "timers",
+            Phase::Pending => "pending",
+            Phase::Idle => "idle",
+            Phase::Prepare => "prepare",
+            Phase::Poll => "poll",
+            Phase::Check => "check",
+            Phase::Close => "close",
+            Phase::Exit => "exit",
+        }
+    }
+}
+
+/// A callback's identity in the trace: an index into [`super::Trace::callbacks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CbId(pub u32);
+
+/// Which queue or mechanism a callback waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum CallbackKind {
+    Main,
+    Timeout,
+    Interval,
+    Immediate,
+    NextTick,
+    /// `queueMicrotask`.
+    Microtask,
+    /// A promise reaction (then/catch/finally handler, or a default one).
+    Reaction,
+    /// NewPromiseResolveThenableJob: calling a thenable's `then`.
+    ThenableJob,
+    /// An async function resuming after `await`.
+    AwaitResume,
+    /// A thread-pool completion callback (fs and friends).
+    Io,
+    /// An EventEmitter listener or `process.on` handler.
+    Listener,
+    /// A close-phase (uv_close) callback.
+    Close,
+}
+
+impl CallbackKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CallbackKind::Main => "main",
+            CallbackKind::Timeout => "timeout",
+            CallbackKind::Interval => "interval",
+            CallbackKind::Immediate => "immediate",
+            CallbackKind::NextTick => "nextTick",
+            CallbackKind::Microtask => "microtask",
+            CallbackKind::Reaction => "reaction",
+            CallbackKind::ThenableJob => "thenable-job",
+            CallbackKind::AwaitResume => "await",
+            CallbackKind::Io => "io",
+            CallbackKind::Listener => "listener",
+            CallbackKind::Close => "close",
+        }
+    }
+
+    /// Microtask-queue jobs (as opposed to ticks and macrotasks).
+    pub fn is_microtask(self) -> bool {
+        matches!(
+            self,
+            CallbackKind::Microtask
+                | CallbackKind::Reaction
+                | CallbackKind::ThenableJob
+                | CallbackKind::AwaitResume
+        )
+    }
+}
+
+/// What the trace knows about a callback: what it is, where the script
+/// created it, and a readable label ("timeout 10ms", "then#3 <- p2").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackInfo {
+    pub kind: CallbackKind,
+    /// 1-based script line where it was scheduled (0 when not from the script).
+    pub line: u32,
+    /// 1-based line of the function's own body (0 when not a script function).
+    pub body_line: u32,
+    pub label: StrId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Thread-pool operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PoolOp {
+    Open,
+    Fstat,
+    Read,
+    Write,
+    Close,
+    Stat,
+}
+
+impl PoolOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolOp::Open => "open",
+            PoolOp::Fstat => "fstat",
+            PoolOp::Read => "read",
+            PoolOp::Write => "write",
+            PoolOp::Close => "close",
+            PoolOp::Stat => "stat",
+        }
+    }
+}
+
+/// A place where real Node's outcome depends on wall-clock timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum RaceKind {
+    /// A 0/1 ms timeout and an immediate both pending when the loop starts:
+    /// the first timers pass runs the timeout only if a millisecond boundary
+    /// was crossed since it was scheduled.
+    MainTimeoutVsImmediate,
+    /// The same contest for a timeout scheduled during the check phase.
+    CheckTimeoutVsImmediate,
+}
+
+impl RaceKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            RaceKind::MainTimeoutVsImmediate => {
+                "setTimeout(0) vs setImmediate from the main script: real Node runs either first, depending on whether 1 ms passed before the loop started"
+            }
+            RaceKind::CheckTimeoutVsImmediate => {
+                "setTimeout(0) scheduled in the check phase vs a pending setImmediate: real Node runs either first, depending on whether 1 ms passed"
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RaceInfo {
+    pub kind: RaceKind,
+    /// The outcome this run took: `true` when the timeout ran first.
+    pub timeout_first: bool,
+    /// Sequence number of the [`Kind::Race`] event.
+    pub seq: u32,
+}
+
+/// Which budget a run exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum BudgetKind {
+    /// `--max-events`: the trace grew past its limit.
+    Events,
+    /// The per-callback operations budget (an endless loop in one callback).
+    Operations,
+}
+
+/// What happened. Payloads are small ids; text lives in [`super::Strings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The main script starts running.
+    ScriptStart,
+    ScriptEnd,
+    /// `uv_run` begins an iteration (the iteration number is in the event).
+    IterationStart,
+    PhaseEnter(Phase),
+    /// Poll waited (virtual clock: jumped) this many microseconds.
+    PollWait { micros: u32 },
+    /// A callback was put in its queue; `due_ms` is the timer deadline.
+    Queued { cb: CbId, due_ms: u32 },
+    /// A queued callback was cancelled (clearTimeout, clearImmediate).
+    Cleared { cb: CbId },
+    CallbackStart { cb: CbId },
+    CallbackEnd { cb: CbId, threw: bool },
+    /// The nextTick and microtask queues start / finish draining.
+    DrainStart,
+    DrainEnd,
+    /// A promise settled (`id` is the promise's number).
+    PromiseSettled { promise: u32, rejected: bool },
+    PoolQueued { task: u32, op: PoolOp },
+    PoolStart { task: u32, thread: u16 },
+    PoolDone { task: u32, thread: u16 },
+    Console { stream: Stream, text: StrId },
+    /// A narration marker placed by `note(text)`.
+    Note { text: StrId },
+    Race { kind: RaceKind, timeout_first: bool },
+    UnhandledRejection { promise: u32 },
+    UncaughtException,
+    BeforeExit,
+    /// `process.on('exit')` handlers run with this code.
+    ExitEvent { code: i32 },
+    /// A budget was exceeded; `ticks` counts the nextTicks and microtasks that
+    /// ran since the loop last moved on (evidence of starvation).
+    Budget { kind: BudgetKind, ticks: u32 },
+    /// The process ends with this exit code.
+    Exit { code: i32 },
+}
+
+/// One trace record. The sequence number is the event's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// Model time in nanoseconds since the process started.
+    pub time_ns: u64,
+    pub iteration: u32,
+    pub phase: Phase,
+    pub kind: Kind,
+}
+
+const _: () = assert!(std::mem::size_of::<Event>() <= 32);

@@ -1,0 +1,59 @@
+//! The trace: the typed record of everything the runtime did.
+//!
+//! The trace is the shared vocabulary of workbench. The runtime appends to it;
+//! the CLI prints it; the player, lessons and tests read it. Every view is a
+//! pure function of (trace, cursor). This module depends on nothing else of
+//! ours (the runtime writes into it, it never calls the runtime).
+
+mod event;
+mod strings;
+pub mod write;
+
+pub use event::*;
+pub use strings::{StrId, Strings};
+
+/// A recorded run: events in order (the index is the sequence number), the
+/// callbacks they refer to, and the interned text.
+#[derive(Debug, Default, Clone)]
+pub struct Trace {
+    pub events: Vec<Event>,
+    pub callbacks: Vec<CallbackInfo>,
+    pub strings: Strings,
+    /// Races detected in this run, in detection order (see [`RaceKind`]).
+    pub races: Vec<RaceInfo>,
+}
+
+impl Trace {
+    pub fn push(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    pub fn callback(&self, id: CbId) -> Option<&CallbackInfo> {
+        self.callbacks.get(id.0 as usize)
+    }
+
+    pub fn text(&self, id: StrId) -> &str {
+        self.strings.get(id)
+    }
+
+    /// Everything the run wrote to a stream, in order, as one string.
+    pub fn output(&self, stream: Stream) -> String {
+        let mut out = String::new();
+        for e in &self.events {
+            if let Kind::Console { stream: s, text } = e.kind
+                && s == stream
+            {
+                out.push_str(self.text(text));
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Bytes held by the event vector and callback table (console and label
+    /// text excluded), for the "32 bytes per event" budget.
+    pub fn structural_bytes(&self) -> usize {
+        self.events.len() * std::mem::size_of::<Event>()
+            + self.callbacks.len() * std::mem::size_of::<CallbackInfo>()
+    }
+}

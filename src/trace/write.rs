@@ -1,0 +1,317 @@
+//! Trace writers: human-readable text (one event per line), JSON lines (a
+//! format-version header, then one object per event) and Chrome Trace Event
+//! format (opens in Perfetto and chrome://tracing).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::{CbId, Event, Kind, Phase, Stream, Trace};
+
+/// The JSON-lines format version; bump when a field changes meaning.
+pub const JSON_FORMAT_VERSION: u32 = 1;
+
+fn ms(time_ns: u64) -> String {
+    format!("{}.{:03}", time_ns / 1_000_000, (time_ns / 1_000) % 1_000)
+}
+
+fn cb_name(trace: &Trace, cb: CbId) -> String {
+    match trace.callback(cb) {
+        Some(info) => {
+            let label = trace.text(info.label);
+            let mut s = format!("{} #{}", info.kind.name(), cb.0);
+            if !label.is_empty() {
+                let _ = write!(s, " {label}");
+            }
+            if info.line > 0 {
+                let _ = write!(s, " (line {})", info.line);
+            }
+            s
+        }
+        None => format!("#{}", cb.0),
+    }
+}
+
+fn escape_line(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// A one-line description of an event, as the text trace shows it.
+pub fn describe(trace: &Trace, event: &Event) -> String {
+    match event.kind {
+        Kind::ScriptStart => "main script starts".into(),
+        Kind::ScriptEnd => "main script ends".into(),
+        Kind::IterationStart => format!("loop iteration {} begins", event.iteration),
+        Kind::PhaseEnter(p) => format!("enter {} phase", p.name()),
+        Kind::PollWait { micros } => {
+            format!("poll waits {}.{:03} ms", micros / 1000, micros % 1000)
+        }
+        Kind::Queued { cb, due_ms } => {
+            let mut s = format!("queue {}", cb_name(trace, cb));
+            if let Some(info) = trace.callback(cb)
+                && matches!(
+                    info.kind,
+                    super::CallbackKind::Timeout | super::CallbackKind::Interval
+                )
+            {
+                let _ = write!(s, " due at {due_ms} ms");
+            }
+            s
+        }
+        Kind::Cleared { cb } => format!("clear {}", cb_name(trace, cb)),
+        Kind::CallbackStart { cb } => format!("run {}", cb_name(trace, cb)),
+        Kind::CallbackEnd { cb, threw } => {
+            if threw {
+                format!("end #{} (threw)", cb.0)
+            } else {
+                format!("end #{}", cb.0)
+            }
+        }
+        Kind::DrainStart => "drain nextTicks and microtasks".into(),
+        Kind::DrainEnd => "queues empty".into(),
+        Kind::PromiseSettled { promise, rejected } => format!(
+            "promise p{promise} {}",
+            if rejected { "rejected" } else { "fulfilled" }
+        ),
+        Kind::PoolQueued { task, op } => format!("pool: queue task {task} ({})", op.name()),
+        Kind::PoolStart { task, thread } => format!("pool: thread {thread} starts task {task}"),
+        Kind::PoolDone { task, thread } => {
+            format!("pool: thread {thread} finished task {task}")
+        }
+        Kind::Console { stream, text } => format!(
+            "{}: {}",
+            match stream {
+                Stream::Stdout => "stdout",
+                Stream::Stderr => "stderr",
+            },
+            escape_line(trace.text(text))
+        ),
+        Kind::Note { text } => format!("note: {}", escape_line(trace.text(text))),
+        Kind::Race {
+            kind,
+            timeout_first,
+        } => format!(
+            "RACE: {} (this run: {} first)",
+            kind.describe(),
+            if timeout_first {
+                "timeout"
+            } else {
+                "immediate"
+            }
+        ),
+        Kind::UnhandledRejection { promise } => format!("unhandled rejection of p{promise}"),
+        Kind::UncaughtException => "uncaught exception".into(),
+        Kind::BeforeExit => "emit 'beforeExit'".into(),
+        Kind::ExitEvent { code } => format!("emit 'exit' ({code})"),
+        Kind::Budget { kind, ticks } => match kind {
+            super::BudgetKind::Events => {
+                format!("BUDGET: event limit reached ({ticks} ticks/microtasks since the loop last advanced)")
+            }
+            super::BudgetKind::Operations => "BUDGET: operations limit reached".into(),
+        },
+        Kind::Exit { code } => format!("process exits with code {code}"),
+    }
+}
+
+/// Text form: `seq time iteration phase event`, one event per line.
+pub fn write_text(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
+    for (seq, e) in trace.events.iter().enumerate() {
+        writeln!(
+            out,
+            "{seq:>6} {:>10}ms i{:<3} {:<7} {}",
+            ms(e.time_ns),
+            e.iteration,
+            e.phase.name(),
+            describe(trace, e)
+        )?;
+    }
+    Ok(())
+}
+
+fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
+    let mut v = json!({
+        "seq": seq,
+        "t_ns": e.time_ns,
+        "iter": e.iteration,
+        "phase": e.phase.name(),
+    });
+    let obj = v.as_object_mut().expect("json! of an object literal is an object");
+    let mut put = |k: &str, val: Value| {
+        obj.insert(k.to_string(), val);
+    };
+    let cb_fields = |cb: CbId| -> Vec<(&'static str, Value)> {
+        match trace.callback(cb) {
+            Some(info) => vec![
+                ("cb", json!(cb.0)),
+                ("cb_kind", json!(info.kind.name())),
+                ("label", json!(trace.text(info.label))),
+                ("line", json!(info.line)),
+            ],
+            None => vec![("cb", json!(cb.0))],
+        }
+    };
+    let (name, extra): (&str, Vec<(&str, Value)>) = match e.kind {
+        Kind::ScriptStart => ("script_start", vec![]),
+        Kind::ScriptEnd => ("script_end", vec![]),
+        Kind::IterationStart => ("iteration_start", vec![]),
+        Kind::PhaseEnter(p) => ("phase_enter", vec![("enter", json!(p.name()))]),
+        Kind::PollWait { micros } => ("poll_wait", vec![("micros", json!(micros))]),
+        Kind::Queued { cb, due_ms } => {
+            let mut f = cb_fields(cb);
+            f.push(("due_ms", json!(due_ms)));
+            ("queued", f)
+        }
+        Kind::Cleared { cb } => ("cleared", cb_fields(cb)),
+        Kind::CallbackStart { cb } => ("callback_start", cb_fields(cb)),
+        Kind::CallbackEnd { cb, threw } => (
+            "callback_end",
+            vec![("cb", json!(cb.0)), ("threw", json!(threw))],
+        ),
+        Kind::DrainStart => ("drain_start", vec![]),
+        Kind::DrainEnd => ("drain_end", vec![]),
+        Kind::PromiseSettled { promise, rejected } => (
+            "promise_settled",
+            vec![("promise", json!(promise)), ("rejected", json!(rejected))],
+        ),
+        Kind::PoolQueued { task, op } => (
+            "pool_queued",
+            vec![("task", json!(task)), ("op", json!(op.name()))],
+        ),
+        Kind::PoolStart { task, thread } => (
+            "pool_start",
+            vec![("task", json!(task)), ("thread", json!(thread))],
+        ),
+        Kind::PoolDone { task, thread } => (
+            "pool_done",
+            vec![("task", json!(task)), ("thread", json!(thread))],
+        ),
+        Kind::Console { stream, text } => (
+            "console",
+            vec![
+                (
+                    "stream",
+                    json!(match stream {
+                        Stream::Stdout => "stdout",
+                        Stream::Stderr => "stderr",
+                    }),
+                ),
+                ("text", json!(trace.text(text))),
+            ],
+        ),
+        Kind::Note { text } => ("note", vec![("text", json!(trace.text(text)))]),
+        Kind::Race {
+            kind,
+            timeout_first,
+        } => (
+            "race",
+            vec![
+                ("race", json!(format!("{kind:?}"))),
+                ("timeout_first", json!(timeout_first)),
+            ],
+        ),
+        Kind::UnhandledRejection { promise } => {
+            ("unhandled_rejection", vec![("promise", json!(promise))])
+        }
+        Kind::UncaughtException => ("uncaught_exception", vec![]),
+        Kind::BeforeExit => ("before_exit", vec![]),
+        Kind::ExitEvent { code } => ("exit_event", vec![("code", json!(code))]),
+        Kind::Budget { kind, ticks } => (
+            "budget",
+            vec![
+                ("budget", json!(format!("{kind:?}"))),
+                ("ticks", json!(ticks)),
+            ],
+        ),
+        Kind::Exit { code } => ("exit", vec![("code", json!(code))]),
+    };
+    put("event", json!(name));
+    for (k, val) in extra {
+        put(k, val);
+    }
+    v
+}
+
+/// JSON lines: a header object, then one object per event.
+pub fn write_json_lines(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        json!({"format": "workbench-trace", "version": JSON_FORMAT_VERSION, "events": trace.events.len()})
+    )?;
+    for (seq, e) in trace.events.iter().enumerate() {
+        writeln!(out, "{}", event_json(trace, seq, e))?;
+    }
+    Ok(())
+}
+
+const TID_PHASES: u32 = 1;
+const TID_JS: u32 = 2;
+const TID_POOL_BASE: u32 = 100;
+
+/// Chrome Trace Event format: phases and callbacks as slices on two tracks,
+/// pool tasks on one track per thread, console output and notes as instants.
+pub fn write_chrome(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
+    let us = |t: u64| t as f64 / 1000.0;
+    let mut events: Vec<Value> = vec![
+        json!({"ph": "M", "pid": 1, "name": "process_name", "args": {"name": "workbench"}}),
+        json!({"ph": "M", "pid": 1, "tid": TID_PHASES, "name": "thread_name", "args": {"name": "event loop phases"}}),
+        json!({"ph": "M", "pid": 1, "tid": TID_JS, "name": "thread_name", "args": {"name": "JavaScript"}}),
+    ];
+    let mut open_phase: Option<&'static str> = None;
+    let mut pool_threads = std::collections::BTreeSet::new();
+    let mut open_callbacks: Vec<CbId> = Vec::new();
+    for e in &trace.events {
+        let ts = us(e.time_ns);
+        match e.kind {
+            Kind::PhaseEnter(p) => {
+                if let Some(name) = open_phase.take() {
+                    events.push(json!({"ph": "E", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name}));
+                }
+                let name = p.name();
+                events.push(json!({"ph": "B", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name, "args": {"iteration": e.iteration}}));
+                open_phase = Some(name);
+            }
+            Kind::ScriptStart => {
+                events.push(json!({"ph": "B", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": Phase::Main.name()}));
+                open_phase = Some(Phase::Main.name());
+            }
+            Kind::CallbackStart { cb } => {
+                open_callbacks.push(cb);
+                events.push(json!({"ph": "B", "pid": 1, "tid": TID_JS, "ts": ts, "name": cb_name(trace, cb)}));
+            }
+            Kind::CallbackEnd { cb, threw } => {
+                open_callbacks.pop();
+                events.push(json!({"ph": "E", "pid": 1, "tid": TID_JS, "ts": ts, "name": cb_name(trace, cb), "args": {"threw": threw}}));
+            }
+            Kind::PoolStart { task, thread } => {
+                pool_threads.insert(thread);
+                events.push(json!({"ph": "B", "pid": 1, "tid": TID_POOL_BASE + thread as u32, "ts": ts, "name": format!("task {task}")}));
+            }
+            Kind::PoolDone { task, thread } => {
+                events.push(json!({"ph": "E", "pid": 1, "tid": TID_POOL_BASE + thread as u32, "ts": ts, "name": format!("task {task}")}));
+            }
+            Kind::Console { .. } | Kind::Note { .. } | Kind::Race { .. } | Kind::Budget { .. } | Kind::UnhandledRejection { .. } | Kind::UncaughtException => {
+                events.push(json!({"ph": "i", "s": "g", "pid": 1, "tid": TID_JS, "ts": ts, "name": describe(trace, e)}));
+            }
+            Kind::Exit { .. } => {
+                while let Some(cb) = open_callbacks.pop() {
+                    events.push(json!({"ph": "E", "pid": 1, "tid": TID_JS, "ts": ts, "name": cb_name(trace, cb)}));
+                }
+                if let Some(name) = open_phase.take() {
+                    events.push(json!({"ph": "E", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name}));
+                }
+                events.push(json!({"ph": "i", "s": "g", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": describe(trace, e)}));
+            }
+            _ => {}
+        }
+    }
+    for thread in pool_threads {
+        events.push(json!({"ph": "M", "pid": 1, "tid": TID_POOL_BASE + thread as u32, "name": "thread_name", "args": {"name": format!("pool thread {thread}")}}));
+    }
+    serde_json::to_writer(
+        &mut *out,
+        &json!({"traceEvents": events, "displayTimeUnit": "ms", "otherData": {"format": "workbench-trace", "version": JSON_FORMAT_VERSION}}),
+    )?;
+    writeln!(out)
+}
