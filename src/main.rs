@@ -92,6 +92,21 @@ enum Race {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A panic is a bug in workbench, never the script's fault: say so
+    // briefly, without a Rust backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("workbench: internal error{place}: {message}");
+    }));
     // Rhai's evaluator recurses; give it a deep stack of its own.
     let worker = std::thread::Builder::new()
         .name("scenario".into())
@@ -110,6 +125,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes to stdout, ignoring a closed pipe (`workbench ... | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 fn exit_byte(code: i32) -> u8 {
     (code & 0xff) as u8
 }
@@ -119,7 +141,7 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Run(args) => run(args),
         Command::Js { file } => match Scenario::load(&file).and_then(|s| s.to_js()) {
             Ok(js) => {
-                print!("{js}");
+                let _ = write!(std::io::stdout().lock(), "{js}");
                 0
             }
             Err(e) => {
@@ -203,21 +225,21 @@ fn verify_files(files: &[PathBuf]) -> u8 {
         match verify::verify_file(file) {
             Ok(Verdict::Agree { variants }) => {
                 if variants > 1 {
-                    println!("agree     {} (racy: matched one of {variants} outcomes)", file.display());
+                    out!("agree     {} (racy: matched one of {variants} outcomes)", file.display());
                 } else {
-                    println!("agree     {}", file.display());
+                    out!("agree     {}", file.display());
                 }
             }
             Ok(Verdict::Disagree(d)) => {
                 failed += 1;
-                println!("DISAGREE  {}\n{d}", file.display());
+                out!("DISAGREE  {}\n{d}", file.display());
             }
             Err(e) => {
                 failed += 1;
-                println!("ERROR     {}\n{e}", file.display());
+                out!("ERROR     {}\n{e}", file.display());
             }
         }
     }
-    println!("{} agree, {failed} disagree", files.len() - failed);
+    out!("{} agree, {failed} disagree", files.len() - failed);
     if failed > 0 { 1 } else { 0 }
 }

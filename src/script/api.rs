@@ -632,6 +632,14 @@ fn register_emitter(engine: &mut Engine) {
 }
 
 fn register_misc(engine: &mut Engine) {
+    engine.register_type_with_name::<JsNull>("null");
+    engine.register_fn("==", |_a: JsNull, _b: JsNull| true);
+    engine.register_fn("!=", |_a: JsNull, _b: JsNull| false);
+    engine.register_fn("==", |_a: JsNull, _b: ()| true);
+    engine.register_fn("!=", |_a: JsNull, _b: ()| false);
+    engine.register_fn("==", |_a: (), _b: JsNull| true);
+    engine.register_fn("!=", |_a: (), _b: JsNull| false);
+    engine.register_fn("to_string", |_n: &mut JsNull| "null".to_string());
     engine.register_fn("busy", |c: NativeCallContext, ms: Dynamic| -> Res<()> {
         let ms = to_number(&ms);
         ctx_of(&c)?.rt.borrow_mut().busy(ms);

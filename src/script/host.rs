@@ -94,19 +94,23 @@ impl HostTypes for Rh {
         let err = |e: &crate::runtime::fs::FsError| Dynamic::from(JsError::from_fs(e));
         match result {
             IoResult::ReadFile(Ok(bytes)) => {
-                vec![Dynamic::UNIT, Dynamic::from(JsBuffer(Rc::new(bytes)))]
+                vec![null(), Dynamic::from(JsBuffer(Rc::new(bytes)))]
             }
-            IoResult::ReadText(Ok(text)) => vec![Dynamic::UNIT, Dynamic::from(text)],
+            IoResult::ReadText(Ok(text)) => vec![null(), Dynamic::from(text)],
             IoResult::ReadFile(Err(e))
             | IoResult::ReadText(Err(e))
             | IoResult::WriteFile(Err(e))
             | IoResult::Stat(Err(e)) => {
                 vec![err(&e)]
             }
-            IoResult::WriteFile(Ok(())) => vec![Dynamic::UNIT],
-            IoResult::Stat(Ok(st)) => vec![Dynamic::UNIT, Dynamic::from(JsStats(st))],
+            IoResult::WriteFile(Ok(())) => vec![null()],
+            IoResult::Stat(Ok(st)) => vec![null(), Dynamic::from(JsStats(st))],
         }
     }
+}
+
+fn null() -> Dynamic {
+    Dynamic::from(super::values::JsNull)
 }
 
 /// Carried by `ErrorTerminated` so a [`Stop`] unwinds through Rhai frames
@@ -434,7 +438,7 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
     let footer = format!("\n\nNode.js {NODE_VERSION}");
     let is_error = value.is::<JsError>();
     if origin == Origin::UnhandledRejection && !is_error {
-        let reason = inspect::inspect(&to_inspect(value));
+        let reason = no_side_effects_to_string(value);
         return format!(
             "node:internal/process/promises:389\n      new UnhandledPromiseRejection(reason);\n      ^\n\n\
              UnhandledPromiseRejection: This error originated either by throwing inside of an async function without a catch block, or by rejecting a promise which was not handled with .catch(). The promise rejected with the reason \"{reason}\".\n    \
@@ -465,12 +469,41 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
         }
         return format!("{header}\n\n{body}{footer}");
     }
-    let shown = if value.is_string() {
-        to_js_string(value)
+    // A thrown primitive prints bare, with a hint; an object is inspected.
+    let primitive = value.is_unit()
+        || value.is_string()
+        || value.is_int()
+        || value.is_float()
+        || value.is_bool()
+        || value.is_char();
+    if primitive {
+        format!(
+            "\n{header}\n{}\n(Use `node --trace-uncaught ...` to show where the exception was thrown){footer}",
+            to_js_string(value)
+        )
     } else {
-        inspect::inspect(&to_inspect(value))
-    };
-    format!(
-        "{header}\n{shown}\n(Use `node --trace-uncaught ...` to show where the exception was thrown){footer}"
-    )
+        format!("\n{header}\n{}{footer}", inspect::inspect(&to_inspect(value)))
+    }
+}
+
+/// V8's `NoSideEffectsToString`, as the unhandled-rejection message uses it.
+fn no_side_effects_to_string(value: &Dynamic) -> String {
+    if value.is_map() || value.is::<super::values::SettledRecord>() {
+        return "#<Object>".into();
+    }
+    if value.is_array() {
+        let items = value.read_lock::<rhai::Array>();
+        return items
+            .map(|a| {
+                a.iter()
+                    .map(|v| if v.is_unit() { String::new() } else { no_side_effects_to_string(v) })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+    }
+    if value.is::<JsPromise>() {
+        return "#<Promise>".into();
+    }
+    to_js_string(value)
 }

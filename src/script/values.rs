@@ -91,6 +91,12 @@ impl JsFunc {
     }
 }
 
+/// JavaScript's `null` (what Node passes as `err` on success). It compares
+/// equal to `()` with `==`, as `null == undefined` does in JS, so scripts
+/// test `err == ()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsNull;
+
 #[derive(Clone)]
 pub struct JsPromise(pub Promise<Rh>);
 
@@ -201,6 +207,9 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
     if value.is_unit() {
         return Inspect::Undefined;
     }
+    if value.is::<JsNull>() {
+        return Inspect::Null;
+    }
     if let Ok(b) = value.as_bool() {
         return Inspect::Bool(b);
     }
@@ -310,6 +319,7 @@ pub fn to_js_string(value: &Dynamic) -> String {
     match to_inspect(value) {
         Inspect::Str(s) => s,
         Inspect::Undefined => "undefined".into(),
+        Inspect::Null => "null".into(),
         Inspect::Number(n) => super::inspect::number_to_string(n),
         Inspect::Bool(b) => b.to_string(),
         other => super::inspect::inspect(&other),
