@@ -35,9 +35,11 @@ impl Default for Limits {
         Limits {
             max_operations: 50_000_000,
             max_call_levels: 40,
-            max_string_size: 16 << 20,
-            max_array_size: 4_000_000,
-            max_map_size: 1_000_000,
+            // Rhai re-measures a container on every change, so growth is
+            // quadratic: these bounds keep a runaway allocation short.
+            max_string_size: 1 << 20,
+            max_array_size: 20_000,
+            max_map_size: 20_000,
         }
     }
 }

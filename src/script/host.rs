@@ -151,6 +151,9 @@ pub struct Ctx {
     /// Explicit parameter counts of script functions, by name (JS lets a
     /// callback take fewer arguments than it is given; Rhai does not).
     arities: HashMap<String, usize>,
+    /// Where each script function's body starts (Rhai reports some
+    /// budget errors without a position; the body is the next best place).
+    body_positions: HashMap<String, Position>,
     suspended: RefCell<HashMap<u32, Suspended>>,
     next_co: Cell<u32>,
     /// Where the last `throw` (or runtime error) happened, for reports.
@@ -164,12 +167,17 @@ impl Ctx {
             .iter_fn_def()
             .map(|f| (f.name.to_string(), f.params.len()))
             .collect();
+        let body_positions = ast
+            .iter_fn_def()
+            .map(|f| (f.name.to_string(), f.body.start_position()))
+            .collect();
         Ctx {
             engine,
             ast,
             rt,
             source,
             arities,
+            body_positions,
             suspended: RefCell::new(HashMap::new()),
             next_co: Cell::new(0),
             last_throw: Cell::new(Position::NONE),
@@ -231,7 +239,14 @@ pub enum Classified {
 pub const EXIT_BUDGET: i32 = crate::runtime::driver::EXIT_BUDGET;
 
 pub fn classify_error(ctx: &Ctx, err: Box<EvalAltResult>) -> Classified {
+    classify_at(ctx, err, Position::NONE)
+}
+
+/// `outer` is the position of the enclosing call, used when the error
+/// itself carries none (Rhai reports some errors at the call site only).
+fn classify_at(ctx: &Ctx, err: Box<EvalAltResult>, outer: Position) -> Classified {
     let budget = |what: String, pos: Position| {
+        let pos = if pos.is_none() { outer } else { pos };
         let (line, col) = (pos.line().unwrap_or(0), pos.position().unwrap_or(1));
         let report = if line > 0 {
             format!("workbench: {what}\n{}", ctx.source.excerpt(line, col))
@@ -244,7 +259,7 @@ pub fn classify_error(ctx: &Ctx, err: Box<EvalAltResult>) -> Classified {
         }))
     };
     match *err {
-        EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) => match classify_error(ctx, inner) {
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) => match classify_at(ctx, inner, pos) {
             Classified::Throw(v, p) if p.is_none() => Classified::Throw(v, pos),
             other => other,
         },
@@ -378,7 +393,13 @@ pub fn call_from_script(ctx: &Rc<Ctx>, func: &JsFunc, args: Vec<Dynamic>) -> Res
     match func {
         JsFunc::Closure(f) => {
             let args = ctx.adapt_args(f, args);
-            f.call::<Dynamic>(&ctx.engine, &ctx.ast, args)
+            f.call::<Dynamic>(&ctx.engine, &ctx.ast, args).map_err(|e| match *e {
+                EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
+                    let body = ctx.body_positions.get(f.fn_name()).copied().unwrap_or(pos);
+                    Box::new(EvalAltResult::ErrorTooManyOperations(body))
+                }
+                other => Box::new(other),
+            })
         }
         JsFunc::Async(f) => start_async(ctx, f, args),
         JsFunc::Resolver(r) => {
