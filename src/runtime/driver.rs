@@ -41,7 +41,7 @@ pub fn run<H: HostTypes, I: Invoke<H>>(
             }
         }
         Err(Stop::Fatal(fatal)) => {
-            rt.borrow_mut().console(Stream::Stderr, &fatal.message);
+            rt.borrow_mut().console_always(Stream::Stderr, &fatal.message);
             RunOutcome {
                 exit_code: fatal.exit_code,
                 fatal: Some(fatal),

@@ -332,6 +332,15 @@ impl<H: HostTypes> Runtime<H> {
         self.emit(Kind::Console { stream, text });
     }
 
+    /// Console output that must be recorded even past the event budget
+    /// (the report of why the run stopped).
+    pub fn console_always(&mut self, stream: Stream, text: &str) {
+        let limit = self.options.max_events;
+        self.options.max_events = usize::MAX;
+        self.console(stream, text);
+        self.options.max_events = limit;
+    }
+
     pub fn note(&mut self, text: &str) {
         let text = self.trace.strings.intern(text);
         self.emit(Kind::Note { text });

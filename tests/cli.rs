@@ -1,0 +1,175 @@
+//! The command line as a user meets it: outputs, trace formats, exit codes
+//! and the messages for bad input.
+
+use std::process::{Command, Output};
+
+fn workbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the workbench binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn run_prints_exactly_what_the_scenario_logs() {
+    let out = workbench(&["run", "examples/event-loop.rhai"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "main: start\nmain: end\nnextTick: before any promise job\nmicrotask: promise reaction\n\
+         check: setImmediate from main\npoll: readFile callback, error = null\n\
+         check: immediate from the I/O callback\ntimers: 0ms timer from the I/O callback\n\
+         timers: setTimeout 10ms\n"
+    );
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn the_text_trace_is_deterministic_and_shows_phases() {
+    let a = workbench(&["run", "--trace", "examples/event-loop.rhai"]);
+    let b = workbench(&["run", "--trace", "examples/event-loop.rhai"]);
+    let trace = text(&a.stderr);
+    assert_eq!(trace, text(&b.stderr), "virtual-clock traces must be byte-identical");
+    assert!(trace.contains("enter poll phase"));
+    assert!(trace.contains("pool: queue task 0 (open)"));
+    assert!(trace.contains("note: We are in the poll phase"));
+    // seq, time, iteration, phase on every line
+    let first = trace.lines().next().unwrap_or_default();
+    assert!(first.trim_start().starts_with("0 "), "{first}");
+    assert!(first.contains("ms i0"), "{first}");
+}
+
+#[test]
+fn json_lines_start_with_a_versioned_header() {
+    let out = workbench(&["run", "--trace", "--trace-format", "json", "examples/event-loop.rhai"]);
+    let trace = text(&out.stderr);
+    let mut lines = trace.lines();
+    let header: serde_json::Value =
+        serde_json::from_str(lines.next().unwrap_or_default()).expect("header is JSON");
+    assert_eq!(header["format"], "workbench-trace");
+    assert_eq!(header["version"], 1);
+    let mut count = 0;
+    for line in lines {
+        let event: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        assert!(event["seq"].is_u64() && event["event"].is_string(), "{line}");
+        count += 1;
+    }
+    assert_eq!(header["events"], count);
+}
+
+#[test]
+fn chrome_trace_needs_a_file_and_is_valid_json() {
+    let refused = workbench(&["run", "--trace", "--trace-format", "chrome", "examples/event-loop.rhai"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("trace.json");
+    let path_str = path.to_string_lossy().into_owned();
+    let out = workbench(&[
+        "run", "--trace", "--trace-format", "chrome", "--trace-out", &path_str, "examples/event-loop.rhai",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("written")).expect("valid JSON");
+    let events = json["traceEvents"].as_array().expect("traceEvents array");
+    assert!(events.iter().any(|e| e["ph"] == "B" && e["name"] == "poll"));
+    assert!(events.iter().any(|e| e["ph"] == "B" && e["tid"].as_u64().is_some_and(|t| t >= 100)));
+}
+
+#[test]
+fn js_renders_what_a_person_would_write() {
+    let out = workbench(&["js", "examples/event-loop.rhai"]);
+    let js = text(&out.stdout);
+    assert!(js.contains("const fs = require('fs');"), "{js}");
+    assert!(js.contains("setTimeout(() => console.log(\"timers: setTimeout 10ms\"), 10);"), "{js}");
+    assert!(js.contains("// We are in the poll phase."), "{js}");
+}
+
+#[test]
+fn a_parse_error_shows_file_line_column_and_caret() {
+    let out = workbench(&["run", "tests/fixtures/bad_parse.rhai"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad_parse.rhai:2:14"), "{err}");
+    assert!(err.contains("2 | let x = (1 + ;"), "{err}");
+    assert!(err.contains('^'), "{err}");
+}
+
+#[test]
+fn await_outside_an_async_fn_does_not_compile() {
+    let out = workbench(&["run", "tests/fixtures/await_outside.rhai"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("await_outside.rhai:1:14"));
+}
+
+#[test]
+fn an_endless_loop_hits_the_operations_budget() {
+    let out = workbench(&["run", "--max-ops", "200000", "tests/fixtures/endless_loop.rhai"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("operations budget exceeded"), "{err}");
+    assert!(err.contains("endless_loop.rhai:1:"), "{err}");
+}
+
+#[test]
+fn a_tick_storm_ends_with_starvation() {
+    let out = workbench(&["run", "--max-events", "20000", "tests/fixtures/tick_storm.rhai"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("Starvation"), "{err}");
+    assert!(!text(&out.stdout).contains("never"));
+}
+
+#[test]
+fn runaway_recursion_and_allocation_hit_budgets() {
+    for fixture in ["tests/fixtures/recursion.rhai", "tests/fixtures/alloc.rhai"] {
+        let out = workbench(&["run", fixture]);
+        assert_eq!(out.status.code(), Some(3), "{fixture}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(".rhai:"), "{fixture}");
+    }
+}
+
+#[test]
+fn an_unknown_function_is_an_uncaught_reference_error() {
+    let out = workbench(&["run", "tests/fixtures/unknown_fn.rhai"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "before\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("unknown_fn.rhai:2"), "{err}");
+    assert!(err.contains("ReferenceError"), "{err}");
+}
+
+#[test]
+fn paths_outside_the_sandbox_are_enoent() {
+    let out = workbench(&["run", "tests/fixtures/sandbox_escape.rhai"]);
+    assert_eq!(text(&out.stdout), "ENOENT\nENOENT\n");
+}
+
+#[test]
+fn the_race_is_marked_and_both_outcomes_can_be_run() {
+    let first = workbench(&["run", "--trace", "tests/fixtures/race.rhai"]);
+    assert_eq!(text(&first.stdout), "immediate\ntimeout\n");
+    assert!(text(&first.stderr).contains("warning: race"));
+    let other = workbench(&["run", "--race", "timeout-first", "tests/fixtures/race.rhai"]);
+    assert_eq!(text(&other.stdout), "timeout\nimmediate\n");
+}
+
+#[test]
+fn flags_that_make_no_sense_get_a_usage_error() {
+    let out = workbench(&["run", "--clock", "sideways", "examples/event-loop.rhai"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("invalid value 'sideways'"));
+    let out = workbench(&["run", "--trace-format", "json", "examples/event-loop.rhai"]);
+    assert_eq!(out.status.code(), Some(2), "--trace-format needs --trace");
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let out = workbench(&["run", "no/such/file.rhai"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read no/such/file.rhai"));
+}
