@@ -61,6 +61,9 @@ struct RunArgs {
     /// How detected setTimeout-vs-setImmediate races resolve.
     #[arg(long, value_enum, default_value_t = Race::ImmediateFirst)]
     race: Race,
+    /// Print run statistics on stderr: events, trace bytes per event, time.
+    #[arg(long)]
+    stats: bool,
     /// Thread-pool size (UV_THREADPOOL_SIZE).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pool_size: u64,
@@ -178,14 +181,31 @@ fn run(args: RunArgs) -> u8 {
     };
     options.runtime.live_console = true;
     options.limits.max_operations = args.max_ops;
+    let started = std::time::Instant::now();
     let result = script::run(&scenario, &options);
+    if args.stats {
+        let trace = &result.trace;
+        let events = trace.events.len().max(1);
+        eprintln!(
+            "workbench: {} events, {} callbacks, {:.1} trace bytes/event (text aside: {} bytes), {:.3} s",
+            trace.events.len(),
+            trace.callbacks.len(),
+            trace.structural_bytes() as f64 / events as f64,
+            trace.strings.text_bytes(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     if args.trace {
         for race in &result.trace.races {
             eprintln!(
                 "workbench: warning: race at event {}: {} (this run: {} first; see --race)",
                 race.seq,
                 race.kind.describe(),
-                if race.timeout_first { "timeout" } else { "immediate" }
+                if race.timeout_first {
+                    "timeout"
+                } else {
+                    "immediate"
+                }
             );
         }
         let written = match &args.trace_out {
@@ -194,7 +214,11 @@ fn run(args: RunArgs) -> u8 {
                 write_trace(&result.trace, args.trace_format, &mut w)?;
                 w.flush()
             }),
-            None => write_trace(&result.trace, args.trace_format, &mut std::io::stderr().lock()),
+            None => write_trace(
+                &result.trace,
+                args.trace_format,
+                &mut std::io::stderr().lock(),
+            ),
         };
         if let Err(e) = written {
             eprintln!("workbench: cannot write the trace: {e}");
@@ -204,7 +228,11 @@ fn run(args: RunArgs) -> u8 {
     exit_byte(result.outcome.exit_code)
 }
 
-fn write_trace(trace: &workbench::trace::Trace, format: TraceFormat, out: &mut impl Write) -> std::io::Result<()> {
+fn write_trace(
+    trace: &workbench::trace::Trace,
+    format: TraceFormat,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     match format {
         TraceFormat::Text => write::write_text(trace, out),
         TraceFormat::Json => write::write_json_lines(trace, out),
@@ -225,7 +253,10 @@ fn verify_files(files: &[PathBuf]) -> u8 {
         match verify::verify_file(file) {
             Ok(Verdict::Agree { variants }) => {
                 if variants > 1 {
-                    out!("agree     {} (racy: matched one of {variants} outcomes)", file.display());
+                    out!(
+                        "agree     {} (racy: matched one of {variants} outcomes)",
+                        file.display()
+                    );
                 } else {
                     out!("agree     {}", file.display());
                 }

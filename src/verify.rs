@@ -162,7 +162,13 @@ fn is_location_header(line: &str) -> bool {
             || path.starts_with("node:internal"))
 }
 
-fn first_difference(stream: &'static str, model: &str, node: &str, mo: &Output, no: &Output) -> Option<Divergence> {
+fn first_difference(
+    stream: &'static str,
+    model: &str,
+    node: &str,
+    mo: &Output,
+    no: &Output,
+) -> Option<Divergence> {
     if model == node {
         return None;
     }
@@ -172,7 +178,10 @@ fn first_difference(stream: &'static str, model: &str, node: &str, mo: &Output, 
     while line < ml.len() && line < nl.len() && ml[line] == nl[line] {
         line += 1;
     }
-    let show = |v: &[&str]| v.get(line).map_or("<end of output>".to_string(), |s| s.to_string());
+    let show = |v: &[&str]| {
+        v.get(line)
+            .map_or("<end of output>".to_string(), |s| s.to_string())
+    };
     Some(Divergence {
         stream,
         line: line + 1,

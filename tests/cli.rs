@@ -34,7 +34,11 @@ fn the_text_trace_is_deterministic_and_shows_phases() {
     let a = workbench(&["run", "--trace", "examples/event-loop.rhai"]);
     let b = workbench(&["run", "--trace", "examples/event-loop.rhai"]);
     let trace = text(&a.stderr);
-    assert_eq!(trace, text(&b.stderr), "virtual-clock traces must be byte-identical");
+    assert_eq!(
+        trace,
+        text(&b.stderr),
+        "virtual-clock traces must be byte-identical"
+    );
     assert!(trace.contains("enter poll phase"));
     assert!(trace.contains("pool: queue task 0 (open)"));
     assert!(trace.contains("note: We are in the poll phase"));
@@ -46,7 +50,13 @@ fn the_text_trace_is_deterministic_and_shows_phases() {
 
 #[test]
 fn json_lines_start_with_a_versioned_header() {
-    let out = workbench(&["run", "--trace", "--trace-format", "json", "examples/event-loop.rhai"]);
+    let out = workbench(&[
+        "run",
+        "--trace",
+        "--trace-format",
+        "json",
+        "examples/event-loop.rhai",
+    ]);
     let trace = text(&out.stderr);
     let mut lines = trace.lines();
     let header: serde_json::Value =
@@ -56,7 +66,10 @@ fn json_lines_start_with_a_versioned_header() {
     let mut count = 0;
     for line in lines {
         let event: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
-        assert!(event["seq"].is_u64() && event["event"].is_string(), "{line}");
+        assert!(
+            event["seq"].is_u64() && event["event"].is_string(),
+            "{line}"
+        );
         count += 1;
     }
     assert_eq!(header["events"], count);
@@ -64,20 +77,37 @@ fn json_lines_start_with_a_versioned_header() {
 
 #[test]
 fn chrome_trace_needs_a_file_and_is_valid_json() {
-    let refused = workbench(&["run", "--trace", "--trace-format", "chrome", "examples/event-loop.rhai"]);
+    let refused = workbench(&[
+        "run",
+        "--trace",
+        "--trace-format",
+        "chrome",
+        "examples/event-loop.rhai",
+    ]);
     assert_eq!(refused.status.code(), Some(2));
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("trace.json");
     let path_str = path.to_string_lossy().into_owned();
     let out = workbench(&[
-        "run", "--trace", "--trace-format", "chrome", "--trace-out", &path_str, "examples/event-loop.rhai",
+        "run",
+        "--trace",
+        "--trace-format",
+        "chrome",
+        "--trace-out",
+        &path_str,
+        "examples/event-loop.rhai",
     ]);
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("written")).expect("valid JSON");
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("written"))
+            .expect("valid JSON");
     let events = json["traceEvents"].as_array().expect("traceEvents array");
     assert!(events.iter().any(|e| e["ph"] == "B" && e["name"] == "poll"));
-    assert!(events.iter().any(|e| e["ph"] == "B" && e["tid"].as_u64().is_some_and(|t| t >= 100)));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "B" && e["tid"].as_u64().is_some_and(|t| t >= 100))
+    );
 }
 
 #[test]
@@ -85,7 +115,10 @@ fn js_renders_what_a_person_would_write() {
     let out = workbench(&["js", "examples/event-loop.rhai"]);
     let js = text(&out.stdout);
     assert!(js.contains("const fs = require('fs');"), "{js}");
-    assert!(js.contains("setTimeout(() => console.log(\"timers: setTimeout 10ms\"), 10);"), "{js}");
+    assert!(
+        js.contains("setTimeout(() => console.log(\"timers: setTimeout 10ms\"), 10);"),
+        "{js}"
+    );
     assert!(js.contains("// We are in the poll phase."), "{js}");
 }
 
@@ -108,7 +141,12 @@ fn await_outside_an_async_fn_does_not_compile() {
 
 #[test]
 fn an_endless_loop_hits_the_operations_budget() {
-    let out = workbench(&["run", "--max-ops", "200000", "tests/fixtures/endless_loop.rhai"]);
+    let out = workbench(&[
+        "run",
+        "--max-ops",
+        "200000",
+        "tests/fixtures/endless_loop.rhai",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
     assert!(err.contains("operations budget exceeded"), "{err}");
@@ -117,7 +155,12 @@ fn an_endless_loop_hits_the_operations_budget() {
 
 #[test]
 fn a_tick_storm_ends_with_starvation() {
-    let out = workbench(&["run", "--max-events", "20000", "tests/fixtures/tick_storm.rhai"]);
+    let out = workbench(&[
+        "run",
+        "--max-events",
+        "20000",
+        "tests/fixtures/tick_storm.rhai",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
     assert!(err.contains("Starvation"), "{err}");
@@ -128,7 +171,12 @@ fn a_tick_storm_ends_with_starvation() {
 fn runaway_recursion_and_allocation_hit_budgets() {
     for fixture in ["tests/fixtures/recursion.rhai", "tests/fixtures/alloc.rhai"] {
         let out = workbench(&["run", fixture]);
-        assert_eq!(out.status.code(), Some(3), "{fixture}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{fixture}: {}",
+            text(&out.stderr)
+        );
         assert!(text(&out.stderr).contains(".rhai:"), "{fixture}");
     }
 }

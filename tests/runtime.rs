@@ -190,9 +190,12 @@ fn resolving_with_a_native_promise_costs_two_extra_hops() {
         let start = rt.borrow_mut().promise_resolve(V::Undef);
         let mut p = start;
         for hop in 1..=4 {
-            p = rt
-                .borrow_mut()
-                .then(&p, Some(say(log, &format!("hop {hop}"), |_| {})), None, &site());
+            p = rt.borrow_mut().then(
+                &p,
+                Some(say(log, &format!("hop {hop}"), |_| {})),
+                None,
+                &site(),
+            );
         }
     });
     assert_eq!(log, ["hop 1", "hop 2", "outer", "hop 3", "hop 4"]);
@@ -209,7 +212,8 @@ fn an_immediate_queued_during_check_runs_next_iteration() {
             }),
             &site(),
         );
-        rt.borrow_mut().set_immediate(say(log, "i2", |_| {}), &site());
+        rt.borrow_mut()
+            .set_immediate(say(log, "i2", |_| {}), &site());
     });
     assert_eq!(log, ["i1", "i2", "i3 (next iteration)"]);
 }

@@ -41,7 +41,8 @@ pub fn run<H: HostTypes, I: Invoke<H>>(
             }
         }
         Err(Stop::Fatal(fatal)) => {
-            rt.borrow_mut().console_always(Stream::Stderr, &fatal.message);
+            rt.borrow_mut()
+                .console_always(Stream::Stderr, &fatal.message);
             RunOutcome {
                 exit_code: fatal.exit_code,
                 fatal: Some(fatal),
@@ -50,14 +51,9 @@ pub fn run<H: HostTypes, I: Invoke<H>>(
     };
     let mut r = rt.borrow_mut();
     // The exit record is always written, even past the event budget.
-    let event = crate::trace::Event {
-        time_ns: r.clock.now_ns(),
-        iteration: r.iteration,
-        phase: r.phase,
-        kind: Kind::Exit {
+    let event = crate::trace::Event::new(r.clock.now_ns(), r.iteration, r.phase, Kind::Exit {
             code: outcome.exit_code,
-        },
-    };
+        });
     r.trace.push(event);
     outcome
 }
@@ -81,15 +77,10 @@ fn budget_check<H: HostTypes>(rt: &Shared<H>) -> Step {
 pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
     let mut r = rt.borrow_mut();
     let max = r.options.max_events;
-    let event = crate::trace::Event {
-        time_ns: r.clock.now_ns(),
-        iteration: r.iteration,
-        phase: r.phase,
-        kind: Kind::Budget {
+    let event = crate::trace::Event::new(r.clock.now_ns(), r.iteration, r.phase, Kind::Budget {
             kind: BudgetKind::Events,
             ticks,
-        },
-    };
+        });
     r.trace.push(event);
     let mut message = format!(
         "workbench: event budget exceeded: the trace reached {max} events (--max-events) in the {} phase of loop iteration {}.",
@@ -161,7 +152,8 @@ fn uncaught<H: HostTypes, I: Invoke<H>>(
     let listeners = {
         let mut r = rt.borrow_mut();
         r.emit(Kind::UncaughtException);
-        r.process_events.snapshot_for_emit(ProcessEvent::UncaughtException.name())
+        r.process_events
+            .snapshot_for_emit(ProcessEvent::UncaughtException.name())
     };
     if listeners.is_empty() {
         // lib/internal/process/execution.js: 'exit' is emitted first, with
@@ -199,7 +191,11 @@ fn uncaught<H: HostTypes, I: Invoke<H>>(
 }
 
 /// After `process.exit(code)` unwound the stack: emit 'exit' (once).
-fn finish_explicit_exit<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, code: i32) -> i32 {
+fn finish_explicit_exit<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    code: i32,
+) -> i32 {
     if rt.borrow().exiting {
         return code;
     }
@@ -230,7 +226,8 @@ fn emit_exit<H: HostTypes, I: Invoke<H>>(
         r.exiting = true;
         r.phase = Phase::Exit;
         r.emit(Kind::ExitEvent { code });
-        r.process_events.snapshot_for_emit(ProcessEvent::Exit.name())
+        r.process_events
+            .snapshot_for_emit(ProcessEvent::Exit.name())
     };
     for listener in listeners {
         let go = rt
@@ -295,7 +292,8 @@ fn emit_before_exit<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) ->
         r.phase = Phase::Exit;
         r.emit(Kind::BeforeExit);
         (
-            r.process_events.snapshot_for_emit(ProcessEvent::BeforeExit.name()),
+            r.process_events
+                .snapshot_for_emit(ProcessEvent::BeforeExit.name()),
             r.exit_code.unwrap_or(0),
         )
     };
@@ -377,7 +375,10 @@ fn process_ticks_and_rejections<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host
 }
 
 /// `processPromiseRejections()`: returns whether anything was processed.
-fn process_promise_rejections<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Result<bool, Stop> {
+fn process_promise_rejections<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+) -> Result<bool, Stop> {
     let pending = rt.borrow_mut().take_unhandled();
     if pending.is_empty() {
         return Ok(false);
@@ -628,7 +629,9 @@ fn run_timers<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step 
     let mut first_list = true;
     'pass: loop {
         let top = rt.borrow().timers.peek();
-        let Some((msecs, uid, expiry)) = top else { break };
+        let Some((msecs, uid, expiry)) = top else {
+            break;
+        };
         if expiry > now {
             break;
         }
@@ -706,8 +709,7 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
             super::clock::ClockMode::Real => {
                 if timeout != 0 && !r.pool.has_completed() {
                     let deadline = (timeout > 0).then(|| {
-                        std::time::Instant::now()
-                            + std::time::Duration::from_millis(timeout as u64)
+                        std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64)
                     });
                     r.pool.wait_real(deadline);
                 }

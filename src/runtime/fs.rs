@@ -41,7 +41,10 @@ impl FsError {
     }
 
     pub fn message(&self) -> String {
-        format!("{}: {}, {} '{}'", self.code, self.description, self.syscall, self.path)
+        format!(
+            "{}: {}, {} '{}'",
+            self.code, self.description, self.syscall, self.path
+        )
     }
 }
 
@@ -110,7 +113,9 @@ impl Sandbox {
     }
 
     pub fn stat(&self, path: &str, syscall: &'static str) -> Result<FileStat, FsError> {
-        let resolved = self.resolve(path).ok_or_else(|| FsError::enoent(syscall, path))?;
+        let resolved = self
+            .resolve(path)
+            .ok_or_else(|| FsError::enoent(syscall, path))?;
         if let Some(data) = self.overlay_get(&resolved) {
             return Ok(FileStat {
                 size: data.len() as u64,
@@ -127,7 +132,9 @@ impl Sandbox {
     }
 
     pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
-        let resolved = self.resolve(path).ok_or_else(|| FsError::enoent("open", path))?;
+        let resolved = self
+            .resolve(path)
+            .ok_or_else(|| FsError::enoent("open", path))?;
         if let Some(data) = self.overlay_get(&resolved) {
             return Ok(data);
         }
@@ -139,7 +146,9 @@ impl Sandbox {
 
     /// Opening for writing creates the file (in the overlay) if its directory exists.
     pub fn open_for_write(&self, path: &str) -> Result<PathBuf, FsError> {
-        let resolved = self.resolve(path).ok_or_else(|| FsError::enoent("open", path))?;
+        let resolved = self
+            .resolve(path)
+            .ok_or_else(|| FsError::enoent("open", path))?;
         if resolved.is_dir() {
             return Err(FsError::eisdir("open", path));
         }

@@ -26,8 +26,8 @@ use crate::trace::{
 use clock::{Clock, ClockMode};
 use events::Emitter;
 use pool::{FsRequest, IoResult, Pool};
-pub use promise::{Promise, PromiseState, Resolvable, Resolver};
 use promise::{Aggregate, Combinator, Handler, PromiseData, Reaction, ThenTarget};
+pub use promise::{Promise, PromiseState, Resolvable, Resolver};
 use timers::{TimerId, Timers};
 
 /// The host's types: what a script value and a script function are, and how
@@ -286,12 +286,7 @@ impl<H: HostTypes> Runtime<H> {
             self.budget_hit.set(true);
             return;
         }
-        self.trace.push(Event {
-            time_ns: self.clock.now_ns(),
-            iteration: self.iteration,
-            phase: self.phase,
-            kind,
-        });
+        self.trace.push(Event::new(self.clock.now_ns(), self.iteration, self.phase, kind));
     }
 
     /// Has the event budget been reached? Script functions that schedule work
@@ -712,7 +707,12 @@ impl<H: HostTypes> Runtime<H> {
     }
 
     /// `p.finally(onFinally)`.
-    pub fn finally(&mut self, promise: &Promise<H>, on_finally: H::Func, site: &Site) -> Promise<H> {
+    pub fn finally(
+        &mut self,
+        promise: &Promise<H>,
+        on_finally: H::Func,
+        site: &Site,
+    ) -> Promise<H> {
         let derived = self.new_promise();
         let cb = self.register_callback(CallbackKind::Reaction, site);
         self.perform_then(
@@ -756,7 +756,12 @@ impl<H: HostTypes> Runtime<H> {
     }
 
     /// `Promise.all` / `allSettled` / `any`.
-    pub fn combinator(&mut self, kind: Combinator, values: Vec<H::Value>, site: &Site) -> Promise<H> {
+    pub fn combinator(
+        &mut self,
+        kind: Combinator,
+        values: Vec<H::Value>,
+        site: &Site,
+    ) -> Promise<H> {
         let result = self.new_promise();
         let (resolve, reject) = self.resolving_functions(&result);
         let agg = Rc::new(Aggregate {
@@ -809,7 +814,13 @@ impl<H: HostTypes> Runtime<H> {
     }
 
     /// A combinator element function was called with `value`.
-    pub fn element_called(&mut self, agg: &Rc<Aggregate<H>>, index: usize, rejected: bool, value: H::Value) {
+    pub fn element_called(
+        &mut self,
+        agg: &Rc<Aggregate<H>>,
+        index: usize,
+        rejected: bool,
+        value: H::Value,
+    ) {
         let stored = match agg.kind {
             Combinator::AllSettled => H::settled_record(!rejected, value),
             _ => value,
@@ -973,8 +984,8 @@ impl<H: HostTypes> Runtime<H> {
     /// `uv__backend_timeout` in ms (-1: block until something happens).
     fn backend_timeout(&self) -> i64 {
         let timer_handle_active = self.timers.uv.due_ms.is_some();
-        let has_active_handles = (timer_handle_active && self.timers.uv.refed)
-            || self.immediate_ref_count > 0;
+        let has_active_handles =
+            (timer_handle_active && self.timers.uv.refed) || self.immediate_ref_count > 0;
         if !has_active_handles && self.pool.active_requests() == 0 {
             return 0;
         }

@@ -84,9 +84,7 @@ fn cost_ns(work: &Work, sandbox: &Sandbox) -> u64 {
     match work {
         Work::Open { .. } => 10 * US,
         Work::Fstat { .. } => 10 * US,
-        Work::Read { path } => {
-            10 * US + sandbox.stat(path, "read").map(|s| s.size).unwrap_or(0)
-        }
+        Work::Read { path } => 10 * US + sandbox.stat(path, "read").map(|s| s.size).unwrap_or(0),
         Work::Write { data, .. } => 10 * US + data.len() as u64,
         Work::Close => 10 * US,
         Work::Stat { .. } => 10 * US,
@@ -265,7 +263,9 @@ impl Pool {
                     result: None,
                     thread: 0,
                 });
-                let real = self.real.get_or_insert_with(|| spawn_real(self.size, &self.sandbox));
+                let real = self
+                    .real
+                    .get_or_insert_with(|| spawn_real(self.size, &self.sandbox));
                 let (lock, cvar) = &*real.queue;
                 if let Ok(mut q) = lock.lock() {
                     q.push_back(RealJob { task: id, work });
@@ -397,10 +397,7 @@ impl Pool {
         while let Some(task) = self.completed.pop_front() {
             self.in_flight = self.in_flight.saturating_sub(1);
             let t = &mut self.tasks[task as usize];
-            let result = t
-                .result
-                .take()
-                .unwrap_or(Ok(Output::None));
+            let result = t.result.take().unwrap_or(Ok(Output::None));
             out.push(Completion {
                 task,
                 owner: t.owner,

@@ -105,14 +105,7 @@ impl<F: Clone> Timers<F> {
     }
 
     /// `new Timeout(...)` followed by `insert`: `now` is the fresh libuv time.
-    pub fn create(
-        &mut self,
-        cb: CbId,
-        func: F,
-        delay: f64,
-        repeat: bool,
-        now: u64,
-    ) -> TimerId {
+    pub fn create(&mut self, cb: CbId, func: F, delay: f64, repeat: bool, now: u64) -> TimerId {
         let id = TimerId(self.entries.len() as u32);
         self.entries.push(TimerEntry {
             cb,
@@ -335,7 +328,9 @@ impl<F: Clone> Timers<F> {
     /// Is any list due to become due exactly one ms after `now`? (A race
     /// against a millisecond boundary in real Node.)
     pub fn due_next_ms(&self, now: u64) -> bool {
-        self.lists.values().any(|l| l.live > 0 && l.expiry == now + 1)
+        self.lists
+            .values()
+            .any(|l| l.live > 0 && l.expiry == now + 1)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -67,7 +67,16 @@ fn describe_received(v: &Dynamic) -> String {
         s if v.is_string() => format!("type string ({s})"),
         s if v.is_int() || v.is_float() => format!("type number ({s})"),
         s if v.is_bool() => format!("type boolean ({s})"),
-        s => format!("an instance of {}", if v.is_array() { "Array".into() } else if v.is_map() { "Object".into() } else { s }),
+        s => format!(
+            "an instance of {}",
+            if v.is_array() {
+                "Array".into()
+            } else if v.is_map() {
+                "Object".into()
+            } else {
+                s
+            }
+        ),
     }
 }
 
@@ -81,8 +90,14 @@ fn callback(ctx: &NativeCallContext, v: &Dynamic, name: &str) -> Res<JsFunc> {
                 describe_received(v)
             ),
         );
-        e.props.push(("code".into(), Dynamic::from("ERR_INVALID_ARG_TYPE".to_string())));
-        Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), ctx.call_position()))
+        e.props.push((
+            "code".into(),
+            Dynamic::from("ERR_INVALID_ARG_TYPE".to_string()),
+        ));
+        Box::new(EvalAltResult::ErrorRuntime(
+            Dynamic::from(e),
+            ctx.call_position(),
+        ))
     })
 }
 
@@ -226,42 +241,130 @@ fn ctx_of(_ctx: &NativeCallContext) -> Res<Rc<Ctx>> {
 macro_rules! register_variadic {
     ($engine:expr, $ty:ty, $name:expr, $body:expr) => {{
         let f = $body;
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty| f(&c, vec![]));
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty, a: Dynamic| f(&c, vec![a]));
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic| f(&c, vec![a, b]));
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic, d: Dynamic| f(&c, vec![a, b, d]));
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic, d: Dynamic, e: Dynamic| f(&c, vec![a, b, d, e]));
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic, d: Dynamic, e: Dynamic, g: Dynamic| f(&c, vec![a, b, d, e, g]));
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic, d: Dynamic, e: Dynamic, g: Dynamic, h: Dynamic| f(&c, vec![a, b, d, e, g, h]));
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic, d: Dynamic, e: Dynamic, g: Dynamic, h: Dynamic, i: Dynamic| f(&c, vec![a, b, d, e, g, h, i]));
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic, d: Dynamic, e: Dynamic, g: Dynamic, h: Dynamic, i: Dynamic, j: Dynamic| f(&c, vec![a, b, d, e, g, h, i, j]));
+        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty| {
+            f(&c, vec![])
+        });
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext, _t: &mut $ty, a: Dynamic| f(&c, vec![a]),
+        );
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic| f(&c, vec![a, b]),
+        );
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic, d: Dynamic| {
+                f(&c, vec![a, b, d])
+            },
+        );
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext,
+                  _t: &mut $ty,
+                  a: Dynamic,
+                  b: Dynamic,
+                  d: Dynamic,
+                  e: Dynamic| f(&c, vec![a, b, d, e]),
+        );
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext,
+                  _t: &mut $ty,
+                  a: Dynamic,
+                  b: Dynamic,
+                  d: Dynamic,
+                  e: Dynamic,
+                  g: Dynamic| f(&c, vec![a, b, d, e, g]),
+        );
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext,
+                  _t: &mut $ty,
+                  a: Dynamic,
+                  b: Dynamic,
+                  d: Dynamic,
+                  e: Dynamic,
+                  g: Dynamic,
+                  h: Dynamic| f(&c, vec![a, b, d, e, g, h]),
+        );
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext,
+                  _t: &mut $ty,
+                  a: Dynamic,
+                  b: Dynamic,
+                  d: Dynamic,
+                  e: Dynamic,
+                  g: Dynamic,
+                  h: Dynamic,
+                  i: Dynamic| f(&c, vec![a, b, d, e, g, h, i]),
+        );
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext,
+                  _t: &mut $ty,
+                  a: Dynamic,
+                  b: Dynamic,
+                  d: Dynamic,
+                  e: Dynamic,
+                  g: Dynamic,
+                  h: Dynamic,
+                  i: Dynamic,
+                  j: Dynamic| f(&c, vec![a, b, d, e, g, h, i, j]),
+        );
     }};
 }
 
 fn register_console(engine: &mut Engine) {
-    register_variadic!(engine, Console, "log", |c: &NativeCallContext, args| console_write(c, Stream::Stdout, args));
-    register_variadic!(engine, Console, "info", |c: &NativeCallContext, args| console_write(c, Stream::Stdout, args));
-    register_variadic!(engine, Console, "error", |c: &NativeCallContext, args| console_write(c, Stream::Stderr, args));
-    register_variadic!(engine, Console, "warn", |c: &NativeCallContext, args| console_write(c, Stream::Stderr, args));
+    register_variadic!(engine, Console, "log", |c: &NativeCallContext, args| {
+        console_write(c, Stream::Stdout, args)
+    });
+    register_variadic!(engine, Console, "info", |c: &NativeCallContext, args| {
+        console_write(c, Stream::Stdout, args)
+    });
+    register_variadic!(engine, Console, "error", |c: &NativeCallContext, args| {
+        console_write(c, Stream::Stderr, args)
+    });
+    register_variadic!(engine, Console, "warn", |c: &NativeCallContext, args| {
+        console_write(c, Stream::Stderr, args)
+    });
 }
 
-fn set_timer(ctx: &NativeCallContext, f: Dynamic, ms: Option<Dynamic>, repeat: bool) -> Res<TimeoutHandle> {
+fn set_timer(
+    ctx: &NativeCallContext,
+    f: Dynamic,
+    ms: Option<Dynamic>,
+    repeat: bool,
+) -> Res<TimeoutHandle> {
     let func = callback(ctx, &f, "callback")?;
     let c = ctx_of(ctx)?;
     let after = ms.as_ref().map_or(f64::NAN, to_number);
     let (delay, _) = crate::runtime::timers::coerce_delay(after);
     let name = if repeat { "setInterval" } else { "setTimeout" };
     let label = format!("{name} {}ms", inspect::number_to_string(delay));
-    let id = c.rt.borrow_mut().set_timeout(func, after, repeat, &site(ctx, label));
+    let id =
+        c.rt.borrow_mut()
+            .set_timeout(func, after, repeat, &site(ctx, label));
     budget(&c, ctx.call_position())?;
     Ok(TimeoutHandle { id })
 }
 
 fn register_timers(engine: &mut Engine) {
-    engine.register_fn("setTimeout", |c: NativeCallContext, f: Dynamic| set_timer(&c, f, None, false));
-    engine.register_fn("setTimeout", |c: NativeCallContext, f: Dynamic, ms: Dynamic| set_timer(&c, f, Some(ms), false));
-    engine.register_fn("setInterval", |c: NativeCallContext, f: Dynamic| set_timer(&c, f, None, true));
-    engine.register_fn("setInterval", |c: NativeCallContext, f: Dynamic, ms: Dynamic| set_timer(&c, f, Some(ms), true));
+    engine.register_fn("setTimeout", |c: NativeCallContext, f: Dynamic| {
+        set_timer(&c, f, None, false)
+    });
+    engine.register_fn(
+        "setTimeout",
+        |c: NativeCallContext, f: Dynamic, ms: Dynamic| set_timer(&c, f, Some(ms), false),
+    );
+    engine.register_fn("setInterval", |c: NativeCallContext, f: Dynamic| {
+        set_timer(&c, f, None, true)
+    });
+    engine.register_fn(
+        "setInterval",
+        |c: NativeCallContext, f: Dynamic, ms: Dynamic| set_timer(&c, f, Some(ms), true),
+    );
     let clear = |_c: NativeCallContext, t: Dynamic| -> Res<()> {
         if let Some(h) = t.read_lock::<TimeoutHandle>() {
             ctx()?.rt.borrow_mut().clear_timer(h.id);
@@ -286,13 +389,18 @@ fn register_timers(engine: &mut Engine) {
         Ok(t.clone())
     });
 
-    engine.register_fn("setImmediate", |c: NativeCallContext, f: Dynamic| -> Res<ImmediateHandle> {
-        let func = callback(&c, &f, "callback")?;
-        let x = ctx_of(&c)?;
-        let id = x.rt.borrow_mut().set_immediate(func, &site(&c, "setImmediate"));
-        budget(&x, c.call_position())?;
-        Ok(ImmediateHandle(id))
-    });
+    engine.register_fn(
+        "setImmediate",
+        |c: NativeCallContext, f: Dynamic| -> Res<ImmediateHandle> {
+            let func = callback(&c, &f, "callback")?;
+            let x = ctx_of(&c)?;
+            let id =
+                x.rt.borrow_mut()
+                    .set_immediate(func, &site(&c, "setImmediate"));
+            budget(&x, c.call_position())?;
+            Ok(ImmediateHandle(id))
+        },
+    );
     engine.register_fn("clearImmediate", |t: Dynamic| -> Res<()> {
         if let Some(h) = t.read_lock::<ImmediateHandle>() {
             ctx()?.rt.borrow_mut().clear_immediate(h.0);
@@ -311,21 +419,28 @@ fn register_timers(engine: &mut Engine) {
         Ok(ctx()?.rt.borrow().immediate_has_ref(i.0))
     });
 
-    engine.register_fn("queueMicrotask", |c: NativeCallContext, f: Dynamic| -> Res<()> {
-        let func = callback(&c, &f, "callback")?;
-        let x = ctx_of(&c)?;
-        x.rt.borrow_mut().queue_microtask(func, &site(&c, "queueMicrotask"));
-        budget(&x, c.call_position())
-    });
+    engine.register_fn(
+        "queueMicrotask",
+        |c: NativeCallContext, f: Dynamic| -> Res<()> {
+            let func = callback(&c, &f, "callback")?;
+            let x = ctx_of(&c)?;
+            x.rt.borrow_mut()
+                .queue_microtask(func, &site(&c, "queueMicrotask"));
+            budget(&x, c.call_position())
+        },
+    );
 }
 
 fn register_process(engine: &mut Engine) {
-    engine.register_fn("nextTick", |c: NativeCallContext, _p: &mut Process, f: Dynamic| -> Res<()> {
-        let func = callback(&c, &f, "callback")?;
-        let x = ctx_of(&c)?;
-        x.rt.borrow_mut().next_tick(func, &site(&c, "nextTick"));
-        budget(&x, c.call_position())
-    });
+    engine.register_fn(
+        "nextTick",
+        |c: NativeCallContext, _p: &mut Process, f: Dynamic| -> Res<()> {
+            let func = callback(&c, &f, "callback")?;
+            let x = ctx_of(&c)?;
+            x.rt.borrow_mut().next_tick(func, &site(&c, "nextTick"));
+            budget(&x, c.call_position())
+        },
+    );
     engine.register_fn("on", |c: NativeCallContext, _p: &mut Process, event: &str, f: Dynamic| -> Res<Process> {
         let func = callback(&c, &f, "listener")?;
         let Some(ev) = ProcessEvent::parse(event) else {
@@ -343,19 +458,25 @@ fn register_process(engine: &mut Engine) {
         rt.process_events.on(ev.name(), (func, cb), false);
         Ok(Process)
     });
-    engine.register_fn("exit", |c: NativeCallContext, _p: &mut Process| -> Res<()> {
-        let code = ctx_of(&c)?.rt.borrow().exit_code.unwrap_or(0);
-        Err(stop_error(Stop::Exit(code), c.call_position()))
-    });
-    engine.register_fn("exit", |c: NativeCallContext, _p: &mut Process, code: Dynamic| -> Res<()> {
-        let x = ctx_of(&c)?;
-        let code = if code.is_unit() {
-            x.rt.borrow().exit_code.unwrap_or(0)
-        } else {
-            to_number(&code) as i32
-        };
-        Err(stop_error(Stop::Exit(code), c.call_position()))
-    });
+    engine.register_fn(
+        "exit",
+        |c: NativeCallContext, _p: &mut Process| -> Res<()> {
+            let code = ctx_of(&c)?.rt.borrow().exit_code.unwrap_or(0);
+            Err(stop_error(Stop::Exit(code), c.call_position()))
+        },
+    );
+    engine.register_fn(
+        "exit",
+        |c: NativeCallContext, _p: &mut Process, code: Dynamic| -> Res<()> {
+            let x = ctx_of(&c)?;
+            let code = if code.is_unit() {
+                x.rt.borrow().exit_code.unwrap_or(0)
+            } else {
+                to_number(&code) as i32
+            };
+            Err(stop_error(Stop::Exit(code), c.call_position()))
+        },
+    );
     engine.register_get_set(
         "exitCode",
         |_p: &mut Process| -> Res<Dynamic> {
@@ -366,7 +487,11 @@ fn register_process(engine: &mut Engine) {
                 .map_or(Dynamic::UNIT, |c| Dynamic::from(c as i64)))
         },
         |_p: &mut Process, v: Dynamic| -> Res<()> {
-            let code = if v.is_unit() { None } else { Some(to_number(&v) as i32) };
+            let code = if v.is_unit() {
+                None
+            } else {
+                Some(to_number(&v) as i32)
+            };
             ctx()?.rt.borrow_mut().exit_code = code;
             Ok(())
         },
@@ -378,63 +503,98 @@ fn array_arg(c: &NativeCallContext, v: Dynamic, what: &str) -> Res<Vec<Dynamic>>
         return Ok(v.into_array().unwrap_or_default());
     }
     Err(type_error(
-        format!("{what}: expected an array, received {}", describe_received(&v)),
+        format!(
+            "{what}: expected an array, received {}",
+            describe_received(&v)
+        ),
         c.call_position(),
     ))
 }
 
 fn register_promises(engine: &mut Engine) {
-    engine.register_fn("resolve", |c: NativeCallContext, _n: &mut PromiseNs| -> Res<JsPromise> {
-        let _ = c;
-        Ok(JsPromise(ctx()?.rt.borrow_mut().promise_resolve(Dynamic::UNIT)))
-    });
-    engine.register_fn("resolve", |_n: &mut PromiseNs, v: Dynamic| -> Res<JsPromise> {
-        Ok(JsPromise(ctx()?.rt.borrow_mut().promise_resolve(v)))
-    });
+    engine.register_fn(
+        "resolve",
+        |c: NativeCallContext, _n: &mut PromiseNs| -> Res<JsPromise> {
+            let _ = c;
+            Ok(JsPromise(
+                ctx()?.rt.borrow_mut().promise_resolve(Dynamic::UNIT),
+            ))
+        },
+    );
+    engine.register_fn(
+        "resolve",
+        |_n: &mut PromiseNs, v: Dynamic| -> Res<JsPromise> {
+            Ok(JsPromise(ctx()?.rt.borrow_mut().promise_resolve(v)))
+        },
+    );
     engine.register_fn("reject", |_n: &mut PromiseNs| -> Res<JsPromise> {
-        Ok(JsPromise(ctx()?.rt.borrow_mut().promise_reject(Dynamic::UNIT)))
+        Ok(JsPromise(
+            ctx()?.rt.borrow_mut().promise_reject(Dynamic::UNIT),
+        ))
     });
-    engine.register_fn("reject", |_n: &mut PromiseNs, v: Dynamic| -> Res<JsPromise> {
-        Ok(JsPromise(ctx()?.rt.borrow_mut().promise_reject(v)))
-    });
+    engine.register_fn(
+        "reject",
+        |_n: &mut PromiseNs, v: Dynamic| -> Res<JsPromise> {
+            Ok(JsPromise(ctx()?.rt.borrow_mut().promise_reject(v)))
+        },
+    );
     for (name, kind) in [
         ("all", Some(Combinator::All)),
         ("allSettled", Some(Combinator::AllSettled)),
         ("any", Some(Combinator::Any)),
         ("race", None),
     ] {
-        engine.register_fn(name, move |c: NativeCallContext, _n: &mut PromiseNs, v: Dynamic| -> Res<JsPromise> {
-            let values = array_arg(&c, v, &format!("Promise.{name}"))?;
-            let x = ctx_of(&c)?;
-            let s = site(&c, format!("Promise.{name} element"));
-            let p = match kind {
-                Some(k) => x.rt.borrow_mut().combinator(k, values, &s),
-                None => x.rt.borrow_mut().race(values, &s),
-            };
-            Ok(JsPromise(p))
-        });
+        engine.register_fn(
+            name,
+            move |c: NativeCallContext, _n: &mut PromiseNs, v: Dynamic| -> Res<JsPromise> {
+                let values = array_arg(&c, v, &format!("Promise.{name}"))?;
+                let x = ctx_of(&c)?;
+                let s = site(&c, format!("Promise.{name} element"));
+                let p = match kind {
+                    Some(k) => x.rt.borrow_mut().combinator(k, values, &s),
+                    None => x.rt.borrow_mut().race(values, &s),
+                };
+                Ok(JsPromise(p))
+            },
+        );
     }
-    engine.register_fn("create", |c: NativeCallContext, _n: &mut PromiseNs, executor: Dynamic| -> Res<JsPromise> {
-        let func = JsFunc::from_dynamic(&executor).ok_or_else(|| {
-            type_error(
-                format!("Promise resolver {} is not a function", describe_received(&executor)),
-                c.call_position(),
-            )
-        })?;
-        let x = ctx_of(&c)?;
-        let promise = x.rt.borrow_mut().new_promise();
-        let (resolve, reject) = x.rt.borrow().resolving_functions(&promise);
-        let args = vec![resolver_value(resolve), resolver_value(reject.clone())];
-        if let Err(e) = call_from_script(&x, &func, args) {
-            match super::host::classify_error(&x, e) {
-                super::host::Classified::Throw(v, _) => x.rt.borrow_mut().call_resolver(&reject, v),
-                super::host::Classified::Stop(s) => return Err(stop_error(s, c.call_position())),
+    engine.register_fn(
+        "create",
+        |c: NativeCallContext, _n: &mut PromiseNs, executor: Dynamic| -> Res<JsPromise> {
+            let func = JsFunc::from_dynamic(&executor).ok_or_else(|| {
+                type_error(
+                    format!(
+                        "Promise resolver {} is not a function",
+                        describe_received(&executor)
+                    ),
+                    c.call_position(),
+                )
+            })?;
+            let x = ctx_of(&c)?;
+            let promise = x.rt.borrow_mut().new_promise();
+            let (resolve, reject) = x.rt.borrow().resolving_functions(&promise);
+            let args = vec![resolver_value(resolve), resolver_value(reject.clone())];
+            if let Err(e) = call_from_script(&x, &func, args) {
+                match super::host::classify_error(&x, e) {
+                    super::host::Classified::Throw(v, _) => {
+                        x.rt.borrow_mut().call_resolver(&reject, v)
+                    }
+                    super::host::Classified::Stop(s) => {
+                        return Err(stop_error(s, c.call_position()));
+                    }
+                }
             }
-        }
-        Ok(JsPromise(promise))
-    });
+            Ok(JsPromise(promise))
+        },
+    );
 
-    fn then(c: &NativeCallContext, p: &JsPromise, f: Option<Dynamic>, r: Option<Dynamic>, label: &str) -> Res<JsPromise> {
+    fn then(
+        c: &NativeCallContext,
+        p: &JsPromise,
+        f: Option<Dynamic>,
+        r: Option<Dynamic>,
+        label: &str,
+    ) -> Res<JsPromise> {
         let x = ctx_of(c)?;
         let on_f = f.as_ref().and_then(JsFunc::from_dynamic);
         let on_r = r.as_ref().and_then(JsFunc::from_dynamic);
@@ -442,31 +602,54 @@ fn register_promises(engine: &mut Engine) {
         budget(&x, c.call_position())?;
         Ok(JsPromise(derived))
     }
-    engine.register_fn("then", |c: NativeCallContext, p: &mut JsPromise| then(&c, p, None, None, "then"));
-    engine.register_fn("then", |c: NativeCallContext, p: &mut JsPromise, f: Dynamic| then(&c, p, Some(f), None, "then"));
-    engine.register_fn("then", |c: NativeCallContext, p: &mut JsPromise, f: Dynamic, r: Dynamic| {
-        then(&c, p, Some(f), Some(r), "then")
+    engine.register_fn("then", |c: NativeCallContext, p: &mut JsPromise| {
+        then(&c, p, None, None, "then")
     });
-    engine.register_fn("catch", |c: NativeCallContext, p: &mut JsPromise, r: Dynamic| then(&c, p, None, Some(r), "catch"));
-    engine.register_fn("finally", |c: NativeCallContext, p: &mut JsPromise, f: Dynamic| -> Res<JsPromise> {
-        let x = ctx_of(&c)?;
-        let derived = match JsFunc::from_dynamic(&f) {
-            Some(func) => x.rt.borrow_mut().finally(&p.0, func, &site(&c, "finally")),
-            None => x.rt.borrow_mut().then(&p.0, None, None, &site(&c, "finally")),
-        };
-        budget(&x, c.call_position())?;
-        Ok(JsPromise(derived))
-    });
+    engine.register_fn(
+        "then",
+        |c: NativeCallContext, p: &mut JsPromise, f: Dynamic| then(&c, p, Some(f), None, "then"),
+    );
+    engine.register_fn(
+        "then",
+        |c: NativeCallContext, p: &mut JsPromise, f: Dynamic, r: Dynamic| {
+            then(&c, p, Some(f), Some(r), "then")
+        },
+    );
+    engine.register_fn(
+        "catch",
+        |c: NativeCallContext, p: &mut JsPromise, r: Dynamic| then(&c, p, None, Some(r), "catch"),
+    );
+    engine.register_fn(
+        "finally",
+        |c: NativeCallContext, p: &mut JsPromise, f: Dynamic| -> Res<JsPromise> {
+            let x = ctx_of(&c)?;
+            let derived = match JsFunc::from_dynamic(&f) {
+                Some(func) => x.rt.borrow_mut().finally(&p.0, func, &site(&c, "finally")),
+                None => {
+                    x.rt.borrow_mut()
+                        .then(&p.0, None, None, &site(&c, "finally"))
+                }
+            };
+            budget(&x, c.call_position())?;
+            Ok(JsPromise(derived))
+        },
+    );
 
-    engine.register_fn("async_fn", |c: NativeCallContext, f: Dynamic| -> Res<Dynamic> {
-        match f.read_lock::<FnPtr>() {
-            Some(f) => Ok(async_fn_value(f.clone())),
-            None => Err(type_error(
-                format!("async_fn expects a closure, received {}", describe_received(&f)),
-                c.call_position(),
-            )),
-        }
-    });
+    engine.register_fn(
+        "async_fn",
+        |c: NativeCallContext, f: Dynamic| -> Res<Dynamic> {
+            match f.read_lock::<FnPtr>() {
+                Some(f) => Ok(async_fn_value(f.clone())),
+                None => Err(type_error(
+                    format!(
+                        "async_fn expects a closure, received {}",
+                        describe_received(&f)
+                    ),
+                    c.call_position(),
+                )),
+            }
+        },
+    );
     macro_rules! async_call {
         ($($arg:ident),*) => {
             engine.register_fn(ASYNC_FN, |f: FnPtr $(, $arg: Dynamic)*| -> Res<Dynamic> {
@@ -490,22 +673,46 @@ fn register_promises(engine: &mut Engine) {
         ctx()?.rt.borrow_mut().call_resolver(&r.0, v);
         Ok(())
     });
-    engine.register_fn(RESOLVE_FN, |r: JsResolver, v: Dynamic, _extra: Dynamic| -> Res<()> {
-        ctx()?.rt.borrow_mut().call_resolver(&r.0, v);
-        Ok(())
-    });
+    engine.register_fn(
+        RESOLVE_FN,
+        |r: JsResolver, v: Dynamic, _extra: Dynamic| -> Res<()> {
+            ctx()?.rt.borrow_mut().call_resolver(&r.0, v);
+            Ok(())
+        },
+    );
 
     // allSettled records.
     engine.register_get("status", |r: &mut SettledRecord| r.status().to_string());
-    engine.register_get("value", |r: &mut SettledRecord| if r.fulfilled { r.value.clone() } else { Dynamic::UNIT });
-    engine.register_get("reason", |r: &mut SettledRecord| if r.fulfilled { Dynamic::UNIT } else { r.value.clone() });
+    engine.register_get("value", |r: &mut SettledRecord| {
+        if r.fulfilled {
+            r.value.clone()
+        } else {
+            Dynamic::UNIT
+        }
+    });
+    engine.register_get("reason", |r: &mut SettledRecord| {
+        if r.fulfilled {
+            Dynamic::UNIT
+        } else {
+            r.value.clone()
+        }
+    });
 
-    for prop in ["name", "message", "code", "errno", "syscall", "path", "errors"] {
+    for prop in [
+        "name", "message", "code", "errno", "syscall", "path", "errors",
+    ] {
         engine.register_get(prop, move |e: &mut JsError| e.get(prop));
     }
 }
 
-fn fs_call(c: &NativeCallContext, kind: FsKind, path: Dynamic, data: Option<Dynamic>, encoding: Option<String>, f: Dynamic) -> Res<()> {
+fn fs_call(
+    c: &NativeCallContext,
+    kind: FsKind,
+    path: Dynamic,
+    data: Option<Dynamic>,
+    encoding: Option<String>,
+    f: Dynamic,
+) -> Res<()> {
     let func = callback(c, &f, "cb")?;
     if !path.is_string() {
         let mut e = JsError::new(
@@ -515,8 +722,14 @@ fn fs_call(c: &NativeCallContext, kind: FsKind, path: Dynamic, data: Option<Dyna
                 describe_received(&path)
             ),
         );
-        e.props.push(("code".into(), Dynamic::from("ERR_INVALID_ARG_TYPE".to_string())));
-        return Err(Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), c.call_position())));
+        e.props.push((
+            "code".into(),
+            Dynamic::from("ERR_INVALID_ARG_TYPE".to_string()),
+        ));
+        return Err(Box::new(EvalAltResult::ErrorRuntime(
+            Dynamic::from(e),
+            c.call_position(),
+        )));
     }
     let path = path.into_string().unwrap_or_default();
     let data = data.map(|d| {
@@ -540,30 +753,55 @@ fn fs_call(c: &NativeCallContext, kind: FsKind, path: Dynamic, data: Option<Dyna
         bytes: Vec::new(),
         utf8: encoding.is_some(),
     };
-    x.rt.borrow_mut().fs_call(request, func, &site(c, format!("{name} '{path}'")));
+    x.rt.borrow_mut()
+        .fs_call(request, func, &site(c, format!("{name} '{path}'")));
     Ok(())
 }
 
 fn register_fs(engine: &mut Engine) {
-    engine.register_fn("readFile", |c: NativeCallContext, _fs: &mut FsNs, path: Dynamic, f: Dynamic| {
-        fs_call(&c, FsKind::ReadFile, path, None, None, f)
-    });
-    engine.register_fn("readFile", |c: NativeCallContext, _fs: &mut FsNs, path: Dynamic, enc: Dynamic, f: Dynamic| -> Res<()> {
-        let enc = to_js_string(&enc);
-        if enc != "utf8" && enc != "utf-8" {
-            return Err(type_error(format!("fs.readFile: the model decodes 'utf8' only, not '{enc}'"), c.call_position()));
-        }
-        fs_call(&c, FsKind::ReadFile, path, None, Some(enc), f)
-    });
-    engine.register_fn("writeFile", |c: NativeCallContext, _fs: &mut FsNs, path: Dynamic, data: Dynamic, f: Dynamic| {
-        fs_call(&c, FsKind::WriteFile, path, Some(data), None, f)
-    });
-    engine.register_fn("stat", |c: NativeCallContext, _fs: &mut FsNs, path: Dynamic, f: Dynamic| {
-        fs_call(&c, FsKind::Stat, path, None, None, f)
-    });
+    engine.register_fn(
+        "readFile",
+        |c: NativeCallContext, _fs: &mut FsNs, path: Dynamic, f: Dynamic| {
+            fs_call(&c, FsKind::ReadFile, path, None, None, f)
+        },
+    );
+    engine.register_fn(
+        "readFile",
+        |c: NativeCallContext,
+         _fs: &mut FsNs,
+         path: Dynamic,
+         enc: Dynamic,
+         f: Dynamic|
+         -> Res<()> {
+            let enc = to_js_string(&enc);
+            if enc != "utf8" && enc != "utf-8" {
+                return Err(type_error(
+                    format!("fs.readFile: the model decodes 'utf8' only, not '{enc}'"),
+                    c.call_position(),
+                ));
+            }
+            fs_call(&c, FsKind::ReadFile, path, None, Some(enc), f)
+        },
+    );
+    engine.register_fn(
+        "writeFile",
+        |c: NativeCallContext, _fs: &mut FsNs, path: Dynamic, data: Dynamic, f: Dynamic| {
+            fs_call(&c, FsKind::WriteFile, path, Some(data), None, f)
+        },
+    );
+    engine.register_fn(
+        "stat",
+        |c: NativeCallContext, _fs: &mut FsNs, path: Dynamic, f: Dynamic| {
+            fs_call(&c, FsKind::Stat, path, None, None, f)
+        },
+    );
     engine.register_get("length", |b: &mut JsBuffer| b.0.len() as i64);
-    engine.register_fn("toString", |b: &mut JsBuffer| String::from_utf8_lossy(&b.0).into_owned());
-    engine.register_fn("toString", |b: &mut JsBuffer, _enc: &str| String::from_utf8_lossy(&b.0).into_owned());
+    engine.register_fn("toString", |b: &mut JsBuffer| {
+        String::from_utf8_lossy(&b.0).into_owned()
+    });
+    engine.register_fn("toString", |b: &mut JsBuffer, _enc: &str| {
+        String::from_utf8_lossy(&b.0).into_owned()
+    });
     engine.register_get("size", |s: &mut JsStats| s.0.size as i64);
     engine.register_fn("isFile", |s: &mut JsStats| s.0.is_file);
     engine.register_fn("isDirectory", |s: &mut JsStats| s.0.is_directory);
@@ -571,14 +809,33 @@ fn register_fs(engine: &mut Engine) {
 
 fn register_emitter(engine: &mut Engine) {
     engine.register_fn("create", |_n: &mut EventEmitterNs| JsEmitter::default());
-    fn add(c: &NativeCallContext, e: &JsEmitter, name: &str, f: Dynamic, once: bool) -> Res<JsEmitter> {
+    fn add(
+        c: &NativeCallContext,
+        e: &JsEmitter,
+        name: &str,
+        f: Dynamic,
+        once: bool,
+    ) -> Res<JsEmitter> {
         let func = callback(c, &f, "listener")?;
         e.0.borrow_mut().on(name, func, once);
         Ok(e.clone())
     }
-    engine.register_fn("on", |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| add(&c, e, name, f, false));
-    engine.register_fn("addListener", |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| add(&c, e, name, f, false));
-    engine.register_fn("once", |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| add(&c, e, name, f, true));
+    engine.register_fn(
+        "on",
+        |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| {
+            add(&c, e, name, f, false)
+        },
+    );
+    engine.register_fn(
+        "addListener",
+        |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| {
+            add(&c, e, name, f, false)
+        },
+    );
+    engine.register_fn(
+        "once",
+        |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| add(&c, e, name, f, true),
+    );
     let off = |e: &mut JsEmitter, name: &str, f: Dynamic| -> JsEmitter {
         if let Some(func) = JsFunc::from_dynamic(&f) {
             e.0.borrow_mut().off(name, |g| g.same(&func));
@@ -587,7 +844,9 @@ fn register_emitter(engine: &mut Engine) {
     };
     engine.register_fn("off", off);
     engine.register_fn("removeListener", off);
-    engine.register_fn("listenerCount", |e: &mut JsEmitter, name: &str| e.0.borrow().listener_count(name) as i64);
+    engine.register_fn("listenerCount", |e: &mut JsEmitter, name: &str| {
+        e.0.borrow().listener_count(name) as i64
+    });
     fn emit(c: &NativeCallContext, e: &JsEmitter, args: Vec<Dynamic>) -> Res<bool> {
         let mut args = args.into_iter();
         let name = args.next().map(|n| to_js_string(&n)).unwrap_or_default();
@@ -603,11 +862,17 @@ fn register_emitter(engine: &mut Engine) {
                         "Error",
                         &format!("Unhandled error. ({})", inspect::inspect(&to_inspect(&err))),
                     );
-                    e.props.push(("code".into(), Dynamic::from("ERR_UNHANDLED_ERROR".to_string())));
+                    e.props.push((
+                        "code".into(),
+                        Dynamic::from("ERR_UNHANDLED_ERROR".to_string()),
+                    ));
                     e.props.push(("context".into(), err));
                     Dynamic::from(e)
                 };
-                return Err(Box::new(EvalAltResult::ErrorRuntime(thrown, c.call_position())));
+                return Err(Box::new(EvalAltResult::ErrorRuntime(
+                    thrown,
+                    c.call_position(),
+                )));
             }
             return Ok(false);
         }
@@ -647,8 +912,12 @@ fn register_misc(engine: &mut Engine) {
         ctx_of(&c)?.rt.borrow_mut().busy(ms);
         Ok(())
     });
-    engine.register_fn("now", |_d: &mut DateNs| -> Res<i64> { Ok(ctx()?.rt.borrow().date_now() as i64) });
-    engine.register_fn("now", |_p: &mut PerformanceNs| -> Res<f64> { Ok(ctx()?.rt.borrow().performance_now()) });
+    engine.register_fn("now", |_d: &mut DateNs| -> Res<i64> {
+        Ok(ctx()?.rt.borrow().date_now() as i64)
+    });
+    engine.register_fn("now", |_p: &mut PerformanceNs| -> Res<f64> {
+        Ok(ctx()?.rt.borrow().performance_now())
+    });
     engine.register_fn("note", |c: NativeCallContext, text: Dynamic| -> Res<()> {
         ctx_of(&c)?.rt.borrow_mut().note(&to_js_string(&text));
         Ok(())

@@ -71,7 +71,13 @@ impl std::error::Error for ScriptError {}
 pub const EXIT_COMPILE: i32 = 2;
 
 impl ScriptError {
-    pub fn at(source: &Source, message: impl Into<String>, line: usize, column: usize, exit_code: i32) -> Self {
+    pub fn at(
+        source: &Source,
+        message: impl Into<String>,
+        line: usize,
+        column: usize,
+        exit_code: i32,
+    ) -> Self {
         let message = message.into();
         let report = if line > 0 {
             format!("error: {message}\n{}", source.excerpt(line, column.max(1)))

@@ -13,13 +13,12 @@ use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Position, AST};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, FnPtr, Position};
 
 use super::errors::Source;
 use super::inspect;
 use super::values::{
-    JsBuffer, JsError, JsFunc, JsPromise, JsStats, SettledRecord, to_inspect,
-    to_js_string,
+    JsBuffer, JsError, JsFunc, JsPromise, JsStats, SettledRecord, to_inspect, to_js_string,
 };
 use crate::runtime::pool::IoResult;
 use crate::runtime::{
@@ -119,7 +118,10 @@ fn null() -> Dynamic {
 pub struct StopToken(pub Stop);
 
 pub fn stop_error(stop: Stop, pos: Position) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorTerminated(Dynamic::from(StopToken(stop)), pos))
+    Box::new(EvalAltResult::ErrorTerminated(
+        Dynamic::from(StopToken(stop)),
+        pos,
+    ))
 }
 
 type CoInput = Result<Dynamic, Dynamic>;
@@ -295,7 +297,11 @@ fn classify_at(ctx: &Ctx, err: Box<EvalAltResult>, outer: Position) -> Classifie
 
 /// Starts an async function: runs its body until the first `await` (or the
 /// end) and returns its promise.
-pub fn start_async(ctx: &Rc<Ctx>, f: &FnPtr, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {
+pub fn start_async(
+    ctx: &Rc<Ctx>,
+    f: &FnPtr,
+    args: Vec<Dynamic>,
+) -> Result<Dynamic, Box<EvalAltResult>> {
     let promise = ctx.rt.borrow_mut().new_promise();
     let args = ctx.adapt_args(f, args);
     let stack = match ctx.stacks.borrow_mut().pop() {
@@ -304,15 +310,18 @@ pub fn start_async(ctx: &Rc<Ctx>, f: &FnPtr, args: Vec<Dynamic>) -> Result<Dynam
             .map_err(|e| format!("cannot allocate a stack for an async function: {e}"))?,
     };
     let f = f.clone();
-    let body: AsyncBody = Coroutine::with_stack(stack, move |yielder: &Yielder<CoInput, CoYield>, _first: CoInput| {
-        YIELDERS.with(|y| y.borrow_mut().push(yielder as *const _));
-        let result = match ctx_for_body() {
-            Ok(ctx) => f.call::<Dynamic>(&ctx.engine, &ctx.ast, args),
-            Err(e) => Err(e),
-        };
-        YIELDERS.with(|y| y.borrow_mut().pop());
-        result
-    });
+    let body: AsyncBody = Coroutine::with_stack(
+        stack,
+        move |yielder: &Yielder<CoInput, CoYield>, _first: CoInput| {
+            YIELDERS.with(|y| y.borrow_mut().push(yielder as *const _));
+            let result = match ctx_for_body() {
+                Ok(ctx) => f.call::<Dynamic>(&ctx.engine, &ctx.ast, args),
+                Err(e) => Err(e),
+            };
+            YIELDERS.with(|y| y.borrow_mut().pop());
+            result
+        },
+    );
     drive(ctx, body, promise.clone(), Ok(Dynamic::UNIT))?;
     Ok(Dynamic::from(JsPromise(promise)))
 }
@@ -324,12 +333,19 @@ fn ctx_for_body() -> Result<Rc<Ctx>, Box<EvalAltResult>> {
 /// Resumes a body and handles where it stops: another `await` (register
 /// the continuation), a return (resolve), a throw (reject), or a [`Stop`]
 /// (propagate).
-fn drive(ctx: &Rc<Ctx>, mut body: AsyncBody, promise: Promise<Rh>, input: CoInput) -> Result<(), Box<EvalAltResult>> {
+fn drive(
+    ctx: &Rc<Ctx>,
+    mut body: AsyncBody,
+    promise: Promise<Rh>,
+    input: CoInput,
+) -> Result<(), Box<EvalAltResult>> {
     match body.resume(input) {
         CoroutineResult::Yield((value, pos)) => {
             let id = ctx.next_co.get();
             ctx.next_co.set(id + 1);
-            ctx.suspended.borrow_mut().insert(id, Suspended { body, promise });
+            ctx.suspended
+                .borrow_mut()
+                .insert(id, Suspended { body, promise });
             let site = Site {
                 line: ctx.line_of(pos),
                 body_line: 0,
@@ -389,17 +405,22 @@ pub fn await_hook(
 
 /// Calls a script function from script code (`f.call(...)`, emitters,
 /// executors): errors stay Rhai errors so they propagate naturally.
-pub fn call_from_script(ctx: &Rc<Ctx>, func: &JsFunc, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {
+pub fn call_from_script(
+    ctx: &Rc<Ctx>,
+    func: &JsFunc,
+    args: Vec<Dynamic>,
+) -> Result<Dynamic, Box<EvalAltResult>> {
     match func {
         JsFunc::Closure(f) => {
             let args = ctx.adapt_args(f, args);
-            f.call::<Dynamic>(&ctx.engine, &ctx.ast, args).map_err(|e| match *e {
-                EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
-                    let body = ctx.body_positions.get(f.fn_name()).copied().unwrap_or(pos);
-                    Box::new(EvalAltResult::ErrorTooManyOperations(body))
-                }
-                other => Box::new(other),
-            })
+            f.call::<Dynamic>(&ctx.engine, &ctx.ast, args)
+                .map_err(|e| match *e {
+                    EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
+                        let body = ctx.body_positions.get(f.fn_name()).copied().unwrap_or(pos);
+                        Box::new(EvalAltResult::ErrorTooManyOperations(body))
+                    }
+                    other => Box::new(other),
+                })
         }
         JsFunc::Async(f) => start_async(ctx, f, args),
         JsFunc::Resolver(r) => {
@@ -428,7 +449,10 @@ impl Invoke<Rh> for Host {
         drive(&self.ctx, body, promise, input).map_err(|e| match classify_error(&self.ctx, e) {
             Classified::Stop(s) => s,
             Classified::Throw(v, _) => Stop::Fatal(Fatal {
-                message: format!("workbench: internal error: an async body escaped with {}", to_js_string(&v)),
+                message: format!(
+                    "workbench: internal error: an async body escaped with {}",
+                    to_js_string(&v)
+                ),
                 exit_code: 70,
             }),
         })
@@ -503,7 +527,10 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
             to_js_string(value)
         )
     } else {
-        format!("\n{header}\n{}{footer}", inspect::inspect(&to_inspect(value)))
+        format!(
+            "\n{header}\n{}{footer}",
+            inspect::inspect(&to_inspect(value))
+        )
     }
 }
 
@@ -517,7 +544,13 @@ fn no_side_effects_to_string(value: &Dynamic) -> String {
         return items
             .map(|a| {
                 a.iter()
-                    .map(|v| if v.is_unit() { String::new() } else { no_side_effects_to_string(v) })
+                    .map(|v| {
+                        if v.is_unit() {
+                            String::new()
+                        } else {
+                            no_side_effects_to_string(v)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(",")
             })

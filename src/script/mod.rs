@@ -14,11 +14,11 @@ use std::rc::Rc;
 
 use rhai::{AST, Scope};
 
-pub use errors::{EXIT_COMPILE, ScriptError, Source};
-use host::{Ctx, Host, Rh};
 use crate::runtime::driver::{self, RunOutcome};
 use crate::runtime::{Options, Runtime};
 use crate::trace::Trace;
+pub use errors::{EXIT_COMPILE, ScriptError, Source};
+use host::{Ctx, Host, Rh};
 
 /// A compiled scenario.
 #[derive(Clone)]
@@ -56,9 +56,8 @@ impl Scenario {
                 EXIT_COMPILE,
             )
         })?;
-        js::check_await_placement(&ast).map_err(|e| {
-            ScriptError::at(&source, e.message, e.line, e.column, EXIT_COMPILE)
-        })?;
+        js::check_await_placement(&ast)
+            .map_err(|e| ScriptError::at(&source, e.message, e.line, e.column, EXIT_COMPILE))?;
         Ok(Scenario { source, ast })
     }
 
@@ -73,9 +72,8 @@ impl Scenario {
 
     /// The JavaScript rendering (`workbench js`).
     pub fn to_js(&self) -> Result<String, ScriptError> {
-        js::render(&self.ast).map_err(|e| {
-            ScriptError::at(&self.source, e.message, e.line, e.column, EXIT_COMPILE)
-        })
+        js::render(&self.ast)
+            .map_err(|e| ScriptError::at(&self.source, e.message, e.line, e.column, EXIT_COMPILE))
     }
 }
 

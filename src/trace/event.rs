@@ -202,45 +202,117 @@ pub enum Kind {
     IterationStart,
     PhaseEnter(Phase),
     /// Poll waited (virtual clock: jumped) this many microseconds.
-    PollWait { micros: u32 },
+    PollWait {
+        micros: u32,
+    },
     /// A callback was put in its queue; `due_ms` is the timer deadline.
-    Queued { cb: CbId, due_ms: u32 },
+    Queued {
+        cb: CbId,
+        due_ms: u32,
+    },
     /// A queued callback was cancelled (clearTimeout, clearImmediate).
-    Cleared { cb: CbId },
-    CallbackStart { cb: CbId },
-    CallbackEnd { cb: CbId, threw: bool },
+    Cleared {
+        cb: CbId,
+    },
+    CallbackStart {
+        cb: CbId,
+    },
+    CallbackEnd {
+        cb: CbId,
+        threw: bool,
+    },
     /// The nextTick and microtask queues start / finish draining.
     DrainStart,
     DrainEnd,
     /// A promise settled (`id` is the promise's number).
-    PromiseSettled { promise: u32, rejected: bool },
-    PoolQueued { task: u32, op: PoolOp },
-    PoolStart { task: u32, thread: u16 },
-    PoolDone { task: u32, thread: u16 },
-    Console { stream: Stream, text: StrId },
+    PromiseSettled {
+        promise: u32,
+        rejected: bool,
+    },
+    PoolQueued {
+        task: u32,
+        op: PoolOp,
+    },
+    PoolStart {
+        task: u32,
+        thread: u16,
+    },
+    PoolDone {
+        task: u32,
+        thread: u16,
+    },
+    Console {
+        stream: Stream,
+        text: StrId,
+    },
     /// A narration marker placed by `note(text)`.
-    Note { text: StrId },
-    Race { kind: RaceKind, timeout_first: bool },
-    UnhandledRejection { promise: u32 },
+    Note {
+        text: StrId,
+    },
+    Race {
+        kind: RaceKind,
+        timeout_first: bool,
+    },
+    UnhandledRejection {
+        promise: u32,
+    },
     UncaughtException,
     BeforeExit,
     /// `process.on('exit')` handlers run with this code.
-    ExitEvent { code: i32 },
+    ExitEvent {
+        code: i32,
+    },
     /// A budget was exceeded; `ticks` counts the nextTicks and microtasks that
     /// ran since the loop last moved on (evidence of starvation).
-    Budget { kind: BudgetKind, ticks: u32 },
+    Budget {
+        kind: BudgetKind,
+        ticks: u32,
+    },
     /// The process ends with this exit code.
-    Exit { code: i32 },
+    Exit {
+        code: i32,
+    },
 }
 
-/// One trace record. The sequence number is the event's index.
+/// One trace record (24 bytes). The sequence number is the event's index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Event {
     /// Model time in nanoseconds since the process started.
     pub time_ns: u64,
-    pub iteration: u32,
-    pub phase: Phase,
     pub kind: Kind,
+    /// Loop iteration (low 24 bits, saturating) and phase (high 8 bits).
+    place: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<Event>() <= 32);
+const ITERATION_MASK: u32 = (1 << 24) - 1;
+
+impl Event {
+    pub fn new(time_ns: u64, iteration: u32, phase: Phase, kind: Kind) -> Self {
+        Event {
+            time_ns,
+            kind,
+            place: iteration.min(ITERATION_MASK) | (phase as u32) << 24,
+        }
+    }
+
+    pub fn iteration(&self) -> u32 {
+        self.place & ITERATION_MASK
+    }
+
+    pub fn phase(&self) -> Phase {
+        match self.place >> 24 {
+            0 => Phase::Main,
+            1 => Phase::Timers,
+            2 => Phase::Pending,
+            3 => Phase::Idle,
+            4 => Phase::Prepare,
+            5 => Phase::Poll,
+            6 => Phase::Check,
+            7 => Phase::Close,
+            _ => Phase::Exit,
+        }
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Kind>() <= 12);
+const _: () = assert!(std::mem::size_of::<Event>() <= 24);

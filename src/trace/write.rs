@@ -42,7 +42,7 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
     match event.kind {
         Kind::ScriptStart => "main script starts".into(),
         Kind::ScriptEnd => "main script ends".into(),
-        Kind::IterationStart => format!("loop iteration {} begins", event.iteration),
+        Kind::IterationStart => format!("loop iteration {} begins", event.iteration()),
         Kind::PhaseEnter(p) => format!("enter {} phase", p.name()),
         Kind::PollWait { micros } => {
             format!("poll waits {}.{:03} ms", micros / 1000, micros % 1000)
@@ -106,7 +106,9 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
         Kind::ExitEvent { code } => format!("emit 'exit' ({code})"),
         Kind::Budget { kind, ticks } => match kind {
             super::BudgetKind::Events => {
-                format!("BUDGET: event limit reached ({ticks} ticks/microtasks since the loop last advanced)")
+                format!(
+                    "BUDGET: event limit reached ({ticks} ticks/microtasks since the loop last advanced)"
+                )
             }
             super::BudgetKind::Operations => "BUDGET: operations limit reached".into(),
         },
@@ -121,8 +123,8 @@ pub fn write_text(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
             out,
             "{seq:>6} {:>10}ms i{:<3} {:<7} {}",
             ms(e.time_ns),
-            e.iteration,
-            e.phase.name(),
+            e.iteration(),
+            e.phase().name(),
             describe(trace, e)
         )?;
     }
@@ -133,10 +135,12 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
     let mut v = json!({
         "seq": seq,
         "t_ns": e.time_ns,
-        "iter": e.iteration,
-        "phase": e.phase.name(),
+        "iter": e.iteration(),
+        "phase": e.phase().name(),
     });
-    let obj = v.as_object_mut().expect("json! of an object literal is an object");
+    let obj = v
+        .as_object_mut()
+        .expect("json! of an object literal is an object");
     let mut put = |k: &str, val: Value| {
         obj.insert(k.to_string(), val);
     };
@@ -266,10 +270,12 @@ pub fn write_chrome(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
         match e.kind {
             Kind::PhaseEnter(p) => {
                 if let Some(name) = open_phase.take() {
-                    events.push(json!({"ph": "E", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name}));
+                    events.push(
+                        json!({"ph": "E", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name}),
+                    );
                 }
                 let name = p.name();
-                events.push(json!({"ph": "B", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name, "args": {"iteration": e.iteration}}));
+                events.push(json!({"ph": "B", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name, "args": {"iteration": e.iteration()}}));
                 open_phase = Some(name);
             }
             Kind::ScriptStart => {
@@ -291,7 +297,12 @@ pub fn write_chrome(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
             Kind::PoolDone { task, thread } => {
                 events.push(json!({"ph": "E", "pid": 1, "tid": TID_POOL_BASE + thread as u32, "ts": ts, "name": format!("task {task}")}));
             }
-            Kind::Console { .. } | Kind::Note { .. } | Kind::Race { .. } | Kind::Budget { .. } | Kind::UnhandledRejection { .. } | Kind::UncaughtException => {
+            Kind::Console { .. }
+            | Kind::Note { .. }
+            | Kind::Race { .. }
+            | Kind::Budget { .. }
+            | Kind::UnhandledRejection { .. }
+            | Kind::UncaughtException => {
                 events.push(json!({"ph": "i", "s": "g", "pid": 1, "tid": TID_JS, "ts": ts, "name": describe(trace, e)}));
             }
             Kind::Exit { .. } => {
@@ -299,7 +310,9 @@ pub fn write_chrome(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
                     events.push(json!({"ph": "E", "pid": 1, "tid": TID_JS, "ts": ts, "name": cb_name(trace, cb)}));
                 }
                 if let Some(name) = open_phase.take() {
-                    events.push(json!({"ph": "E", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name}));
+                    events.push(
+                        json!({"ph": "E", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": name}),
+                    );
                 }
                 events.push(json!({"ph": "i", "s": "g", "pid": 1, "tid": TID_PHASES, "ts": ts, "name": describe(trace, e)}));
             }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Scheduler benchmarks, side by side with node on the same JavaScript.
+# Each scenario in benches/scenarios runs headless with the trace recorded;
+# the best of RUNS (default 3) wall-clock times is kept for both sides.
+# Usage: scripts/bench.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+cargo build --release --quiet
+bin=target/release/workbench
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+now_ns() { date +%s%N; }
+
+best_of() { # best_of CMD... -> seconds (min over $runs runs)
+  local best=""
+  for _ in $(seq "$runs"); do
+    local t0 t1
+    t0=$(now_ns)
+    "$@" >/dev/null 2>&1 || true
+    t1=$(now_ns)
+    local d=$((t1 - t0))
+    if [ -z "$best" ] || [ "$d" -lt "$best" ]; then best=$d; fi
+  done
+  awk -v ns="$best" 'BEGIN { printf "%.3f", ns / 1e9 }'
+}
+
+printf '%-26s %12s %10s %8s %12s %10s\n' scenario workbench node ratio bytes/event events
+for scenario in benches/scenarios/*.rhai; do
+  name=$(basename "$scenario" .rhai)
+  js="$tmp/$name.js"
+  "$bin" js "$scenario" > "$js"
+  stats=$("$bin" run --stats "$scenario" 2>&1 >/dev/null | grep '^workbench: ')
+  events=$(sed -E 's/^workbench: ([0-9]+) events.*/\1/' <<<"$stats")
+  bpe=$(sed -E 's/.* ([0-9.]+) trace bytes\/event.*/\1/' <<<"$stats")
+  wb=$(best_of "$bin" run "$scenario")
+  nd=$(best_of node "$js")
+  ratio=$(awk -v a="$wb" -v b="$nd" 'BEGIN { printf "%.2fx", a / b }')
+  printf '%-26s %11ss %9ss %8s %12s %10s\n' "$name" "$wb" "$nd" "$ratio" "$bpe" "$events"
+done
+echo "targets (DESIGN.md): at most 5x node's time, at most 32 trace bytes per event"

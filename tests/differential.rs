@@ -1,0 +1,81 @@
+//! Differential corpus: every `tests/scenarios/*.rhai` is rendered to
+//! JavaScript, run with real node, run with the model, and compared.
+//! Scenarios that expose known model bugs live in `tests/scenarios/pending/`
+//! and are not run here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use workbench::verify::{Verdict, node_available, scenario_files, verify_file};
+
+const MIN_SCENARIOS: usize = 45;
+const THREADS: usize = 2;
+
+fn scenario_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")
+}
+
+#[test]
+fn corpus_has_enough_scenarios() {
+    let files = scenario_files(&scenario_dir());
+    assert!(
+        files.len() >= MIN_SCENARIOS,
+        "expected at least {MIN_SCENARIOS} scenarios in {}, found {}",
+        scenario_dir().display(),
+        files.len()
+    );
+}
+
+#[test]
+fn corpus_agrees_with_node() {
+    if !node_available() {
+        if std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1") {
+            panic!("node is not available and WORKBENCH_REQUIRE_NODE=1");
+        }
+        eprintln!("skipping the differential corpus: node is not available");
+        return;
+    }
+    let files = scenario_files(&scenario_dir());
+    assert!(!files.is_empty(), "no scenarios found");
+
+    let next = Mutex::new(0usize);
+    let failures: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                loop {
+                    let index = {
+                        let mut n = next.lock().unwrap();
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(path) = files.get(index) else { break };
+                    let problem = match verify_file(path) {
+                        Ok(Verdict::Agree { .. }) => None,
+                        Ok(Verdict::Disagree(d)) => Some(d.to_string()),
+                        Err(e) => Some(format!("cannot verify: {e}")),
+                    };
+                    if let Some(p) = problem {
+                        failures.lock().unwrap().push((path.clone(), p));
+                    }
+                }
+            });
+        }
+    });
+
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    if !failures.is_empty() {
+        let mut report = format!(
+            "{} of {} scenarios disagree with node:\n",
+            failures.len(),
+            files.len()
+        );
+        for (path, problem) in &failures {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            report.push_str(&format!("\n--- {name}\n{problem}\n"));
+        }
+        panic!("{report}");
+    }
+}
