@@ -224,6 +224,9 @@ struct Gen {
     next: usize,
     budget: usize,
     unhandled_allowed: bool,
+    /// Programs that touch the file system (a third of them) use fewer
+    /// immediates: an immediate pending while fs is in flight is a race.
+    fs: bool,
 }
 
 /// Timer delays. Real node's callbacks take real time (the first
@@ -300,12 +303,10 @@ impl Gen {
     }
 
     fn src(&mut self, depth: usize) -> Src {
-        let w: &[u32] = if depth == 0 {
-            &[2, 5, 3, 3, 3, 1, 1, 0, 0]
-        } else {
-            &[2, 5, 3, 3, 3, 1, 1, 2, 3]
-        };
-        match self.rng.weighted(w) {
+        let file = if self.fs { 2 } else { 0 };
+        let nested = if depth == 0 { 0 } else { 1 };
+        let w = [2, 5, 3, 3, 3, 1, file, 2 * nested, 3 * nested];
+        match self.rng.weighted(&w) {
             0 => Src::Value(self.val()),
             1 => Src::Resolve(self.val()),
             2 => Src::Reject(self.val()),
@@ -451,13 +452,14 @@ impl Gen {
         self.budget = self.budget.saturating_sub(1);
         let unhandled = if self.unhandled_allowed { 2 } else { 0 };
         let deep = if depth > 0 { 1 } else { 0 };
+        let (immediate, fs) = if self.fs { (2, 6) } else { (7, 0) };
         let w = [
             6,
             10 * deep + 1,
             7 * deep + 1,
             8 * deep + 1,
-            7 * deep + 1,
-            3 * deep + 1,
+            immediate * deep + 1,
+            fs * deep + fs / 6,
             14,
             7,
             3,
@@ -508,11 +510,13 @@ impl Gen {
 pub fn generate_program(seed: u64, size: usize) -> Program {
     let mut rng = Rng::new(seed);
     let unhandled_allowed = rng.chance(10);
+    let fs = rng.chance(33);
     let mut g = Gen {
         rng,
         next: 0,
         budget: size.max(1),
         unhandled_allowed,
+        fs,
     };
     let mut stmts = Vec::new();
     while g.budget > 0 {
@@ -846,7 +850,9 @@ struct CbRec {
 ///
 /// Rules: two timers due within [`NEAR_MS`] of each other must come from
 /// the same loop phase with the same delay (then they share a timer list
-/// and run in insertion order); no two fs operations may be in flight at
+/// and run in insertion order), and then no immediate may be pending
+/// between them near their deadline (a millisecond boundary crossed
+/// between their creations can split them); no two fs operations may be in flight at
 /// once; while one is in flight no immediate may be pending and no timer
 /// may be pending that is due less than [`FS_MARGIN_MS`] after the
 /// operation began; a timer must not be due within [`NEAR_MS`] of an
@@ -893,8 +899,27 @@ pub fn race_hazard(trace: &Trace) -> Option<String> {
         for (b, rb) in &timers[i + 1..] {
             let (_, _, pb, ib, db) = rb.queued.unwrap();
             let gap = da.abs_diff(db);
-            if (gap as f64) < NEAR_MS && !(pa == pb && ia == ib && gap <= 1) {
+            if (gap as f64) >= NEAR_MS {
+                continue;
+            }
+            if !(pa == pb && ia == ib && gap <= 1) {
                 return Some(format!("timers #{a} and #{b} are due {da} ms and {db} ms"));
+            }
+            // One timer list, but created at different real times: a
+            // millisecond boundary between them can split them across
+            // loop iterations, letting a pending immediate run between.
+            let (qa, sa) = span(ra);
+            let (qb, sb) = span(rb);
+            let (created, last) = (qa.max(qb), sa.max(sb));
+            let due = da.max(db) as f64;
+            for (c, rc) in &immediates {
+                let (qc, sc) = span(rc);
+                let tc = rc.started.map_or(f64::INFINITY, |s| ms(s.1));
+                if qc < last && sc > created && tc >= due - NEAR_MS {
+                    return Some(format!(
+                        "immediate #{c} may run between timers #{a} and #{b} (one list, due {due} ms)"
+                    ));
+                }
             }
         }
     }

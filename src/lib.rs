@@ -8,6 +8,7 @@
 
 pub mod r#gen;
 pub mod runtime;
+pub mod lesson;
 pub mod script;
 pub mod trace;
 pub mod verify;

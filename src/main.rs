@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use workbench::runtime::clock::ClockMode;
+use workbench::lesson;
 use workbench::script::{self, RunOptions, Scenario};
 use workbench::trace::write;
 use workbench::verify::{self, Verdict};
@@ -33,6 +34,30 @@ enum Command {
         /// Scenarios (.rhai).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// List the lessons.
+    Lessons,
+    /// Check lessons: declarations, expectations, parameter extremes, node.
+    Check {
+        /// Lesson files (default: every lesson in lessons/).
+        paths: Vec<PathBuf>,
+        /// Skip the comparison with real node.
+        #[arg(long)]
+        no_node: bool,
+    },
+    /// Create something new from a template.
+    New {
+        #[command(subcommand)]
+        what: NewWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum NewWhat {
+    /// A lesson file in lessons/, every section filled with an example.
+    Lesson {
+        /// Lowercase, dashes allowed (`event-loop`).
+        name: String,
     },
 }
 
@@ -61,6 +86,9 @@ struct RunArgs {
     /// How detected setTimeout-vs-setImmediate races resolve.
     #[arg(long, value_enum, default_value_t = Race::ImmediateFirst)]
     race: Race,
+    /// Set a lesson parameter (repeatable): --param timers=3.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
     /// Print run statistics on stderr: events, trace bytes per event, time.
     #[arg(long)]
     stats: bool,
@@ -144,7 +172,8 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Run(args) => run(args),
         Command::Js { file } => match Scenario::load(&file).and_then(|s| s.to_js()) {
             Ok(js) => {
-                let _ = write!(std::io::stdout().lock(), "{js}");
+                let newline = if js.ends_with('\n') { "" } else { "\n" };
+                let _ = write!(std::io::stdout().lock(), "{js}{newline}");
                 0
             }
             Err(e) => {
@@ -153,7 +182,77 @@ fn dispatch(cli: Cli) -> u8 {
             }
         },
         Command::Verify { files } => verify_files(&files),
+        Command::Lessons => list_lessons(),
+        Command::Check { paths, no_node } => check_lessons(&paths, !no_node),
+        Command::New {
+            what: NewWhat::Lesson { name },
+        } => match lesson::scaffold::new_lesson(&lesson::lessons_dir(), &name) {
+            Ok(path) => {
+                out!("created {}\nnext: edit it, then run `workbench check {}`", path.display(), path.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
     }
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    lesson::check::parse_param(text)
+}
+
+fn list_lessons() -> u8 {
+    let dir = lesson::lessons_dir();
+    let listings = lesson::list(&dir);
+    if listings.is_empty() {
+        eprintln!("no lessons in {}", dir.display());
+        return 1;
+    }
+    out!("{:<16} {:<44} {:<14} {:<8} {}", "LESSON", "TITLE", "TOPIC", "TIME", "PROGRESS");
+    for l in listings {
+        match l.broken {
+            None => out!("{:<16} {:<44} {:<14} {:<8} {}", l.name, l.title, l.topic, l.duration, "-"),
+            Some(reason) => out!("{:<16} BROKEN: {reason}", l.name),
+        }
+    }
+    0
+}
+
+fn check_lessons(paths: &[PathBuf], node: bool) -> u8 {
+    if node && !verify::node_available() {
+        eprintln!(
+            "workbench check: cannot run `{}` to verify lessons; install Node.js v20, set WORKBENCH_NODE, or pass --no-node",
+            verify::node_command()
+        );
+        return 69;
+    }
+    let files = if paths.is_empty() {
+        lesson::discover(&lesson::lessons_dir())
+    } else {
+        paths.to_vec()
+    };
+    let mut failed = 0;
+    for file in &files {
+        let report = lesson::check::check(file, node);
+        if report.ok() {
+            out!(
+                "ok    {:<16} {} run(s), {} verified against node",
+                report.name, report.runs, report.verified
+            );
+        } else {
+            failed += 1;
+            out!("FAIL  {}", report.name);
+            for p in &report.problems {
+                for line in p.lines() {
+                    out!("      {line}");
+                }
+            }
+        }
+    }
+    out!("{} lesson(s) ok, {failed} failed", files.len() - failed);
+    if failed > 0 { 1 } else { 0 }
 }
 
 fn run(args: RunArgs) -> u8 {
@@ -179,8 +278,28 @@ fn run(args: RunArgs) -> u8 {
         Race::ImmediateFirst => 0,
         Race::TimeoutFirst => u64::MAX,
     };
-    options.runtime.live_console = true;
     options.limits.max_operations = args.max_ops;
+    options.params = args.params.iter().cloned().collect();
+    if !options.params.is_empty() {
+        // A silent run first: unknown parameters are an error before any output.
+        let probe = script::run(&scenario, &options);
+        let decl = &probe.declarations;
+        if let Some(f) = &probe.outcome.fatal
+            && f.exit_code == script::EXIT_COMPILE
+        {
+            eprintln!("{}", f.message);
+            return 2;
+        }
+        if !decl.unknown_overrides.is_empty() {
+            eprintln!(
+                "error: unknown parameter(s): {}\nallowed:\n{}",
+                decl.unknown_overrides.join(", "),
+                lesson::check::describe_params(decl)
+            );
+            return 2;
+        }
+    }
+    options.runtime.live_console = true;
     let started = std::time::Instant::now();
     let result = script::run(&scenario, &options);
     if args.stats {

@@ -221,7 +221,12 @@ const MAX_RACES_ENUMERATED: usize = 6;
 
 /// Checks a scenario against node's actual output.
 pub fn verify_against(scenario: &Scenario, node: &Output) -> Verdict {
-    let base = RunOptions::default();
+    verify_against_with(scenario, node, &RunOptions::default())
+}
+
+/// As [`verify_against`], with run options (lesson parameters).
+pub fn verify_against_with(scenario: &Scenario, node: &Output, options: &RunOptions) -> Verdict {
+    let base = options.clone();
     let (model, result) = run_model(scenario, &base);
     let Some(first) = compare(&model, node) else {
         return Verdict::Agree { variants: 1 };

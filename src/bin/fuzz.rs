@@ -33,6 +33,34 @@ fn main() -> ExitCode {
             print!("{}", fuzzgen::generate(seed, fuzzgen::size_for(seed)));
             return ExitCode::SUCCESS;
         }
+        Some("hazards") => {
+            // Model only: why programs are discarded, by rule.
+            let count: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
+            let dir = std::env::temp_dir().join(format!("fuzz-hazards-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&dir);
+            let path = dir.join("prog.rhai");
+            let mut reasons: std::collections::BTreeMap<String, u64> = Default::default();
+            for seed in 1..=count {
+                let text = fuzzgen::generate(seed, fuzzgen::size_for(seed));
+                let _ = std::fs::write(&path, &text);
+                let Ok(scenario) = workbench::script::Scenario::compile(path.clone(), text) else {
+                    continue;
+                };
+                let (_, result) = workbench::verify::run_model(&scenario, &Default::default());
+                let reason = fuzzgen::race_hazard(&result.trace).map_or("none".to_string(), |r| {
+                    r.split_whitespace()
+                        .filter(|w| !w.contains('#') && !w.chars().any(|c| c.is_ascii_digit()))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                });
+                *reasons.entry(reason).or_default() += 1;
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            for (r, n) in reasons {
+                println!("{n:>6}  {r}");
+            }
+            return ExitCode::SUCCESS;
+        }
         Some("replay") => {
             let Some(text) = args.get(1).and_then(|p| std::fs::read_to_string(p).ok()) else {
                 eprintln!("usage: fuzz replay FILE.rhai");

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use super::host::{Ctx, call_from_script, ctx, start_async, stop_error};
+use super::lesson_api::guard;
 use super::inspect;
 use super::syntax;
 use super::values::*;
@@ -194,6 +195,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     register_fs(&mut engine);
     register_emitter(&mut engine);
     register_misc(&mut engine);
+    super::lesson_api::register(&mut engine);
     engine
 }
 
@@ -227,6 +229,7 @@ fn register_types(engine: &mut Engine) {
 }
 
 fn console_write(ctx: &NativeCallContext, stream: Stream, args: Vec<Dynamic>) -> Res<()> {
+    guard(ctx, "console")?;
     let c = ctx_of(ctx)?;
     let items: Vec<_> = args.iter().map(to_inspect).collect();
     let text = inspect::format_args(&items);
@@ -908,6 +911,7 @@ fn register_misc(engine: &mut Engine) {
     engine.register_fn("!=", |_a: (), _b: JsNull| false);
     engine.register_fn("to_string", |_n: &mut JsNull| "null".to_string());
     engine.register_fn("busy", |c: NativeCallContext, ms: Dynamic| -> Res<()> {
+        guard(&c, "busy")?;
         let ms = to_number(&ms);
         ctx_of(&c)?.rt.borrow_mut().busy(ms);
         Ok(())
@@ -919,6 +923,7 @@ fn register_misc(engine: &mut Engine) {
         Ok(ctx()?.rt.borrow().performance_now())
     });
     engine.register_fn("note", |c: NativeCallContext, text: Dynamic| -> Res<()> {
+        guard(&c, "note")?;
         ctx_of(&c)?.rt.borrow_mut().note(&to_js_string(&text));
         Ok(())
     });

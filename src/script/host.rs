@@ -161,6 +161,12 @@ pub struct Ctx {
     /// Where the last `throw` (or runtime error) happened, for reports.
     pub last_throw: Cell<Position>,
     stacks: RefCell<Vec<DefaultStack>>,
+    /// Lesson parameters set from outside (`--param`, the player's knobs).
+    pub overrides: std::collections::BTreeMap<String, String>,
+    /// What the file declared (lesson metadata, params, expectations...).
+    pub decl: RefCell<super::lesson_decl::Declarations>,
+    pub mode: Cell<super::lesson_api::Mode>,
+    pub scenario_fn: RefCell<Option<FnPtr>>,
 }
 
 impl Ctx {
@@ -184,6 +190,10 @@ impl Ctx {
             next_co: Cell::new(0),
             last_throw: Cell::new(Position::NONE),
             stacks: RefCell::new(Vec::new()),
+            overrides: Default::default(),
+            decl: Default::default(),
+            mode: Default::default(),
+            scenario_fn: RefCell::new(None),
         }
     }
 

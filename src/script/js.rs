@@ -11,7 +11,7 @@
 //! as extra leading parameters; the renderer maps both shapes back to an arrow
 //! function and drops the captured parameters (JavaScript captures lexically).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
 
@@ -254,11 +254,31 @@ const MAX_WIDTH: usize = 80;
 // Public API
 // ---------------------------------------------------------------------------
 
+/// How to render a scenario or lesson.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// Values of lesson parameters, by name, as JavaScript literals already formatted (e.g. "2", "\"io\"", "true").
+    pub params: BTreeMap<String, String>,
+}
+
 /// Renders a compiled scenario to JavaScript (CommonJS, runnable with `node file.js`).
 pub fn render(ast: &rhai::AST) -> Result<String, RenderError> {
+    render_with(ast, &RenderOptions::default())
+}
+
+/// Renders a compiled scenario or lesson to JavaScript.
+///
+/// At the top level of a lesson, the metadata calls (`lesson`,
+/// `expect_output`, `expect_phase`, `question`) render to nothing,
+/// `let NAME = param("NAME", #{ default: .. })` becomes `const NAME = VALUE;`
+/// (VALUE from `options.params`, else the literal `default`), and
+/// `scenario(|| { BODY })` renders as BODY's statements, in place. A script
+/// that defines a function or variable with one of these names keeps its
+/// ordinary rendering for that name.
+pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, RenderError> {
     let fns = collect_fns(ast, true)?;
     check_placement(ast, &fns)?;
-    let mut r = Renderer::new(fns);
+    let mut r = Renderer::new(fns, options.params.clone());
     r.render_program(ast)
 }
 
@@ -660,17 +680,202 @@ struct Renderer {
     scopes: Vec<HashMap<String, bool>>,
     /// Every name declared so far (for calling closures held in variables).
     declared: HashSet<String>,
+    /// Lesson parameter values (JavaScript literals) by parameter name.
+    params: BTreeMap<String, String>,
+}
+
+/// Top-level lesson calls that carry metadata only and render to nothing.
+const LESSON_METADATA: &[&str] = &["lesson", "expect_output", "expect_phase", "question"];
+
+/// A plain call `name(args)` used as a statement.
+fn stmt_call(s: &Stmt) -> Option<(&FnCallExpr, Position)> {
+    let (fc, pos) = match s {
+        Stmt::FnCall(fc, pos) => (&**fc, *pos),
+        Stmt::Expr(e) => match &**e {
+            Expr::FnCall(fc, pos) => (&**fc, *pos),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    plain_call(fc).then_some((fc, pos))
+}
+
+/// Is this a call by plain name (no namespace, operator or `f!()`)?
+fn plain_call(fc: &FnCallExpr) -> bool {
+    fc.namespace.is_empty()
+        && !fc.capture_parent_scope
+        && fc.op_token.is_none()
+        && !fc.is_operator_call()
+}
+
+/// A lesson parameter's `default` (from `param(name, #{ default: .. })`) as
+/// a JavaScript literal. `Err` carries the position of a `default` that is
+/// not a literal.
+fn param_default(spec: Option<&Expr>) -> Result<Option<String>, Position> {
+    match spec {
+        Some(Expr::Map(m, _)) => match m.0.iter().find(|(k, _)| k.name == "default") {
+            Some((_, v)) => js_literal(v).map(Some).ok_or(v.position()),
+            None => Ok(None),
+        },
+        Some(Expr::DynamicConstant(d, pos)) => match d.read_lock::<rhai::Map>() {
+            Some(map) => match map.get("default") {
+                Some(v) => dynamic_literal(v).map(Some).ok_or(*pos),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// A literal int, float, string or bool (possibly negated) as JavaScript.
+fn js_literal(e: &Expr) -> Option<String> {
+    match e {
+        Expr::IntegerConstant(n, _) => Some(n.to_string()),
+        Expr::FloatConstant(f, _) => float_literal(**f),
+        Expr::StringConstant(s, _) => Some(json_string(s)),
+        Expr::CharConstant(c, _) => Some(json_string(&c.to_string())),
+        Expr::BoolConstant(b, _) => Some(b.to_string()),
+        Expr::DynamicConstant(d, _) => dynamic_literal(d),
+        Expr::FnCall(fc, _)
+            if fc.name == "-" && fc.namespace.is_empty() && fc.args.len() == 1 =>
+        {
+            match &fc.args[0] {
+                Expr::IntegerConstant(n, _) => n.checked_neg().map(|n| n.to_string()),
+                Expr::FloatConstant(f, _) => float_literal(-**f),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn float_literal(v: f64) -> Option<String> {
+    v.is_finite().then(|| format!("{v:?}"))
+}
+
+fn dynamic_literal(d: &rhai::Dynamic) -> Option<String> {
+    if let Ok(n) = d.as_int() {
+        Some(n.to_string())
+    } else if let Ok(f) = d.as_float() {
+        float_literal(f)
+    } else if let Ok(b) = d.as_bool() {
+        Some(b.to_string())
+    } else if let Ok(c) = d.as_char() {
+        Some(json_string(&c.to_string()))
+    } else if d.is_string() {
+        d.read_lock::<rhai::ImmutableString>()
+            .map(|s| json_string(&s))
+    } else {
+        None
+    }
 }
 
 impl Renderer {
-    fn new(fns: Fns) -> Self {
+    fn new(fns: Fns, params: BTreeMap<String, String>) -> Self {
         Self {
             fns,
             requires: BTreeSet::new(),
             busy: false,
             scopes: vec![HashMap::new()],
             declared: HashSet::new(),
+            params,
         }
+    }
+
+    /// Is `name` a lesson built-in here (not shadowed by the script's own
+    /// function or variable of that name)?
+    fn lesson_builtin(&self, name: &str) -> bool {
+        !self.declared.contains(name) && !self.fns.get(name).is_some_and(|f| !f.anonymous)
+    }
+
+    /// The top-level statements, with lesson calls handled.
+    fn top_level(&mut self, stmts: &[Stmt]) -> Res<Vec<String>> {
+        let mut out = Vec::new();
+        for s in effective(stmts) {
+            if let Some((fc, pos)) = stmt_call(s) {
+                let name = fc.name.as_str();
+                if LESSON_METADATA.contains(&name) && self.lesson_builtin(name) {
+                    continue;
+                }
+                if name == "scenario" && self.lesson_builtin(name) {
+                    self.scenario(fc, pos, &mut out)?;
+                    continue;
+                }
+            }
+            if let Stmt::Var(v, _, pos) = s
+                && let Expr::FnCall(fc, cpos) = &v.1
+                && fc.name == "param"
+                && plain_call(fc)
+                && self.lesson_builtin("param")
+            {
+                let value = self.param_value(fc, *cpos, &v.0.name, *pos)?;
+                let js = ident(&v.0.name);
+                let line = if self.declare(&v.0.name, true, *pos)? {
+                    format!("{js} = {value};")
+                } else {
+                    format!("const {js} = {value};")
+                };
+                out.push(line);
+                continue;
+            }
+            self.stmt(s, 0, false, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// `param("NAME", #{ default: .. })`: the option's value, else the default.
+    fn param_value(&self, fc: &FnCallExpr, pos: Position, var: &str, at: Position) -> Res<String> {
+        let Some(Expr::StringConstant(name, _)) = fc.args.first() else {
+            return Err(RenderError::at(
+                pos,
+                "`param` takes the parameter's name as a string literal",
+            ));
+        };
+        if fc.args.len() > 2 {
+            return Err(RenderError::at(
+                pos,
+                "`param` takes a name and an options map `#{ default: .. }`",
+            ));
+        }
+        if let Some(v) = self.params.get(name.as_str()) {
+            return Ok(v.clone());
+        }
+        match param_default(fc.args.get(1)) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(RenderError::at(
+                at,
+                format!(
+                    "parameter `{name}` (`{var}`) has no value: give it one or a literal `default`"
+                ),
+            )),
+            Err(dpos) => Err(RenderError::at(
+                dpos,
+                format!(
+                    "the `default` of parameter `{name}` must be a literal int, float, string or bool"
+                ),
+            )),
+        }
+    }
+
+    /// `scenario(|| { BODY })`: BODY's statements, in place at the top level.
+    fn scenario(&mut self, fc: &FnCallExpr, pos: Position, out: &mut Vec<String>) -> Res<()> {
+        let closure = match fc.args.as_slice() {
+            [arg] => closure_ref(&self.fns, arg),
+            _ => None,
+        };
+        let body = closure
+            .and_then(|c| self.fns.get(&c.name).map(|f| (c.captured, f.clone())))
+            .filter(|(captured, f)| f.params.len() == *captured)
+            .map(|(_, f)| f);
+        let Some(f) = body else {
+            return Err(RenderError::at(
+                pos,
+                "`scenario` takes a closure without parameters `|| { .. }`",
+            ));
+        };
+        out.extend(self.stmts(&f.body, 0, false)?);
+        Ok(())
     }
 
     fn render_program(&mut self, ast: &AST) -> Res<String> {
@@ -701,7 +906,7 @@ impl Renderer {
             ));
         }
 
-        let main = self.stmts(ast.statements(), 0, false)?;
+        let main = self.top_level(ast.statements())?;
 
         let mut sections = Vec::new();
         if !self.requires.is_empty() {
@@ -2075,6 +2280,145 @@ mod tests {
                 .unwrap(),
             5
         );
+    }
+
+    const LESSON: &str = r#"lesson(#{ title: "The event loop", summary: "Timers after sync code", topic: "event loop", teaches: "timers run after the main script", duration: "8 min" });
+let timers = param("timers", #{ default: 2, min: 0, max: 5, help: "how many timers" });
+let mode = param("mode", #{ default: "io", choices: ["io", "main"], help: "where to start" });
+const delay = param("delay", #{ default: -1.5, help: "unused" });
+fn helper(x) { x + 1 }
+scenario(|| {
+    note("The main script runs first.");
+    for i in 0..timers { let j = i; setTimeout(|| console.log(`timer ${j}`), 0); }
+    if mode == "main" { console.log("main mode"); }
+    console.log(helper(1));
+});
+expect_output(["2", "timer 0", "timer 1"]);
+expect_phase("timer 0", "timers");
+question(#{ step: 2, ask: "What prints first?", choices: ["a", "b"], answer: 0, explain: "sync first" });
+"#;
+
+    fn lesson_js(src: &str, params: &[(&str, &str)]) -> Result<String, RenderError> {
+        let options = RenderOptions {
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        render_with(&compile(src), &options)
+    }
+
+    #[test]
+    fn lesson_renders_scenario_body_at_top_level() {
+        let code = lesson_js(LESSON, &[]).unwrap();
+        assert_eq!(
+            code,
+            "function helper(x) {\n  return x + 1;\n}\n\nconst timers = 2;\nconst mode = \"io\";\nconst delay = -1.5;\n// The main script runs first.\nfor (let i = 0; i < timers; i++) {\n  let j = i;\n  setTimeout(() => console.log(`timer ${j}`), 0);\n}\nif (mode === \"main\") {\n  console.log(\"main mode\");\n}\nconsole.log(helper(1));\n",
+            "\n--- rendered ---\n{code}"
+        );
+        assert_eq!(render(&compile(LESSON)).unwrap(), code);
+    }
+
+    #[test]
+    fn lesson_scenario_last_value_is_not_returned() {
+        let code = lesson_js(
+            "let n = param(\"n\", #{ default: true });\nscenario(|| { print(n); n });",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(code, "const n = true;\nconsole.log(n);\nn;\n");
+    }
+
+    #[test]
+    fn lesson_param_override() {
+        let code = lesson_js(LESSON, &[("timers", "3"), ("mode", "\"main\"")]).unwrap();
+        assert!(code.contains("const timers = 3;\nconst mode = \"main\";\n"), "{code}");
+        assert!(code.contains("const delay = -1.5;\n"), "{code}");
+    }
+
+    #[test]
+    fn lesson_param_without_default_or_override_is_an_error() {
+        let src = "lesson(#{ title: \"t\" });\nlet n = param(\"count\", #{ min: 0 });\nscenario(|| print(n));";
+        let e = lesson_js(src, &[]).expect_err("no value for `count`");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("count"), "{}", e.message);
+        let e = lesson_js("let n = param(\"n\");\nscenario(|| print(n));", &[])
+            .expect_err("no value for `n`");
+        assert_eq!(e.line, 1);
+        assert_eq!(
+            lesson_js(src, &[("count", "4")]).unwrap(),
+            "const n = 4;\nconsole.log(n);\n"
+        );
+        let e = lesson_js("let n = param(\"n\", #{ default: [1] });", &[])
+            .expect_err("non-literal default");
+        assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn lesson_scenario_with_parameters_is_an_error() {
+        let e = render_err("lesson(#{});\n\nscenario(|x| print(x));");
+        assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn lesson_calls_are_only_special_at_top_level_or_unshadowed() {
+        // Inside a closure they are ordinary (unknown) calls.
+        let e = render_err("let f = || {\n  question(#{});\n};");
+        assert_eq!(e.line, 2);
+        // A script's own `question` function keeps its calls.
+        check(
+            "fn question(x) { print(x); }\nquestion(1);",
+            "function question(x) {\n  console.log(x);\n}\n\nquestion(1);\n",
+        );
+    }
+
+    #[test]
+    fn await_directly_in_scenario_closure_is_an_error() {
+        let ast = compile("lesson(#{});\nscenario(|| {\n  let v = await Promise.resolve(1);\n});");
+        let e = check_await_placement(&ast).expect_err("misplaced await");
+        assert_eq!((e.line, e.column), (3, 11));
+        assert!(render(&ast).is_err());
+        let ok = compile("scenario(|| {\n  let f = async_fn(|| await Promise.resolve(1));\n});");
+        assert_eq!(check_await_placement(&ok), Ok(()));
+    }
+
+    /// Runs a rendered lesson with `node` (when installed) and checks its output.
+    #[test]
+    fn node_runs_rendered_lesson() {
+        if std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!("node not found; skipping");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("jsrender-lesson-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+            ("default", &[], "2\ntimer 0\ntimer 1\n"),
+            (
+                "override",
+                &[("timers", "3"), ("mode", "\"main\"")],
+                "main mode\n2\ntimer 0\ntimer 1\ntimer 2\n",
+            ),
+        ];
+        for (name, params, expected) in cases {
+            let code = lesson_js(LESSON, params).unwrap();
+            let path = dir.join(format!("{name}.js"));
+            std::fs::write(&path, &code).unwrap();
+            let out = std::process::Command::new("node")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{name} failed:\n{code}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout), *expected, "{name}:\n{code}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     /// Runs rendered scenarios with `node` (when installed) and compares output.

@@ -6,6 +6,8 @@ pub mod errors;
 pub mod host;
 pub mod inspect;
 pub mod js;
+pub mod lesson_api;
+pub mod lesson_decl;
 pub mod syntax;
 pub mod values;
 
@@ -82,12 +84,16 @@ impl Scenario {
 pub struct RunOptions {
     pub runtime: Options,
     pub limits: api::Limits,
+    /// Lesson parameter overrides, by name (values as typed).
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 /// A finished run: the trace and how the process ended.
 pub struct RunResult {
     pub trace: Trace,
     pub outcome: RunOutcome,
+    /// What a lesson file declared (empty for plain scenarios).
+    pub declarations: lesson_decl::Declarations,
 }
 
 impl RunResult {
@@ -109,12 +115,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
     }
     let rt = Runtime::<Rh>::shared(runtime_options);
     let engine = api::build_engine(options.limits, scenario.source.display_path());
-    let ctx = Rc::new(Ctx::new(
+    let mut ctx = Ctx::new(
         engine,
         scenario.ast.clone(),
         rt.clone(),
         scenario.source.clone(),
-    ));
+    );
+    ctx.overrides = options.params.clone();
+    let ctx = Rc::new(ctx);
     let outcome = {
         let _guard = ctx.install();
         let mut host = Host { ctx: ctx.clone() };
@@ -123,10 +131,28 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
             host.ctx
                 .engine
                 .run_ast_with_scope(&mut scope, &host.ctx.ast)
-                .map_err(|e| host.abrupt(e))
+                .map_err(|e| host.abrupt(e))?;
+            // A lesson's program is its `scenario(|| ..)` body: it runs as
+            // the main script, right after the declarations.
+            if let Some(body) = lesson_api::take_scenario(&host.ctx) {
+                let _ = body.call::<rhai::Dynamic>(&host.ctx.engine, &host.ctx.ast, ())
+                    .map_err(|e| host.abrupt(e))?;
+            }
+            Ok(())
         })
     };
+    let mut declarations = ctx.decl.borrow().clone();
+    declarations.unknown_overrides = options
+        .params
+        .keys()
+        .filter(|k| !declarations.params.iter().any(|p| &p.name == *k))
+        .cloned()
+        .collect();
     drop(ctx);
     let trace = std::mem::take(&mut rt.borrow_mut().trace);
-    RunResult { trace, outcome }
+    RunResult {
+        trace,
+        outcome,
+        declarations,
+    }
 }

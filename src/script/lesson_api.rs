@@ -1,0 +1,276 @@
+//! The lesson-authoring functions: `lesson`, `param`, `scenario`,
+//! `expect_output`, `expect_phase`, `question`. They run at the top level of
+//! a lesson file and record [`Declarations`]; mistakes stop the run with
+//! exit code 2 and the location, like a compile error.
+
+use std::rc::Rc;
+
+use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
+
+use super::errors::EXIT_COMPILE;
+use super::host::{Ctx, ctx, stop_error};
+use super::lesson_decl::*;
+use crate::runtime::{Fatal, Stop};
+
+type Res<T> = Result<T, Box<EvalAltResult>>;
+
+/// Where the file is in its life: plain scenario, lesson top level (only
+/// declarations allowed), or inside the `scenario` body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Plain,
+    LessonTop,
+    Scenario,
+}
+
+/// A lesson-declaration error: exit code 2, with the source excerpt.
+pub fn decl_error(c: &Ctx, message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
+    let message = message.into();
+    let report = match (pos.line(), pos.position()) {
+        (Some(line), col) => format!("error: {message}\n{}", c.source.excerpt(line, col.unwrap_or(1))),
+        _ => format!("error: {message}\n  --> {}", c.source.display_path()),
+    };
+    stop_error(
+        Stop::Fatal(Fatal {
+            message: report,
+            exit_code: EXIT_COMPILE,
+        }),
+        pos,
+    )
+}
+
+/// Scheduling and output belong inside `scenario(|| ..)` in a lesson.
+pub fn guard(c: &NativeCallContext, what: &str) -> Res<()> {
+    let x = ctx()?;
+    if x.mode.get() == Mode::LessonTop {
+        return Err(decl_error(
+            &x,
+            format!("`{what}` outside any scenario: in a lesson, put the program inside `scenario(|| {{ ... }})`"),
+            c.call_position(),
+        ));
+    }
+    Ok(())
+}
+
+fn line(c: &NativeCallContext) -> u32 {
+    c.call_position().line().unwrap_or(0) as u32
+}
+
+fn string_field(map: &Map, key: &str) -> Option<String> {
+    map.get(key).filter(|v| v.is_string()).map(|v| v.clone().into_string().unwrap_or_default())
+}
+
+fn check_keys(x: &Ctx, map: &Map, allowed: &[&str], what: &str, pos: Position) -> Res<()> {
+    for key in map.keys() {
+        if !allowed.contains(&key.as_str()) {
+            return Err(decl_error(
+                x,
+                format!("{what}: unknown field `{key}` (allowed: {})", allowed.join(", ")),
+                pos,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
+    let x = ctx()?;
+    let pos = c.call_position();
+    const FIELDS: [&str; 5] = ["title", "summary", "topic", "teaches", "duration"];
+    check_keys(&x, &map, &FIELDS, "lesson", pos)?;
+    for field in FIELDS {
+        if string_field(&map, field).is_none_or(|s| s.trim().is_empty()) {
+            return Err(decl_error(&x, format!("lesson: missing `{field}` (a non-empty string)"), pos));
+        }
+    }
+    let get = |k| string_field(&map, k).unwrap_or_default();
+    let mut decl = x.decl.borrow_mut();
+    if decl.lesson.is_some() {
+        return Err(decl_error(&x, "lesson: declared twice", pos));
+    }
+    decl.lesson = Some(LessonInfo {
+        title: get("title"),
+        summary: get("summary"),
+        topic: get("topic"),
+        teaches: get("teaches"),
+        duration: get("duration"),
+        line: line(&c),
+    });
+    x.mode.set(Mode::LessonTop);
+    Ok(())
+}
+
+fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
+    let x = ctx()?;
+    let pos = c.call_position();
+    check_keys(&x, &map, &["default", "min", "max", "choices", "help"], "param", pos)?;
+    let err = |m: String| decl_error(&x, format!("param `{name}`: {m}"), pos);
+    let default = map
+        .get("default")
+        .and_then(ParamValue::from_dynamic)
+        .ok_or_else(|| err("needs a `default` (integer, number, boolean or string)".into()))?;
+    let help = string_field(&map, "help").ok_or_else(|| err("needs a `help` line".into()))?;
+    let kind = match &default {
+        ParamValue::Int(_) => {
+            let bound = |k: &str| map.get(k).and_then(|v| v.as_int().ok());
+            match (bound("min"), bound("max")) {
+                (Some(min), Some(max)) if min <= max => ParamKind::Int { min, max },
+                _ => return Err(err("an integer parameter needs integer `min` <= `max`".into())),
+            }
+        }
+        ParamValue::Float(_) => {
+            let bound = |k: &str| {
+                map.get(k)
+                    .and_then(|v| v.as_float().ok().or_else(|| v.as_int().ok().map(|i| i as f64)))
+            };
+            match (bound("min"), bound("max")) {
+                (Some(min), Some(max)) if min <= max => ParamKind::Float { min, max },
+                _ => return Err(err("a number parameter needs `min` <= `max`".into())),
+            }
+        }
+        ParamValue::Bool(_) => ParamKind::Bool,
+        ParamValue::Str(_) => {
+            let choices: Vec<String> = map
+                .get("choices")
+                .filter(|v| v.is_array())
+                .and_then(|v| v.read_lock::<rhai::Array>().map(|a| a.iter().map(|c| c.to_string()).collect()))
+                .unwrap_or_default();
+            if choices.is_empty() {
+                return Err(err("a string parameter needs `choices: [..]`".into()));
+            }
+            ParamKind::Choice(choices)
+        }
+    };
+    if !kind.accepts(&default) {
+        return Err(err(format!("the default {default} is not {}", kind.allowed())));
+    }
+    let mut decl = x.decl.borrow_mut();
+    if decl.params.iter().any(|p| p.name == name) {
+        return Err(err("declared twice".into()));
+    }
+    let value = match x.overrides.get(name) {
+        None => default.clone(),
+        Some(text) => match kind.parse(text).filter(|v| kind.accepts(v)) {
+            Some(v) => v,
+            None => {
+                return Err(stop_error(
+                    Stop::Fatal(Fatal {
+                        message: format!(
+                            "error: --param {name}={text}: `{name}` must be {} ({help})",
+                            kind.allowed()
+                        ),
+                        exit_code: EXIT_COMPILE,
+                    }),
+                    pos,
+                ));
+            }
+        },
+    };
+    let out = value.to_dynamic();
+    decl.params.push(ParamDecl {
+        name: name.to_string(),
+        kind,
+        default,
+        value,
+        help,
+        line: line(&c),
+    });
+    Ok(out)
+}
+
+fn scenario(c: NativeCallContext, f: FnPtr) -> Res<()> {
+    let x = ctx()?;
+    if x.mode.get() != Mode::LessonTop {
+        return Err(decl_error(&x, "scenario(..) belongs in a lesson, after lesson(#{ .. }), once", c.call_position()));
+    }
+    let mut slot = x.scenario_fn.borrow_mut();
+    if slot.is_some() {
+        return Err(decl_error(&x, "scenario(..) declared twice", c.call_position()));
+    }
+    *slot = Some(f);
+    x.decl.borrow_mut().has_scenario = true;
+    Ok(())
+}
+
+fn expect_output(c: NativeCallContext, lines: Dynamic) -> Res<()> {
+    let x = ctx()?;
+    let malformed = || decl_error(&x, "expect_output expects an array of strings (the stdout lines)", c.call_position());
+    let arr = lines.read_lock::<rhai::Array>().ok_or_else(malformed)?.clone();
+    let mut out = Vec::new();
+    for item in arr {
+        if !item.is_string() {
+            return Err(malformed());
+        }
+        out.push(item.into_string().unwrap_or_default());
+    }
+    x.decl.borrow_mut().expectations.push(Expectation::Output { lines: out, line: line(&c) });
+    Ok(())
+}
+
+fn expect_phase(c: NativeCallContext, text: Dynamic, phase: Dynamic) -> Res<()> {
+    let x = ctx()?;
+    let (Some(text), Some(phase_name)) = (
+        text.is_string().then(|| text.to_string()),
+        phase.is_string().then(|| phase.to_string()),
+    ) else {
+        return Err(decl_error(&x, "expect_phase(\"output line\", \"phase\") expects two strings", c.call_position()));
+    };
+    let Some(phase) = phase_by_name(&phase_name) else {
+        return Err(decl_error(
+            &x,
+            format!("expect_phase: unknown phase `{phase_name}` (main, timers, pending, idle, prepare, poll, check, close, exit)"),
+            c.call_position(),
+        ));
+    };
+    x.decl.borrow_mut().expectations.push(Expectation::Phase { text, phase, line: line(&c) });
+    Ok(())
+}
+
+fn question(c: NativeCallContext, map: Map) -> Res<()> {
+    let x = ctx()?;
+    let pos = c.call_position();
+    check_keys(&x, &map, &["step", "ask", "choices", "answer", "explain"], "question", pos)?;
+    let err = |m: &str| decl_error(&x, format!("question: {m}"), pos);
+    let step = map.get("step").and_then(|v| v.as_int().ok()).filter(|s| *s >= 1).ok_or_else(|| err("needs `step` (the 1-based narration step it follows)"))?;
+    let ask = string_field(&map, "ask").ok_or_else(|| err("needs `ask` (the question)"))?;
+    let explain = string_field(&map, "explain").ok_or_else(|| err("needs `explain` (why the answer is right)"))?;
+    let choices: Vec<String> = map
+        .get("choices")
+        .and_then(|v| v.read_lock::<rhai::Array>().map(|a| a.iter().map(|c| c.to_string()).collect()))
+        .unwrap_or_default();
+    if choices.len() < 2 {
+        return Err(err("needs `choices` (at least two strings)"));
+    }
+    let answer = map.get("answer").and_then(|v| v.as_int().ok()).ok_or_else(|| err("needs `answer` (index into choices)"))?;
+    if answer < 0 || answer as usize >= choices.len() {
+        return Err(err(&format!("`answer` {answer} is not an index into {} choices", choices.len())));
+    }
+    x.decl.borrow_mut().questions.push(Question {
+        step: step as usize,
+        ask,
+        choices,
+        answer: answer as usize,
+        explain,
+        line: line(&c),
+    });
+    Ok(())
+}
+
+pub fn register(engine: &mut Engine) {
+    engine.register_fn("lesson", lesson);
+    engine.register_fn("param", param);
+    engine.register_fn("scenario", scenario);
+    engine.register_fn("expect_output", expect_output);
+    engine.register_fn("expect_phase", expect_phase);
+    engine.register_fn("question", question);
+}
+
+/// After the top level ran: start the scenario body, if the file has one.
+pub fn take_scenario(x: &Rc<Ctx>) -> Option<FnPtr> {
+    let f = x.scenario_fn.borrow_mut().take();
+    if f.is_some() {
+        x.mode.set(Mode::Scenario);
+    }
+    f
+}

@@ -1,0 +1,107 @@
+//! Random programs against real node: seeds FIRST_SEED.. of the generator
+//! in `workbench::gen`, each compared with node v20 after the race filter,
+//! disagreements shrunk and reported (up to five in the failure message).
+//!
+//! Needs `node` (or `$WORKBENCH_NODE`); without it the test is skipped
+//! with a notice, unless WORKBENCH_REQUIRE_NODE=1.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use workbench::r#gen::{self as fuzzgen, Finding, Outcome};
+use workbench::verify;
+
+const FIRST_SEED: u64 = 1;
+const SEEDS: u64 = 500;
+const THREADS: usize = 2;
+/// Fewer agreeing programs than this means the race filter discards too
+/// much for the run to mean anything.
+const MIN_AGREE: usize = 250;
+
+/// Seeds whose disagreement is a known model bug, each with the bug it
+/// shows. They may disagree; any other seed that disagrees fails the test.
+/// Remove an entry once its bug is fixed (the test says when a listed
+/// seed agrees).
+const KNOWN_BUGS: &[(u64, &str)] = &[];
+
+#[derive(Default)]
+struct Results {
+    agree: usize,
+    discarded: usize,
+    flaky: Vec<u64>,
+    findings: Vec<Finding>,
+    broken: Vec<String>,
+}
+
+#[test]
+fn random_programs_agree_with_node() {
+    if !verify::node_available() {
+        if std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1") {
+            panic!("node is required (WORKBENCH_REQUIRE_NODE=1) but `{}` does not run", verify::node_command());
+        }
+        eprintln!("random_programs: node not found, skipping (set WORKBENCH_REQUIRE_NODE=1 to fail instead)");
+        return;
+    }
+    let next = AtomicU64::new(FIRST_SEED);
+    let results = Mutex::new(Results::default());
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                loop {
+                    let seed = next.fetch_add(1, Ordering::Relaxed);
+                    if seed >= FIRST_SEED + SEEDS {
+                        break;
+                    }
+                    let outcome = fuzzgen::check(seed, fuzzgen::size_for(seed));
+                    let mut r = results.lock().unwrap();
+                    match outcome {
+                        Outcome::Agree => r.agree += 1,
+                        Outcome::Discarded(_) => r.discarded += 1,
+                        Outcome::Flaky => r.flaky.push(seed),
+                        Outcome::Disagree(f) => r.findings.push(*f),
+                        Outcome::Broken(e) => r.broken.push(e),
+                    }
+                }
+            });
+        }
+    });
+    let mut r = results.into_inner().unwrap();
+    r.findings.sort_by_key(|f| f.seed);
+    r.flaky.sort_unstable();
+    eprintln!(
+        "random_programs: seeds {FIRST_SEED}..{}: {} agree, {} discarded by the race filter, {} flaky {:?}, {} disagree, {} broken",
+        FIRST_SEED + SEEDS - 1,
+        r.agree,
+        r.discarded,
+        r.flaky.len(),
+        r.flaky,
+        r.findings.len(),
+        r.broken.len()
+    );
+    let known = |seed: u64| KNOWN_BUGS.iter().any(|(s, _)| *s == seed);
+    for (seed, bug) in KNOWN_BUGS {
+        if !r.findings.iter().any(|f| f.seed == *seed) {
+            eprintln!("random_programs: known-bug seed {seed} ({bug}) no longer disagrees; remove it from KNOWN_BUGS");
+        }
+    }
+    let new: Vec<&Finding> = r.findings.iter().filter(|f| !known(f.seed)).collect();
+    let mut message = String::new();
+    for e in r.broken.iter().take(5) {
+        message.push_str(&format!("=== generator or harness problem:\n{e}\n"));
+    }
+    for f in new.iter().take(5) {
+        message.push_str(&format!("{f}\n"));
+    }
+    assert!(
+        new.is_empty() && r.broken.is_empty(),
+        "{} new disagreement(s) with node (seeds {:?}), {} broken program(s):\n{message}",
+        new.len(),
+        new.iter().map(|f| f.seed).collect::<Vec<_>>(),
+        r.broken.len()
+    );
+    assert!(
+        r.agree >= MIN_AGREE,
+        "only {} of {SEEDS} programs were compared (the rest discarded or flaky)",
+        r.agree
+    );
+}
