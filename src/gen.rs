@@ -848,16 +848,19 @@ struct CbRec {
 /// Why real node could order this program's output differently from run to
 /// run (judged from the model's trace), or `None` when it is deterministic.
 ///
-/// Rules: two timers due within [`NEAR_MS`] of each other must come from
-/// the same loop phase with the same delay (then they share a timer list
-/// and run in insertion order), and then no immediate may be pending
-/// between them near their deadline (a millisecond boundary crossed
-/// between their creations can split them); no two fs operations may be in flight at
-/// once; while one is in flight no immediate may be pending and no timer
-/// may be pending that is due less than [`FS_MARGIN_MS`] after the
-/// operation began; a timer must not be due within [`NEAR_MS`] of an
-/// immediate that runs while it is pending after a timers phase has
-/// passed, except the races the model itself enumerates.
+/// Rules, each learnt from a false disagreement:
+/// - two timers due within [`NEAR_MS`] of each other must come from the
+///   same loop phase with the same delay (then they share a timer list and
+///   run in insertion order), and then no immediate may be pending between
+///   them near their deadline (a millisecond boundary crossed between
+///   their creations can split them across loop iterations);
+/// - no two fs operations may be in flight at once (pool completion order);
+/// - while one is in flight no immediate may be pending, and no timer that
+///   is due less than [`FS_MARGIN_MS`] after the operation began;
+/// - a timer must not be due within [`NEAR_MS`] of an immediate that runs
+///   while it waits, once a timers phase has passed since the timer was
+///   created, except the races the model itself enumerates
+///   ([`crate::trace::RaceKind`]).
 pub fn race_hazard(trace: &Trace) -> Option<String> {
     let mut recs: HashMap<u32, CbRec> = HashMap::new();
     for (seq, e) in trace.events.iter().enumerate() {

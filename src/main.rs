@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use workbench::runtime::clock::ClockMode;
 use workbench::lesson;
+use workbench::runtime::clock::ClockMode;
 use workbench::script::{self, RunOptions, Scenario};
 use workbench::trace::write;
 use workbench::verify::{self, Verdict};
@@ -188,7 +188,11 @@ fn dispatch(cli: Cli) -> u8 {
             what: NewWhat::Lesson { name },
         } => match lesson::scaffold::new_lesson(&lesson::lessons_dir(), &name) {
             Ok(path) => {
-                out!("created {}\nnext: edit it, then run `workbench check {}`", path.display(), path.display());
+                out!(
+                    "created {}\nnext: edit it, then run `workbench check {}`",
+                    path.display(),
+                    path.display()
+                );
                 0
             }
             Err(e) => {
@@ -210,10 +214,24 @@ fn list_lessons() -> u8 {
         eprintln!("no lessons in {}", dir.display());
         return 1;
     }
-    out!("{:<16} {:<44} {:<14} {:<8} {}", "LESSON", "TITLE", "TOPIC", "TIME", "PROGRESS");
+    out!(
+        "{:<16} {:<44} {:<14} {:<8} {}",
+        "LESSON",
+        "TITLE",
+        "TOPIC",
+        "TIME",
+        "PROGRESS"
+    );
     for l in listings {
         match l.broken {
-            None => out!("{:<16} {:<44} {:<14} {:<8} {}", l.name, l.title, l.topic, l.duration, "-"),
+            None => out!(
+                "{:<16} {:<44} {:<14} {:<8} {}",
+                l.name,
+                l.title,
+                l.topic,
+                l.duration,
+                "-"
+            ),
             Some(reason) => out!("{:<16} BROKEN: {reason}", l.name),
         }
     }
@@ -239,7 +257,9 @@ fn check_lessons(paths: &[PathBuf], node: bool) -> u8 {
         if report.ok() {
             out!(
                 "ok    {:<16} {} run(s), {} verified against node",
-                report.name, report.runs, report.verified
+                report.name,
+                report.runs,
+                report.verified
             );
         } else {
             failed += 1;

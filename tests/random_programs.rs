@@ -37,9 +37,14 @@ struct Results {
 fn random_programs_agree_with_node() {
     if !verify::node_available() {
         if std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1") {
-            panic!("node is required (WORKBENCH_REQUIRE_NODE=1) but `{}` does not run", verify::node_command());
+            panic!(
+                "node is required (WORKBENCH_REQUIRE_NODE=1) but `{}` does not run",
+                verify::node_command()
+            );
         }
-        eprintln!("random_programs: node not found, skipping (set WORKBENCH_REQUIRE_NODE=1 to fail instead)");
+        eprintln!(
+            "random_programs: node not found, skipping (set WORKBENCH_REQUIRE_NODE=1 to fail instead)"
+        );
         return;
     }
     let next = AtomicU64::new(FIRST_SEED);
@@ -81,7 +86,9 @@ fn random_programs_agree_with_node() {
     let known = |seed: u64| KNOWN_BUGS.iter().any(|(s, _)| *s == seed);
     for (seed, bug) in KNOWN_BUGS {
         if !r.findings.iter().any(|f| f.seed == *seed) {
-            eprintln!("random_programs: known-bug seed {seed} ({bug}) no longer disagrees; remove it from KNOWN_BUGS");
+            eprintln!(
+                "random_programs: known-bug seed {seed} ({bug}) no longer disagrees; remove it from KNOWN_BUGS"
+            );
         }
     }
     let new: Vec<&Finding> = r.findings.iter().filter(|f| !known(f.seed)).collect();

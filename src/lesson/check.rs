@@ -61,9 +61,9 @@ pub fn check(path: &Path, node: bool) -> Report {
         return report;
     }
     if !decl.has_scenario {
-        report
-            .problems
-            .push(format!("{display}: the lesson has no scenario(|| {{ .. }}) body"));
+        report.problems.push(format!(
+            "{display}: the lesson has no scenario(|| {{ .. }}) body"
+        ));
     }
     check_expectations(&display, &decl, &base.result, &mut report.problems);
     let steps = narration_steps(base.trace()).len();
@@ -81,7 +81,14 @@ pub fn check(path: &Path, node: bool) -> Report {
         }
     }
     if node {
-        verify_run(&display, &base.scenario, &decl, &BTreeMap::new(), &base.result, &mut report);
+        verify_run(
+            &display,
+            &base.scenario,
+            &decl,
+            &BTreeMap::new(),
+            &base.result,
+            &mut report,
+        );
     }
     // Every parameter at its extremes, the others at their defaults.
     for param in &decl.params {
@@ -107,14 +114,26 @@ pub fn check(path: &Path, node: bool) -> Report {
             }
             if node {
                 let decl = extreme.declarations().clone();
-                verify_run(&display, &extreme.scenario, &decl, &overrides, &extreme.result, &mut report);
+                verify_run(
+                    &display,
+                    &extreme.scenario,
+                    &decl,
+                    &overrides,
+                    &extreme.result,
+                    &mut report,
+                );
             }
         }
     }
     report
 }
 
-fn check_expectations(display: &str, decl: &Declarations, result: &RunResult, problems: &mut Vec<String>) {
+fn check_expectations(
+    display: &str,
+    decl: &Declarations,
+    result: &RunResult,
+    problems: &mut Vec<String>,
+) {
     let stdout = result.stdout();
     let mut has_output = false;
     for expectation in &decl.expectations {
@@ -221,9 +240,9 @@ fn verify_run(
     };
     match verify::verify_against_with(scenario, &node, &options) {
         Verdict::Agree { .. } => report.verified += 1,
-        Verdict::Disagree(d) => report.problems.push(format!(
-            "{display} ({label}): disagrees with node: {d}"
-        )),
+        Verdict::Disagree(d) => report
+            .problems
+            .push(format!("{display} ({label}): disagrees with node: {d}")),
     }
 }
 

@@ -78,7 +78,9 @@ pub fn new_lesson(dir: &Path, name: &str) -> Result<PathBuf, String> {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    let text = TEMPLATE.replace("{{TITLE}}", &title).replace("{{NAME}}", name);
+    let text = TEMPLATE
+        .replace("{{TITLE}}", &title)
+        .replace("{{NAME}}", name);
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }

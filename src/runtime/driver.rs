@@ -51,9 +51,14 @@ pub fn run<H: HostTypes, I: Invoke<H>>(
     };
     let mut r = rt.borrow_mut();
     // The exit record is always written, even past the event budget.
-    let event = crate::trace::Event::new(r.clock.now_ns(), r.iteration, r.phase, Kind::Exit {
+    let event = crate::trace::Event::new(
+        r.clock.now_ns(),
+        r.iteration,
+        r.phase,
+        Kind::Exit {
             code: outcome.exit_code,
-        });
+        },
+    );
     r.trace.push(event);
     outcome
 }
@@ -77,10 +82,15 @@ fn budget_check<H: HostTypes>(rt: &Shared<H>) -> Step {
 pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
     let mut r = rt.borrow_mut();
     let max = r.options.max_events;
-    let event = crate::trace::Event::new(r.clock.now_ns(), r.iteration, r.phase, Kind::Budget {
+    let event = crate::trace::Event::new(
+        r.clock.now_ns(),
+        r.iteration,
+        r.phase,
+        Kind::Budget {
             kind: BudgetKind::Events,
             ticks,
-        });
+        },
+    );
     r.trace.push(event);
     let mut message = format!(
         "workbench: event budget exceeded: the trace reached {max} events (--max-events) in the {} phase of loop iteration {}.",

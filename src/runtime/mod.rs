@@ -286,7 +286,12 @@ impl<H: HostTypes> Runtime<H> {
             self.budget_hit.set(true);
             return;
         }
-        self.trace.push(Event::new(self.clock.now_ns(), self.iteration, self.phase, kind));
+        self.trace.push(Event::new(
+            self.clock.now_ns(),
+            self.iteration,
+            self.phase,
+            kind,
+        ));
     }
 
     /// Has the event budget been reached? Script functions that schedule work

@@ -9,8 +9,8 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use super::host::{Ctx, call_from_script, ctx, start_async, stop_error};
-use super::lesson_api::guard;
 use super::inspect;
+use super::lesson_api::guard;
 use super::syntax;
 use super::values::*;
 use crate::runtime::pool::{FsKind, FsRequest};
@@ -345,7 +345,13 @@ fn set_timer(
     let after = ms.as_ref().map_or(f64::NAN, to_number);
     let (delay, _) = crate::runtime::timers::coerce_delay(after);
     let name = if repeat { "setInterval" } else { "setTimeout" };
-    let label = format!("{name} {}ms", inspect::number_to_string(delay));
+    let shown = |n: f64| inspect::number_to_string(n);
+    let label = match ms.as_ref() {
+        // Show the clamping: `setTimeout(0)` waits 1 ms.
+        Some(_) if after != delay => format!("{name}({}) -> {}ms", shown(after), shown(delay)),
+        None => format!("{name}() -> {}ms", shown(delay)),
+        Some(_) => format!("{name} {}ms", shown(delay)),
+    };
     let id =
         c.rt.borrow_mut()
             .set_timeout(func, after, repeat, &site(ctx, label));
@@ -757,7 +763,7 @@ fn fs_call(
         utf8: encoding.is_some(),
     };
     x.rt.borrow_mut()
-        .fs_call(request, func, &site(c, format!("{name} '{path}'")));
+        .fs_call(request, func, &site(c, format!("{name} '{}'", x.relative_path(&path))));
     Ok(())
 }
 

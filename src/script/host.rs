@@ -214,6 +214,20 @@ impl Ctx {
         args
     }
 
+    /// A script path as labels show it: relative to the scenario's
+    /// directory when inside it, so traces do not depend on where the
+    /// project is checked out.
+    pub fn relative_path<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
+        let dir = self.source.path.parent().map(|d| d.to_string_lossy().into_owned());
+        match dir {
+            Some(d) if !d.is_empty() => match path.strip_prefix(&d) {
+                Some(rest) => rest.trim_start_matches('/').to_string().into(),
+                None => path.into(),
+            },
+            _ => path.into(),
+        }
+    }
+
     pub fn line_of(&self, pos: Position) -> u32 {
         pos.line().unwrap_or(0) as u32
     }
@@ -359,7 +373,7 @@ fn drive(
             let site = Site {
                 line: ctx.line_of(pos),
                 body_line: 0,
-                label: format!("await (line {})", ctx.line_of(pos)),
+                label: "await".into(),
             };
             ctx.rt.borrow_mut().await_value(CoId(id), value, &site);
             Ok(())

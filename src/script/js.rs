@@ -737,9 +737,7 @@ fn js_literal(e: &Expr) -> Option<String> {
         Expr::CharConstant(c, _) => Some(json_string(&c.to_string())),
         Expr::BoolConstant(b, _) => Some(b.to_string()),
         Expr::DynamicConstant(d, _) => dynamic_literal(d),
-        Expr::FnCall(fc, _)
-            if fc.name == "-" && fc.namespace.is_empty() && fc.args.len() == 1 =>
-        {
+        Expr::FnCall(fc, _) if fc.name == "-" && fc.namespace.is_empty() && fc.args.len() == 1 => {
             match &fc.args[0] {
                 Expr::IntegerConstant(n, _) => n.checked_neg().map(|n| n.to_string()),
                 Expr::FloatConstant(f, _) => float_literal(-**f),
@@ -786,7 +784,7 @@ impl Renderer {
     /// Is `name` a lesson built-in here (not shadowed by the script's own
     /// function or variable of that name)?
     fn lesson_builtin(&self, name: &str) -> bool {
-        !self.declared.contains(name) && !self.fns.get(name).is_some_and(|f| !f.anonymous)
+        !self.declared.contains(name) && self.fns.get(name).is_none_or(|f| f.anonymous)
     }
 
     /// The top-level statements, with lesson calls handled.
@@ -2332,7 +2330,10 @@ question(#{ step: 2, ask: "What prints first?", choices: ["a", "b"], answer: 0, 
     #[test]
     fn lesson_param_override() {
         let code = lesson_js(LESSON, &[("timers", "3"), ("mode", "\"main\"")]).unwrap();
-        assert!(code.contains("const timers = 3;\nconst mode = \"main\";\n"), "{code}");
+        assert!(
+            code.contains("const timers = 3;\nconst mode = \"main\";\n"),
+            "{code}"
+        );
         assert!(code.contains("const delay = -1.5;\n"), "{code}");
     }
 
@@ -2395,7 +2396,8 @@ question(#{ step: 2, ask: "What prints first?", choices: ["a", "b"], answer: 0, 
         }
         let dir = std::env::temp_dir().join(format!("jsrender-lesson-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             ("default", &[], "2\ntimer 0\ntimer 1\n"),
             (
                 "override",
@@ -2416,7 +2418,11 @@ question(#{ step: 2, ask: "What prints first?", choices: ["a", "b"], answer: 0, 
                 "{name} failed:\n{code}\n{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            assert_eq!(String::from_utf8_lossy(&out.stdout), *expected, "{name}:\n{code}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                *expected,
+                "{name}:\n{code}"
+            );
         }
         std::fs::remove_dir_all(&dir).ok();
     }

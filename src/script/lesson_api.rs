@@ -28,7 +28,10 @@ pub enum Mode {
 pub fn decl_error(c: &Ctx, message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
     let message = message.into();
     let report = match (pos.line(), pos.position()) {
-        (Some(line), col) => format!("error: {message}\n{}", c.source.excerpt(line, col.unwrap_or(1))),
+        (Some(line), col) => format!(
+            "error: {message}\n{}",
+            c.source.excerpt(line, col.unwrap_or(1))
+        ),
         _ => format!("error: {message}\n  --> {}", c.source.display_path()),
     };
     stop_error(
@@ -46,7 +49,9 @@ pub fn guard(c: &NativeCallContext, what: &str) -> Res<()> {
     if x.mode.get() == Mode::LessonTop {
         return Err(decl_error(
             &x,
-            format!("`{what}` outside any scenario: in a lesson, put the program inside `scenario(|| {{ ... }})`"),
+            format!(
+                "`{what}` outside any scenario: in a lesson, put the program inside `scenario(|| {{ ... }})`"
+            ),
             c.call_position(),
         ));
     }
@@ -58,7 +63,9 @@ fn line(c: &NativeCallContext) -> u32 {
 }
 
 fn string_field(map: &Map, key: &str) -> Option<String> {
-    map.get(key).filter(|v| v.is_string()).map(|v| v.clone().into_string().unwrap_or_default())
+    map.get(key)
+        .filter(|v| v.is_string())
+        .map(|v| v.clone().into_string().unwrap_or_default())
 }
 
 fn check_keys(x: &Ctx, map: &Map, allowed: &[&str], what: &str, pos: Position) -> Res<()> {
@@ -66,7 +73,10 @@ fn check_keys(x: &Ctx, map: &Map, allowed: &[&str], what: &str, pos: Position) -
         if !allowed.contains(&key.as_str()) {
             return Err(decl_error(
                 x,
-                format!("{what}: unknown field `{key}` (allowed: {})", allowed.join(", ")),
+                format!(
+                    "{what}: unknown field `{key}` (allowed: {})",
+                    allowed.join(", ")
+                ),
                 pos,
             ));
         }
@@ -81,7 +91,11 @@ fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
     check_keys(&x, &map, &FIELDS, "lesson", pos)?;
     for field in FIELDS {
         if string_field(&map, field).is_none_or(|s| s.trim().is_empty()) {
-            return Err(decl_error(&x, format!("lesson: missing `{field}` (a non-empty string)"), pos));
+            return Err(decl_error(
+                &x,
+                format!("lesson: missing `{field}` (a non-empty string)"),
+                pos,
+            ));
         }
     }
     let get = |k| string_field(&map, k).unwrap_or_default();
@@ -104,7 +118,13 @@ fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
 fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
     let x = ctx()?;
     let pos = c.call_position();
-    check_keys(&x, &map, &["default", "min", "max", "choices", "help"], "param", pos)?;
+    check_keys(
+        &x,
+        &map,
+        &["default", "min", "max", "choices", "help"],
+        "param",
+        pos,
+    )?;
     let err = |m: String| decl_error(&x, format!("param `{name}`: {m}"), pos);
     let default = map
         .get("default")
@@ -116,13 +136,20 @@ fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
             let bound = |k: &str| map.get(k).and_then(|v| v.as_int().ok());
             match (bound("min"), bound("max")) {
                 (Some(min), Some(max)) if min <= max => ParamKind::Int { min, max },
-                _ => return Err(err("an integer parameter needs integer `min` <= `max`".into())),
+                _ => {
+                    return Err(err(
+                        "an integer parameter needs integer `min` <= `max`".into()
+                    ));
+                }
             }
         }
         ParamValue::Float(_) => {
             let bound = |k: &str| {
-                map.get(k)
-                    .and_then(|v| v.as_float().ok().or_else(|| v.as_int().ok().map(|i| i as f64)))
+                map.get(k).and_then(|v| {
+                    v.as_float()
+                        .ok()
+                        .or_else(|| v.as_int().ok().map(|i| i as f64))
+                })
             };
             match (bound("min"), bound("max")) {
                 (Some(min), Some(max)) if min <= max => ParamKind::Float { min, max },
@@ -134,7 +161,10 @@ fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
             let choices: Vec<String> = map
                 .get("choices")
                 .filter(|v| v.is_array())
-                .and_then(|v| v.read_lock::<rhai::Array>().map(|a| a.iter().map(|c| c.to_string()).collect()))
+                .and_then(|v| {
+                    v.read_lock::<rhai::Array>()
+                        .map(|a| a.iter().map(|c| c.to_string()).collect())
+                })
                 .unwrap_or_default();
             if choices.is_empty() {
                 return Err(err("a string parameter needs `choices: [..]`".into()));
@@ -143,7 +173,10 @@ fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
         }
     };
     if !kind.accepts(&default) {
-        return Err(err(format!("the default {default} is not {}", kind.allowed())));
+        return Err(err(format!(
+            "the default {default} is not {}",
+            kind.allowed()
+        )));
     }
     let mut decl = x.decl.borrow_mut();
     if decl.params.iter().any(|p| p.name == name) {
@@ -182,11 +215,19 @@ fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
 fn scenario(c: NativeCallContext, f: FnPtr) -> Res<()> {
     let x = ctx()?;
     if x.mode.get() != Mode::LessonTop {
-        return Err(decl_error(&x, "scenario(..) belongs in a lesson, after lesson(#{ .. }), once", c.call_position()));
+        return Err(decl_error(
+            &x,
+            "scenario(..) belongs in a lesson, after lesson(#{ .. }), once",
+            c.call_position(),
+        ));
     }
     let mut slot = x.scenario_fn.borrow_mut();
     if slot.is_some() {
-        return Err(decl_error(&x, "scenario(..) declared twice", c.call_position()));
+        return Err(decl_error(
+            &x,
+            "scenario(..) declared twice",
+            c.call_position(),
+        ));
     }
     *slot = Some(f);
     x.decl.borrow_mut().has_scenario = true;
@@ -195,8 +236,17 @@ fn scenario(c: NativeCallContext, f: FnPtr) -> Res<()> {
 
 fn expect_output(c: NativeCallContext, lines: Dynamic) -> Res<()> {
     let x = ctx()?;
-    let malformed = || decl_error(&x, "expect_output expects an array of strings (the stdout lines)", c.call_position());
-    let arr = lines.read_lock::<rhai::Array>().ok_or_else(malformed)?.clone();
+    let malformed = || {
+        decl_error(
+            &x,
+            "expect_output expects an array of strings (the stdout lines)",
+            c.call_position(),
+        )
+    };
+    let arr = lines
+        .read_lock::<rhai::Array>()
+        .ok_or_else(malformed)?
+        .clone();
     let mut out = Vec::new();
     for item in arr {
         if !item.is_string() {
@@ -204,7 +254,10 @@ fn expect_output(c: NativeCallContext, lines: Dynamic) -> Res<()> {
         }
         out.push(item.into_string().unwrap_or_default());
     }
-    x.decl.borrow_mut().expectations.push(Expectation::Output { lines: out, line: line(&c) });
+    x.decl.borrow_mut().expectations.push(Expectation::Output {
+        lines: out,
+        line: line(&c),
+    });
     Ok(())
 }
 
@@ -214,37 +267,67 @@ fn expect_phase(c: NativeCallContext, text: Dynamic, phase: Dynamic) -> Res<()> 
         text.is_string().then(|| text.to_string()),
         phase.is_string().then(|| phase.to_string()),
     ) else {
-        return Err(decl_error(&x, "expect_phase(\"output line\", \"phase\") expects two strings", c.call_position()));
+        return Err(decl_error(
+            &x,
+            "expect_phase(\"output line\", \"phase\") expects two strings",
+            c.call_position(),
+        ));
     };
     let Some(phase) = phase_by_name(&phase_name) else {
         return Err(decl_error(
             &x,
-            format!("expect_phase: unknown phase `{phase_name}` (main, timers, pending, idle, prepare, poll, check, close, exit)"),
+            format!(
+                "expect_phase: unknown phase `{phase_name}` (main, timers, pending, idle, prepare, poll, check, close, exit)"
+            ),
             c.call_position(),
         ));
     };
-    x.decl.borrow_mut().expectations.push(Expectation::Phase { text, phase, line: line(&c) });
+    x.decl.borrow_mut().expectations.push(Expectation::Phase {
+        text,
+        phase,
+        line: line(&c),
+    });
     Ok(())
 }
 
 fn question(c: NativeCallContext, map: Map) -> Res<()> {
     let x = ctx()?;
     let pos = c.call_position();
-    check_keys(&x, &map, &["step", "ask", "choices", "answer", "explain"], "question", pos)?;
+    check_keys(
+        &x,
+        &map,
+        &["step", "ask", "choices", "answer", "explain"],
+        "question",
+        pos,
+    )?;
     let err = |m: &str| decl_error(&x, format!("question: {m}"), pos);
-    let step = map.get("step").and_then(|v| v.as_int().ok()).filter(|s| *s >= 1).ok_or_else(|| err("needs `step` (the 1-based narration step it follows)"))?;
+    let step = map
+        .get("step")
+        .and_then(|v| v.as_int().ok())
+        .filter(|s| *s >= 1)
+        .ok_or_else(|| err("needs `step` (the 1-based narration step it follows)"))?;
     let ask = string_field(&map, "ask").ok_or_else(|| err("needs `ask` (the question)"))?;
-    let explain = string_field(&map, "explain").ok_or_else(|| err("needs `explain` (why the answer is right)"))?;
+    let explain = string_field(&map, "explain")
+        .ok_or_else(|| err("needs `explain` (why the answer is right)"))?;
     let choices: Vec<String> = map
         .get("choices")
-        .and_then(|v| v.read_lock::<rhai::Array>().map(|a| a.iter().map(|c| c.to_string()).collect()))
+        .and_then(|v| {
+            v.read_lock::<rhai::Array>()
+                .map(|a| a.iter().map(|c| c.to_string()).collect())
+        })
         .unwrap_or_default();
     if choices.len() < 2 {
         return Err(err("needs `choices` (at least two strings)"));
     }
-    let answer = map.get("answer").and_then(|v| v.as_int().ok()).ok_or_else(|| err("needs `answer` (index into choices)"))?;
+    let answer = map
+        .get("answer")
+        .and_then(|v| v.as_int().ok())
+        .ok_or_else(|| err("needs `answer` (index into choices)"))?;
     if answer < 0 || answer as usize >= choices.len() {
-        return Err(err(&format!("`answer` {answer} is not an index into {} choices", choices.len())));
+        return Err(err(&format!(
+            "`answer` {answer} is not an index into {} choices",
+            choices.len()
+        )));
     }
     x.decl.borrow_mut().questions.push(Question {
         step: step as usize,

@@ -157,7 +157,11 @@ pub enum Expectation {
     /// The whole stdout, line by line, with default parameters.
     Output { lines: Vec<String>, line: u32 },
     /// The callback that prints `text` runs in `phase`.
-    Phase { text: String, phase: Phase, line: u32 },
+    Phase {
+        text: String,
+        phase: Phase,
+        line: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

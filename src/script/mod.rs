@@ -135,7 +135,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
             // A lesson's program is its `scenario(|| ..)` body: it runs as
             // the main script, right after the declarations.
             if let Some(body) = lesson_api::take_scenario(&host.ctx) {
-                let _ = body.call::<rhai::Dynamic>(&host.ctx.engine, &host.ctx.ast, ())
+                let _ = body
+                    .call::<rhai::Dynamic>(&host.ctx.engine, &host.ctx.ast, ())
                     .map_err(|e| host.abrupt(e))?;
             }
             Ok(())
