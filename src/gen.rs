@@ -102,6 +102,10 @@ pub enum Settle {
     Throw(i64),
     /// `resolve.call(promise or thenable)`.
     ResolveWith(Src),
+    /// Resolves from a nextTick.
+    Tick(i64),
+    /// `resolve.call(a); reject.call(b);` (the second call is ignored).
+    ResolveReject(i64, i64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -183,6 +187,8 @@ pub struct AsyncFn {
 pub struct Listener {
     pub once: bool,
     pub handler: Handler,
+    /// A listener this one adds to the same emitter while it runs.
+    pub adds: Option<Handler>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -206,7 +212,17 @@ pub enum Node {
     Async(AsyncFn),
     Emitter(Emitter),
     Emit(String, i64),
-    /// A deliberately unhandled rejection (at most one per program).
+    /// `console.log(label, em.listenerCount("e"))`.
+    Count(String, String),
+    /// `let pN = src;` then several chains on the same promise, some
+    /// attached from a nextTick or microtask.
+    Fork(String, Src, Vec<Node>),
+    /// `pN<links>;` (only inside a Fork).
+    Branch(String, Vec<Link>),
+    /// `em.on("e", handler)` (rendered inside a listener only).
+    AddListener(String, Handler),
+    /// A deliberately unhandled rejection or uncaught exception (at most
+    /// one per program).
     Unhandled(String, u8, i64),
 }
 
@@ -312,12 +328,18 @@ impl Gen {
             2 => Src::Reject(self.val()),
             3 => {
                 let v = self.val();
-                let settle = match self.rng.weighted(&[4, 2, 1, if depth > 0 { 2 } else { 0 }]) {
-                    0 => Settle::Resolve(v),
-                    1 => Settle::Reject(v),
-                    2 => Settle::Throw(v),
-                    _ => Settle::ResolveWith(self.src(depth - 1)),
-                };
+                let settle =
+                    match self
+                        .rng
+                        .weighted(&[4, 2, 1, if depth > 0 { 2 } else { 0 }, 2, 1])
+                    {
+                        0 => Settle::Resolve(v),
+                        1 => Settle::Reject(v),
+                        2 => Settle::Throw(v),
+                        3 => Settle::ResolveWith(self.src(depth - 1)),
+                        4 => Settle::Tick(v),
+                        _ => Settle::ResolveReject(v, self.val()),
+                    };
                 Src::Create(Box::new(settle))
             }
             4 => Src::Thenable(self.thenable()),
@@ -424,11 +446,24 @@ impl Gen {
             self.budget = self.budget.saturating_sub(1);
             let once = self.rng.chance(35);
             let handler = self.handler(depth, false);
-            listeners.push(Listener { once, handler });
+            let adds = if self.rng.chance(20) {
+                Some(self.handler(0, false))
+            } else {
+                None
+            };
+            listeners.push(Listener {
+                once,
+                handler,
+                adds,
+            });
         }
         let mut emits = Vec::new();
         for _ in 0..1 + self.rng.below(3) {
-            let emit = Node::Emit(var.clone(), self.val());
+            let emit = if self.rng.chance(15) {
+                Node::Count(self.label(), var.clone())
+            } else {
+                Node::Emit(var.clone(), self.val())
+            };
             let node = match self.rng.weighted(&[5, 1, 1, 1, 1]) {
                 0 => emit,
                 1 => Node::Tick(self.label(), vec![emit]),
@@ -464,6 +499,7 @@ impl Gen {
             7,
             3,
             unhandled,
+            4,
         ];
         match self.rng.weighted(&w) {
             0 => Node::Log(self.label()),
@@ -496,11 +532,26 @@ impl Gen {
             }
             7 => Node::Async(self.async_fn(depth)),
             8 => Node::Emitter(self.emitter(depth)),
-            _ => {
+            9 => {
                 self.unhandled_allowed = false;
                 let l = self.label();
-                let kind = self.rng.below(3) as u8;
+                let kind = self.rng.below(5) as u8;
                 Node::Unhandled(l, kind, self.val())
+            }
+            _ => {
+                let var = self.var("p");
+                let src = self.src(depth.min(2));
+                let mut branches = Vec::new();
+                for _ in 0..2 + self.rng.below(2) {
+                    let branch = Node::Branch(var.clone(), self.links(depth.min(1)));
+                    let node = match self.rng.weighted(&[4, 1, 1]) {
+                        0 => branch,
+                        1 => Node::Tick(self.label(), vec![branch]),
+                        _ => Node::Microtask(self.label(), vec![branch]),
+                    };
+                    branches.push(node);
+                }
+                Node::Fork(var, src, branches)
             }
         }
     }
@@ -570,6 +621,8 @@ impl Src {
                     Settle::Reject(v) => format!("rej.call({v})"),
                     Settle::Throw(v) => format!("{{ throw {v}; }}"),
                     Settle::ResolveWith(s) => format!("res.call({})", s.expr()),
+                    Settle::Tick(v) => format!("process.nextTick(|| res.call({v}))"),
+                    Settle::ResolveReject(a, b) => format!("{{ res.call({a}); rej.call({b}); }}"),
                 };
                 format!("Promise.create(|res, rej| {inner})")
             }
@@ -794,7 +847,13 @@ impl Node {
                     pad(out, indent);
                     let method = if l.once { "once" } else { "on" };
                     let _ = write!(out, "{}.{method}(\"e\", ", em.var);
-                    render_handler(out, &l.handler, Some("v"), indent);
+                    let mut handler = l.handler.clone();
+                    if let Some(added) = &l.adds {
+                        handler
+                            .body
+                            .push(Node::AddListener(em.var.clone(), added.clone()));
+                    }
+                    render_handler(out, &handler, Some("v"), indent);
                     out.push_str(");\n");
                 }
                 render_nodes(out, &em.emits, indent);
@@ -802,6 +861,26 @@ impl Node {
             Node::Emit(var, v) => {
                 pad(out, indent);
                 let _ = writeln!(out, "{var}.emit(\"e\", {v});");
+            }
+            Node::Count(l, var) => {
+                pad(out, indent);
+                let _ = writeln!(out, "console.log(\"{l}\", {var}.listenerCount(\"e\"));");
+            }
+            Node::Fork(var, src, branches) => {
+                pad(out, indent);
+                let _ = writeln!(out, "let {var} = {};", src.promise());
+                render_nodes(out, branches, indent);
+            }
+            Node::AddListener(var, h) => {
+                pad(out, indent);
+                let _ = write!(out, "{var}.on(\"e\", ");
+                render_handler(out, h, Some("v"), indent);
+                out.push_str(");\n");
+            }
+            Node::Branch(var, links) => {
+                pad(out, indent);
+                out.push_str(var);
+                render_links(out, links, indent);
             }
             Node::Unhandled(l, kind, v) => {
                 pad(out, indent);
@@ -815,10 +894,22 @@ impl Node {
                             "Promise.resolve(1).then(|v| {{ console.log(\"{l}\", v); throw {v}; }});"
                         );
                     }
-                    _ => {
+                    2 => {
                         let _ = writeln!(
                             out,
                             "async_fn(|| {{ console.log(\"{l}\"); throw {v}; }}).call();"
+                        );
+                    }
+                    3 => {
+                        let _ = writeln!(
+                            out,
+                            "process.nextTick(|| {{ console.log(\"{l}\"); throw {v}; }});"
+                        );
+                    }
+                    _ => {
+                        let _ = writeln!(
+                            out,
+                            "setTimeout(|| {{ console.log(\"{l}\"); throw {v}; }}, 0);"
                         );
                     }
                 }
@@ -1284,7 +1375,9 @@ fn edit_src(s: &mut Src, k: &mut usize, e: Edit) -> bool {
             Src::Create(settle) => match &**settle {
                 Settle::ResolveWith(inner) => Some(inner.clone()),
                 Settle::Reject(v) | Settle::Throw(v) => Some(Src::Reject(*v)),
-                Settle::Resolve(v) => Some(Src::Resolve(*v)),
+                Settle::Resolve(v) | Settle::Tick(v) | Settle::ResolveReject(v, _) => {
+                    Some(Src::Resolve(*v))
+                }
             },
             Src::Thenable(Thenable::Reject(v))
             | Src::Timer {
@@ -1349,7 +1442,13 @@ fn edit_links(links: &mut Vec<Link>, k: &mut usize, e: Edit) -> bool {
 
 fn edit_node(n: &mut Node, k: &mut usize, e: Edit) -> bool {
     match n {
-        Node::Log(_) | Node::Emit(..) | Node::Unhandled(..) => false,
+        Node::Log(_)
+        | Node::Emit(..)
+        | Node::Unhandled(..)
+        | Node::Count(..)
+        | Node::AddListener(..) => false,
+        Node::Fork(_, src, branches) => edit_src(src, k, e) || edit_nodes(branches, k, e),
+        Node::Branch(_, links) => edit_links(links, k, e),
         Node::Tick(_, b)
         | Node::Microtask(_, b)
         | Node::Immediate(_, b)
@@ -1377,6 +1476,10 @@ fn edit_node(n: &mut Node, k: &mut usize, e: Edit) -> bool {
         }
         Node::Emitter(em) => {
             edit_vec(&mut em.listeners, k, e, |l, k| {
+                if e == Edit::Simplify && l.adds.is_some() && take_site(k) {
+                    l.adds = None;
+                    return true;
+                }
                 edit_handler(&mut l.handler, k, e)
             }) || edit_nodes(&mut em.emits, k, e)
         }

@@ -7,8 +7,8 @@
 //! read traces.
 
 pub mod r#gen;
-pub mod runtime;
 pub mod lesson;
+pub mod runtime;
 pub mod script;
 pub mod trace;
 pub mod verify;

@@ -125,7 +125,7 @@ pub fn run_model(scenario: &Scenario, options: &RunOptions) -> (Output, script::
 /// and stack frames.
 pub fn normalize_stderr(stderr: &str) -> String {
     let lines: Vec<&str> = stderr.lines().collect();
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
@@ -141,13 +141,28 @@ pub fn normalize_stderr(stderr: &str) -> String {
             continue;
         }
         if line.starts_with("    at ") {
+            // A last stack frame can open the error's property block.
+            if line.ends_with(" {") {
+                out.push("{".to_string());
+            }
             i += 1;
             continue;
         }
-        out.push(line);
+        out.push(normalize_pid(line));
         i += 1;
     }
     out.join("\n")
+}
+
+/// `(node:12345) Warning...` names the process: not comparable.
+fn normalize_pid(line: &str) -> String {
+    if let Some(rest) = line.strip_prefix("(node:")
+        && let Some(end) = rest.find(')')
+        && rest[..end].chars().all(|c| c.is_ascii_digit())
+    {
+        return format!("(node:PID){}", &rest[end + 1..]);
+    }
+    line.to_string()
 }
 
 fn is_location_header(line: &str) -> bool {
@@ -159,7 +174,7 @@ fn is_location_header(line: &str) -> bool {
         && (path.ends_with(".js")
             || path.ends_with(".rhai")
             || path.ends_with(".mjs")
-            || path.starts_with("node:internal"))
+            || path.starts_with("node:"))
 }
 
 fn first_difference(
@@ -232,11 +247,9 @@ pub fn verify_against_with(scenario: &Scenario, node: &Output, options: &RunOpti
         return Verdict::Agree { variants: 1 };
     };
     let races = result.trace.races.len().min(MAX_RACES_ENUMERATED);
-    let mut variants = 1;
-    for bits in 1..(1u64 << races) {
+    for (bits, variants) in (1..(1u64 << races)).zip(2..) {
         let mut options = base.clone();
         options.runtime.race_timeout_first = bits;
-        variants += 1;
         let (alt, _) = run_model(scenario, &options);
         if compare(&alt, node).is_none() {
             return Verdict::Agree { variants };

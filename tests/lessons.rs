@@ -38,7 +38,11 @@ fn lesson_traces_match_their_snapshots() {
         for (label, params) in variants {
             let text = trace_text(&path, &params);
             // Stable: the same run twice gives the same bytes.
-            assert_eq!(text, trace_text(&path, &params), "{name} {label} is not deterministic");
+            assert_eq!(
+                text,
+                trace_text(&path, &params),
+                "{name} {label} is not deterministic"
+            );
             insta::with_settings!({
                 snapshot_path => "../snapshots",
                 prepend_module_to_snapshot => false,
@@ -54,22 +58,36 @@ fn lesson_traces_match_their_snapshots() {
 fn every_lesson_passes_check() {
     let require = std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1");
     let node = workbench::verify::node_available();
-    assert!(node || !require, "node is required (WORKBENCH_REQUIRE_NODE=1) but cannot run");
+    assert!(
+        node || !require,
+        "node is required (WORKBENCH_REQUIRE_NODE=1) but cannot run"
+    );
     if !node {
         eprintln!("node unavailable: checking lessons without the comparison");
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
     for path in lesson::discover(&dir) {
         let report = check::check(&path, node);
-        assert!(report.ok(), "{}:\n{}", report.name, report.problems.join("\n"));
+        assert!(
+            report.ok(),
+            "{}:\n{}",
+            report.name,
+            report.problems.join("\n")
+        );
         if node {
-            assert_eq!(report.verified, report.runs, "{}: every run is compared with node", report.name);
+            assert_eq!(
+                report.verified, report.runs,
+                "{}: every run is compared with node",
+                report.name
+            );
         }
     }
 }
 
 fn problems(fixture: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lessons").join(fixture);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lessons")
+        .join(fixture);
     let report = check::check(&path, false);
     assert!(!report.ok(), "{fixture} should fail the check");
     report.problems.join("\n")
@@ -85,7 +103,10 @@ fn a_missing_title_is_named_with_its_line() {
 #[test]
 fn a_default_outside_its_range_is_named() {
     let p = problems("default_out_of_range.rhai");
-    assert!(p.contains("param `n`: the default 9 is not an integer in 0..=5"), "{p}");
+    assert!(
+        p.contains("param `n`: the default 9 is not an integer in 0..=5"),
+        "{p}"
+    );
     assert!(p.contains("default_out_of_range.rhai:2:"), "{p}");
 }
 
@@ -99,7 +120,10 @@ fn a_note_outside_the_scenario_is_named() {
 #[test]
 fn a_malformed_expectation_is_named() {
     let p = problems("malformed_expectation.rhai");
-    assert!(p.contains("expect_output expects an array of strings"), "{p}");
+    assert!(
+        p.contains("expect_output expects an array of strings"),
+        "{p}"
+    );
     assert!(p.contains("malformed_expectation.rhai:3:1"), "{p}");
 }
 
@@ -135,11 +159,23 @@ fn a_broken_lesson_is_listed_as_broken_not_fatal() {
 #[test]
 fn parameters_reject_unknown_names_and_bad_values() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/event-loop.rhai");
-    let unknown = lesson::run(&path, &BTreeMap::from([("nope".into(), "1".into())])).expect("compiles");
+    let unknown =
+        lesson::run(&path, &BTreeMap::from([("nope".into(), "1".into())])).expect("compiles");
     assert_eq!(unknown.declarations().unknown_overrides, ["nope"]);
-    let bad = lesson::run(&path, &BTreeMap::from([("chain".into(), "99".into())])).expect("compiles");
-    let fatal = bad.result.outcome.fatal.expect("out of range stops the run");
-    assert!(fatal.message.contains("`chain` must be an integer in 0..=4"), "{}", fatal.message);
+    let bad =
+        lesson::run(&path, &BTreeMap::from([("chain".into(), "99".into())])).expect("compiles");
+    let fatal = bad
+        .result
+        .outcome
+        .fatal
+        .expect("out of range stops the run");
+    assert!(
+        fatal
+            .message
+            .contains("`chain` must be an integer in 0..=4"),
+        "{}",
+        fatal.message
+    );
 }
 
 #[test]
@@ -148,6 +184,9 @@ fn the_scaffold_passes_check() {
     let path = lesson::scaffold::new_lesson(dir.path(), "my-lesson").expect("scaffolded");
     let report = check::check(&path, workbench::verify::node_available());
     assert!(report.ok(), "{}", report.problems.join("\n"));
-    assert!(lesson::scaffold::new_lesson(dir.path(), "my-lesson").is_err(), "no overwrite");
+    assert!(
+        lesson::scaffold::new_lesson(dir.path(), "my-lesson").is_err(),
+        "no overwrite"
+    );
     assert!(lesson::scaffold::new_lesson(dir.path(), "Bad Name").is_err());
 }

@@ -407,7 +407,8 @@ fn process_promise_rejections<H: HostTypes, I: Invoke<H>>(
                 .snapshot_for_emit(ProcessEvent::UnhandledRejection.name())
         };
         if listeners.is_empty() {
-            uncaught(rt, host, reason, Origin::UnhandledRejection)?;
+            let error = H::unhandled_rejection_error(&reason).unwrap_or(reason);
+            uncaught(rt, host, error, Origin::UnhandledRejection)?;
             continue;
         }
         for listener in listeners {

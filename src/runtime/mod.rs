@@ -50,6 +50,12 @@ pub trait HostTypes: Sized + 'static {
     fn string(s: &str) -> Self::Value;
     /// The arguments an fs callback receives for a result.
     fn io_args(result: IoResult) -> Vec<Self::Value>;
+    /// Node wraps a non-Error rejection reason in an
+    /// `UnhandledPromiseRejection` error before treating it as an uncaught
+    /// exception; None keeps the reason as it is.
+    fn unhandled_rejection_error(_reason: &Self::Value) -> Option<Self::Value> {
+        None
+    }
 }
 
 /// An async function body suspended at `await` (the host owns the stack).
@@ -388,6 +394,15 @@ impl<H: HostTypes> Runtime<H> {
         let now = self.clock.now_ns();
         for kind in self.pool.progress(now) {
             self.emit(kind);
+        }
+    }
+
+    /// `process.pid`: a fixed number under the virtual clock (traces must
+    /// not depend on the machine), the real one under the real clock.
+    pub fn pid(&self) -> u32 {
+        match self.clock.mode {
+            ClockMode::Virtual => 4242,
+            ClockMode::Real => std::process::id(),
         }
     }
 

@@ -60,7 +60,7 @@ pub struct Timers<F> {
 /// not in [1, 2^31-1] becomes 1. Returns (delay, overflowed).
 pub fn coerce_delay(after: f64) -> (f64, bool) {
     const TIMEOUT_MAX: f64 = 2_147_483_647.0;
-    if after >= 1.0 && after <= TIMEOUT_MAX {
+    if (1.0..=TIMEOUT_MAX).contains(&after) {
         (after, false)
     } else {
         (1.0, after > TIMEOUT_MAX)

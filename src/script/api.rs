@@ -163,7 +163,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     engine.disable_symbol("eval");
 
     #[allow(deprecated)] // `on_var` is volatile, not deprecated.
-    engine.on_var(move |name, _index, _ctx| {
+    engine.on_var(move |name, _index, _context| {
         Ok(Some(match name {
             "console" => Dynamic::from(Console),
             "process" => Dynamic::from(Process),
@@ -340,10 +340,19 @@ fn set_timer(
     ms: Option<Dynamic>,
     repeat: bool,
 ) -> Res<TimeoutHandle> {
+    guard(ctx, if repeat { "setInterval" } else { "setTimeout" })?;
     let func = callback(ctx, &f, "callback")?;
     let c = ctx_of(ctx)?;
     let after = ms.as_ref().map_or(f64::NAN, to_number);
-    let (delay, _) = crate::runtime::timers::coerce_delay(after);
+    let (delay, overflow) = crate::runtime::timers::coerce_delay(after);
+    if overflow {
+        let pid = c.rt.borrow().pid();
+        let warning = format!(
+            "(node:{pid}) TimeoutOverflowWarning: {} does not fit into a 32-bit signed integer.\nTimeout duration was set to 1.\n(Use `node --trace-warnings ...` to show where the warning was created)",
+            inspect::number_to_string(after)
+        );
+        c.rt.borrow_mut().console(Stream::Stderr, &warning);
+    }
     let name = if repeat { "setInterval" } else { "setTimeout" };
     let shown = |n: f64| inspect::number_to_string(n);
     let label = match ms.as_ref() {
@@ -401,6 +410,7 @@ fn register_timers(engine: &mut Engine) {
     engine.register_fn(
         "setImmediate",
         |c: NativeCallContext, f: Dynamic| -> Res<ImmediateHandle> {
+            guard(&c, "setImmediate")?;
             let func = callback(&c, &f, "callback")?;
             let x = ctx_of(&c)?;
             let id =
@@ -431,6 +441,7 @@ fn register_timers(engine: &mut Engine) {
     engine.register_fn(
         "queueMicrotask",
         |c: NativeCallContext, f: Dynamic| -> Res<()> {
+            guard(&c, "queueMicrotask")?;
             let func = callback(&c, &f, "callback")?;
             let x = ctx_of(&c)?;
             x.rt.borrow_mut()
@@ -444,6 +455,7 @@ fn register_process(engine: &mut Engine) {
     engine.register_fn(
         "nextTick",
         |c: NativeCallContext, _p: &mut Process, f: Dynamic| -> Res<()> {
+            guard(&c, "process.nextTick")?;
             let func = callback(&c, &f, "callback")?;
             let x = ctx_of(&c)?;
             x.rt.borrow_mut().next_tick(func, &site(&c, "nextTick"));
@@ -486,16 +498,19 @@ fn register_process(engine: &mut Engine) {
             Err(stop_error(Stop::Exit(code), c.call_position()))
         },
     );
-    engine.register_get_set(
-        "exitCode",
-        |_p: &mut Process| -> Res<Dynamic> {
-            Ok(ctx()?
-                .rt
-                .borrow()
-                .exit_code
-                .map_or(Dynamic::UNIT, |c| Dynamic::from(c as i64)))
-        },
-        |_p: &mut Process, v: Dynamic| -> Res<()> {
+    engine.register_get("exitCode", |_p: &mut Process| -> Res<Dynamic> {
+        Ok(ctx()?
+            .rt
+            .borrow()
+            .exit_code
+            .map_or(Dynamic::UNIT, |c| Dynamic::from(c as i64)))
+    });
+    // Globals resolve as constants; a setter marked pure may still be
+    // called on one (`process.exitCode = 5`). It changes the runtime, not
+    // the `process` value, so "pure" is true of the Rhai value.
+    rhai::FuncRegistration::new_setter("exitCode")
+        .with_purity(true)
+        .register_into_engine(engine, |_p: &mut Process, v: Dynamic| -> Res<()> {
             let code = if v.is_unit() {
                 None
             } else {
@@ -503,8 +518,7 @@ fn register_process(engine: &mut Engine) {
             };
             ctx()?.rt.borrow_mut().exit_code = code;
             Ok(())
-        },
-    );
+        });
 }
 
 fn array_arg(c: &NativeCallContext, v: Dynamic, what: &str) -> Res<Vec<Dynamic>> {
@@ -722,6 +736,7 @@ fn fs_call(
     encoding: Option<String>,
     f: Dynamic,
 ) -> Res<()> {
+    guard(c, "fs")?;
     let func = callback(c, &f, "cb")?;
     if !path.is_string() {
         let mut e = JsError::new(
@@ -762,8 +777,11 @@ fn fs_call(
         bytes: Vec::new(),
         utf8: encoding.is_some(),
     };
-    x.rt.borrow_mut()
-        .fs_call(request, func, &site(c, format!("{name} '{}'", x.relative_path(&path))));
+    x.rt.borrow_mut().fs_call(
+        request,
+        func,
+        &site(c, format!("{name} '{}'", x.relative_path(&path))),
+    );
     Ok(())
 }
 
@@ -831,21 +849,17 @@ fn register_emitter(engine: &mut Engine) {
     }
     engine.register_fn(
         "on",
-        |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| {
-            add(&c, e, name, f, false)
-        },
+        |c: NativeCallContext, e: JsEmitter, name: &str, f: Dynamic| add(&c, &e, name, f, false),
     );
     engine.register_fn(
         "addListener",
-        |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| {
-            add(&c, e, name, f, false)
-        },
+        |c: NativeCallContext, e: JsEmitter, name: &str, f: Dynamic| add(&c, &e, name, f, false),
     );
     engine.register_fn(
         "once",
-        |c: NativeCallContext, e: &mut JsEmitter, name: &str, f: Dynamic| add(&c, e, name, f, true),
+        |c: NativeCallContext, e: JsEmitter, name: &str, f: Dynamic| add(&c, &e, name, f, true),
     );
-    let off = |e: &mut JsEmitter, name: &str, f: Dynamic| -> JsEmitter {
+    let off = |e: JsEmitter, name: &str, f: Dynamic| -> JsEmitter {
         if let Some(func) = JsFunc::from_dynamic(&f) {
             e.0.borrow_mut().off(name, |g| g.same(&func));
         }
@@ -853,7 +867,7 @@ fn register_emitter(engine: &mut Engine) {
     };
     engine.register_fn("off", off);
     engine.register_fn("removeListener", off);
-    engine.register_fn("listenerCount", |e: &mut JsEmitter, name: &str| {
+    engine.register_fn("listenerCount", |e: JsEmitter, name: &str| {
         e.0.borrow().listener_count(name) as i64
     });
     fn emit(c: &NativeCallContext, e: &JsEmitter, args: Vec<Dynamic>) -> Res<bool> {
@@ -895,7 +909,7 @@ fn register_emitter(engine: &mut Engine) {
     }
     macro_rules! emit_n {
         ($($arg:ident),*) => {
-            engine.register_fn("emit", |c: NativeCallContext, e: &mut JsEmitter, name: Dynamic $(, $arg: Dynamic)*| emit(&c, e, vec![name $(, $arg)*]));
+            engine.register_fn("emit", |c: NativeCallContext, e: JsEmitter, name: Dynamic $(, $arg: Dynamic)*| emit(&c, &e, vec![name $(, $arg)*]));
         };
     }
     emit_n!();
@@ -908,6 +922,13 @@ fn register_emitter(engine: &mut Engine) {
 }
 
 fn register_misc(engine: &mut Engine) {
+    // Object identity, as `===` compares objects in JS.
+    engine.register_fn("==", |a: JsPromise, b: JsPromise| a.0.same(&b.0));
+    engine.register_fn("!=", |a: JsPromise, b: JsPromise| !a.0.same(&b.0));
+    engine.register_fn("==", |a: JsEmitter, b: JsEmitter| Rc::ptr_eq(&a.0, &b.0));
+    engine.register_fn("!=", |a: JsEmitter, b: JsEmitter| !Rc::ptr_eq(&a.0, &b.0));
+    engine.register_fn("==", |a: TimeoutHandle, b: TimeoutHandle| a.id == b.id);
+    engine.register_fn("!=", |a: TimeoutHandle, b: TimeoutHandle| a.id != b.id);
     engine.register_type_with_name::<JsNull>("null");
     engine.register_fn("==", |_a: JsNull, _b: JsNull| true);
     engine.register_fn("!=", |_a: JsNull, _b: JsNull| false);

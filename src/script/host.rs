@@ -89,6 +89,24 @@ impl HostTypes for Rh {
         Dynamic::from(s.to_string())
     }
 
+    fn unhandled_rejection_error(reason: &Dynamic) -> Option<Dynamic> {
+        if reason.is::<JsError>() {
+            return None;
+        }
+        let mut e = JsError::new(
+            "UnhandledPromiseRejection",
+            &format!(
+                "This error originated either by throwing inside of an async function without a catch block, or by rejecting a promise which was not handled with .catch(). The promise rejected with the reason \"{}\".",
+                no_side_effects_to_string(reason)
+            ),
+        );
+        e.props.push((
+            "code".into(),
+            Dynamic::from("ERR_UNHANDLED_REJECTION".to_string()),
+        ));
+        Some(Dynamic::from(e))
+    }
+
     fn io_args(result: IoResult) -> Vec<Dynamic> {
         let err = |e: &crate::runtime::fs::FsError| Dynamic::from(JsError::from_fs(e));
         match result {
@@ -218,7 +236,11 @@ impl Ctx {
     /// directory when inside it, so traces do not depend on where the
     /// project is checked out.
     pub fn relative_path<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
-        let dir = self.source.path.parent().map(|d| d.to_string_lossy().into_owned());
+        let dir = self
+            .source
+            .path
+            .parent()
+            .map(|d| d.to_string_lossy().into_owned());
         match dir {
             Some(d) if !d.is_empty() => match path.strip_prefix(&d) {
                 Some(rest) => rest.trim_start_matches('/').to_string().into(),
@@ -264,13 +286,14 @@ pub enum Classified {
 /// Exit code for budgets (operations, call depth, sizes, events).
 pub const EXIT_BUDGET: i32 = crate::runtime::driver::EXIT_BUDGET;
 
+#[expect(clippy::boxed_local, reason = "Rhai hands errors over boxed")]
 pub fn classify_error(ctx: &Ctx, err: Box<EvalAltResult>) -> Classified {
-    classify_at(ctx, err, Position::NONE)
+    classify_at(ctx, *err, Position::NONE)
 }
 
 /// `outer` is the position of the enclosing call, used when the error
 /// itself carries none (Rhai reports some errors at the call site only).
-fn classify_at(ctx: &Ctx, err: Box<EvalAltResult>, outer: Position) -> Classified {
+fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
     let budget = |what: String, pos: Position| {
         let pos = if pos.is_none() { outer } else { pos };
         let (line, col) = (pos.line().unwrap_or(0), pos.position().unwrap_or(1));
@@ -284,8 +307,8 @@ fn classify_at(ctx: &Ctx, err: Box<EvalAltResult>, outer: Position) -> Classifie
             exit_code: EXIT_BUDGET,
         }))
     };
-    match *err {
-        EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) => match classify_at(ctx, inner, pos) {
+    match err {
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) => match classify_at(ctx, *inner, pos) {
             Classified::Throw(v, p) if p.is_none() => Classified::Throw(v, pos),
             other => other,
         },
@@ -305,6 +328,13 @@ fn classify_at(ctx: &Ctx, err: Box<EvalAltResult>, outer: Position) -> Classifie
         EvalAltResult::ErrorDataTooLarge(what, pos) => {
             budget(format!("{what} exceeds the size limit"), pos)
         }
+        EvalAltResult::ErrorDataRace(_, pos) => Classified::Throw(
+            Dynamic::from(JsError::new(
+                "TypeError",
+                "a variable is used while a method call on it is still running (for example `e.on(..)` inside a listener that `e.emit(..)` is calling). Rhai locks the variable for the call; give the object a second name (`let em = e;`) and use that inside the callback",
+            )),
+            if pos.is_none() { outer } else { pos },
+        ),
         other => {
             let pos = other.position();
             let name = match &other {
@@ -503,17 +533,18 @@ impl Host {
 pub const NODE_VERSION: &str = "v20.20.2";
 
 /// What Node prints on stderr for an error nobody handled.
-pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
+pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
     let footer = format!("\n\nNode.js {NODE_VERSION}");
-    let is_error = value.is::<JsError>();
-    if origin == Origin::UnhandledRejection && !is_error {
-        let reason = no_side_effects_to_string(value);
+    if let Some(e) = value.read_lock::<JsError>()
+        && e.name == "UnhandledPromiseRejection"
+    {
         return format!(
             "node:internal/process/promises:389\n      new UnhandledPromiseRejection(reason);\n      ^\n\n\
-             UnhandledPromiseRejection: This error originated either by throwing inside of an async function without a catch block, or by rejecting a promise which was not handled with .catch(). The promise rejected with the reason \"{reason}\".\n    \
+             UnhandledPromiseRejection: {}\n    \
              at throwUnhandledRejectionsMode (node:internal/process/promises:389:7)\n    \
              at processPromiseRejections (node:internal/process/promises:470:17)\n    \
-             at process.processTicksAndRejections (node:internal/process/task_queues:96:32) {{\n  code: 'ERR_UNHANDLED_REJECTION'\n}}{footer}"
+             at process.processTicksAndRejections (node:internal/process/task_queues:96:32) {{\n  code: 'ERR_UNHANDLED_REJECTION'\n}}{footer}",
+            e.message
         );
     }
     let pos = ctx.last_throw.get();
@@ -523,19 +554,27 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
         _ => ctx.source.display_path(),
     };
     if let Some(e) = value.read_lock::<JsError>() {
-        let mut body = e.to_js_string();
-        if !e.props.is_empty() {
-            let props = inspect::inspect(&inspect::Inspect::Object {
-                class: None,
-                entries: e
-                    .props
-                    .iter()
-                    .map(|(k, v)| (k.clone(), to_inspect(v)))
-                    .collect(),
-            });
-            body.push(' ');
-            body.push_str(&props);
-        }
+        // Node prints the error's stack, then its own properties. Internal
+        // errors show their code in the head: `Error [ERR_X]: message`.
+        let code = e
+            .props
+            .iter()
+            .find(|(k, v)| k == "code" && v.to_string().starts_with("ERR_"))
+            .map(|(_, v)| v.to_string());
+        let head = match code {
+            Some(code) => format!("{} [{code}]: {}", e.name, e.message),
+            None => e.to_js_string(),
+        };
+        let body = inspect::inspect(&inspect::Inspect::Error {
+            name: e.name.clone(),
+            message: e.message.clone(),
+            stack: Some(format!("{head}\n    at {}", ctx.source.display_path())),
+            props: e
+                .props
+                .iter()
+                .map(|(k, v)| (k.clone(), to_inspect(v)))
+                .collect(),
+        });
         return format!("{header}\n\n{body}{footer}");
     }
     // A thrown primitive prints bare, with a hint; an object is inspected.
