@@ -11,4 +11,5 @@ pub mod lesson;
 pub mod runtime;
 pub mod script;
 pub mod trace;
+pub mod tui;
 pub mod verify;

@@ -16,12 +16,21 @@ use workbench::verify::{self, Verdict};
 #[derive(Parser)]
 #[command(name = "workbench", version, about)]
 struct Cli {
+    /// With no command: the lesson picker.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open a lesson in the player (by name, like `event-loop`, or path).
+    Lesson {
+        /// Lesson name or .rhai path.
+        name: String,
+        /// Set a parameter (repeatable): --param chain=3.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
     /// Run a scenario like `node FILE.js`: same stdout, stderr and exit code.
     Run(RunArgs),
     /// Print the JavaScript rendering of a scenario.
@@ -168,7 +177,23 @@ fn exit_byte(code: i32) -> u8 {
 }
 
 fn dispatch(cli: Cli) -> u8 {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return player(workbench::tui::Screen::picker());
+    };
+    match command {
+        Command::Lesson { name, params } => match lesson::resolve(&name) {
+            Some(path) => player(workbench::tui::Screen::player(
+                path,
+                params.into_iter().collect(),
+            )),
+            None => {
+                eprintln!(
+                    "error: no lesson `{name}` in {} (see `workbench lessons`)",
+                    lesson::lessons_dir().display()
+                );
+                2
+            }
+        },
         Command::Run(args) => run(args),
         Command::Js { file } => match Scenario::load(&file).and_then(|s| s.to_js()) {
             Ok(js) => {
@@ -200,6 +225,16 @@ fn dispatch(cli: Cli) -> u8 {
                 2
             }
         },
+    }
+}
+
+fn player(screen: workbench::tui::Screen) -> u8 {
+    match workbench::tui::run(screen) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("workbench: {e}");
+            1
+        }
     }
 }
 

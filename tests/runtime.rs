@@ -14,7 +14,10 @@ use workbench::runtime::{
 struct T;
 
 #[derive(Clone)]
-#[expect(dead_code, reason = "payloads the model carries but these tests do not read")]
+#[expect(
+    dead_code,
+    reason = "payloads the model carries but these tests do not read"
+)]
 enum V {
     Undef,
     Num(f64),

@@ -4,7 +4,7 @@
 
 use super::pool::Completion;
 use super::promise::{Handler, ThenTarget};
-use super::{Abrupt, HostTypes, Invoke, Job, Origin, ProcessEvent, Shared, Stop};
+use super::{Abrupt, HostTypes, Invoke, Job, Origin, ProcessEvent, Shared, Stop, Tick};
 use crate::trace::{BudgetKind, CbId, Kind, Phase, RaceKind, Stream};
 
 /// How a run ended.
@@ -197,6 +197,16 @@ fn uncaught<H: HostTypes, I: Invoke<H>>(
             return Err(Stop::Exit(7));
         }
     }
+    // "If we handled an error, then make sure any ticks get processed by
+    // ensuring that the next Immediate cycle isn't empty."
+    let mut r = rt.borrow_mut();
+    r.set_noop_immediate();
+    // Measured on v20.20.2 (see tests/scenarios/uncaught_tick_leftovers*):
+    // ticks left queued by a handled throw are drained in the next poll
+    // phase, after that poll's I/O callbacks and before the check phase,
+    // as if by a foreground platform task delivered through the loop's
+    // async handle (such tasks run in their own callback scope).
+    r.post_exception_drain = true;
     Ok(())
 }
 
@@ -360,9 +370,19 @@ fn process_ticks_and_rejections<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host
     loop {
         loop {
             let tick = rt.borrow_mut().pop_tick();
-            let Some((func, cb)) = tick else { break };
+            let Some((tick, cb)) = tick else { break };
             rt.borrow_mut().ticks_since_progress += 1;
             budget_check(rt)?;
+            let func = match tick {
+                Tick::Script(func) => func,
+                Tick::Warning(text) => {
+                    let mut r = rt.borrow_mut();
+                    r.emit(Kind::CallbackStart { cb });
+                    r.print_warning(&text);
+                    r.emit(Kind::CallbackEnd { cb, threw: false });
+                    continue;
+                }
+            };
             if let Err(e) = call_traced(rt, host, &func, Vec::new(), cb)? {
                 // The drain stops here; what is left waits for the next
                 // callback boundary (as in Node).
@@ -389,9 +409,10 @@ fn process_promise_rejections<H: HostTypes, I: Invoke<H>>(
     rt: &Shared<H>,
     host: &mut I,
 ) -> Result<bool, Stop> {
+    let warned = rt.borrow_mut().warn_async_handled();
     let pending = rt.borrow_mut().take_unhandled();
     if pending.is_empty() {
-        return Ok(false);
+        return Ok(warned);
     }
     for promise in pending {
         let reason = match promise.view() {
@@ -722,7 +743,9 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
                     let deadline = (timeout > 0).then(|| {
                         std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64)
                     });
-                    r.pool.wait_real(deadline);
+                    for kind in r.pool.wait_real(deadline) {
+                        r.emit(kind);
+                    }
                 }
                 let now = r.clock.now_ns();
                 for kind in r.pool.progress(now) {
@@ -747,6 +770,11 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
             close_scope(rt, host)?;
         }
     }
+    let drain = std::mem::take(&mut rt.borrow_mut().post_exception_drain);
+    if drain {
+        rt.borrow_mut().ticks_since_progress = 0;
+        close_scope(rt, host)?;
+    }
     Ok(())
 }
 
@@ -764,6 +792,14 @@ fn check_immediates<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) ->
         first = false;
         let started = rt.borrow_mut().start_immediate(id);
         let Some((func, cb)) = started else {
+            continue;
+        };
+        let Some(func) = func else {
+            // Node's internal `setImmediate(noop)`: an empty callback.
+            let mut r = rt.borrow_mut();
+            r.ticks_since_progress = 0;
+            r.emit(Kind::CallbackStart { cb });
+            r.emit(Kind::CallbackEnd { cb, threw: false });
             continue;
         };
         if macrotask(rt, host, &func, Vec::new(), cb)? {

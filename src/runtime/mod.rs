@@ -185,6 +185,8 @@ struct ImmediateEntry<F> {
     func: Option<F>,
     refed: bool,
     destroyed: bool,
+    /// Node's own `setImmediate(noop)` (no script function behind it).
+    noop: bool,
 }
 
 /// A microtask-queue job.
@@ -215,6 +217,14 @@ impl<H: HostTypes> Job<H> {
     }
 }
 
+/// A nextTick queue entry: a script callback, or Node's own
+/// `process.nextTick(doEmitWarning, warning)` from `process.emitWarning`.
+pub enum Tick<F> {
+    Script(F),
+    /// The warning's text (without the `(node:PID) ` prefix).
+    Warning(String),
+}
+
 /// The whole model state.
 pub struct Runtime<H: HostTypes> {
     pub trace: Trace,
@@ -222,7 +232,7 @@ pub struct Runtime<H: HostTypes> {
     pub options: Options,
     pub phase: Phase,
     pub iteration: u32,
-    ticks: VecDeque<(H::Func, CbId)>,
+    ticks: VecDeque<(Tick<H::Func>, CbId)>,
     microtasks: VecDeque<Job<H>>,
     pub timers: Timers<H::Func>,
     immediates: Vec<ImmediateEntry<H::Func>>,
@@ -245,6 +255,16 @@ pub struct Runtime<H: HostTypes> {
     budget_hit: Cell<bool>,
     /// Macrotask callbacks currently on the stack (for the trace's depth).
     pub depth: u32,
+    /// A handled uncaught exception asks for a drain in the next poll phase.
+    pub post_exception_drain: bool,
+    /// `traceWarningHelperShown` of lib/internal/process/warning.js.
+    trace_warning_hint_shown: bool,
+    /// `lastPromiseId` of lib/internal/process/promises.js: the rejection
+    /// id of each promise rejected while it had no handler.
+    last_rejection_uid: u32,
+    /// `asyncHandledRejections`: reported rejections handled later (their
+    /// rejection ids), warned about in the next processPromiseRejections.
+    async_handled: Vec<u32>,
 }
 
 /// The runtime as the host holds it.
@@ -278,6 +298,10 @@ impl<H: HostTypes> Runtime<H> {
             ticks_since_progress: 0,
             budget_hit: Cell::new(false),
             depth: 0,
+            post_exception_drain: false,
+            trace_warning_hint_shown: false,
+            last_rejection_uid: 0,
+            async_handled: Vec::new(),
         }
     }
 
@@ -444,13 +468,31 @@ impl<H: HostTypes> Runtime<H> {
     // === immediates ===
 
     pub fn set_immediate(&mut self, func: H::Func, site: &Site) -> ImmediateId {
+        self.push_immediate(Some(func), site)
+    }
+
+    /// Node's `setImmediate(noop)` after a handled uncaught exception
+    /// (lib/internal/process/execution.js: "make sure any ticks get
+    /// processed by ensuring that the next Immediate cycle isn't empty").
+    /// It keeps the loop alive for one more check phase.
+    pub fn set_noop_immediate(&mut self) -> ImmediateId {
+        let site = Site {
+            label: "setImmediate(noop) after uncaughtException".into(),
+            ..Site::default()
+        };
+        self.push_immediate(None, &site)
+    }
+
+    fn push_immediate(&mut self, func: Option<H::Func>, site: &Site) -> ImmediateId {
         let cb = self.register_callback(CallbackKind::Immediate, site);
         let id = self.immediates.len() as ImmediateId;
+        let noop = func.is_none();
         self.immediates.push(ImmediateEntry {
             cb,
-            func: Some(func),
+            func,
             refed: true,
             destroyed: false,
+            noop,
         });
         self.immediate_count += 1;
         self.immediate_ref_count += 1;
@@ -463,7 +505,7 @@ impl<H: HostTypes> Runtime<H> {
         let Some(entry) = self.immediates.get_mut(id as usize) else {
             return;
         };
-        if entry.destroyed || entry.func.is_none() {
+        if entry.destroyed || (entry.func.is_none() && !entry.noop) {
             return;
         }
         entry.destroyed = true;
@@ -505,8 +547,36 @@ impl<H: HostTypes> Runtime<H> {
             return;
         }
         let cb = self.register_callback(CallbackKind::NextTick, site);
-        self.ticks.push_back((func, cb));
+        self.ticks.push_back((Tick::Script(func), cb));
         self.queued(cb, 0);
+    }
+
+    /// `process.emitWarning(warning)`: the warning is printed from a
+    /// nextTick (a no-op while exiting, like every nextTick).
+    pub fn emit_warning(&mut self, text: &str) {
+        if self.exiting {
+            return;
+        }
+        let site = Site {
+            label: "process.emitWarning".into(),
+            ..Site::default()
+        };
+        let cb = self.register_callback(CallbackKind::NextTick, &site);
+        self.ticks.push_back((Tick::Warning(text.to_string()), cb));
+        self.queued(cb, 0);
+    }
+
+    /// The default 'warning' listener: `(node:PID) text`, plus the
+    /// `--trace-warnings` hint the first time only.
+    pub(crate) fn print_warning(&mut self, text: &str) {
+        let mut out = format!("(node:{}) {text}", self.pid());
+        if !self.trace_warning_hint_shown {
+            self.trace_warning_hint_shown = true;
+            out.push_str(
+                "\n(Use `node --trace-warnings ...` to show where the warning was created)",
+            );
+        }
+        self.console(Stream::Stderr, &out);
     }
 
     pub fn queue_microtask(&mut self, func: H::Func, site: &Site) {
@@ -538,6 +608,8 @@ impl<H: HostTypes> Runtime<H> {
             fulfill_reactions: Vec::new(),
             reject_reactions: Vec::new(),
             handled: false,
+            rejection_uid: 0,
+            warned: false,
         })))
     }
 
@@ -646,6 +718,8 @@ impl<H: HostTypes> Runtime<H> {
         });
         if !handled {
             // HostPromiseRejectionTracker(promise, "reject").
+            self.last_rejection_uid += 1;
+            promise.0.borrow_mut().rejection_uid = self.last_rejection_uid;
             self.pending_rejections.push(promise.clone());
             self.has_rejection_to_warn = true;
         }
@@ -696,10 +770,19 @@ impl<H: HostTypes> Runtime<H> {
             }
             PromiseState::Rejected(r) => {
                 let arg = r.clone();
+                let (warned, uid) = (data.warned, data.rejection_uid);
                 drop(data);
                 if !was_handled {
                     // HostPromiseRejectionTracker(promise, "handle").
-                    self.pending_rejections.retain(|p| !p.same(promise));
+                    let pending = self.pending_rejections.iter().any(|p| p.same(promise));
+                    if pending {
+                        self.pending_rejections.retain(|p| !p.same(promise));
+                    } else if warned {
+                        // Already reported: 'rejectionHandled' (with no
+                        // listener, a PromiseRejectionHandledWarning).
+                        self.async_handled.push(uid);
+                        self.has_rejection_to_warn = true;
+                    }
                 }
                 self.enqueue_job(Job::Reaction {
                     reaction: reject,
@@ -880,12 +963,30 @@ impl<H: HostTypes> Runtime<H> {
         self.has_rejection_to_warn
     }
 
-    /// Takes the rejections still unhandled (Node's pendingUnhandledRejections).
+    /// Takes the rejections still unhandled (Node's pendingUnhandledRejections)
+    /// and marks them as reported.
     fn take_unhandled(&mut self) -> Vec<Promise<H>> {
-        std::mem::take(&mut self.pending_rejections)
+        let pending: Vec<Promise<H>> = std::mem::take(&mut self.pending_rejections)
             .into_iter()
             .filter(|p| !p.0.borrow().handled)
-            .collect()
+            .collect();
+        for p in &pending {
+            p.0.borrow_mut().warned = true;
+        }
+        pending
+    }
+
+    /// The first loop of processPromiseRejections: a warning for every
+    /// reported rejection that was handled later (no 'rejectionHandled'
+    /// listener exists in the scenario API). Returns whether there were any.
+    fn warn_async_handled(&mut self) -> bool {
+        let handled = std::mem::take(&mut self.async_handled);
+        for uid in &handled {
+            self.emit_warning(&format!(
+                "PromiseRejectionHandledWarning: Promise rejection was handled asynchronously (rejection id: {uid})"
+            ));
+        }
+        !handled.is_empty()
     }
 
     // === races ===
@@ -963,7 +1064,7 @@ impl<H: HostTypes> Runtime<H> {
         }
     }
 
-    fn pop_tick(&mut self) -> Option<(H::Func, CbId)> {
+    fn pop_tick(&mut self) -> Option<(Tick<H::Func>, CbId)> {
         self.ticks.pop_front()
     }
 
@@ -984,9 +1085,9 @@ impl<H: HostTypes> Runtime<H> {
         self.immediate_queue.drain(..).collect()
     }
 
-    /// Marks an immediate as running; returns its function unless it was
-    /// cleared meanwhile.
-    fn start_immediate(&mut self, id: ImmediateId) -> Option<(H::Func, CbId)> {
+    /// Marks an immediate as running; returns its function (None for
+    /// Node's internal noop) unless it was cleared meanwhile.
+    fn start_immediate(&mut self, id: ImmediateId) -> Option<(Option<H::Func>, CbId)> {
         let entry = self.immediates.get_mut(id as usize)?;
         if entry.destroyed {
             return None;
@@ -997,8 +1098,11 @@ impl<H: HostTypes> Runtime<H> {
             entry.refed = false;
             self.immediate_ref_count = self.immediate_ref_count.saturating_sub(1);
         }
+        if entry.noop {
+            return Some((None, entry.cb));
+        }
         let func = entry.func.take()?;
-        Some((func, entry.cb))
+        Some((Some(func), entry.cb))
     }
 
     /// `uv__backend_timeout` in ms (-1: block until something happens).

@@ -339,38 +339,22 @@ impl Pool {
                 });
                 events.extend(self.start_free_threads(now_ns));
             },
-            ClockMode::Real => {
-                if let Some(real) = &mut self.real {
-                    while let Ok((task, thread)) = real.started_rx.try_recv() {
-                        real.started.push((task, thread));
-                        events.push(Kind::PoolStart { task, thread });
-                    }
-                    while let Ok(done) = real.done.try_recv() {
-                        let t = &mut self.tasks[done.task as usize];
-                        t.result = Some(done.result);
-                        t.thread = done.thread;
-                        self.completed.push_back(done.task);
-                        events.push(Kind::PoolDone {
-                            task: done.task,
-                            thread: done.thread,
-                        });
-                    }
-                }
-            }
+            ClockMode::Real => events.extend(self.accept_real(None)),
         }
         events
     }
 
     /// Real clock: blocks until a pool item finishes or `deadline` passes.
-    pub fn wait_real(&mut self, deadline: Option<Instant>) {
+    /// Returns the trace events of what it collected (as [`Pool::progress`]).
+    pub fn wait_real(&mut self, deadline: Option<Instant>) -> Vec<Kind> {
         let Some(real) = &mut self.real else {
             if let Some(d) = deadline {
                 std::thread::sleep(d.saturating_duration_since(Instant::now()));
             }
-            return;
+            return Vec::new();
         };
         if !self.completed.is_empty() {
-            return;
+            return Vec::new();
         }
         let received = match deadline {
             Some(d) => real
@@ -379,12 +363,43 @@ impl Pool {
                 .ok(),
             None => real.done.recv().ok(),
         };
-        if let Some(done) = received {
+        self.accept_real(received)
+    }
+
+    /// Real clock: the one path every real completion takes. Collects the
+    /// start and finish reports of the real threads (`first`: a completion
+    /// already received by a blocking wait), records each finished item as
+    /// completed and returns its PoolStart/PoolDone events. A worker reports
+    /// its start before its finish, so draining the start channel before
+    /// recording each finish keeps every task's start ahead of its finish.
+    fn accept_real(&mut self, first: Option<RealDone>) -> Vec<Kind> {
+        let mut events = Vec::new();
+        let Some(real) = &mut self.real else {
+            return events;
+        };
+        let mut next = first;
+        loop {
+            while let Ok((task, thread)) = real.started_rx.try_recv() {
+                real.started.push((task, thread));
+                events.push(Kind::PoolStart { task, thread });
+            }
+            let done = match next.take() {
+                Some(done) => done,
+                None => match real.done.try_recv() {
+                    Ok(done) => done,
+                    Err(_) => break,
+                },
+            };
             let t = &mut self.tasks[done.task as usize];
             t.result = Some(done.result);
             t.thread = done.thread;
             self.completed.push_back(done.task);
+            events.push(Kind::PoolDone {
+                task: done.task,
+                thread: done.thread,
+            });
         }
+        events
     }
 
     pub fn has_completed(&self) -> bool {

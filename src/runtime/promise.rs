@@ -20,6 +20,10 @@ pub struct PromiseData<H: HostTypes> {
     pub reject_reactions: Vec<Reaction<H>>,
     /// [[PromiseIsHandled]].
     pub handled: bool,
+    /// Node's rejection id (0: never rejected without a handler).
+    pub rejection_uid: u32,
+    /// Reported by processPromiseRejections (`promiseInfo.warned`).
+    pub warned: bool,
 }
 
 /// A promise object. Cloning shares it (it is a reference, as in JS).

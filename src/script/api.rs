@@ -346,12 +346,13 @@ fn set_timer(
     let after = ms.as_ref().map_or(f64::NAN, to_number);
     let (delay, overflow) = crate::runtime::timers::coerce_delay(after);
     if overflow {
-        let pid = c.rt.borrow().pid();
+        // process.emitWarning: printed from a nextTick, after the code
+        // that set the timer.
         let warning = format!(
-            "(node:{pid}) TimeoutOverflowWarning: {} does not fit into a 32-bit signed integer.\nTimeout duration was set to 1.\n(Use `node --trace-warnings ...` to show where the warning was created)",
+            "TimeoutOverflowWarning: {} does not fit into a 32-bit signed integer.\nTimeout duration was set to 1.",
             inspect::number_to_string(after)
         );
-        c.rt.borrow_mut().console(Stream::Stderr, &warning);
+        c.rt.borrow_mut().emit_warning(&warning);
     }
     let name = if repeat { "setInterval" } else { "setTimeout" };
     let shown = |n: f64| inspect::number_to_string(n);

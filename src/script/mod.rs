@@ -106,6 +106,11 @@ impl RunResult {
     }
 }
 
+/// Alias of [`run`] for modules that have their own `run`.
+pub fn script_run(scenario: &Scenario, options: &RunOptions) -> RunResult {
+    run(scenario, options)
+}
+
 /// Runs a scenario on a fresh runtime. The sandbox option defaults to the
 /// scenario's directory when left as ".".
 pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {

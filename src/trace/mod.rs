@@ -6,6 +6,7 @@
 //! ours (the runtime writes into it, it never calls the runtime).
 
 mod event;
+pub mod fold;
 mod strings;
 pub mod write;
 

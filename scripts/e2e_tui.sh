@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# End-to-end test of the lesson player in a real terminal (tmux): open,
+# step, step back, play, knob change, help, quit, the picker, Ctrl-C,
+# SIGTERM and a too-small window; after each exit the terminal must be
+# restored (alternate screen off) and the exit code 0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --quiet
+bin="$PWD/target/debug/workbench"
+session="wb-e2e-$$"
+failures=0
+
+cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; }
+trap cleanup EXIT
+
+screen() { tmux capture-pane -p -t "$session"; }
+
+# wait_for TEXT [SECONDS]: poll the pane until TEXT shows.
+wait_for() {
+  local text=$1 limit=${2:-10} i
+  for ((i = 0; i < limit * 10; i++)); do
+    if screen | grep -qF -- "$text"; then return 0; fi
+    sleep 0.1
+  done
+  echo "FAIL: timed out waiting for: $text"
+  screen | sed 's/^/    | /'
+  failures=$((failures + 1))
+  return 1
+}
+
+expect() { # expect TEXT DESCRIPTION
+  if screen | grep -qF -- "$1"; then
+    echo "ok    $2"
+  else
+    echo "FAIL  $2 (no '$1' on screen)"
+    screen | sed 's/^/    | /'
+    failures=$((failures + 1))
+  fi
+}
+
+restored() { # after the program exits: exit line shown, alternate screen off
+  wait_for "WORKBENCH_EXIT=0" 10 && echo "ok    $1: exit code 0"
+  if [ "$(tmux display -p -t "$session" '#{alternate_on}')" = "0" ]; then
+    echo "ok    $1: terminal restored"
+  else
+    echo "FAIL  $1: still on the alternate screen"
+    failures=$((failures + 1))
+  fi
+}
+
+start() { # start ARGS...: run workbench in a fresh session
+  cleanup
+  tmux new-session -d -s "$session" -x 160 -y 48 \
+    "$bin $*; echo WORKBENCH_EXIT=\$?; sleep 120"
+}
+
+event_number() { screen | head -1 | sed -E 's/.*event ([0-9]+)\/.*/\1/'; }
+
+# --- open, step, step back, play, knobs, help, quit ---
+start lesson event-loop
+wait_for "The event loop, phase by phase" && echo "ok    opens the lesson"
+expect "event 1/" "starts at the first event"
+tmux send-keys -t "$session" l l l
+sleep 0.3
+expect "event 4/" "l steps forward"
+tmux send-keys -t "$session" h
+sleep 0.3
+expect "event 3/" "h steps back"
+tmux send-keys -t "$session" Space
+sleep 1.2
+tmux send-keys -t "$session" Space
+sleep 0.3
+n=$(event_number)
+if [ "${n:-0}" -gt 3 ]; then echo "ok    space plays (now at event $n)"; else echo "FAIL  space did not play"; failures=$((failures + 1)); fi
+# Playing stops at a narration step with a question: answer it.
+if screen | grep -qF "Press the number of your answer"; then
+  tmux send-keys -t "$session" 3
+  wait_for "Right." 5 && echo "ok    a question is answered and explained"
+  tmux send-keys -t "$session" x
+  sleep 0.3
+fi
+tmux send-keys -t "$session" k
+wait_for "knobs:" 5 && echo "ok    k opens the knobs"
+tmux send-keys -t "$session" Down Right
+wait_for "chain = 3" 5 && echo "ok    a knob changes and the lesson re-runs"
+tmux send-keys -t "$session" k
+sleep 0.3
+tmux send-keys -t "$session" '?'
+wait_for "keys (? or esc closes)" 5 && echo "ok    ? shows the key bindings"
+tmux send-keys -t "$session" Escape
+sleep 0.3
+if screen | grep -qF "keys (? or esc closes)"; then echo "FAIL  esc did not close help"; failures=$((failures + 1)); else echo "ok    esc closes help"; fi
+tmux send-keys -t "$session" q
+restored "quit with q"
+
+# --- the picker ---
+start
+wait_for "Pick a lesson" && echo "ok    no arguments opens the picker"
+tmux send-keys -t "$session" Enter
+wait_for "step 0/" 10 && echo "ok    enter opens a lesson"
+tmux send-keys -t "$session" q
+wait_for "Pick a lesson" 5 && echo "ok    q goes back to the picker"
+tmux send-keys -t "$session" q
+restored "quit from the picker"
+
+# --- Ctrl-C ---
+start lesson microtasks
+wait_for "nextTick, promises" 10
+tmux send-keys -t "$session" C-c
+restored "Ctrl-C"
+
+# --- SIGTERM ---
+start lesson async-await
+wait_for "async/await, tick by tick" 10
+pid=$(pgrep -n -f "^$bin lesson async-await\$")
+kill -TERM "$pid"
+restored "SIGTERM"
+
+# --- a terminal too small, then enlarged ---
+start lesson event-loop
+wait_for "The event loop, phase by phase" 10
+tmux resize-window -t "$session" -x 60 -y 20
+wait_for "Enlarge the terminal" 5 && echo "ok    a small terminal gets a message"
+tmux resize-window -t "$session" -x 160 -y 48
+wait_for "The event loop, phase by phase" 5 && echo "ok    enlarging restores the player"
+tmux send-keys -t "$session" q
+restored "quit after resizing"
+
+if [ "$failures" -gt 0 ]; then
+  echo "e2e: $failures check(s) failed"
+  exit 1
+fi
+echo "e2e: all player checks passed"

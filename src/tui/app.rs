@@ -1,0 +1,452 @@
+//! Player state and its update function: actions in, state changes and
+//! an [`Outcome`] for the loop out. No terminal here, so every key's effect
+//! is unit-tested.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::keymap::Action;
+use crate::lesson::{self, LessonRun};
+use crate::script::js::{RenderOptions, render_with};
+use crate::script::lesson_decl::{ParamKind, ParamValue};
+use crate::script::{RunOptions, Scenario, script_run};
+use crate::trace::fold::{Folded, TraceIndex};
+use crate::trace::{Kind, Phase, Trace};
+
+/// Play speeds, in events per second.
+pub const SPEEDS: [u32; 7] = [2, 5, 10, 25, 60, 150, 500];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Playback {
+    Paused,
+    Playing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Knobs {
+        selected: usize,
+    },
+    /// A question at its narration step; `answered` holds the learner's pick.
+    Question {
+        index: usize,
+        answered: Option<usize>,
+    },
+}
+
+#[must_use = "the loop must act on the outcome"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Continue,
+    Quit,
+}
+
+/// Activity of one loop iteration, for the timeline strip.
+#[derive(Debug, Clone, Default)]
+pub struct IterationActivity {
+    pub first_seq: u32,
+    /// Per phase in [`Phase::LOOP`] order: did any callback run there?
+    pub ran: [bool; 7],
+}
+
+/// A lesson (or plain scenario) loaded in the player.
+pub struct Player {
+    pub path: PathBuf,
+    pub title: String,
+    pub run: LessonRun,
+    pub index: TraceIndex,
+    pub js: Result<String, String>,
+    pub iterations: Vec<IterationActivity>,
+    pub cursor: usize,
+    pub playback: Playback,
+    pub speed: usize,
+    pub show_js: bool,
+    pub overlay: Overlay,
+    pub params: BTreeMap<String, String>,
+    /// Race outcomes: bit i set = the timeout wins race i.
+    pub race_bits: u64,
+    /// Questions already shown (by index).
+    pub asked: BTreeSet<usize>,
+    /// A script or lesson error to show instead of crashing.
+    pub error: Option<String>,
+    last_advance: Option<Instant>,
+}
+
+impl Player {
+    /// Loads and runs a lesson file with the given parameters.
+    pub fn open(path: &Path, params: BTreeMap<String, String>, race_bits: u64) -> Player {
+        let (run, error) = match run_with(path, &params, race_bits) {
+            Ok(run) => {
+                let error = run.result.outcome.fatal.as_ref().map(|f| f.message.clone());
+                (run, error)
+            }
+            Err(report) => (placeholder_run(path), Some(report)),
+        };
+        let title = run
+            .declarations()
+            .lesson
+            .as_ref()
+            .map(|l| l.title.clone())
+            .unwrap_or_else(|| lesson::name_of(path));
+        let js = render_with(
+            &run.scenario.ast,
+            &RenderOptions {
+                params: run.declarations().js_params(),
+            },
+        )
+        .map_err(|e| format!("cannot render to JavaScript: {}", e.message));
+        let index = TraceIndex::build(run.trace());
+        let iterations = iteration_activity(run.trace(), &index);
+        Player {
+            path: path.to_path_buf(),
+            title,
+            run,
+            index,
+            js,
+            iterations,
+            cursor: 0,
+            playback: Playback::Paused,
+            speed: 2,
+            show_js: false,
+            overlay: Overlay::None,
+            params,
+            race_bits,
+            asked: BTreeSet::new(),
+            error,
+            last_advance: None,
+        }
+    }
+
+    pub fn trace(&self) -> &Trace {
+        self.run.trace()
+    }
+
+    pub fn len(&self) -> usize {
+        self.trace().events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn fold(&self, limit: usize) -> Folded {
+        self.index.fold(self.trace(), self.cursor, limit)
+    }
+
+    /// The narration step in force (0-based) and the number of steps.
+    pub fn step(&self) -> (Option<usize>, usize) {
+        let at = self.cursor as u32;
+        let done = self.index.notes.partition_point(|&s| s <= at);
+        (done.checked_sub(1), self.index.notes.len())
+    }
+
+    fn move_to(&mut self, seq: usize) {
+        self.cursor = seq.min(self.len().saturating_sub(1));
+        self.maybe_ask();
+    }
+
+    /// Shows the question of a narration step the cursor just reached.
+    fn maybe_ask(&mut self) {
+        if !matches!(self.overlay, Overlay::None) {
+            return;
+        }
+        let at = self.cursor as u32;
+        if let Ok(i) = self.index.notes.binary_search(&at) {
+            let step = i + 1;
+            let questions = &self.run.declarations().questions;
+            if let Some(q) = questions.iter().position(|q| q.step == step)
+                && !self.asked.contains(&q)
+            {
+                self.asked.insert(q);
+                self.overlay = Overlay::Question {
+                    index: q,
+                    answered: None,
+                };
+                self.playback = Playback::Paused;
+            }
+        }
+    }
+
+    fn next_in(&self, list: &[u32]) -> Option<usize> {
+        let at = self.cursor as u32;
+        list.iter().find(|&&s| s > at).map(|&s| s as usize)
+    }
+
+    fn prev_in(&self, list: &[u32]) -> Option<usize> {
+        let at = self.cursor as u32;
+        list.iter().rev().find(|&&s| s < at).map(|&s| s as usize)
+    }
+
+    /// Re-runs with new parameters or race outcomes, keeping the learner at
+    /// the same narration step.
+    pub fn rerun(&mut self, params: BTreeMap<String, String>, race_bits: u64) {
+        let (step, _) = self.step();
+        let mut next = Player::open(&self.path, params, race_bits);
+        next.show_js = self.show_js;
+        next.speed = self.speed;
+        next.asked = self.asked.clone();
+        next.overlay = match self.overlay {
+            Overlay::Knobs { selected } => Overlay::Knobs { selected },
+            _ => Overlay::None,
+        };
+        next.cursor = match step {
+            Some(i) => next
+                .index
+                .notes
+                .get(i)
+                .or(next.index.notes.last())
+                .map_or(0, |&s| s as usize),
+            None => 0,
+        };
+        *self = next;
+    }
+
+    /// Advances playback when its time has come (`now` injected for tests).
+    pub fn tick(&mut self, now: Instant) {
+        if self.playback != Playback::Playing {
+            self.last_advance = None;
+            return;
+        }
+        let period = std::time::Duration::from_secs_f64(1.0 / SPEEDS[self.speed] as f64);
+        let last = *self.last_advance.get_or_insert(now);
+        if now.duration_since(last) >= period {
+            self.last_advance = Some(now);
+            if self.cursor + 1 >= self.len() {
+                self.playback = Playback::Paused;
+            } else {
+                self.move_to(self.cursor + 1);
+            }
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Outcome {
+        match self.overlay.clone() {
+            Overlay::Help => {
+                if matches!(action, Action::ToggleHelp | Action::Quit | Action::Enter) {
+                    self.overlay = Overlay::None;
+                }
+                return Outcome::Continue;
+            }
+            Overlay::Question { index, answered } => {
+                match (answered, action) {
+                    (None, Action::Answer(n)) => {
+                        let count = self.run.declarations().questions[index].choices.len();
+                        if n < count {
+                            self.overlay = Overlay::Question {
+                                index,
+                                answered: Some(n),
+                            };
+                        }
+                    }
+                    (Some(_), _) | (None, Action::Quit) => self.overlay = Overlay::None,
+                    _ => {}
+                }
+                return Outcome::Continue;
+            }
+            Overlay::Knobs { selected } => {
+                let count = self.run.declarations().params.len();
+                match action {
+                    Action::Up => {
+                        self.overlay = Overlay::Knobs {
+                            selected: selected.saturating_sub(1),
+                        }
+                    }
+                    Action::Down => {
+                        self.overlay = Overlay::Knobs {
+                            selected: (selected + 1).min(count.saturating_sub(1)),
+                        }
+                    }
+                    Action::StepForward | Action::Right => self.turn_knob(selected, true),
+                    Action::StepBack | Action::Left => self.turn_knob(selected, false),
+                    Action::ToggleKnobs | Action::Quit | Action::Enter => {
+                        self.overlay = Overlay::None
+                    }
+                    _ => {}
+                }
+                return Outcome::Continue;
+            }
+            Overlay::None => {}
+        }
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::TogglePlay => {
+                self.playback = match self.playback {
+                    Playback::Playing => Playback::Paused,
+                    Playback::Paused => {
+                        if self.cursor + 1 >= self.len() {
+                            self.cursor = 0;
+                        }
+                        Playback::Playing
+                    }
+                };
+            }
+            Action::StepForward | Action::Right => self.move_to(self.cursor + 1),
+            Action::StepBack | Action::Left => self.move_to(self.cursor.saturating_sub(1)),
+            Action::NextNote => {
+                if let Some(s) = self.next_in(&self.index.notes) {
+                    self.move_to(s);
+                }
+            }
+            Action::PrevNote => {
+                let s = self.prev_in(&self.index.notes).unwrap_or(0);
+                self.move_to(s);
+            }
+            Action::NextCallback => {
+                if let Some(s) = self.next_in(&self.index.callback_starts) {
+                    self.move_to(s);
+                }
+            }
+            Action::PrevCallback => {
+                let s = self.prev_in(&self.index.callback_starts).unwrap_or(0);
+                self.move_to(s);
+            }
+            Action::Home => self.move_to(0),
+            Action::End => self.move_to(self.len().saturating_sub(1)),
+            Action::Faster => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
+            Action::Slower => self.speed = self.speed.saturating_sub(1),
+            Action::ToggleJs => self.show_js = !self.show_js,
+            Action::ToggleHelp => self.overlay = Overlay::Help,
+            Action::ToggleKnobs => {
+                if !self.run.declarations().params.is_empty() {
+                    self.overlay = Overlay::Knobs { selected: 0 };
+                    self.playback = Playback::Paused;
+                }
+            }
+            Action::SwitchRace => {
+                let races = self.trace().races.len().min(64);
+                if races > 0 {
+                    // Flip the race nearest before the cursor (or the first).
+                    let at = self.cursor as u32;
+                    let i = self
+                        .trace()
+                        .races
+                        .iter()
+                        .rposition(|r| r.seq <= at)
+                        .unwrap_or(0);
+                    let bits = self.race_bits ^ (1 << i);
+                    let params = self.params.clone();
+                    self.rerun(params, bits);
+                }
+            }
+            Action::Up | Action::Down | Action::Enter | Action::Answer(_) => {}
+        }
+        Outcome::Continue
+    }
+
+    fn turn_knob(&mut self, selected: usize, up: bool) {
+        let Some(param) = self.run.declarations().params.get(selected).cloned() else {
+            return;
+        };
+        let next = match (&param.kind, &param.value) {
+            (ParamKind::Int { min, max }, ParamValue::Int(v)) => {
+                let step = ((*max - *min) / 20).max(1);
+                let n = if up {
+                    (*v + step).min(*max)
+                } else {
+                    (*v - step).max(*min)
+                };
+                ParamValue::Int(n)
+            }
+            (ParamKind::Float { min, max }, ParamValue::Float(v)) => {
+                let step = ((*max - *min) / 20.0).max(f64::EPSILON);
+                ParamValue::Float(if up {
+                    (v + step).min(*max)
+                } else {
+                    (v - step).max(*min)
+                })
+            }
+            (ParamKind::Bool, ParamValue::Bool(b)) => ParamValue::Bool(!b),
+            (ParamKind::Choice(choices), ParamValue::Str(s)) => {
+                let i = choices.iter().position(|c| c == s).unwrap_or(0);
+                let j = if up {
+                    (i + 1) % choices.len()
+                } else {
+                    (i + choices.len() - 1) % choices.len()
+                };
+                ParamValue::Str(choices[j].clone())
+            }
+            _ => return,
+        };
+        if next == param.value {
+            return;
+        }
+        let mut params = self.params.clone();
+        if next == param.default {
+            params.remove(&param.name);
+        } else {
+            params.insert(param.name.clone(), next.to_string());
+        }
+        let bits = self.race_bits;
+        self.rerun(params, bits);
+    }
+
+    /// The event under the cursor.
+    pub fn event(&self) -> Option<&crate::trace::Event> {
+        self.trace().events.get(self.cursor)
+    }
+}
+
+fn run_with(
+    path: &Path,
+    params: &BTreeMap<String, String>,
+    race_bits: u64,
+) -> Result<LessonRun, String> {
+    let scenario = Scenario::load(path).map_err(|e| e.report)?;
+    let mut options = RunOptions {
+        params: params.clone(),
+        ..RunOptions::default()
+    };
+    options.runtime.race_timeout_first = race_bits;
+    let result = script_run(&scenario, &options);
+    Ok(LessonRun {
+        name: lesson::name_of(path),
+        scenario,
+        result,
+    })
+}
+
+/// A run with an empty trace, for files that do not compile (the error is
+/// shown in the player instead).
+fn placeholder_run(path: &Path) -> LessonRun {
+    let scenario = Scenario::compile(path.to_path_buf(), String::new())
+        .unwrap_or_else(|_| unreachable!("an empty scenario compiles"));
+    let result = script_run(&scenario, &RunOptions::default());
+    LessonRun {
+        name: lesson::name_of(path),
+        scenario,
+        result,
+    }
+}
+
+fn iteration_activity(trace: &Trace, index: &TraceIndex) -> Vec<IterationActivity> {
+    let mut out: Vec<IterationActivity> = index
+        .iterations
+        .iter()
+        .map(|&s| IterationActivity {
+            first_seq: s,
+            ran: [false; 7],
+        })
+        .collect();
+    for &s in &index.callback_starts {
+        let e = &trace.events[s as usize];
+        let it = e.iteration() as usize;
+        if it == 0 || it > out.len() {
+            continue;
+        }
+        if let Some(p) = Phase::LOOP.iter().position(|&p| p == e.phase()) {
+            out[it - 1].ran[p] = true;
+        }
+    }
+    out
+}
+
+/// Is the cursor on a race marker?
+pub fn race_at(trace: &Trace, seq: usize) -> bool {
+    matches!(
+        trace.events.get(seq).map(|e| e.kind),
+        Some(Kind::Race { .. })
+    )
+}

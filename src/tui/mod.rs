@@ -1,0 +1,168 @@
+//! The lesson player: a ratatui interface over a recorded trace. Keys map
+//! to actions ([`keymap`]), actions update state ([`app`]), and the loop
+//! renders it ([`view`]). The terminal is restored on every exit path: a
+//! normal quit, an error, a panic (ratatui's hook), Ctrl-C (a key in raw
+//! mode) and SIGTERM (a flag the loop checks).
+
+pub mod app;
+pub mod keymap;
+pub mod theme;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+
+use app::{Outcome, Player};
+use keymap::{Action, action_for};
+use theme::Theme;
+
+use crate::lesson::{self, Listing};
+
+/// What the terminal shows.
+pub enum Screen {
+    Picker {
+        listings: Vec<Listing>,
+        paths: Vec<PathBuf>,
+        selected: usize,
+    },
+    Player {
+        player: Box<Player>,
+        from_picker: bool,
+    },
+}
+
+impl Screen {
+    pub fn picker() -> Screen {
+        let dir = lesson::lessons_dir();
+        let paths = lesson::discover(&dir);
+        let listings = lesson::list(&dir);
+        Screen::Picker {
+            listings,
+            paths,
+            selected: 0,
+        }
+    }
+
+    pub fn player(path: PathBuf, params: BTreeMap<String, String>) -> Screen {
+        Screen::Player {
+            player: Box::new(Player::open(&path, params, 0)),
+            from_picker: false,
+        }
+    }
+
+    /// Applies one action; returns whether to quit.
+    pub fn update(&mut self, action: Action) -> Outcome {
+        match self {
+            Screen::Picker {
+                paths, selected, ..
+            } => match action {
+                Action::Quit => Outcome::Quit,
+                Action::Up | Action::StepBack => {
+                    *selected = selected.saturating_sub(1);
+                    Outcome::Continue
+                }
+                Action::Down | Action::StepForward => {
+                    *selected = (*selected + 1).min(paths.len().saturating_sub(1));
+                    Outcome::Continue
+                }
+                Action::Enter => {
+                    if let Some(path) = paths.get(*selected).cloned() {
+                        *self = Screen::Player {
+                            player: Box::new(Player::open(&path, BTreeMap::new(), 0)),
+                            from_picker: true,
+                        };
+                    }
+                    Outcome::Continue
+                }
+                _ => Outcome::Continue,
+            },
+            Screen::Player {
+                player,
+                from_picker,
+            } => match player.update(action) {
+                Outcome::Quit if *from_picker => {
+                    *self = Screen::picker();
+                    Outcome::Continue
+                }
+                other => other,
+            },
+        }
+    }
+
+    pub fn draw(&self, frame: &mut ratatui::Frame, theme: &Theme) {
+        match self {
+            Screen::Picker {
+                listings, selected, ..
+            } => view::draw_picker(frame, listings, *selected, theme),
+            Screen::Player { player, .. } => view::draw_player(frame, player, theme),
+        }
+    }
+
+    fn tick(&mut self, now: Instant) {
+        if let Screen::Player { player, .. } = self {
+            player.tick(now);
+        }
+    }
+}
+
+/// Runs the interface until the learner quits.
+pub fn run(mut screen: Screen) -> Result<(), String> {
+    // SIGTERM ends the loop, which restores the terminal; a second SIGTERM
+    // while the first is pending ends the process at once. SIGHUP keeps
+    // its default (the terminal is gone: there is nothing to restore).
+    let terminate = Arc::new(AtomicBool::new(false));
+    let sigterm = signal_hook::consts::SIGTERM;
+    signal_hook::flag::register_conditional_shutdown(sigterm, 1, terminate.clone())
+        .and_then(|_| signal_hook::flag::register(sigterm, terminate.clone()))
+        .map_err(|e| format!("cannot watch for SIGTERM: {e}"))?;
+    let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
+    let theme = Theme::from_env();
+    let result = event_loop(&mut terminal, &mut screen, &theme, &terminate);
+    ratatui::restore();
+    result
+}
+
+/// How often the loop wakes to advance playback.
+const TICK: Duration = Duration::from_millis(20);
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    screen: &mut Screen,
+    theme: &Theme,
+    terminate: &AtomicBool,
+) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("terminal error: {e}");
+    loop {
+        terminal
+            .draw(|frame| screen.draw(frame, theme))
+            .map_err(io)?;
+        // Drain every pending event, then draw once.
+        let mut quit = false;
+        if event::poll(TICK).map_err(io)? {
+            loop {
+                if let Event::Key(key) = event::read().map_err(io)?
+                    && key.kind == KeyEventKind::Press
+                {
+                    // An unbound key still counts as "any key" for panels
+                    // that wait for one (an answered question).
+                    let action = action_for(key).unwrap_or(Action::Enter);
+                    if screen.update(action) == Outcome::Quit {
+                        quit = true;
+                    }
+                }
+                if !event::poll(Duration::ZERO).map_err(io)? {
+                    break;
+                }
+            }
+        }
+        if quit || terminate.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        screen.tick(Instant::now());
+    }
+}

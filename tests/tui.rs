@@ -1,0 +1,273 @@
+//! The player without a terminal: keys to actions to state, and frames
+//! rendered on ratatui's TestBackend, snapshotted into snapshots/.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use workbench::tui::app::{Outcome, Overlay, Playback, Player};
+use workbench::tui::keymap::{Action, action_for};
+use workbench::tui::theme::Theme;
+use workbench::tui::view::draw_player;
+
+fn lesson(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("lessons/{name}.rhai"))
+}
+
+fn open(name: &str) -> Player {
+    Player::open(&lesson(name), BTreeMap::new(), 0)
+}
+
+fn render(player: &Player, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|f| draw_player(f, player, &Theme { color: true }))
+        .expect("draws");
+    format!("{}", terminal.backend())
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+#[test]
+fn keys_map_to_actions() {
+    assert_eq!(
+        action_for(key(KeyCode::Char(' '))),
+        Some(Action::TogglePlay)
+    );
+    assert_eq!(action_for(key(KeyCode::Right)), Some(Action::StepForward));
+    assert_eq!(
+        action_for(key(KeyCode::Char('l'))),
+        Some(Action::StepForward)
+    );
+    assert_eq!(action_for(key(KeyCode::Left)), Some(Action::StepBack));
+    assert_eq!(action_for(key(KeyCode::Char('h'))), Some(Action::StepBack));
+    assert_eq!(action_for(key(KeyCode::Char('n'))), Some(Action::NextNote));
+    assert_eq!(
+        action_for(key(KeyCode::Char('?'))),
+        Some(Action::ToggleHelp)
+    );
+    assert_eq!(action_for(key(KeyCode::Char('q'))), Some(Action::Quit));
+    assert_eq!(action_for(key(KeyCode::Esc)), Some(Action::Quit));
+    assert_eq!(action_for(key(KeyCode::Char('2'))), Some(Action::Answer(1)));
+    assert_eq!(
+        action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Some(Action::Quit)
+    );
+    assert_eq!(action_for(key(KeyCode::Char('z'))), None);
+}
+
+#[test]
+fn stepping_moves_the_cursor_both_ways_and_stops_at_the_ends() {
+    let mut p = open("microtasks");
+    assert_eq!(p.update(Action::StepBack), Outcome::Continue);
+    assert_eq!(p.cursor, 0);
+    let _ = p.update(Action::StepForward);
+    let _ = p.update(Action::StepForward);
+    assert_eq!(p.cursor, 2);
+    let _ = p.update(Action::StepBack);
+    assert_eq!(p.cursor, 1);
+    let _ = p.update(Action::End);
+    assert_eq!(p.cursor, p.len() - 1);
+    let _ = p.update(Action::StepForward);
+    assert_eq!(p.cursor, p.len() - 1);
+    let _ = p.update(Action::Home);
+    assert_eq!(p.cursor, 0);
+}
+
+#[test]
+fn narration_steps_jump_and_questions_wait_for_an_answer() {
+    let mut p = open("event-loop");
+    let _ = p.update(Action::NextNote);
+    assert_eq!(p.step().0, Some(0));
+    let _ = p.update(Action::NextNote);
+    // Step 2 has a question: it opens, and other keys do not move on.
+    assert_eq!(
+        p.overlay,
+        Overlay::Question {
+            index: 0,
+            answered: None
+        }
+    );
+    let before = p.cursor;
+    let _ = p.update(Action::NextNote);
+    assert_eq!(p.cursor, before);
+    let _ = p.update(Action::Answer(2));
+    assert_eq!(
+        p.overlay,
+        Overlay::Question {
+            index: 0,
+            answered: Some(2)
+        }
+    );
+    let _ = p.update(Action::StepForward);
+    assert_eq!(p.overlay, Overlay::None);
+    // Going back and forth does not ask again.
+    let _ = p.update(Action::PrevNote);
+    let _ = p.update(Action::NextNote);
+    assert_eq!(p.overlay, Overlay::None);
+}
+
+#[test]
+fn a_knob_change_reruns_and_keeps_the_narration_step() {
+    let mut p = open("event-loop");
+    let _ = p.update(Action::NextNote);
+    let _ = p.update(Action::NextNote);
+    let _ = p.update(Action::Answer(0));
+    let _ = p.update(Action::Enter);
+    let step = p.step().0;
+    let before = p.trace().output(workbench::trace::Stream::Stdout);
+    let _ = p.update(Action::ToggleKnobs);
+    assert_eq!(p.overlay, Overlay::Knobs { selected: 0 });
+    let _ = p.update(Action::Down); // chain
+    let _ = p.update(Action::StepForward); // chain 2 -> 3
+    assert_eq!(p.params.get("chain").map(String::as_str), Some("3"));
+    let after = p.trace().output(workbench::trace::Stream::Stdout);
+    assert_ne!(before, after, "the re-run uses the new value");
+    assert!(after.contains("follow-up timer 3"));
+    assert_eq!(p.step().0, step, "same narration step after the re-run");
+    let _ = p.update(Action::ToggleKnobs);
+    assert_eq!(p.overlay, Overlay::None);
+}
+
+#[test]
+fn a_race_can_be_switched_to_its_other_outcome() {
+    let params = BTreeMap::from([("pair_from".to_string(), "main".to_string())]);
+    let mut p = Player::open(&lesson("event-loop"), params, 0);
+    assert_eq!(p.trace().races.len(), 1);
+    let out = p.trace().output(workbench::trace::Stream::Stdout);
+    assert!(
+        out.find("setImmediate from main").unwrap_or(0)
+            < out.find("setTimeout 0 from main").unwrap_or(0)
+    );
+    let _ = p.update(Action::SwitchRace);
+    assert_eq!(p.race_bits, 1);
+    assert!(p.trace().races[0].timeout_first);
+    let out = p.trace().output(workbench::trace::Stream::Stdout);
+    assert!(
+        out.find("setTimeout 0 from main").unwrap_or(0)
+            < out.find("setImmediate from main").unwrap_or(0)
+    );
+}
+
+#[test]
+fn playing_advances_with_time_and_stops_at_the_end() {
+    let mut p = open("async-await");
+    let _ = p.update(Action::TogglePlay);
+    assert_eq!(p.playback, Playback::Playing);
+    let t0 = Instant::now();
+    p.tick(t0);
+    p.tick(t0 + Duration::from_secs(1));
+    assert!(p.cursor >= 1);
+    let _ = p.update(Action::End);
+    p.tick(t0 + Duration::from_secs(2));
+    p.tick(t0 + Duration::from_secs(3));
+    assert_eq!(p.playback, Playback::Paused);
+    let _ = p.update(Action::Faster);
+    let _ = p.update(Action::Slower);
+    let _ = p.update(Action::Slower);
+    assert_eq!(p.speed, 1);
+}
+
+#[test]
+fn help_opens_and_closes_and_quit_quits() {
+    let mut p = open("microtasks");
+    let _ = p.update(Action::ToggleHelp);
+    assert_eq!(p.overlay, Overlay::Help);
+    assert_eq!(
+        p.update(Action::Quit),
+        Outcome::Continue,
+        "esc closes help first"
+    );
+    assert_eq!(p.overlay, Overlay::None);
+    assert_eq!(p.update(Action::Quit), Outcome::Quit);
+}
+
+#[test]
+fn a_broken_script_shows_its_error_instead_of_crashing() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad_parse.rhai");
+    let p = Player::open(&path, BTreeMap::new(), 0);
+    let error = p.error.clone().expect("the error is kept for display");
+    assert!(error.contains("bad_parse.rhai:2:14"), "{error}");
+    let screen = render(&p, 120, 36);
+    assert!(screen.contains("Unexpected ';'"), "{screen}");
+}
+
+#[test]
+fn tiny_terminals_get_a_message_and_never_panic() {
+    let p = open("event-loop");
+    let screen = render(&p, 60, 20);
+    assert!(screen.contains("Enlarge the terminal"), "{screen}");
+    let _ = render(&p, 1, 1);
+    let mut zero = Terminal::new(TestBackend::new(0, 0)).expect("terminal");
+    zero.draw(|f| draw_player(f, &p, &Theme { color: true }))
+        .expect("draws");
+}
+
+#[test]
+fn without_colour_the_active_phase_is_still_marked() {
+    let mut p = open("event-loop");
+    let _ = p.update(Action::NextCallback);
+    let mut terminal = Terminal::new(TestBackend::new(120, 36)).expect("terminal");
+    terminal
+        .draw(|f| draw_player(f, &p, &Theme { color: false }))
+        .expect("draws");
+    let buffer = terminal.backend().buffer();
+    let mut reversed = 0;
+    for cell in buffer.content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "no colour under NO_COLOR"
+        );
+        if cell.modifier.contains(ratatui::style::Modifier::REVERSED) {
+            reversed += 1;
+        }
+    }
+    assert!(
+        reversed > 0,
+        "the current phase is reversed, not only coloured"
+    );
+}
+
+#[test]
+fn frames_match_their_snapshots() {
+    for name in ["event-loop", "microtasks", "async-await"] {
+        let mut p = open(name);
+        let mut positions = vec![("start", 0)];
+        for (i, &seq) in p.index.notes.iter().take(3).enumerate() {
+            positions.push((["note-1", "note-2", "note-3"][i], seq as usize));
+        }
+        positions.push(("end", p.len() - 1));
+        for (label, seq) in positions {
+            p.cursor = seq;
+            p.overlay = Overlay::None;
+            for (w, h) in [(120, 36), (200, 60)] {
+                let frame = render(&p, w, h);
+                insta::with_settings!({
+                    snapshot_path => "../snapshots",
+                    prepend_module_to_snapshot => false,
+                    description => format!("player: {name} at {label} ({w}x{h})"),
+                }, {
+                    insta::assert_snapshot!(format!("player-{name}-{label}-{w}x{h}"), frame);
+                });
+            }
+        }
+        // The JavaScript view and the help overlay once per lesson.
+        p.cursor = 0;
+        p.show_js = true;
+        p.overlay = Overlay::Help;
+        let frame = render(&p, 120, 36);
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            description => format!("player: {name}, JavaScript and help"),
+        }, {
+            insta::assert_snapshot!(format!("player-{name}-js-help-120x36"), frame);
+        });
+    }
+}
