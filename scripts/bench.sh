@@ -40,3 +40,6 @@ for scenario in benches/scenarios/*.rhai; do
   printf '%-26s %11ss %9ss %8s %12s %10s\n' "$name" "$wb" "$nd" "$ratio" "$bpe" "$events"
 done
 echo "targets (DESIGN.md): at most 5x node's time, at most 32 trace bytes per event"
+echo
+echo "player (targets: first frame < 100 ms, frame < 2 ms at 200x60, seek < 16 ms, knob re-run < 50 ms):"
+cargo run --release --quiet --example player_bench

@@ -603,21 +603,7 @@ fn no_side_effects_to_string(value: &Dynamic) -> String {
         return "#<Object>".into();
     }
     if value.is_array() {
-        let items = value.read_lock::<rhai::Array>();
-        return items
-            .map(|a| {
-                a.iter()
-                    .map(|v| {
-                        if v.is_unit() {
-                            String::new()
-                        } else {
-                            no_side_effects_to_string(v)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
+        return "[object Array]".into();
     }
     if value.is::<JsPromise>() {
         return "#<Promise>".into();
