@@ -16,20 +16,27 @@ use workbench::tui::view::draw_player;
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let theme = Theme { color: true };
-    println!("{:<14} {:>12} {:>14} {:>14}", "lesson", "first frame", "frame 200x60", "knob re-run");
+    println!(
+        "{:<14} {:>12} {:>14} {:>14}",
+        "lesson", "first frame", "frame 200x60", "knob re-run"
+    );
     for name in ["event-loop", "microtasks", "async-await"] {
         let path = root.join(format!("lessons/{name}.rhai"));
         let t0 = Instant::now();
         let mut player = Player::open(&path, BTreeMap::new(), 0);
         let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
-        terminal.draw(|f| draw_player(f, &player, &theme)).expect("draw");
+        terminal
+            .draw(|f| draw_player(f, &player, &theme))
+            .expect("draw");
         let first = t0.elapsed();
         // Average frame over every cursor position.
         let frames = player.len();
         let t1 = Instant::now();
         for seq in 0..frames {
             player.cursor = seq;
-            terminal.draw(|f| draw_player(f, &player, &theme)).expect("draw");
+            terminal
+                .draw(|f| draw_player(f, &player, &theme))
+                .expect("draw");
         }
         let per_frame = t1.elapsed() / frames as u32;
         // A knob change: open the panel, turn the first knob.
