@@ -4,4 +4,4 @@
 # a missing node an error instead of a skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec cargo test --all-targets "$@"
+exec cargo test --all-targets --no-fail-fast "$@"

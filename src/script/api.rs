@@ -53,6 +53,21 @@ fn site(ctx: &NativeCallContext, label: impl Into<String>) -> Site {
     }
 }
 
+/// A site for a script callback: also where its body is and what it prints.
+fn site_for(ctx: &NativeCallContext, label: impl Into<String>, func: Option<&JsFunc>) -> Site {
+    let mut s = site(ctx, label);
+    if let Some(JsFunc::Closure(f) | JsFunc::Async(f)) = func
+        && let Ok(c) = super::host::ctx()
+    {
+        let (line, prints) = c.describe_fn(f);
+        s.body_line = line;
+        if let Some(text) = prints {
+            s.label = format!("{} → \"{text}\"", s.label);
+        }
+    }
+    s
+}
+
 fn type_error(message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(
         Dynamic::from(JsError::new("TypeError", &message.into())),
@@ -362,9 +377,12 @@ fn set_timer(
         None => format!("{name}() -> {}ms", shown(delay)),
         Some(_) => format!("{name} {}ms", shown(delay)),
     };
-    let id =
-        c.rt.borrow_mut()
-            .set_timeout(func, after, repeat, &site(ctx, label));
+    let id = c.rt.borrow_mut().set_timeout(
+        func.clone(),
+        after,
+        repeat,
+        &site_for(ctx, label, Some(&func)),
+    );
     budget(&c, ctx.call_position())?;
     Ok(TimeoutHandle { id })
 }
@@ -416,7 +434,7 @@ fn register_timers(engine: &mut Engine) {
             let x = ctx_of(&c)?;
             let id =
                 x.rt.borrow_mut()
-                    .set_immediate(func, &site(&c, "setImmediate"));
+                    .set_immediate(func.clone(), &site_for(&c, "setImmediate", Some(&func)));
             budget(&x, c.call_position())?;
             Ok(ImmediateHandle(id))
         },
@@ -446,7 +464,7 @@ fn register_timers(engine: &mut Engine) {
             let func = callback(&c, &f, "callback")?;
             let x = ctx_of(&c)?;
             x.rt.borrow_mut()
-                .queue_microtask(func, &site(&c, "queueMicrotask"));
+                .queue_microtask(func.clone(), &site_for(&c, "queueMicrotask", Some(&func)));
             budget(&x, c.call_position())
         },
     );
@@ -459,7 +477,8 @@ fn register_process(engine: &mut Engine) {
             guard(&c, "process.nextTick")?;
             let func = callback(&c, &f, "callback")?;
             let x = ctx_of(&c)?;
-            x.rt.borrow_mut().next_tick(func, &site(&c, "nextTick"));
+            let s = site_for(&c, "nextTick", Some(&func));
+            x.rt.borrow_mut().next_tick(func, &s);
             budget(&x, c.call_position())
         },
     );
@@ -622,7 +641,8 @@ fn register_promises(engine: &mut Engine) {
         let x = ctx_of(c)?;
         let on_f = f.as_ref().and_then(JsFunc::from_dynamic);
         let on_r = r.as_ref().and_then(JsFunc::from_dynamic);
-        let derived = x.rt.borrow_mut().then(&p.0, on_f, on_r, &site(c, label));
+        let s = site_for(c, label, on_f.as_ref().or(on_r.as_ref()));
+        let derived = x.rt.borrow_mut().then(&p.0, on_f, on_r, &s);
         budget(&x, c.call_position())?;
         Ok(JsPromise(derived))
     }
@@ -648,7 +668,10 @@ fn register_promises(engine: &mut Engine) {
         |c: NativeCallContext, p: &mut JsPromise, f: Dynamic| -> Res<JsPromise> {
             let x = ctx_of(&c)?;
             let derived = match JsFunc::from_dynamic(&f) {
-                Some(func) => x.rt.borrow_mut().finally(&p.0, func, &site(&c, "finally")),
+                Some(func) => {
+                    let s = site_for(&c, "finally", Some(&func));
+                    x.rt.borrow_mut().finally(&p.0, func, &s)
+                }
                 None => {
                     x.rt.borrow_mut()
                         .then(&p.0, None, None, &site(&c, "finally"))
@@ -778,11 +801,12 @@ fn fs_call(
         bytes: Vec::new(),
         utf8: encoding.is_some(),
     };
-    x.rt.borrow_mut().fs_call(
-        request,
-        func,
-        &site(c, format!("{name} '{}'", x.relative_path(&path))),
+    let s = site_for(
+        c,
+        format!("{name} '{}'", x.relative_path(&path)),
+        Some(&func),
     );
+    x.rt.borrow_mut().fs_call(request, func, &s);
     Ok(())
 }
 

@@ -174,6 +174,8 @@ pub struct Ctx {
     /// Where each script function's body starts (Rhai reports some
     /// budget errors without a position; the body is the next best place).
     body_positions: HashMap<String, Position>,
+    /// Where each script function's body ends (with the start: its text).
+    body_ends: HashMap<String, Position>,
     suspended: RefCell<HashMap<u32, Suspended>>,
     next_co: Cell<u32>,
     /// Where the last `throw` (or runtime error) happened, for reports.
@@ -197,6 +199,10 @@ impl Ctx {
             .iter_fn_def()
             .map(|f| (f.name.to_string(), f.body.start_position()))
             .collect();
+        let body_ends = ast
+            .iter_fn_def()
+            .map(|f| (f.name.to_string(), f.body.end_position()))
+            .collect();
         Ctx {
             engine,
             ast,
@@ -204,6 +210,7 @@ impl Ctx {
             source,
             arities,
             body_positions,
+            body_ends,
             suspended: RefCell::new(HashMap::new()),
             next_co: Cell::new(0),
             last_throw: Cell::new(Position::NONE),
@@ -248,6 +255,41 @@ impl Ctx {
             },
             _ => path.into(),
         }
+    }
+
+    /// Where a function's body starts (line) and, when its body prints a
+    /// literal with `console.log`, that text: "what it will print", for
+    /// the player's queue labels.
+    pub fn describe_fn(&self, f: &FnPtr) -> (u32, Option<String>) {
+        let name = f.fn_name();
+        let (Some(start), end) = (self.body_positions.get(name), self.body_ends.get(name)) else {
+            return (0, None);
+        };
+        let line = start.line().unwrap_or(0) as u32;
+        let text = self.source_between(*start, end.copied().unwrap_or(Position::NONE));
+        (line, text.and_then(|t| first_logged_literal(&t)))
+    }
+
+    fn source_between(&self, start: Position, end: Position) -> Option<String> {
+        let offset = |p: Position| -> Option<usize> {
+            let (line, col) = (p.line()?, p.position().unwrap_or(1));
+            let mut off = 0;
+            for (i, l) in self.source.text.split_inclusive('\n').enumerate() {
+                if i + 1 == line {
+                    return Some(
+                        off + l
+                            .char_indices()
+                            .nth(col.saturating_sub(1))
+                            .map_or(l.len(), |(b, _)| b),
+                    );
+                }
+                off += l.len();
+            }
+            None
+        };
+        let a = offset(start)?;
+        let b = offset(end).unwrap_or(self.source.text.len()).max(a);
+        self.source.text.get(a..b.min(a + 2000)).map(str::to_string)
     }
 
     pub fn line_of(&self, pos: Position) -> u32 {
@@ -483,6 +525,35 @@ pub fn call_from_script(
             Ok(Dynamic::UNIT)
         }
     }
+}
+
+/// The first string literal passed to `console.log` in a piece of source.
+fn first_logged_literal(text: &str) -> Option<String> {
+    let at = text.find("console.log(")? + "console.log(".len();
+    let rest = text[at..].trim_start();
+    let quote = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '`' | '\''))?;
+    let mut out = String::new();
+    let mut escaped = false;
+    for c in rest[1..].chars() {
+        if escaped {
+            out.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == quote {
+            const MAX: usize = 32;
+            if out.chars().count() > MAX {
+                out = out.chars().take(MAX).collect::<String>() + "…";
+            }
+            return Some(out);
+        } else {
+            out.push(c);
+        }
+    }
+    None
 }
 
 /// The driver's view of the host.
