@@ -170,12 +170,15 @@ pub struct Ctx {
     pub source: Source,
     /// Explicit parameter counts of script functions, by name (JS lets a
     /// callback take fewer arguments than it is given; Rhai does not).
-    arities: HashMap<String, usize>,
+    arities: HashMap<String, usize, crate::trace::FnvBuild>,
     /// Where each script function's body starts (Rhai reports some
     /// budget errors without a position; the body is the next best place).
     body_positions: HashMap<String, Position>,
     /// Where each script function's body ends (with the start: its text).
     body_ends: HashMap<String, Position>,
+    /// [`Ctx::describe_fn`] results by function name (a hot path: every
+    /// `then` asks).
+    described: RefCell<HashMap<String, (u32, Option<String>), crate::trace::FnvBuild>>,
     suspended: RefCell<HashMap<u32, Suspended>>,
     next_co: Cell<u32>,
     /// Where the last `throw` (or runtime error) happened, for reports.
@@ -211,6 +214,7 @@ impl Ctx {
             arities,
             body_positions,
             body_ends,
+            described: RefCell::new(HashMap::default()),
             suspended: RefCell::new(HashMap::new()),
             next_co: Cell::new(0),
             last_throw: Cell::new(Position::NONE),
@@ -261,6 +265,17 @@ impl Ctx {
     /// literal with `console.log`, that text: "what it will print", for
     /// the player's queue labels.
     pub fn describe_fn(&self, f: &FnPtr) -> (u32, Option<String>) {
+        if let Some(hit) = self.described.borrow().get(f.fn_name()) {
+            return hit.clone();
+        }
+        let result = self.describe_fn_uncached(f);
+        self.described
+            .borrow_mut()
+            .insert(f.fn_name().to_string(), result.clone());
+        result
+    }
+
+    fn describe_fn_uncached(&self, f: &FnPtr) -> (u32, Option<String>) {
         let name = f.fn_name();
         let (Some(start), end) = (self.body_positions.get(name), self.body_ends.get(name)) else {
             return (0, None);

@@ -11,7 +11,7 @@ mod strings;
 pub mod write;
 
 pub use event::*;
-pub use strings::{StrId, Strings};
+pub use strings::{FnvBuild, StrId, Strings};
 
 /// A recorded run: events in order (the index is the sequence number), the
 /// callbacks they refer to, and the interned text.

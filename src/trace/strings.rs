@@ -2,6 +2,33 @@
 //! appended; events carry a 4-byte [`StrId`].
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: labels are short and hashed on every callback registration, where
+/// SipHash's setup cost shows in profiles. No untrusted keys here.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub type FnvBuild = BuildHasherDefault<Fnv>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct StrId(pub u32);
@@ -10,7 +37,7 @@ pub struct StrId(pub u32);
 pub struct Strings {
     data: String,
     spans: Vec<(u32, u32)>,
-    interned: HashMap<Box<str>, StrId>,
+    interned: HashMap<Box<str>, StrId, FnvBuild>,
 }
 
 impl Strings {
