@@ -253,8 +253,6 @@ pub struct Runtime<H: HostTypes> {
     /// nextTicks and microtasks run since the last macrotask callback began.
     pub ticks_since_progress: u32,
     budget_hit: Cell<bool>,
-    /// Macrotask callbacks currently on the stack (for the trace's depth).
-    pub depth: u32,
     /// A handled uncaught exception asks for a drain in the next poll phase.
     pub post_exception_drain: bool,
     /// `traceWarningHelperShown` of lib/internal/process/warning.js.
@@ -297,7 +295,6 @@ impl<H: HostTypes> Runtime<H> {
             races_seen: 0,
             ticks_since_progress: 0,
             budget_hit: Cell::new(false),
-            depth: 0,
             post_exception_drain: false,
             trace_warning_hint_shown: false,
             last_rejection_uid: 0,

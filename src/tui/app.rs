@@ -12,7 +12,7 @@ use crate::script::js::{RenderOptions, render_with};
 use crate::script::lesson_decl::{ParamKind, ParamValue};
 use crate::script::{RunOptions, Scenario, script_run};
 use crate::trace::fold::{Folded, TraceIndex};
-use crate::trace::{Kind, Phase, Trace};
+use crate::trace::{Phase, Trace};
 
 /// Play speeds, in events per second.
 pub const SPEEDS: [u32; 7] = [2, 5, 10, 25, 60, 150, 500];
@@ -441,12 +441,4 @@ fn iteration_activity(trace: &Trace, index: &TraceIndex) -> Vec<IterationActivit
         }
     }
     out
-}
-
-/// Is the cursor on a race marker?
-pub fn race_at(trace: &Trace, seq: usize) -> bool {
-    matches!(
-        trace.events.get(seq).map(|e| e.kind),
-        Some(Kind::Race { .. })
-    )
 }
