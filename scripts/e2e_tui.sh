@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
-bin="$PWD/target/debug/workbench"
+bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/workbench"
 session="wb-e2e-$$"
 failures=0
 
