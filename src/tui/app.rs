@@ -120,6 +120,18 @@ impl Player {
         }
     }
 
+    /// Threads the pool used (the highest thread number seen, plus one).
+    pub fn pool_threads(&self) -> usize {
+        self.index
+            .tasks
+            .iter()
+            .filter(|t| t.started != u32::MAX)
+            .map(|t| t.thread as usize + 1)
+            .max()
+            .unwrap_or(0)
+            .max(if self.index.tasks.is_empty() { 0 } else { 4 })
+    }
+
     pub fn trace(&self) -> &Trace {
         self.run.trace()
     }

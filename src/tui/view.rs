@@ -64,7 +64,15 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
 
     draw_header(frame, header, player, &folded, theme);
     draw_script(frame, script, player, &folded, theme);
-    draw_loop(frame, loop_area, player, &folded, theme);
+    if player.index.tasks.is_empty() || loop_area.height < 16 {
+        draw_loop(frame, loop_area, player, &folded, theme, true);
+    } else {
+        let lanes = player.pool_threads().clamp(1, 8) as u16;
+        let [loop_area, pool_area] =
+            Layout::vertical([Constraint::Min(10), Constraint::Length(lanes + 3)]).areas(loop_area);
+        draw_loop(frame, loop_area, player, &folded, theme, false);
+        draw_pool(frame, pool_area, player, &folded, theme);
+    }
     draw_console(frame, console, player, &folded, theme);
     draw_narration(frame, narration, player, &folded, theme);
     draw_timeline(frame, timeline, player, &folded, theme);
@@ -235,7 +243,14 @@ fn queue_spans<'a>(
     spans
 }
 
-fn draw_loop(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
+fn draw_loop(
+    frame: &mut Frame,
+    area: Rect,
+    player: &Player,
+    folded: &Folded,
+    theme: &Theme,
+    pool_line: bool,
+) {
     let trace = player.trace();
     let block = Block::bordered().title(Span::styled(" event loop ", theme.title()));
     let mut phases = vec![Span::raw(" ")];
@@ -301,7 +316,7 @@ fn draw_loop(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
         ));
     }
     lines.push(Line::from(stack));
-    if !player.index.tasks.is_empty() {
+    if pool_line && !player.index.tasks.is_empty() {
         let mut pool = vec![Span::styled(" pool       ", theme.dim())];
         if folded.pool_running.is_empty() {
             pool.push(Span::styled("threads idle", theme.dim()));
@@ -335,6 +350,129 @@ fn draw_loop(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
         )));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Thread-pool lanes over time: one lane per thread, tasks as bars, the
+/// queue length as a sparkline, and the latest task's wait and run time.
+fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
+    let trace = player.trace();
+    let tasks = &player.index.tasks;
+    let time = |seq: u32| trace.events.get(seq as usize).map_or(0, |e| e.time_ns);
+    let known = |seq: u32| seq != u32::MAX;
+    let first = tasks
+        .iter()
+        .filter(|t| known(t.queued))
+        .map(|t| time(t.queued))
+        .min()
+        .unwrap_or(0);
+    let last = tasks
+        .iter()
+        .map(|t| {
+            if known(t.done) {
+                time(t.done)
+            } else {
+                folded.time_ns
+            }
+        })
+        .max()
+        .unwrap_or(first)
+        .max(first + 1);
+    let at = folded.seq as u32;
+    let now = folded.time_ns;
+    let threads = player.pool_threads().clamp(1, 8);
+    let queued_now = folded.pool_waiting.len();
+    let latest = tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| known(t.started) && t.started <= at)
+        .max_by_key(|(_, t)| t.started);
+    let detail = match latest {
+        Some((id, t)) => {
+            let wait = time(t.started).saturating_sub(time(t.queued));
+            let run = if known(t.done) && t.done <= at {
+                time(t.done)
+            } else {
+                now
+            }
+            .saturating_sub(time(t.started));
+            format!(" · task {id} waited {} ran {}", ms(wait), ms(run))
+        }
+        None => String::new(),
+    };
+    let block = Block::bordered().title(Span::styled(
+        format!(" thread pool: {threads} threads · {queued_now} queued{detail} "),
+        theme.title(),
+    ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let label_width = 4u16;
+    let width = inner.width.saturating_sub(label_width) as u64;
+    if width == 0 || inner.height == 0 {
+        return;
+    }
+    let span = last - first;
+    let column = |t: u64| ((t.saturating_sub(first)) * width / span).min(width.saturating_sub(1));
+    let mut lines = Vec::new();
+    for thread in 0..threads as u16 {
+        let mut cells = vec![' '; width as usize];
+        for t in tasks
+            .iter()
+            .filter(|t| t.thread == thread && known(t.started) && t.started <= at)
+        {
+            let end = if known(t.done) && t.done <= at {
+                time(t.done)
+            } else {
+                now
+            };
+            let (a, b) = (column(time(t.started)), column(end));
+            for cell in cells.iter_mut().take(b as usize + 1).skip(a as usize) {
+                *cell = '█';
+            }
+        }
+        let cursor = column(now) as usize;
+        if cells[cursor] == ' ' {
+            cells[cursor] = '│';
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("t{thread:<3}"), theme.dim()),
+            Span::styled(cells.into_iter().collect::<String>(), theme.io()),
+        ]));
+    }
+    // Queue length over time, one sample per column.
+    let mut queue = String::new();
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let samples: Vec<usize> = (0..width)
+        .map(|c| {
+            let t = first + c * span / width;
+            if t > now {
+                return 0;
+            }
+            tasks
+                .iter()
+                .filter(|k| {
+                    known(k.queued)
+                        && time(k.queued) <= t
+                        && (!known(k.started) || time(k.started) > t)
+                })
+                .count()
+        })
+        .collect();
+    let peak = samples.iter().copied().max().unwrap_or(0).max(1);
+    for (c, n) in samples.iter().enumerate() {
+        let t = first + c as u64 * span / width;
+        queue.push(if t > now {
+            ' '
+        } else if *n == 0 {
+            '·'
+        } else {
+            LEVELS[(n * (LEVELS.len() - 1)) / peak]
+        });
+    }
+    lines.push(Line::from(vec![
+        Span::styled("q   ", theme.dim()),
+        Span::styled(queue, theme.warning()),
+    ]));
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn draw_console(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
