@@ -2,10 +2,11 @@
 //! the host for every script callback. No borrow of the runtime is held
 //! while script code runs, so script functions can schedule freely.
 
+use super::eld::UvTimerRef;
 use super::pool::Completion;
 use super::promise::{Handler, ThenTarget};
 use super::{Abrupt, HostTypes, Invoke, Job, Origin, ProcessEvent, Shared, Stop, Tick};
-use crate::trace::{BudgetKind, CbId, Kind, Phase, RaceKind, Stream};
+use crate::trace::{BudgetKind, CbId, Kind, Phase, RaceKind, SplitU64, Stream};
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -646,15 +647,41 @@ fn race_check<H: HostTypes>(rt: &Shared<H>, kind: RaceKind) {
     }
 }
 
-/// libuv's timers phase with Node's `RunTimers` → `processTimers`.
+/// libuv 1.46's `uv__run_timers`: while the heap's minimum (by timeout,
+/// then start order) is due at the cached loop time, stop it, re-arm it if
+/// it repeats (`uv_timer_again`) and run its callback. The heap holds the
+/// timer behind JS timers and any `monitorEventLoopDelay` timers. JS code
+/// run by `RunTimers` can move the loop time (`getLibuvNow`), so a monitor
+/// due meanwhile runs in the same pass.
 fn run_timers<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
-    let due = {
-        let r = rt.borrow();
-        matches!(r.timers.uv.due_ms, Some(d) if d <= r.clock.loop_ms())
-    };
-    if !due {
-        return Ok(());
+    loop {
+        let next = {
+            let mut r = rt.borrow_mut();
+            let r = &mut *r;
+            let loop_ms = r.clock.loop_ms();
+            r.eld
+                .heap_min(&r.timers.uv)
+                .filter(|&(due, _)| due <= loop_ms)
+        };
+        match next {
+            None => return Ok(()),
+            Some((_, UvTimerRef::Js)) => run_js_timers(rt, host)?,
+            Some((_, UvTimerRef::Monitor(id))) => {
+                let mut r = rt.borrow_mut();
+                let r = &mut *r;
+                let (now, loop_ms) = (r.clock.now_ns(), r.clock.loop_ms());
+                let delta = r.eld.fire(id, now, loop_ms, &r.timers.uv);
+                r.emit(Kind::EldSample {
+                    monitor: id.min(u16::MAX as u32) as u16,
+                    delta_ns: SplitU64::new(delta),
+                });
+            }
+        }
     }
+}
+
+/// The JS timer's callback: Node's `RunTimers` → `processTimers`.
+fn run_js_timers<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
     rt.borrow_mut().timers.uv.due_ms = None;
     let now = rt.borrow_mut().libuv_now();
     rt.borrow_mut().timers.begin_pass();
@@ -704,7 +731,7 @@ fn run_timers<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step 
             Some((next, refed)) => {
                 let loop_now = r.clock.loop_ms();
                 let duration = next.saturating_sub(loop_now).max(1);
-                r.timers.uv.due_ms = Some(loop_now + duration);
+                r.timers.uv.start(loop_now + duration);
                 r.timers.uv.refed = refed;
             }
             None => {
@@ -722,12 +749,18 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
     {
         let mut r = rt.borrow_mut();
         let start = r.clock.now_ns();
+        // libuv measures the timeout from its cached loop time: with the
+        // idle-time metrics Node turns on, the first epoll_pwait is a zero
+        // timeout, the loop time is updated, and only the rest of the
+        // timeout is waited. After a long callback, poll does not wait the
+        // whole timeout again.
+        let until_ns = (timeout > 0).then(|| (r.clock.loop_ms() + timeout as u64) * 1_000_000);
         match r.clock.mode {
             super::clock::ClockMode::Virtual => {
                 let wake = r.pool.next_finish();
                 let deadline = match timeout {
                     0 => Some(start),
-                    t if t > 0 => Some(start + t as u64 * 1_000_000),
+                    t if t > 0 => until_ns.map(|u| u.max(start)),
                     _ => None,
                 };
                 let target = match (deadline, wake) {
@@ -740,9 +773,7 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
             }
             super::clock::ClockMode::Real => {
                 if timeout != 0 && !r.pool.has_completed() {
-                    let deadline = (timeout > 0).then(|| {
-                        std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64)
-                    });
+                    let deadline = until_ns.map(|u| r.clock.instant_at(u));
                     for kind in r.pool.wait_real(deadline) {
                         r.emit(kind);
                     }

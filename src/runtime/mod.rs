@@ -10,6 +10,7 @@
 
 pub mod clock;
 pub mod driver;
+pub mod eld;
 pub mod events;
 pub mod fs;
 pub mod pool;
@@ -240,6 +241,8 @@ pub struct Runtime<H: HostTypes> {
     immediate_count: u32,
     immediate_ref_count: u32,
     pub pool: Pool,
+    /// `monitorEventLoopDelay` histograms and their libuv timers.
+    pub eld: eld::Eld,
     fs_requests: Vec<Option<(FsRequest, H::Func, CbId)>>,
     promise_counter: u32,
     pending_rejections: Vec<Promise<H>>,
@@ -285,6 +288,7 @@ impl<H: HostTypes> Runtime<H> {
             immediate_count: 0,
             immediate_ref_count: 0,
             pool,
+            eld: eld::Eld::default(),
             fs_requests: Vec::new(),
             promise_counter: 0,
             pending_rejections: Vec::new(),
@@ -1113,8 +1117,12 @@ impl<H: HostTypes> Runtime<H> {
         if self.immediate_ref_count > 0 {
             return 0;
         }
-        match self.timers.uv.due_ms {
-            Some(due) => due.saturating_sub(self.clock.loop_ms()) as i64,
+        // `uv__next_timeout`: the whole heap, unref'd timers included (an
+        // enabled monitorEventLoopDelay wakes poll every `resolution`).
+        match self.eld.next_timeout(&self.timers.uv) {
+            Some(due) => due
+                .saturating_sub(self.clock.loop_ms())
+                .min(i32::MAX as u64) as i64,
             None => -1,
         }
     }

@@ -3,16 +3,45 @@
 //! in the poll phase in completion order. Every queued or running item is an
 //! active request and keeps the loop alive.
 //!
-//! Virtual clock: threads are simulated; each item costs model time (the fs
-//! cost model below) and runs when a simulated thread is free. Real clock:
-//! real OS threads do the real file work.
+//! Sizing (libuv `init_threads`): the size is read when the pool is first
+//! used, from `process.env.UV_THREADPOOL_SIZE` with `atoi` semantics
+//! (unset: the default, `--pool-size`, 4 unless given; 0 or garbage: 1;
+//! capped at 1024; a negative number wraps to a huge unsigned one and is
+//! capped too).
 //!
-//! fs cost model (virtual clock): every system call costs 10 µs, and read
-//! and write add 1 ns per byte. Equal base costs keep concurrent requests
-//! finishing in submission order, which is what real Node shows for small
-//! files (the order is not guaranteed there either).
+//! Queueing ([`WorkQueue`]): CPU and fast-I/O work in one FIFO; slow I/O
+//! (`dns.lookup`'s getaddrinfo) waits in its own queue and enters the FIFO
+//! through a single sentinel, so at most `(threads + 1) / 2` lookups run at
+//! once and the sentinel goes back to the tail after each one (libuv 1.46).
+//!
+//! Virtual clock: threads are simulated; each item costs model time (below)
+//! and runs when a simulated thread is free. Its result is computed for
+//! real (a pbkdf2 key, gzip bytes) when it starts, except random bytes,
+//! which come from a generator seeded by the task number so that every run
+//! prints the same. Real clock: real OS threads do the real work, with OS
+//! random bytes; a lookup sleeps its model cost (no network is used).
+//!
+//! Cost model (virtual clock), calibrated against node v20.20.2 on the
+//! development machine (`crypto.pbkdf2Sync`, `zlib.gzipSync`,
+//! `zlib.gunzipSync`, `crypto.randomBytes`, chained `dns.lookup`):
+//!
+//! | work | model cost |
+//! | --- | --- |
+//! | fs system call (open, fstat, read, write, close, stat) | 10 µs; read and write add 1 ns per byte |
+//! | `pbkdf2` | 5 µs + iterations × blocks × per-block cost, blocks = ceil(keylen / digest size); per block: sha1 350 ns, sha224/sha256 400 ns, sha384/sha512 850 ns (measured 380, 410, 910-980 ns) |
+//! | `randomBytes` | 2 µs + 1 ns per byte (measured ~1 ns per byte) |
+//! | `gzip` | 30 µs + 5 ns per input byte (measured 4 ns/byte for text, 23 for random bytes) |
+//! | `gunzip` | 10 µs + 3 ns per output byte (measured 3.3 ns) |
+//! | the zlib stream's end (`Z_FINISH`, a second item) | 5 µs |
+//! | `getaddrinfo` (`dns.lookup`) | 1 ms fixed (measured 0.3 ms for a hosts-file name; a network lookup takes tens of ms) |
+//!
+//! Equal base costs keep concurrent fs requests finishing in submission
+//! order, which is what real Node shows for small files (the order is not
+//! guaranteed there either). A scenario overrides the cost of an operation
+//! with `pool_cost(op, ms)` ([`Pool::set_cost`]).
 
 use std::collections::VecDeque;
+use std::io::{Read as _, Write as _};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
@@ -21,15 +50,171 @@ use super::clock::ClockMode;
 use super::fs::{FileStat, FsError, Sandbox};
 use crate::trace::{Kind, PoolOp};
 
+/// libuv's `MAX_THREADPOOL_SIZE`.
+pub const MAX_THREADS: usize = 1024;
+
+/// The most HMAC blocks (iterations × output blocks) one pbkdf2 may ask
+/// for: the model computes every key for real, also under the virtual clock.
+pub const MAX_PBKDF2_BLOCKS: u64 = 20_000_000;
+
+/// libuv's `init_threads`: the pool size from `UV_THREADPOOL_SIZE` (read
+/// with `atoi`) or the default.
+pub fn threadpool_size(env: Option<&str>, default: usize) -> usize {
+    let n: u32 = match env {
+        None => default.min(MAX_THREADS) as u32,
+        Some(v) => atoi(v) as u32, // C converts int to unsigned int
+    };
+    (n as usize).clamp(1, MAX_THREADS)
+}
+
+/// C's `atoi`: leading spaces, an optional sign, digits; 0 for garbage.
+fn atoi(s: &str) -> i32 {
+    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = (n * 10 + (b - b'0') as i64).min(1 << 40);
+    }
+    let n = if neg { -n } else { n };
+    n.clamp(i32::MIN as i64, i32::MAX as i64) as i32
+}
+
+/// The PBKDF2 digests the model computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Digest {
+    /// OpenSSL's names, any case.
+    pub fn parse(name: &str) -> Option<Digest> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "sha1" => Digest::Sha1,
+            "sha224" => Digest::Sha224,
+            "sha256" => Digest::Sha256,
+            "sha384" => Digest::Sha384,
+            "sha512" => Digest::Sha512,
+            _ => return None,
+        })
+    }
+
+    /// Digests OpenSSL (so node) knows but the model does not compute.
+    pub fn known_elsewhere(name: &str) -> bool {
+        matches!(
+            name.to_ascii_lowercase().as_str(),
+            "md5"
+                | "md5-sha1"
+                | "md4"
+                | "ripemd160"
+                | "rmd160"
+                | "ripemd"
+                | "sha512-224"
+                | "sha512-256"
+                | "sha3-224"
+                | "sha3-256"
+                | "sha3-384"
+                | "sha3-512"
+                | "shake128"
+                | "shake256"
+                | "sm3"
+                | "blake2b512"
+                | "blake2s256"
+        )
+    }
+
+    pub fn output_len(self) -> u64 {
+        match self {
+            Digest::Sha1 => 20,
+            Digest::Sha224 => 28,
+            Digest::Sha256 => 32,
+            Digest::Sha384 => 48,
+            Digest::Sha512 => 64,
+        }
+    }
+
+    /// Model cost of one HMAC iteration for one output block.
+    fn ns_per_block(self) -> u64 {
+        match self {
+            Digest::Sha1 => 350,
+            Digest::Sha224 | Digest::Sha256 => 400,
+            Digest::Sha384 | Digest::Sha512 => 850,
+        }
+    }
+
+    /// HMAC blocks a derivation computes: iterations × ceil(keylen / size).
+    pub fn blocks(self, iterations: u32, keylen: u32) -> u64 {
+        iterations as u64 * (keylen as u64).div_ceil(self.output_len()).max(1)
+    }
+}
+
+/// `dns.lookup`'s answers: a fixed table, never the network.
+pub const DNS_TABLE: &[(&str, &str, u8)] = &[
+    ("localhost", "127.0.0.1", 4),
+    ("example.com", "93.184.215.14", 4),
+    ("example.org", "93.184.215.14", 4),
+    ("nodejs.org", "104.20.22.46", 4),
+    (
+        "ipv6.example.com",
+        "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+        6,
+    ),
+];
+
 /// What a pool item does.
 #[derive(Debug, Clone)]
 pub enum Work {
-    Open { path: String, write: bool },
-    Fstat { path: String },
-    Read { path: String },
-    Write { path: String, data: Arc<Vec<u8>> },
+    Open {
+        path: String,
+        write: bool,
+    },
+    Fstat {
+        path: String,
+    },
+    Read {
+        path: String,
+    },
+    Write {
+        path: String,
+        data: Arc<Vec<u8>>,
+    },
     Close,
-    Stat { path: String },
+    Stat {
+        path: String,
+    },
+    Pbkdf2 {
+        password: Arc<Vec<u8>>,
+        salt: Arc<Vec<u8>>,
+        iterations: u32,
+        keylen: u32,
+        digest: Digest,
+    },
+    RandomBytes {
+        size: u32,
+    },
+    Gzip {
+        data: Arc<Vec<u8>>,
+    },
+    Gunzip {
+        data: Arc<Vec<u8>>,
+    },
+    /// The second step of a zlib convenience call: the stream's end
+    /// (`Z_FINISH`), which reports a truncated input's error.
+    ZlibFinish {
+        gzip: bool,
+        error: Option<TaskError>,
+    },
+    /// `uv_getaddrinfo`: slow I/O.
+    Lookup {
+        host: String,
+    },
 }
 
 impl Work {
@@ -41,7 +226,19 @@ impl Work {
             Work::Write { .. } => PoolOp::Write,
             Work::Close => PoolOp::Close,
             Work::Stat { .. } => PoolOp::Stat,
+            Work::Pbkdf2 { .. } => PoolOp::Pbkdf2,
+            Work::RandomBytes { .. } => PoolOp::RandomBytes,
+            Work::Gzip { .. } => PoolOp::Gzip,
+            Work::Gunzip { .. } => PoolOp::Gunzip,
+            Work::ZlibFinish { gzip: true, .. } => PoolOp::Gzip,
+            Work::ZlibFinish { gzip: false, .. } => PoolOp::Gunzip,
+            Work::Lookup { .. } => PoolOp::Getaddrinfo,
         }
+    }
+
+    /// libuv's `UV__WORK_SLOW_IO` class (getaddrinfo, getnameinfo).
+    pub fn is_slow(&self) -> bool {
+        matches!(self, Work::Lookup { .. })
     }
 }
 
@@ -51,43 +248,314 @@ pub enum Output {
     Size(u64),
     Bytes(Vec<u8>),
     Stat(FileStat),
+    Address { address: &'static str, family: u8 },
 }
 
-pub type WorkResult = Result<Output, FsError>;
+/// Why a pool item failed, as Node reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskError {
+    Fs(FsError),
+    /// A zlib error: `Error: incorrect header check` with errno and code.
+    Zlib {
+        code: &'static str,
+        errno: i32,
+        message: &'static str,
+    },
+    /// `getaddrinfo ENOTFOUND host`.
+    NotFound {
+        host: String,
+    },
+}
 
-/// Runs one item against the sandbox (on whichever thread runs it).
-pub fn execute(sandbox: &Sandbox, work: &Work) -> WorkResult {
-    match work {
-        Work::Open { path, write: false } => sandbox.stat(path, "open").and_then(|st| {
-            if st.is_directory || st.is_file {
-                Ok(Output::None)
-            } else {
-                Err(FsError::enoent("open", path))
-            }
-        }),
-        Work::Open { path, write: true } => sandbox.open_for_write(path).map(|_| Output::None),
-        Work::Fstat { path } => sandbox.stat(path, "fstat").map(|s| Output::Size(s.size)),
-        Work::Read { path } => sandbox.read(path).map(Output::Bytes),
-        Work::Write { path, data } => {
-            let resolved = sandbox.open_for_write(path)?;
-            sandbox.write(&resolved, data);
-            Ok(Output::None)
-        }
-        Work::Close => Ok(Output::None),
-        Work::Stat { path } => sandbox.stat(path, "stat").map(Output::Stat),
+impl From<FsError> for TaskError {
+    fn from(e: FsError) -> Self {
+        TaskError::Fs(e)
     }
 }
 
-/// Model cost of an item in nanoseconds (virtual clock).
-fn cost_ns(work: &Work, sandbox: &Sandbox) -> u64 {
-    const US: u64 = 1_000;
+impl TaskError {
+    /// The fs error of an fs step (the only kind an fs step produces).
+    fn into_fs(self) -> FsError {
+        match self {
+            TaskError::Fs(e) => e,
+            other => FsError {
+                code: "EIO",
+                errno: -5,
+                description: "i/o error",
+                syscall: "read",
+                path: format!("{other:?}"),
+            },
+        }
+    }
+}
+
+pub type WorkResult = Result<Output, TaskError>;
+
+/// Runs one item (on whichever thread runs it). `seed`: the virtual clock's
+/// deterministic random bytes; None takes them from the OS.
+pub fn execute(sandbox: &Sandbox, work: &Work, seed: Option<u64>) -> WorkResult {
+    Ok(match work {
+        Work::Open { path, write: false } => {
+            let st = sandbox.stat(path, "open")?;
+            if st.is_directory || st.is_file {
+                Output::None
+            } else {
+                return Err(FsError::enoent("open", path).into());
+            }
+        }
+        Work::Open { path, write: true } => {
+            sandbox.open_for_write(path)?;
+            Output::None
+        }
+        Work::Fstat { path } => Output::Size(sandbox.stat(path, "fstat")?.size),
+        Work::Read { path } => Output::Bytes(sandbox.read(path)?),
+        Work::Write { path, data } => {
+            let resolved = sandbox.open_for_write(path)?;
+            sandbox.write(&resolved, data);
+            Output::None
+        }
+        Work::Close => Output::None,
+        Work::Stat { path } => Output::Stat(sandbox.stat(path, "stat")?),
+        Work::Pbkdf2 {
+            password,
+            salt,
+            iterations,
+            keylen,
+            digest,
+        } => Output::Bytes(pbkdf2_key(password, salt, *iterations, *keylen, *digest)),
+        Work::RandomBytes { size } => {
+            let mut buf = vec![0u8; *size as usize];
+            match seed {
+                Some(seed) => fill_seeded(&mut buf, seed),
+                None => {
+                    if getrandom::getrandom(&mut buf).is_err() {
+                        fill_seeded(&mut buf, std::process::id() as u64);
+                    }
+                }
+            }
+            Output::Bytes(buf)
+        }
+        Work::Gzip { data } => Output::Bytes(gzip(data)),
+        Work::Gunzip { data } => Output::Bytes(gunzip(data)?),
+        Work::ZlibFinish { error, .. } => match error {
+            Some(e) => return Err(e.clone()),
+            None => Output::None,
+        },
+        Work::Lookup { host } => {
+            let (address, family) =
+                lookup(host).ok_or_else(|| TaskError::NotFound { host: host.clone() })?;
+            Output::Address { address, family }
+        }
+    })
+}
+
+/// PBKDF2-HMAC, the same bytes OpenSSL's `PKCS5_PBKDF2_HMAC` gives.
+pub fn pbkdf2_key(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    keylen: u32,
+    digest: Digest,
+) -> Vec<u8> {
+    let mut key = vec![0u8; keylen as usize];
+    let rounds = iterations.max(1);
+    match digest {
+        Digest::Sha1 => pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, salt, rounds, &mut key),
+        Digest::Sha224 => pbkdf2::pbkdf2_hmac::<sha2::Sha224>(password, salt, rounds, &mut key),
+        Digest::Sha256 => pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, rounds, &mut key),
+        Digest::Sha384 => pbkdf2::pbkdf2_hmac::<sha2::Sha384>(password, salt, rounds, &mut key),
+        Digest::Sha512 => pbkdf2::pbkdf2_hmac::<sha2::Sha512>(password, salt, rounds, &mut key),
+    }
+    key
+}
+
+/// gzip as zlib writes it by default (level 6, no name, mtime 0, OS unix).
+/// The deflate stream itself may differ from node's zlib byte for byte; it
+/// decompresses to the same data everywhere.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::GzBuilder::new()
+        .operating_system(3)
+        .write(Vec::new(), flate2::Compression::new(6));
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
+}
+
+/// gunzip with zlib's errors: a bad header is Z_DATA_ERROR, a short input
+/// Z_BUF_ERROR ("unexpected end of file"). Concatenated members are all
+/// decoded, as node does.
+pub fn gunzip(data: &[u8]) -> Result<Vec<u8>, TaskError> {
+    const HEADER: TaskError = TaskError::Zlib {
+        code: "Z_DATA_ERROR",
+        errno: -3,
+        message: "incorrect header check",
+    };
+    const EOF: TaskError = TaskError::Zlib {
+        code: "Z_BUF_ERROR",
+        errno: -5,
+        message: "unexpected end of file",
+    };
+    if data.is_empty() || data.len() == 1 && data[0] == 0x1f {
+        return Err(EOF);
+    }
+    if data[0] != 0x1f || data[1] != 0x8b {
+        return Err(HEADER);
+    }
+    if data.len() < 18 {
+        return Err(EOF);
+    }
+    let mut out = Vec::new();
+    match flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out) {
+        Ok(_) => Ok(out),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(EOF),
+        Err(_) => Err(TaskError::Zlib {
+            code: "Z_DATA_ERROR",
+            errno: -3,
+            message: "invalid block type",
+        }),
+    }
+}
+
+/// The table's answer for a host name (case-insensitive, as DNS is).
+pub fn lookup(host: &str) -> Option<(&'static str, u8)> {
+    let host = host.to_ascii_lowercase();
+    DNS_TABLE
+        .iter()
+        .find(|(name, _, _)| *name == host)
+        .map(|&(_, address, family)| (address, family))
+}
+
+/// splitmix64 bytes: the virtual clock's deterministic "random" bytes.
+fn fill_seeded(buf: &mut [u8], seed: u64) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED;
+    for chunk in buf.chunks_mut(8) {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+    }
+}
+
+const US: u64 = 1_000;
+
+/// Model cost of an item in nanoseconds (virtual clock; see the table at
+/// the top). `result` is what it produced (gunzip costs by output size).
+pub fn cost_ns(work: &Work, sandbox: &Sandbox, result: &WorkResult) -> u64 {
     match work {
-        Work::Open { .. } => 10 * US,
-        Work::Fstat { .. } => 10 * US,
+        Work::Open { .. } | Work::Fstat { .. } | Work::Close | Work::Stat { .. } => 10 * US,
         Work::Read { path } => 10 * US + sandbox.stat(path, "read").map(|s| s.size).unwrap_or(0),
         Work::Write { data, .. } => 10 * US + data.len() as u64,
-        Work::Close => 10 * US,
-        Work::Stat { .. } => 10 * US,
+        Work::Pbkdf2 {
+            iterations,
+            keylen,
+            digest,
+            ..
+        } => 5 * US + digest.blocks(*iterations, *keylen) * digest.ns_per_block(),
+        Work::RandomBytes { size } => 2 * US + *size as u64,
+        Work::Gzip { data } => 30 * US + 5 * data.len() as u64,
+        Work::Gunzip { .. } => {
+            let out = match result {
+                Ok(Output::Bytes(b)) => b.len() as u64,
+                _ => 0,
+            };
+            10 * US + 3 * out
+        }
+        Work::ZlibFinish { .. } => 5 * US,
+        Work::Lookup { .. } => LOOKUP_NS,
+    }
+}
+
+/// The model cost of one `getaddrinfo`.
+pub const LOOKUP_NS: u64 = 1_000_000;
+
+/// libuv's work queue (threadpool.c `post` and `worker`): one FIFO, with
+/// slow I/O admitted through a sentinel so that at most `(n + 1) / 2` slow
+/// items run at once. `None` in `wq` is the sentinel.
+#[derive(Debug)]
+pub struct WorkQueue<T> {
+    wq: VecDeque<Option<T>>,
+    slow: VecDeque<T>,
+    sentinel_queued: bool,
+    slow_running: usize,
+    threshold: usize,
+}
+
+impl<T> WorkQueue<T> {
+    pub fn new(threads: usize) -> Self {
+        WorkQueue {
+            wq: VecDeque::new(),
+            slow: VecDeque::new(),
+            sentinel_queued: false,
+            slow_running: 0,
+            threshold: threads.div_ceil(2).max(1),
+        }
+    }
+
+    /// `slow_work_thread_threshold()`.
+    pub fn threshold(&self) -> usize {
+        self.threshold
+    }
+
+    pub fn slow_running(&self) -> usize {
+        self.slow_running
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.wq.is_empty() && self.slow.is_empty()
+    }
+
+    /// `post(q, kind)`.
+    pub fn post(&mut self, item: T, slow: bool) {
+        if slow {
+            self.slow.push_back(item);
+            if self.sentinel_queued {
+                return;
+            }
+            self.sentinel_queued = true;
+            self.wq.push_back(None);
+        } else {
+            self.wq.push_back(Some(item));
+        }
+    }
+
+    /// A free worker takes its next item: `(item, is_slow)`, or None when
+    /// libuv's worker would wait (nothing queued, or only the sentinel
+    /// while the slow-I/O cap is reached).
+    pub fn take(&mut self) -> Option<(T, bool)> {
+        loop {
+            let only_sentinel = self.wq.len() == 1 && self.wq[0].is_none();
+            if self.wq.is_empty() || only_sentinel && self.slow_running >= self.threshold {
+                return None;
+            }
+            match self.wq.pop_front()? {
+                Some(item) => return Some((item, false)),
+                None => {
+                    self.sentinel_queued = false;
+                    if self.slow_running >= self.threshold {
+                        // Defer: the sentinel goes back to the tail.
+                        self.wq.push_back(None);
+                        self.sentinel_queued = true;
+                        continue;
+                    }
+                    let Some(item) = self.slow.pop_front() else {
+                        continue;
+                    };
+                    self.slow_running += 1;
+                    if !self.slow.is_empty() {
+                        self.wq.push_back(None);
+                        self.sentinel_queued = true;
+                    }
+                    return Some((item, true));
+                }
+            }
+        }
+    }
+
+    /// A slow item finished (`slow_io_work_running--`).
+    pub fn slow_done(&mut self) {
+        self.slow_running = self.slow_running.saturating_sub(1);
     }
 }
 
@@ -98,10 +566,13 @@ pub enum IoResult {
     ReadText(Result<String, FsError>),
     WriteFile(Result<(), FsError>),
     Stat(Result<FileStat, FsError>),
+    /// A one-item request (crypto, zlib, dns): its output or error.
+    Job(WorkResult),
 }
 
-/// A user-level fs call in progress: a chain of pool items (readFile is
-/// open, fstat, read, close, as Node's ReadFileContext does it).
+/// A user-level request in progress: a chain of pool items (readFile is
+/// open, fstat, read, close, as Node's ReadFileContext does it), or one item
+/// (`FsKind::Job`: crypto, zlib, dns).
 #[derive(Debug, Clone)]
 pub struct FsRequest {
     pub kind: FsKind,
@@ -111,6 +582,8 @@ pub struct FsRequest {
     pub bytes: Vec<u8>,
     /// `readFile(path, 'utf8', cb)`: deliver a string.
     pub utf8: bool,
+    /// The item of an `FsKind::Job` request.
+    pub job: Option<Work>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,9 +591,35 @@ pub enum FsKind {
     ReadFile,
     WriteFile,
     Stat,
+    Job,
+    /// `zlib.gzip`/`zlib.gunzip`: two items, as node's zlib stream does it:
+    /// the write (all input, `Z_NO_FLUSH`), then the end (`Z_FINISH`),
+    /// queued from the first one's completion.
+    Zlib,
 }
 
 impl FsRequest {
+    /// A one-item request.
+    pub fn job(work: Work) -> Self {
+        FsRequest {
+            kind: FsKind::Job,
+            path: String::new(),
+            data: None,
+            step: 0,
+            bytes: Vec::new(),
+            utf8: false,
+            job: Some(work),
+        }
+    }
+
+    /// A zlib convenience call (`Work::Gzip` or `Work::Gunzip`).
+    pub fn zlib(work: Work) -> Self {
+        FsRequest {
+            kind: FsKind::Zlib,
+            ..FsRequest::job(work)
+        }
+    }
+
     /// The pool item for the current step, or None when the chain is done.
     pub fn work(&self) -> Option<Work> {
         let path = self.path.clone();
@@ -136,6 +635,7 @@ impl FsRequest {
             },
             (FsKind::WriteFile, 2) => Work::Close,
             (FsKind::Stat, 0) => Work::Stat { path },
+            (FsKind::Job, 0) | (FsKind::Zlib, 0 | 1) => return self.job.clone(),
             _ => return None,
         })
     }
@@ -144,9 +644,34 @@ impl FsRequest {
     pub fn advance(&mut self, result: WorkResult) -> Option<IoResult> {
         self.step += 1;
         match (self.kind, result) {
-            (FsKind::ReadFile, Err(e)) => Some(IoResult::ReadFile(Err(e))),
-            (FsKind::WriteFile, Err(e)) => Some(IoResult::WriteFile(Err(e))),
-            (FsKind::Stat, Err(e)) => Some(IoResult::Stat(Err(e))),
+            (FsKind::Job, r) => Some(IoResult::Job(r)),
+            (FsKind::Zlib, r) if self.step == 1 => {
+                let gzip = matches!(self.job, Some(Work::Gzip { .. }));
+                let error = match r {
+                    Ok(Output::Bytes(b)) => {
+                        self.bytes = b;
+                        None
+                    }
+                    Ok(_) => None,
+                    // A short input shows at the end of the stream.
+                    Err(
+                        e @ TaskError::Zlib {
+                            code: "Z_BUF_ERROR",
+                            ..
+                        },
+                    ) => Some(e),
+                    Err(e) => return Some(IoResult::Job(Err(e))),
+                };
+                self.job = Some(Work::ZlibFinish { gzip, error });
+                None
+            }
+            (FsKind::Zlib, Err(e)) => Some(IoResult::Job(Err(e))),
+            (FsKind::Zlib, Ok(_)) => Some(IoResult::Job(Ok(Output::Bytes(std::mem::take(
+                &mut self.bytes,
+            ))))),
+            (FsKind::ReadFile, Err(e)) => Some(IoResult::ReadFile(Err(e.into_fs()))),
+            (FsKind::WriteFile, Err(e)) => Some(IoResult::WriteFile(Err(e.into_fs()))),
+            (FsKind::Stat, Err(e)) => Some(IoResult::Stat(Err(e.into_fs()))),
             (FsKind::Stat, Ok(Output::Stat(st))) => Some(IoResult::Stat(Ok(st))),
             (_, Ok(Output::Bytes(b))) => {
                 self.bytes = b;
@@ -168,10 +693,11 @@ impl FsRequest {
 
 struct Task {
     work: Work,
-    /// The fs request this item belongs to.
+    /// The request this item belongs to.
     pub owner: u32,
     result: Option<WorkResult>,
     thread: u16,
+    slow: bool,
 }
 
 /// A finished item ready for its completion callback.
@@ -192,8 +718,10 @@ struct RealDone {
     result: WorkResult,
 }
 
+type RealQueue = Arc<(Mutex<WorkQueue<RealJob>>, Condvar)>;
+
 struct RealPool {
-    queue: Arc<(Mutex<VecDeque<RealJob>>, Condvar)>,
+    queue: RealQueue,
     done: Receiver<RealDone>,
     started: Vec<(u32, u16)>,
     started_rx: Receiver<(u32, u16)>,
@@ -202,14 +730,21 @@ struct RealPool {
 pub struct Pool {
     mode: ClockMode,
     pub sandbox: Sandbox,
-    size: usize,
+    /// The size when `UV_THREADPOOL_SIZE` is unset (`--pool-size`).
+    default_size: usize,
+    /// `process.env.UV_THREADPOOL_SIZE` as the script set it.
+    env_size: Option<String>,
+    /// The size, fixed when the pool is created (first use).
+    size: Option<usize>,
     tasks: Vec<Task>,
-    queue: VecDeque<u32>,
+    queue: WorkQueue<u32>,
     /// Virtual threads: the running task and its finish time.
     threads: Vec<Option<(u32, u64)>>,
     completed: VecDeque<u32>,
     in_flight: usize,
     real: Option<RealPool>,
+    /// `pool_cost(op, ms)`: a fixed model cost per operation.
+    cost_override: [Option<u64>; PoolOp::COUNT],
 }
 
 impl Pool {
@@ -217,13 +752,16 @@ impl Pool {
         Pool {
             mode,
             sandbox: Sandbox::new(sandbox_root),
-            size: size.clamp(1, 1024),
+            default_size: size.clamp(1, MAX_THREADS),
+            env_size: None,
+            size: None,
             tasks: Vec::new(),
-            queue: VecDeque::new(),
+            queue: WorkQueue::new(1),
             threads: Vec::new(),
             completed: VecDeque::new(),
             in_flight: 0,
             real: None,
+            cost_override: [None; PoolOp::COUNT],
         }
     }
 
@@ -232,43 +770,86 @@ impl Pool {
         self.in_flight
     }
 
+    /// The pool's size: fixed once created; before that, the size it would
+    /// be created with now.
     pub fn size(&self) -> usize {
         self.size
+            .unwrap_or_else(|| threadpool_size(self.env_size.as_deref(), self.default_size))
+    }
+
+    /// Has the first request created the threads?
+    pub fn created(&self) -> bool {
+        self.size.is_some()
+    }
+
+    /// `process.env.UV_THREADPOOL_SIZE`.
+    pub fn env_size(&self) -> Option<&str> {
+        self.env_size.as_deref()
+    }
+
+    /// Sets `process.env.UV_THREADPOOL_SIZE` (no effect once created).
+    pub fn set_env_size(&mut self, value: Option<String>) {
+        self.env_size = value;
+    }
+
+    /// Overrides the model cost of every item of `op` (virtual clock).
+    pub fn set_cost(&mut self, op: PoolOp, ns: u64) {
+        self.cost_override[op as usize] = Some(ns);
+    }
+
+    /// The model cost of an item, with any override.
+    pub fn model_cost(&self, work: &Work, result: &WorkResult) -> u64 {
+        self.cost_override[work.op() as usize]
+            .unwrap_or_else(|| cost_ns(work, &self.sandbox, result))
     }
 
     /// `uv__work_submit`: creates the threads on first use, then queues.
     pub fn submit(&mut self, owner: u32, work: Work, now_ns: u64) -> Vec<Kind> {
+        let size = self.size();
+        if self.size.is_none() {
+            self.size = Some(size);
+            self.queue = WorkQueue::new(size);
+            if self.mode == ClockMode::Virtual {
+                self.threads = vec![None; size];
+            }
+        }
         let id = self.tasks.len() as u32;
         let op = work.op();
+        let slow = work.is_slow();
         self.in_flight += 1;
-        let mut events = vec![Kind::PoolQueued { task: id, op }];
+        let mut events = vec![Kind::PoolQueued {
+            task: id,
+            op,
+            threads: size as u16,
+        }];
         match self.mode {
             ClockMode::Virtual => {
-                if self.threads.is_empty() {
-                    self.threads = vec![None; self.size];
-                }
                 self.tasks.push(Task {
                     work,
                     owner,
                     result: None,
                     thread: 0,
+                    slow,
                 });
-                self.queue.push_back(id);
+                self.queue.post(id, slow);
                 events.extend(self.start_free_threads(now_ns));
             }
             ClockMode::Real => {
+                let lookup_ns =
+                    self.cost_override[PoolOp::Getaddrinfo as usize].unwrap_or(LOOKUP_NS);
                 self.tasks.push(Task {
                     work: work.clone(),
                     owner,
                     result: None,
                     thread: 0,
+                    slow,
                 });
                 let real = self
                     .real
-                    .get_or_insert_with(|| spawn_real(self.size, &self.sandbox));
+                    .get_or_insert_with(|| spawn_real(size, &self.sandbox, lookup_ns));
                 let (lock, cvar) = &*real.queue;
                 if let Ok(mut q) = lock.lock() {
-                    q.push_back(RealJob { task: id, work });
+                    q.post(RealJob { task: id, work }, slow);
                     cvar.notify_one();
                 }
             }
@@ -282,12 +863,13 @@ impl Pool {
             if self.threads[thread].is_some() {
                 continue;
             }
-            let Some(task) = self.queue.pop_front() else {
+            let Some((task, _slow)) = self.queue.take() else {
                 break;
             };
+            let t = &self.tasks[task as usize];
+            let result = execute(&self.sandbox, &t.work, Some(task as u64));
+            let cost = self.model_cost(&t.work, &result);
             let t = &mut self.tasks[task as usize];
-            let result = execute(&self.sandbox, &t.work);
-            let cost = cost_ns(&t.work, &self.sandbox);
             t.result = Some(result);
             t.thread = thread as u16;
             self.threads[thread] = Some((task, now_ns + cost));
@@ -301,12 +883,7 @@ impl Pool {
 
     /// The earliest virtual finish time at or before `target`.
     pub fn next_virtual_event_before(&self, target: u64) -> Option<u64> {
-        self.threads
-            .iter()
-            .flatten()
-            .map(|&(_, finish)| finish)
-            .filter(|&f| f <= target)
-            .min()
+        self.next_finish().filter(|&f| f <= target)
     }
 
     /// The earliest virtual finish time of any running item.
@@ -332,6 +909,9 @@ impl Pool {
                     break;
                 };
                 self.threads[thread] = None;
+                if self.tasks[task as usize].slow {
+                    self.queue.slow_done();
+                }
                 self.completed.push_back(task);
                 events.push(Kind::PoolDone {
                     task,
@@ -423,8 +1003,10 @@ impl Pool {
     }
 }
 
-fn spawn_real(size: usize, sandbox: &Sandbox) -> RealPool {
-    let queue: Arc<(Mutex<VecDeque<RealJob>>, Condvar)> = Arc::default();
+/// Real clock: `size` OS threads running libuv's worker loop. `lookup_ns`:
+/// the sleep that stands in for a DNS round trip.
+fn spawn_real(size: usize, sandbox: &Sandbox, lookup_ns: u64) -> RealPool {
+    let queue: RealQueue = Arc::new((Mutex::new(WorkQueue::new(size)), Condvar::new()));
     let (tx, rx): (Sender<RealDone>, Receiver<RealDone>) = channel();
     let (started_tx, started_rx) = channel();
     for thread in 0..size {
@@ -437,12 +1019,12 @@ fn spawn_real(size: usize, sandbox: &Sandbox) -> RealPool {
             .stack_size(512 * 1024)
             .spawn(move || {
                 loop {
-                    let job = {
+                    let (job, slow) = {
                         let (lock, cvar) = &*queue;
                         let Ok(mut q) = lock.lock() else { return };
                         loop {
-                            if let Some(job) = q.pop_front() {
-                                break job;
+                            if let Some(next) = q.take() {
+                                break next;
                             }
                             q = match cvar.wait(q) {
                                 Ok(q) => q,
@@ -451,7 +1033,16 @@ fn spawn_real(size: usize, sandbox: &Sandbox) -> RealPool {
                         }
                     };
                     let _ = started_tx.send((job.task, thread as u16));
-                    let result = execute(&sandbox, &job.work);
+                    if slow {
+                        std::thread::sleep(std::time::Duration::from_nanos(lookup_ns));
+                    }
+                    let result = execute(&sandbox, &job.work, None);
+                    if slow {
+                        let (lock, _) = &*queue;
+                        if let Ok(mut q) = lock.lock() {
+                            q.slow_done();
+                        }
+                    }
                     if tx
                         .send(RealDone {
                             task: job.task,

@@ -43,6 +43,17 @@ struct TimerList {
 pub struct UvTimer {
     pub due_ms: Option<u64>,
     pub refed: bool,
+    /// Counts `uv_timer_start` calls, so the loop can order this timer
+    /// against its other timers (libuv's `start_id`, see `eld.rs`).
+    pub starts: u32,
+}
+
+impl UvTimer {
+    /// `uv_timer_start` with an absolute timeout.
+    pub fn start(&mut self, due_ms: u64) {
+        self.due_ms = Some(due_ms);
+        self.starts = self.starts.wrapping_add(1);
+    }
 }
 
 pub struct Timers<F> {
@@ -149,7 +160,7 @@ impl<F: Clone> Timers<F> {
             if self.next_expiry > expiry {
                 // scheduleTimer(msecs): uv_timer_start relative to the loop
                 // time, which getLibuvNow just set to `start`.
-                self.uv.due_ms = Some(start + key);
+                self.uv.start(start + key);
                 self.next_expiry = expiry;
             }
         }

@@ -54,7 +54,11 @@ fn site(ctx: &NativeCallContext, label: impl Into<String>) -> Site {
 }
 
 /// A site for a script callback: also where its body is and what it prints.
-fn site_for(ctx: &NativeCallContext, label: impl Into<String>, func: Option<&JsFunc>) -> Site {
+pub(super) fn site_for(
+    ctx: &NativeCallContext,
+    label: impl Into<String>,
+    func: Option<&JsFunc>,
+) -> Site {
     let mut s = site(ctx, label);
     if let Some(JsFunc::Closure(f) | JsFunc::Async(f)) = func
         && let Ok(c) = super::host::ctx()
@@ -75,7 +79,7 @@ fn type_error(message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
     ))
 }
 
-fn describe_received(v: &Dynamic) -> String {
+pub(super) fn describe_received(v: &Dynamic) -> String {
     if v.is_unit() {
         return "undefined".into();
     }
@@ -97,7 +101,7 @@ fn describe_received(v: &Dynamic) -> String {
 }
 
 /// A callback argument: a function, or Node's ERR_INVALID_ARG_TYPE.
-fn callback(ctx: &NativeCallContext, v: &Dynamic, name: &str) -> Res<JsFunc> {
+pub(super) fn callback(ctx: &NativeCallContext, v: &Dynamic, name: &str) -> Res<JsFunc> {
     JsFunc::from_dynamic(v).ok_or_else(|| {
         let mut e = JsError::new(
             "TypeError",
@@ -187,6 +191,10 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "EventEmitter" => Dynamic::from(EventEmitterNs),
             "Date" => Dynamic::from(DateNs),
             "performance" => Dynamic::from(PerformanceNs),
+            "perf_hooks" => Dynamic::from(super::api_perf::PerfHooksNs),
+            "crypto" => Dynamic::from(super::api_pool::CryptoNs),
+            "zlib" => Dynamic::from(super::api_pool::ZlibNs),
+            "dns" => Dynamic::from(super::api_pool::DnsNs),
             "__filename" => Dynamic::from(filename.clone()),
             _ => return Ok(None),
         }))
@@ -210,6 +218,8 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     register_fs(&mut engine);
     register_emitter(&mut engine);
     register_misc(&mut engine);
+    super::api_perf::register(&mut engine);
+    super::api_pool::register(&mut engine);
     super::lesson_api::register(&mut engine);
     engine
 }
@@ -746,7 +756,7 @@ fn register_promises(engine: &mut Engine) {
     });
 
     for prop in [
-        "name", "message", "code", "errno", "syscall", "path", "errors",
+        "name", "message", "code", "errno", "syscall", "path", "errors", "hostname",
     ] {
         engine.register_get(prop, move |e: &mut JsError| e.get(prop));
     }
@@ -791,6 +801,7 @@ fn fs_call(
         FsKind::ReadFile => "fs.readFile",
         FsKind::WriteFile => "fs.writeFile",
         FsKind::Stat => "fs.stat",
+        FsKind::Job | FsKind::Zlib => "pool",
     };
     let x = ctx_of(c)?;
     let request = FsRequest {
@@ -800,6 +811,7 @@ fn fs_call(
         step: 0,
         bytes: Vec::new(),
         utf8: encoding.is_some(),
+        job: None,
     };
     let s = site_for(
         c,
@@ -851,8 +863,8 @@ fn register_fs(engine: &mut Engine) {
     engine.register_fn("toString", |b: &mut JsBuffer| {
         String::from_utf8_lossy(&b.0).into_owned()
     });
-    engine.register_fn("toString", |b: &mut JsBuffer, _enc: &str| {
-        String::from_utf8_lossy(&b.0).into_owned()
+    engine.register_fn("toString", |b: &mut JsBuffer, enc: &str| {
+        buffer_to_string(&b.0, enc)
     });
     engine.register_get("size", |s: &mut JsStats| s.0.size as i64);
     engine.register_fn("isFile", |s: &mut JsStats| s.0.is_file);

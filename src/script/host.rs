@@ -20,7 +20,7 @@ use super::inspect;
 use super::values::{
     JsBuffer, JsError, JsFunc, JsPromise, JsStats, SettledRecord, to_inspect, to_js_string,
 };
-use crate::runtime::pool::IoResult;
+use crate::runtime::pool::{IoResult, Output};
 use crate::runtime::{
     Abrupt, CoId, Fatal, HostTypes, Invoke, Origin, Promise, Resolvable, Resolver, Shared, Site,
     Stop,
@@ -122,6 +122,16 @@ impl HostTypes for Rh {
             }
             IoResult::WriteFile(Ok(())) => vec![null()],
             IoResult::Stat(Ok(st)) => vec![null(), Dynamic::from(JsStats(st))],
+            IoResult::Job(Ok(Output::Bytes(b))) => {
+                vec![null(), Dynamic::from(JsBuffer(Rc::new(b)))]
+            }
+            IoResult::Job(Ok(Output::Address { address, family })) => vec![
+                null(),
+                Dynamic::from(address.to_string()),
+                Dynamic::from(family as i64),
+            ],
+            IoResult::Job(Ok(_)) => vec![null()],
+            IoResult::Job(Err(e)) => vec![Dynamic::from(JsError::from_task(&e))],
         }
     }
 }

@@ -1139,6 +1139,24 @@ impl Renderer {
         if let Expr::Unit(_) = e {
             return Ok(());
         }
+        // `pool_cost(op, ms)` sets the model's cost of a pool operation;
+        // node has no such knob, so it renders as a comment.
+        if let Expr::FnCall(fc, _) = e
+            && fc.name == "pool_cost"
+            && fc.namespace.is_empty()
+            && !self.fns.contains_key("pool_cost")
+        {
+            let args: Vec<String> = fc
+                .args
+                .iter()
+                .map(|a| self.expr(a, ind).map(|r| r.0))
+                .collect::<Res<_>>()?;
+            out.push(format!(
+                "{p}// workbench model: pool_cost({}) (each such pool task costs this many ms)",
+                args.join(", ")
+            ));
+            return Ok(());
+        }
         let text = self.expr(e, ind)?.0;
         let text = if text.starts_with('{') || text.starts_with("function") {
             format!("({text})")

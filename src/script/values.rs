@@ -11,6 +11,7 @@ use super::host::Rh;
 use super::inspect::{Inspect, PromiseView};
 use crate::runtime::events::Emitter;
 use crate::runtime::fs::{FileStat, FsError};
+use crate::runtime::pool::TaskError;
 use crate::runtime::timers::TimerId;
 use crate::runtime::{Promise, PromiseState, Resolver};
 
@@ -142,6 +143,35 @@ impl JsError {
                 ("syscall".into(), Dynamic::from(e.syscall.to_string())),
                 ("path".into(), Dynamic::from(e.path.clone())),
             ],
+        }
+    }
+
+    /// A pool item's error as Node builds it (zlib's, getaddrinfo's).
+    pub fn from_task(e: &TaskError) -> Self {
+        match e {
+            TaskError::Fs(e) => JsError::from_fs(e),
+            TaskError::Zlib {
+                code,
+                errno,
+                message,
+            } => JsError {
+                name: "Error".into(),
+                message: message.to_string(),
+                props: vec![
+                    ("errno".into(), Dynamic::from(*errno as i64)),
+                    ("code".into(), Dynamic::from(code.to_string())),
+                ],
+            },
+            TaskError::NotFound { host } => JsError {
+                name: "Error".into(),
+                message: format!("getaddrinfo ENOTFOUND {host}"),
+                props: vec![
+                    ("errno".into(), Dynamic::from(-3008_i64)),
+                    ("code".into(), Dynamic::from("ENOTFOUND".to_string())),
+                    ("syscall".into(), Dynamic::from("getaddrinfo".to_string())),
+                    ("hostname".into(), Dynamic::from(host.clone())),
+                ],
+            },
         }
     }
 
@@ -296,6 +326,35 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
         return Inspect::Raw("EventEmitter {}".into());
     }
     Inspect::Raw(value.type_name().to_string())
+}
+
+/// `buf.toString(encoding)`: 'hex', 'base64', 'latin1'/'binary'; anything
+/// else decodes UTF-8.
+pub fn buffer_to_string(bytes: &[u8], encoding: &str) -> String {
+    match encoding.to_ascii_lowercase().as_str() {
+        "hex" => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        "base64" => {
+            const T: &[u8; 64] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut out = String::new();
+            for chunk in bytes.chunks(3) {
+                let n = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
+                for i in 0..4 {
+                    if i <= chunk.len() {
+                        out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+                    } else {
+                        out.push('=');
+                    }
+                }
+            }
+            out
+        }
+        "latin1" | "binary" => bytes.iter().map(|&b| b as char).collect(),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// `<Buffer 68 69>` as Node prints a Buffer (50 bytes at most).

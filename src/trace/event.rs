@@ -133,9 +133,35 @@ pub enum PoolOp {
     Write,
     Close,
     Stat,
+    Pbkdf2,
+    RandomBytes,
+    Gzip,
+    Gunzip,
+    /// `dns.lookup` (libuv's slow-I/O class).
+    Getaddrinfo,
 }
 
 impl PoolOp {
+    pub const COUNT: usize = 11;
+    pub const ALL: [PoolOp; PoolOp::COUNT] = [
+        PoolOp::Open,
+        PoolOp::Fstat,
+        PoolOp::Read,
+        PoolOp::Write,
+        PoolOp::Close,
+        PoolOp::Stat,
+        PoolOp::Pbkdf2,
+        PoolOp::RandomBytes,
+        PoolOp::Gzip,
+        PoolOp::Gunzip,
+        PoolOp::Getaddrinfo,
+    ];
+
+    /// The operation with this name (as [`PoolOp::name`] spells it).
+    pub fn parse(name: &str) -> Option<PoolOp> {
+        PoolOp::ALL.into_iter().find(|op| op.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             PoolOp::Open => "open",
@@ -144,6 +170,11 @@ impl PoolOp {
             PoolOp::Write => "write",
             PoolOp::Close => "close",
             PoolOp::Stat => "stat",
+            PoolOp::Pbkdf2 => "pbkdf2",
+            PoolOp::RandomBytes => "randomBytes",
+            PoolOp::Gzip => "gzip",
+            PoolOp::Gunzip => "gunzip",
+            PoolOp::Getaddrinfo => "getaddrinfo",
         }
     }
 }
@@ -229,9 +260,11 @@ pub enum Kind {
         promise: u32,
         rejected: bool,
     },
+    /// `threads`: the pool's size (fixed when the first item is queued).
     PoolQueued {
         task: u32,
         op: PoolOp,
+        threads: u16,
     },
     PoolStart {
         task: u32,
@@ -272,6 +305,28 @@ pub enum Kind {
     Exit {
         code: i32,
     },
+    /// A `monitorEventLoopDelay` timer fired in the timers phase: the
+    /// interval since its previous firing, recorded in its histogram (0 for
+    /// the first firing, which only starts the measurement).
+    EldSample {
+        monitor: u16,
+        delta_ns: SplitU64,
+    },
+}
+
+/// A u64 kept as two 32-bit words, so [`Kind`] stays 4-byte aligned
+/// (12 bytes) and [`Event`] 24.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SplitU64([u32; 2]);
+
+impl SplitU64 {
+    pub fn new(v: u64) -> Self {
+        SplitU64([v as u32, (v >> 32) as u32])
+    }
+
+    pub fn get(self) -> u64 {
+        self.0[0] as u64 | (self.0[1] as u64) << 32
+    }
 }
 
 /// One trace record (24 bytes). The sequence number is the event's index.

@@ -74,7 +74,18 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
             "promise p{promise} {}",
             if rejected { "rejected" } else { "fulfilled" }
         ),
-        Kind::PoolQueued { task, op } => format!("pool: queue task {task} ({})", op.name()),
+        // The first item creates the pool; its size is shown when it is not
+        // libuv's default of 4 (UV_THREADPOOL_SIZE or --pool-size).
+        Kind::PoolQueued {
+            task: 0,
+            op,
+            threads,
+        } if threads != 4 => format!(
+            "pool: queue task 0 ({}); the pool starts with {threads} thread{}",
+            op.name(),
+            if threads == 1 { "" } else { "s" }
+        ),
+        Kind::PoolQueued { task, op, .. } => format!("pool: queue task {task} ({})", op.name()),
         Kind::PoolStart { task, thread } => format!("pool: thread {thread} starts task {task}"),
         Kind::PoolDone { task, thread } => {
             format!("pool: thread {thread} finished task {task}")
@@ -113,6 +124,14 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
             super::BudgetKind::Operations => "BUDGET: operations limit reached".into(),
         },
         Kind::Exit { code } => format!("process exits with code {code}"),
+        Kind::EldSample { monitor, delta_ns } => match delta_ns.get() {
+            0 => format!("event-loop-delay monitor {monitor}: first sample, starts measuring"),
+            d => format!(
+                "event-loop-delay monitor {monitor}: records {}.{:06} ms",
+                d / 1_000_000,
+                d % 1_000_000
+            ),
+        },
     }
 }
 
@@ -178,9 +197,13 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
             "promise_settled",
             vec![("promise", json!(promise)), ("rejected", json!(rejected))],
         ),
-        Kind::PoolQueued { task, op } => (
+        Kind::PoolQueued { task, op, threads } => (
             "pool_queued",
-            vec![("task", json!(task)), ("op", json!(op.name()))],
+            vec![
+                ("task", json!(task)),
+                ("op", json!(op.name())),
+                ("threads", json!(threads)),
+            ],
         ),
         Kind::PoolStart { task, thread } => (
             "pool_start",
@@ -228,6 +251,13 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
             ],
         ),
         Kind::Exit { code } => ("exit", vec![("code", json!(code))]),
+        Kind::EldSample { monitor, delta_ns } => (
+            "eld_sample",
+            vec![
+                ("monitor", json!(monitor)),
+                ("delta_ns", json!(delta_ns.get())),
+            ],
+        ),
     };
     put("event", json!(name));
     for (k, val) in extra {
