@@ -271,3 +271,18 @@ fn frames_match_their_snapshots() {
         });
     }
 }
+
+#[test]
+fn the_loop_health_view_appears_only_when_delay_is_measured() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/eld_busy_block.rhai");
+    let mut p = Player::open(&path, BTreeMap::new(), 0);
+    let _ = p.update(Action::End);
+    let screen = render(&p, 160, 48);
+    assert!(screen.contains("loop delay: 9 samples"), "{screen}");
+    assert!(screen.contains("max 205.000 ms"), "{screen}");
+    let plain = render(&open("microtasks"), 160, 48);
+    assert!(
+        !plain.contains("loop delay"),
+        "no delay view without a monitor"
+    );
+}

@@ -60,6 +60,10 @@ pub struct Player {
     pub index: TraceIndex,
     pub js: Result<String, String>,
     pub iterations: Vec<IterationActivity>,
+    /// Event-loop delay samples (monitorEventLoopDelay) and per-iteration
+    /// spans, for the loop-health view.
+    pub eld: Vec<crate::trace::loop_stats::EldPoint>,
+    pub spans: Vec<crate::trace::loop_stats::IterationSpan>,
     pub cursor: usize,
     pub playback: Playback,
     pub speed: usize,
@@ -100,6 +104,8 @@ impl Player {
         .map_err(|e| format!("cannot render to JavaScript: {}", e.message));
         let index = TraceIndex::build(run.trace());
         let iterations = iteration_activity(run.trace(), &index);
+        let eld = crate::trace::loop_stats::eld_samples(run.trace());
+        let spans = crate::trace::loop_stats::iterations(run.trace());
         Player {
             path: path.to_path_buf(),
             title,
@@ -107,6 +113,8 @@ impl Player {
             index,
             js,
             iterations,
+            eld,
+            spans,
             cursor: 0,
             playback: Playback::Paused,
             speed: 2,

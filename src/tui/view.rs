@@ -64,14 +64,27 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
 
     draw_header(frame, header, player, &folded, theme);
     draw_script(frame, script, player, &folded, theme);
-    if player.index.tasks.is_empty() || loop_area.height < 16 {
-        draw_loop(frame, loop_area, player, &folded, theme, true);
-    } else {
-        let lanes = player.pool_threads().clamp(1, 8) as u16;
-        let [loop_area, pool_area] =
-            Layout::vertical([Constraint::Min(10), Constraint::Length(lanes + 3)]).areas(loop_area);
-        draw_loop(frame, loop_area, player, &folded, theme, false);
-        draw_pool(frame, pool_area, player, &folded, theme);
+    // Optional views under the loop: the thread pool when the scenario used
+    // it, the loop's health when it measured delay.
+    let pool = !player.index.tasks.is_empty();
+    let delay = !player.eld.is_empty();
+    let lanes = player.pool_threads().clamp(1, 8) as u16;
+    let pool_shown = pool && loop_area.height >= 16 + lanes;
+    let delay_shown = delay && loop_area.height >= 16 + if pool_shown { lanes + 3 } else { 0 } + 5;
+    let mut rows = vec![Constraint::Min(10)];
+    if pool_shown {
+        rows.push(Constraint::Length(lanes + 3));
+    }
+    if delay_shown {
+        rows.push(Constraint::Length(5));
+    }
+    let areas = Layout::vertical(rows).split(loop_area);
+    draw_loop(frame, areas[0], player, &folded, theme, !pool_shown);
+    if pool_shown {
+        draw_pool(frame, areas[1], player, &folded, theme);
+    }
+    if delay_shown {
+        draw_delay(frame, areas[areas.len() - 1], player, &folded, theme);
     }
     draw_console(frame, console, player, &folded, theme);
     draw_narration(frame, narration, player, &folded, theme);
@@ -473,6 +486,65 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
         Span::styled(queue, theme.warning()),
     ]));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The loop's health: delay samples (as `monitorEventLoopDelay` records
+/// them) and per-iteration times, as sparklines up to the cursor.
+fn draw_delay(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
+    let at = folded.seq as u32;
+    let mut samples: Vec<u64> = player
+        .eld
+        .iter()
+        .filter(|p| p.seq <= at)
+        .map(|p| p.delta_ns)
+        .collect();
+    let spans: Vec<u64> = player
+        .spans
+        .iter()
+        .filter(|s| s.seq <= at)
+        .map(|s| s.duration_ns())
+        .collect();
+    let spark = |values: &[u64], width: usize| -> String {
+        const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+        let shown = &values[values.len().saturating_sub(width)..];
+        let peak = shown.iter().copied().max().unwrap_or(0).max(1);
+        shown
+            .iter()
+            .map(|v| LEVELS[((*v as u128 * 7) / peak as u128) as usize])
+            .collect()
+    };
+    let width = area.width.saturating_sub(14) as usize;
+    let delay_line = spark(&samples, width);
+    let iter_line = spark(&spans, width);
+    samples.sort_unstable();
+    let pct = |p: f64| -> String {
+        if samples.is_empty() {
+            return "-".into();
+        }
+        let i = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+        ms(samples[i.clamp(1, samples.len()) - 1])
+    };
+    let block = Block::bordered().title(Span::styled(
+        format!(
+            " loop delay: {} samples · p50 {} · p99 {} · max {} ",
+            samples.len(),
+            pct(50.0),
+            pct(99.0),
+            pct(100.0)
+        ),
+        theme.title(),
+    ));
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(" delay      ", theme.dim()),
+            Span::styled(delay_line, theme.warning()),
+        ]),
+        Line::from(vec![
+            Span::styled(" iteration  ", theme.dim()),
+            Span::styled(iter_line, theme.io()),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 fn draw_console(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
