@@ -69,8 +69,8 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     let pool = !player.index.tasks.is_empty();
     let delay = !player.eld.is_empty();
     let lanes = player.pool_threads().clamp(1, 8) as u16;
-    let pool_shown = pool && loop_area.height >= 16 + lanes;
-    let delay_shown = delay && loop_area.height >= 16 + if pool_shown { lanes + 3 } else { 0 } + 5;
+    let pool_shown = pool && loop_area.height >= 16;
+    let delay_shown = delay && loop_area.height >= 10 + if pool_shown { lanes + 3 } else { 0 } + 5;
     let mut rows = vec![Constraint::Min(10)];
     if pool_shown {
         rows.push(Constraint::Length(lanes + 3));
