@@ -266,82 +266,27 @@ fn ctx_of(_ctx: &NativeCallContext) -> Res<Rc<Ctx>> {
     ctx()
 }
 
+/// Registers a method taking 0 to 8 arguments (JS functions are variadic,
+/// Rhai functions have fixed arity). `$body` must not capture anything.
 macro_rules! register_variadic {
     ($engine:expr, $ty:ty, $name:expr, $body:expr) => {{
         let f = $body;
-        $engine.register_fn($name, move |c: NativeCallContext, _t: &mut $ty| {
-            f(&c, vec![])
-        });
-        $engine.register_fn(
-            $name,
-            move |c: NativeCallContext, _t: &mut $ty, a: Dynamic| f(&c, vec![a]),
-        );
-        $engine.register_fn(
-            $name,
-            move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic| f(&c, vec![a, b]),
-        );
-        $engine.register_fn(
-            $name,
-            move |c: NativeCallContext, _t: &mut $ty, a: Dynamic, b: Dynamic, d: Dynamic| {
-                f(&c, vec![a, b, d])
-            },
-        );
-        $engine.register_fn(
-            $name,
-            move |c: NativeCallContext,
-                  _t: &mut $ty,
-                  a: Dynamic,
-                  b: Dynamic,
-                  d: Dynamic,
-                  e: Dynamic| f(&c, vec![a, b, d, e]),
-        );
-        $engine.register_fn(
-            $name,
-            move |c: NativeCallContext,
-                  _t: &mut $ty,
-                  a: Dynamic,
-                  b: Dynamic,
-                  d: Dynamic,
-                  e: Dynamic,
-                  g: Dynamic| f(&c, vec![a, b, d, e, g]),
-        );
-        $engine.register_fn(
-            $name,
-            move |c: NativeCallContext,
-                  _t: &mut $ty,
-                  a: Dynamic,
-                  b: Dynamic,
-                  d: Dynamic,
-                  e: Dynamic,
-                  g: Dynamic,
-                  h: Dynamic| f(&c, vec![a, b, d, e, g, h]),
-        );
-        $engine.register_fn(
-            $name,
-            move |c: NativeCallContext,
-                  _t: &mut $ty,
-                  a: Dynamic,
-                  b: Dynamic,
-                  d: Dynamic,
-                  e: Dynamic,
-                  g: Dynamic,
-                  h: Dynamic,
-                  i: Dynamic| f(&c, vec![a, b, d, e, g, h, i]),
-        );
-        $engine.register_fn(
-            $name,
-            move |c: NativeCallContext,
-                  _t: &mut $ty,
-                  a: Dynamic,
-                  b: Dynamic,
-                  d: Dynamic,
-                  e: Dynamic,
-                  g: Dynamic,
-                  h: Dynamic,
-                  i: Dynamic,
-                  j: Dynamic| f(&c, vec![a, b, d, e, g, h, i, j]),
-        );
+        register_variadic!(@one $engine, $ty, $name, f;);
+        register_variadic!(@one $engine, $ty, $name, f; a);
+        register_variadic!(@one $engine, $ty, $name, f; a, b);
+        register_variadic!(@one $engine, $ty, $name, f; a, b, d);
+        register_variadic!(@one $engine, $ty, $name, f; a, b, d, e);
+        register_variadic!(@one $engine, $ty, $name, f; a, b, d, e, g);
+        register_variadic!(@one $engine, $ty, $name, f; a, b, d, e, g, h);
+        register_variadic!(@one $engine, $ty, $name, f; a, b, d, e, g, h, i);
+        register_variadic!(@one $engine, $ty, $name, f; a, b, d, e, g, h, i, j);
     }};
+    (@one $engine:expr, $ty:ty, $name:expr, $f:ident; $($arg:ident),*) => {
+        $engine.register_fn(
+            $name,
+            move |c: NativeCallContext, _t: &mut $ty $(, $arg: Dynamic)*| $f(&c, vec![$($arg),*]),
+        );
+    };
 }
 
 fn register_console(engine: &mut Engine) {
