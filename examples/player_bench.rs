@@ -52,6 +52,26 @@ fn main() {
             rerun.as_secs_f64() * 1e3
         );
     }
+    // Frames of a pool-heavy trace (100,000 tasks): the pool view's cost.
+    let mut pool = Player::open(
+        &root.join("benches/scenarios/pool_100k.rhai"),
+        BTreeMap::new(),
+        0,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    let positions: Vec<usize> = (0..50).map(|i| i * (pool.len() - 1) / 49).collect();
+    let t = Instant::now();
+    for &seq in &positions {
+        pool.cursor = seq;
+        terminal
+            .draw(|f| draw_player(f, &pool, &theme))
+            .expect("draw");
+    }
+    println!(
+        "frame 200x60 of a {}-event pool trace (100,000 tasks): {:.3} ms",
+        pool.len(),
+        t.elapsed().as_secs_f64() * 1e3 / positions.len() as f64
+    );
     let big = root.join("benches/scenarios/next_tick_1m.rhai");
     let t = Instant::now();
     let player = Player::open(&big, BTreeMap::new(), 0);

@@ -286,3 +286,30 @@ fn the_loop_health_view_appears_only_when_delay_is_measured() {
         "no delay view without a monitor"
     );
 }
+
+#[test]
+fn the_pool_index_agrees_with_a_brute_force_fold() {
+    let p = open("thread-pool");
+    let tasks = &p.index.tasks;
+    assert!(tasks.len() > 8, "the lesson uses the pool");
+    assert_eq!(p.pool_threads(), 4);
+    for seq in (0..p.len()).step_by(3) {
+        let at = seq as u32;
+        let folded = p.index.fold(p.trace(), seq, 4);
+        let waiting = tasks
+            .iter()
+            .filter(|t| t.queued <= at && (t.started == u32::MAX || t.started > at))
+            .count();
+        let mut running: Vec<u32> = tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.started <= at && (t.done == u32::MAX || t.done > at))
+            .map(|(i, _)| i as u32)
+            .collect();
+        running.sort_unstable();
+        let mut got: Vec<u32> = folded.pool_running.iter().map(|(id, _)| *id).collect();
+        got.sort_unstable();
+        assert_eq!(folded.pool_waiting, waiting, "waiting at {seq}");
+        assert_eq!(got, running, "running at {seq}");
+    }
+}

@@ -85,6 +85,92 @@ pub struct TraceIndex {
     pub callback_starts: Vec<u32>,
     /// Sequence numbers where an iteration begins.
     pub iterations: Vec<u32>,
+    pub pool: PoolIndex,
+}
+
+/// The pool's tasks arranged for seeks and drawing in O(threads · log n),
+/// not O(tasks): a trace can hold a hundred thousand of them.
+#[derive(Debug, Clone, Default)]
+pub struct PoolIndex {
+    /// Per thread, task ids in start order.
+    pub by_thread: Vec<Vec<u32>>,
+    /// Queue and start sequence numbers, ascending.
+    pub queued_seqs: Vec<u32>,
+    pub started_seqs: Vec<u32>,
+    /// Queue and start times (ns), ascending.
+    pub queued_ns: Vec<u64>,
+    pub started_ns: Vec<u64>,
+    /// The pool's size, as the trace recorded it when the pool was created.
+    pub size: usize,
+    /// Time span of the pool's activity: first queue, last finish.
+    pub first_ns: u64,
+    pub last_ns: u64,
+}
+
+impl PoolIndex {
+    fn build(trace: &Trace, tasks: &[TaskSeqs]) -> PoolIndex {
+        let time = |seq: u32| trace.events.get(seq as usize).map_or(0, |e| e.time_ns);
+        let mut index = PoolIndex::default();
+        for (id, t) in tasks.iter().enumerate() {
+            if t.queued != NONE {
+                index.queued_seqs.push(t.queued);
+                index.queued_ns.push(time(t.queued));
+            }
+            if t.started != NONE {
+                index.started_seqs.push(t.started);
+                index.started_ns.push(time(t.started));
+                let thread = t.thread as usize;
+                if index.by_thread.len() <= thread {
+                    index.by_thread.resize(thread + 1, Vec::new());
+                }
+                index.by_thread[thread].push(id as u32);
+            }
+        }
+        for list in &mut index.by_thread {
+            list.sort_by_key(|&id| tasks[id as usize].started);
+        }
+        index.queued_seqs.sort_unstable();
+        index.started_seqs.sort_unstable();
+        index.queued_ns.sort_unstable();
+        index.started_ns.sort_unstable();
+        index.size = trace
+            .events
+            .iter()
+            .find_map(|e| match e.kind {
+                Kind::PoolQueued { threads, .. } => Some(threads as usize),
+                _ => None,
+            })
+            .unwrap_or(0);
+        index.first_ns = index.queued_ns.first().copied().unwrap_or(0);
+        let end = trace.events.last().map_or(0, |e| e.time_ns);
+        index.last_ns = tasks
+            .iter()
+            .filter(|t| t.queued != NONE)
+            .map(|t| if t.done == NONE { end } else { time(t.done) })
+            .max()
+            .unwrap_or(index.first_ns);
+        index
+    }
+
+    /// Tasks queued but not yet started at sequence `at`.
+    pub fn waiting_at(&self, at: u32) -> usize {
+        self.queued_seqs.partition_point(|&s| s <= at)
+            - self.started_seqs.partition_point(|&s| s <= at)
+    }
+
+    /// Tasks queued but not yet started at time `ns`.
+    pub fn waiting_at_time(&self, ns: u64) -> usize {
+        self.queued_ns.partition_point(|&t| t <= ns) - self.started_ns.partition_point(|&t| t <= ns)
+    }
+
+    /// The task ids of `thread` that have started by sequence `at`.
+    pub fn started_on(&self, tasks: &[TaskSeqs], thread: usize, at: u32) -> &[u32] {
+        let Some(list) = self.by_thread.get(thread) else {
+            return &[];
+        };
+        let k = list.partition_point(|&id| tasks[id as usize].started <= at);
+        &list[..k]
+    }
 }
 
 /// What the player shows at a cursor.
@@ -104,9 +190,9 @@ pub struct Folded {
     pub console_total: usize,
     /// The narration in force: (step index 0-based, note sequence number).
     pub note: Option<(usize, u32)>,
-    /// Pool tasks queued, running or done-but-not-delivered at the cursor.
+    /// Pool tasks running at the cursor, and how many wait in the queue.
     pub pool_running: Vec<(u32, TaskSeqs)>,
-    pub pool_waiting: Vec<u32>,
+    pub pool_waiting: usize,
 }
 
 impl Folded {
@@ -200,7 +286,9 @@ impl TraceIndex {
                 _ => {}
             }
         }
+        let pool = PoolIndex::build(trace, &tasks);
         let mut index = TraceIndex {
+            pool,
             cbs,
             logs,
             checkpoints: Vec::new(),
@@ -297,18 +385,17 @@ impl TraceIndex {
         let console = self.console[console_total.saturating_sub(200)..console_total].to_vec();
         let notes_so_far = self.notes.partition_point(|&s| s <= at);
         let note = notes_so_far.checked_sub(1).map(|i| (i, self.notes[i]));
+        // At most one task runs per thread: the last one started there.
         let mut pool_running = Vec::new();
-        let mut pool_waiting = Vec::new();
-        for (id, t) in self.tasks.iter().enumerate() {
-            if t.queued == NONE || t.queued > at {
-                continue;
-            }
-            if t.started <= at && (t.done == NONE || t.done > at) {
-                pool_running.push((id as u32, *t));
-            } else if t.started == NONE || t.started > at {
-                pool_waiting.push(id as u32);
+        for thread in 0..self.pool.by_thread.len() {
+            if let Some(&id) = self.pool.started_on(&self.tasks, thread, at).last() {
+                let t = self.tasks[id as usize];
+                if t.done == NONE || t.done > at {
+                    pool_running.push((id, t));
+                }
             }
         }
+        let pool_waiting = self.pool.waiting_at(at);
         Folded {
             seq,
             time_ns: event.time_ns,

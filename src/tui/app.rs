@@ -128,16 +128,9 @@ impl Player {
         }
     }
 
-    /// Threads the pool used (the highest thread number seen, plus one).
+    /// The pool's size, as recorded in the trace (0 when unused).
     pub fn pool_threads(&self) -> usize {
-        self.index
-            .tasks
-            .iter()
-            .filter(|t| t.started != u32::MAX)
-            .map(|t| t.thread as usize + 1)
-            .max()
-            .unwrap_or(0)
-            .max(if self.index.tasks.is_empty() { 0 } else { 4 })
+        self.index.pool.size
     }
 
     pub fn trace(&self) -> &Trace {

@@ -340,9 +340,9 @@ fn draw_loop(
                 theme.io(),
             ));
         }
-        if !folded.pool_waiting.is_empty() {
+        if folded.pool_waiting > 0 {
             pool.push(Span::styled(
-                format!(" {} waiting", folded.pool_waiting.len()),
+                format!(" {} waiting", folded.pool_waiting),
                 theme.dim(),
             ));
         }
@@ -370,50 +370,35 @@ fn draw_loop(
 fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
     let trace = player.trace();
     let tasks = &player.index.tasks;
+    let pool = &player.index.pool;
     let time = |seq: u32| trace.events.get(seq as usize).map_or(0, |e| e.time_ns);
-    let known = |seq: u32| seq != u32::MAX;
-    let first = tasks
-        .iter()
-        .filter(|t| known(t.queued))
-        .map(|t| time(t.queued))
-        .min()
-        .unwrap_or(0);
-    let last = tasks
-        .iter()
-        .map(|t| {
-            if known(t.done) {
-                time(t.done)
-            } else {
-                folded.time_ns
-            }
-        })
-        .max()
-        .unwrap_or(first)
-        .max(first + 1);
+    let (first, last) = (pool.first_ns, pool.last_ns.max(pool.first_ns + 1));
     let at = folded.seq as u32;
     let now = folded.time_ns;
     let threads = player.pool_threads().clamp(1, 8);
-    let queued_now = folded.pool_waiting.len();
-    let latest = tasks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| known(t.started) && t.started <= at)
-        .max_by_key(|(_, t)| t.started);
+    // The most recently started task: the last start of any thread.
+    let latest = (0..pool.by_thread.len())
+        .filter_map(|th| pool.started_on(tasks, th, at).last().copied())
+        .max_by_key(|&id| tasks[id as usize].started);
     let detail = match latest {
-        Some((id, t)) => {
+        Some(id) => {
+            let t = tasks[id as usize];
             let wait = time(t.started).saturating_sub(time(t.queued));
-            let run = if known(t.done) && t.done <= at {
+            let end = if t.done != u32::MAX && t.done <= at {
                 time(t.done)
             } else {
                 now
-            }
-            .saturating_sub(time(t.started));
+            };
+            let run = end.saturating_sub(time(t.started));
             format!(" · task {id} waited {} ran {}", ms(wait), ms(run))
         }
         None => String::new(),
     };
     let block = Block::bordered().title(Span::styled(
-        format!(" thread pool: {threads} threads · {queued_now} queued{detail} "),
+        format!(
+            " thread pool: {threads} threads · {} queued{detail} ",
+            folded.pool_waiting
+        ),
         theme.title(),
     ));
     let inner = block.inner(area);
@@ -426,13 +411,11 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
     let span = last - first;
     let column = |t: u64| ((t.saturating_sub(first)) * width / span).min(width.saturating_sub(1));
     let mut lines = Vec::new();
-    for thread in 0..threads as u16 {
+    for thread in 0..threads {
         let mut cells = vec![' '; width as usize];
-        for t in tasks
-            .iter()
-            .filter(|t| t.thread == thread && known(t.started) && t.started <= at)
-        {
-            let end = if known(t.done) && t.done <= at {
+        for &id in pool.started_on(tasks, thread, at) {
+            let t = tasks[id as usize];
+            let end = if t.done != u32::MAX && t.done <= at {
                 time(t.done)
             } else {
                 now
@@ -451,36 +434,23 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
             Span::styled(cells.into_iter().collect::<String>(), theme.io()),
         ]));
     }
-    // Queue length over time, one sample per column.
-    let mut queue = String::new();
+    // Queue length over time, one sample per column (up to the cursor).
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let samples: Vec<usize> = (0..width)
+    let samples: Vec<Option<usize>> = (0..width)
         .map(|c| {
             let t = first + c * span / width;
-            if t > now {
-                return 0;
-            }
-            tasks
-                .iter()
-                .filter(|k| {
-                    known(k.queued)
-                        && time(k.queued) <= t
-                        && (!known(k.started) || time(k.started) > t)
-                })
-                .count()
+            (t <= now).then(|| pool.waiting_at_time(t))
         })
         .collect();
-    let peak = samples.iter().copied().max().unwrap_or(0).max(1);
-    for (c, n) in samples.iter().enumerate() {
-        let t = first + c as u64 * span / width;
-        queue.push(if t > now {
-            ' '
-        } else if *n == 0 {
-            '·'
-        } else {
-            LEVELS[(n * (LEVELS.len() - 1)) / peak]
-        });
-    }
+    let peak = samples.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let queue: String = samples
+        .iter()
+        .map(|n| match n {
+            None => ' ',
+            Some(0) => '·',
+            Some(n) => LEVELS[(n * (LEVELS.len() - 1)) / peak],
+        })
+        .collect();
     lines.push(Line::from(vec![
         Span::styled("q   ", theme.dim()),
         Span::styled(queue, theme.warning()),
