@@ -23,6 +23,9 @@ pub struct Clock {
     epoch_ms: u64,
     /// libuv's cached loop time in ms (`uv_now`), updated by `update_loop_time`.
     loop_ms: u64,
+    /// `performance.timeOrigin` as model time: 0 for the main thread, the
+    /// thread's start for a worker (its `performance.now()` starts at 0).
+    origin_ns: u64,
 }
 
 impl Clock {
@@ -40,7 +43,29 @@ impl Clock {
             start: Instant::now(),
             epoch_ms,
             loop_ms: 0,
+            origin_ns: 0,
         }
+    }
+
+    /// A worker thread's clock: the same time base as the process (`start`,
+    /// `epoch_ms`), starting at `now_ns`, with its own time origin.
+    pub fn for_worker(mode: ClockMode, start: Instant, epoch_ms: u64, now_ns: u64) -> Self {
+        let mut c = Clock::new(mode);
+        c.start = start;
+        c.epoch_ms = epoch_ms;
+        c.virtual_ns = now_ns;
+        c.origin_ns = now_ns;
+        c.loop_ms = now_ns / 1_000_000;
+        c
+    }
+
+    /// The instant model time 0 stands for (real clock).
+    pub fn start_instant(&self) -> Instant {
+        self.start
+    }
+
+    pub fn epoch_ms(&self) -> u64 {
+        self.epoch_ms
     }
 
     /// Nanoseconds since the process started.
@@ -75,7 +100,7 @@ impl Clock {
 
     /// `performance.now()` in ms with sub-ms precision.
     pub fn performance_now_ms(&self) -> f64 {
-        self.now_ns() as f64 / 1e6
+        self.now_ns().saturating_sub(self.origin_ns) as f64 / 1e6
     }
 
     /// Instant corresponding to model time `ns` (real mode waits).

@@ -16,7 +16,7 @@ pub struct RunOutcome {
     pub fatal: Option<super::Fatal>,
 }
 
-type Step = Result<(), Stop>;
+pub(super) type Step = Result<(), Stop>;
 
 /// Exit code for an exceeded budget.
 pub const EXIT_BUDGET: i32 = 3;
@@ -70,7 +70,7 @@ fn set_phase<H: HostTypes>(rt: &Shared<H>, phase: Phase) {
     r.emit(Kind::PhaseEnter(phase));
 }
 
-fn budget_check<H: HostTypes>(rt: &Shared<H>) -> Step {
+pub(super) fn budget_check<H: HostTypes>(rt: &Shared<H>) -> Step {
     let r = rt.borrow();
     if r.over_budget() {
         let ticks = r.ticks_since_progress;
@@ -112,7 +112,7 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
 }
 
 /// Calls a script function as one traced callback.
-fn call_traced<H: HostTypes, I: Invoke<H>>(
+pub(super) fn call_traced<H: HostTypes, I: Invoke<H>>(
     rt: &Shared<H>,
     host: &mut I,
     func: &H::Func,
@@ -154,7 +154,7 @@ fn macrotask<H: HostTypes, I: Invoke<H>>(
 
 /// Node's handling of an uncaught exception: 'uncaughtException' listeners,
 /// or the 'exit' event, the report on stderr and exit code 1.
-fn uncaught<H: HostTypes, I: Invoke<H>>(
+pub(super) fn uncaught<H: HostTypes, I: Invoke<H>>(
     rt: &Shared<H>,
     host: &mut I,
     error: H::Value,
@@ -177,8 +177,15 @@ fn uncaught<H: HostTypes, I: Invoke<H>>(
             Stop::Exit(c) => c,
             Stop::Fatal(f) => f.exit_code,
         });
-        let report = host.uncaught_report(&error, origin);
-        rt.borrow_mut().console(Stream::Stderr, &report);
+        let is_worker = rt.borrow().threads.is_worker();
+        if is_worker {
+            // A worker does not print its uncaught error: its parent gets
+            // it as an 'error' event (serialized), then 'exit' with 1.
+            rt.borrow_mut().threads.error = Some(H::clone_value(&error));
+        } else {
+            let report = host.uncaught_report(&error, origin);
+            rt.borrow_mut().console(Stream::Stderr, &report);
+        }
         return Err(Stop::Exit(if code == 0 { 1 } else { code }));
     }
     for listener in listeners {
@@ -336,7 +343,7 @@ fn emit_before_exit<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) ->
 }
 
 /// `InternalCallbackScope::Close`: after a native-to-JS callback.
-fn close_scope<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+pub(super) fn close_scope<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
     if !rt.borrow().has_ticks() {
         run_microtasks(rt, host)?;
     }
@@ -763,19 +770,56 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
                     t if t > 0 => until_ns.map(|u| u.max(start)),
                     _ => None,
                 };
-                let target = match (deadline, wake) {
-                    (Some(d), Some(w)) => d.min(w.max(start)),
-                    (Some(d), None) => d,
-                    (None, Some(w)) => w.max(start),
-                    (None, None) => start,
+                let want = match (deadline, wake) {
+                    (Some(d), Some(w)) => Some(d.min(w.max(start))),
+                    (Some(d), None) => Some(d),
+                    (None, Some(w)) => Some(w.max(start)),
+                    (None, None) => None,
+                };
+                // With workers, the hub decides when this loop goes on: not
+                // before every other loop has caught up, earlier if a
+                // message arrives first (see runtime/worker.rs).
+                let target = match r.threads.link.clone() {
+                    Some(link) => match link.hub.sync(link.me, want) {
+                        Ok(t) => t.max(start),
+                        Err(stop) => return Err(hub_stop(&mut r, stop)),
+                    },
+                    None => want.unwrap_or(start),
                 };
                 r.advance_virtual(target);
             }
             super::clock::ClockMode::Real => {
                 if timeout != 0 && !r.pool.has_completed() {
                     let deadline = until_ns.map(|u| r.clock.instant_at(u));
-                    for kind in r.pool.wait_real(deadline) {
-                        r.emit(kind);
+                    match r.threads.link.clone() {
+                        None => {
+                            for kind in r.pool.wait_real(deadline) {
+                                r.emit(kind);
+                            }
+                        }
+                        // Wait in short slices, watching the mailbox too.
+                        Some(link) => loop {
+                            if link.hub.is_shutdown() {
+                                return Err(Stop::Exit(1));
+                            }
+                            if link.hub.has_mail(link.me) {
+                                break;
+                            }
+                            let now = std::time::Instant::now();
+                            if deadline.is_some_and(|d| d <= now) {
+                                break;
+                            }
+                            let slice = now + std::time::Duration::from_micros(500);
+                            let until = deadline.map_or(slice, |d| d.min(slice));
+                            let events = r.pool.wait_real(Some(until));
+                            let got = !events.is_empty() || r.pool.has_completed();
+                            for kind in events {
+                                r.emit(kind);
+                            }
+                            if got {
+                                break;
+                            }
+                        },
                     }
                 }
                 let now = r.clock.now_ns();
@@ -801,12 +845,35 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
             close_scope(rt, host)?;
         }
     }
+    super::mail::deliver(rt, host)?;
     let drain = std::mem::take(&mut rt.borrow_mut().post_exception_drain);
     if drain {
         rt.borrow_mut().ticks_since_progress = 0;
         close_scope(rt, host)?;
     }
     Ok(())
+}
+
+/// Why the hub stopped this loop, as the run's end.
+fn hub_stop<H: HostTypes>(r: &mut super::Runtime<H>, stop: super::worker::HubStop) -> Stop {
+    match stop {
+        // The process is exiting: this worker's thread ends quietly.
+        super::worker::HubStop::Shutdown => Stop::Exit(1),
+        super::worker::HubStop::Deadlock => {
+            r.emit(Kind::Budget {
+                kind: BudgetKind::Hang,
+                ticks: 0,
+            });
+            Stop::Fatal(super::Fatal {
+                message: "workbench: every thread is waiting for a message that nobody will send \
+                          (a worker's parentPort is listening, or the main thread waits on a worker \
+                          that waits on it): node would hang here. Close the port \
+                          (parentPort.close()), unref it, or terminate the worker."
+                    .into(),
+                exit_code: EXIT_BUDGET,
+            })
+        }
+    }
 }
 
 /// The check phase: Node's `CheckImmediate` → `processImmediate`.

@@ -13,9 +13,12 @@ pub mod driver;
 pub mod eld;
 pub mod events;
 pub mod fs;
+pub mod mail;
 pub mod pool;
 pub mod promise;
+pub mod threads;
 pub mod timers;
+pub mod worker;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -56,6 +59,19 @@ pub trait HostTypes: Sized + 'static {
     /// exception; None keeps the reason as it is.
     fn unhandled_rejection_error(_reason: &Self::Value) -> Option<Self::Value> {
         None
+    }
+    /// The structured clone of a value (a worker's uncaught error).
+    fn clone_value(_value: &Self::Value) -> worker::Cloned {
+        worker::Cloned::Undefined
+    }
+    /// A value received from another thread.
+    fn from_cloned(_value: worker::Cloned) -> Self::Value {
+        Self::undefined()
+    }
+    /// A worker's uncaught error as its parent sees it: emitted as
+    /// `'error'` on the Worker object (reports say so).
+    fn worker_error(value: worker::Cloned) -> Self::Value {
+        Self::from_cloned(value)
     }
 }
 
@@ -266,6 +282,8 @@ pub struct Runtime<H: HostTypes> {
     /// `asyncHandledRejections`: reported rejections handled later (their
     /// rejection ids), warned about in the next processPromiseRejections.
     async_handled: Vec<u32>,
+    /// `worker_threads`: the workers this loop started, its `parentPort`.
+    pub threads: threads::Threads<H>,
 }
 
 /// The runtime as the host holds it.
@@ -303,6 +321,7 @@ impl<H: HostTypes> Runtime<H> {
             trace_warning_hint_shown: false,
             last_rejection_uid: 0,
             async_handled: Vec::new(),
+            threads: threads::Threads::default(),
         }
     }
 
@@ -359,6 +378,13 @@ impl<H: HostTypes> Runtime<H> {
                 Stream::Stderr => writeln!(std::io::stderr().lock(), "{text}"),
             };
         }
+        // A worker's stdout and stderr are streams into its parent thread:
+        // the parent prints what arrives when its loop gets to it.
+        if self.threads.is_worker() {
+            let now = self.clock.now_ns();
+            self.threads
+                .send_parent(now, worker::Body::Console(stream, text.to_string()));
+        }
         let text = self.trace.strings.append(text);
         self.emit(Kind::Console { stream, text });
     }
@@ -397,8 +423,19 @@ impl<H: HostTypes> Runtime<H> {
             }
             ClockMode::Real => {
                 let until = std::time::Instant::now() + std::time::Duration::from_nanos(ns);
+                let link = self.threads.link.clone();
+                let mut spins = 0u32;
                 while std::time::Instant::now() < until {
                     std::hint::spin_loop();
+                    spins = spins.wrapping_add(1);
+                    // A terminated (or exiting) worker stops spinning; its
+                    // next poll ends the thread.
+                    if spins % 4096 == 0
+                        && let Some(l) = &link
+                        && (l.hub.terminate_requested(l.me) || l.hub.is_shutdown())
+                    {
+                        break;
+                    }
                 }
             }
         }
@@ -1017,7 +1054,7 @@ impl<H: HostTypes> Runtime<H> {
     pub fn loop_alive(&self) -> bool {
         let timer_alive = self.timers.uv.due_ms.is_some() && self.timers.uv.refed;
         let idle_alive = self.immediate_ref_count > 0;
-        timer_alive || idle_alive || self.pool.active_requests() > 0
+        timer_alive || idle_alive || self.pool.active_requests() > 0 || self.threads.keeps_alive()
     }
 }
 
@@ -1109,8 +1146,11 @@ impl<H: HostTypes> Runtime<H> {
     /// `uv__backend_timeout` in ms (-1: block until something happens).
     fn backend_timeout(&self) -> i64 {
         let timer_handle_active = self.timers.uv.due_ms.is_some();
-        let has_active_handles =
-            (timer_handle_active && self.timers.uv.refed) || self.immediate_ref_count > 0;
+        // Workers and an open parentPort are ref'd handles (async handles
+        // in libuv): poll may wait for their messages.
+        let has_active_handles = (timer_handle_active && self.timers.uv.refed)
+            || self.immediate_ref_count > 0
+            || self.threads.keeps_alive();
         if !has_active_handles && self.pool.active_requests() == 0 {
             return 0;
         }

@@ -89,6 +89,26 @@ impl HostTypes for Rh {
         Dynamic::from(s.to_string())
     }
 
+    fn clone_value(value: &Dynamic) -> crate::runtime::worker::Cloned {
+        // An uncloneable error value (a function...) still reaches the
+        // parent, as Node's serializer falls back to its string form.
+        super::clone::to_cloned(value, &[])
+            .unwrap_or_else(|_| crate::runtime::worker::Cloned::Str(to_js_string(value)))
+    }
+
+    fn from_cloned(value: crate::runtime::worker::Cloned) -> Dynamic {
+        super::clone::from_cloned(value)
+    }
+
+    fn worker_error(value: crate::runtime::worker::Cloned) -> Dynamic {
+        let v = super::clone::from_cloned(value);
+        if let Some(mut e) = v.read_lock::<JsError>().map(|e| e.clone()) {
+            e.emitted_on = Some("Worker");
+            return Dynamic::from(e);
+        }
+        v
+    }
+
     fn unhandled_rejection_error(reason: &Dynamic) -> Option<Dynamic> {
         if reason.is::<JsError>() {
             return None;
@@ -649,6 +669,19 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
         (Some(line), None) => ctx.source.node_header(line, 1),
         _ => ctx.source.display_path(),
     };
+    if let Some(e) = value.read_lock::<JsError>()
+        && let Some(on) = e.emitted_on
+    {
+        // A worker's error, emitted on its Worker object with no listener:
+        // Node rethrows it from a nextTick of its EventTarget code.
+        return format!(
+            "node:internal/event_target:1105\n  process.nextTick(() => {{ throw err; }});\n                           ^\n\n\
+             {}\n    at {}\nEmitted 'error' event on {on} instance at:\n    \
+             at [kOnErrorMessage] (node:internal/worker:333:10){footer}",
+            e.to_js_string(),
+            ctx.source.display_path()
+        );
+    }
     if let Some(e) = value.read_lock::<JsError>() {
         // Node prints the error's stack, then its own properties. Internal
         // errors show their code in the head: `Error [ERR_X]: message`.

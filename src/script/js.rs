@@ -70,6 +70,10 @@ const MODULES: &[(&str, &str)] = &[
     ("zlib", "const zlib = require('zlib');"),
     ("dns", "const dns = require('dns');"),
     ("perf_hooks", "const perf_hooks = require('perf_hooks');"),
+    (
+        "worker_threads",
+        "const worker_threads = require('worker_threads');",
+    ),
     ("path", "const path = require('path');"),
     ("os", "const os = require('os');"),
     ("util", "const util = require('util');"),
@@ -101,6 +105,17 @@ const RENAMED_FNS: &[(&str, &str)] = &[
 /// The helper emitted once at the top when `busy(ms)` is used.
 const BUSY_HELPER: &str =
     "function busy(ms) {\n  const end = Date.now() + ms;\n  while (Date.now() < end) {}\n}";
+
+/// On a worker thread, the file runs only the body function that
+/// `process.argv[2]` names (a top-level `return` ends a CommonJS module).
+const WORKER_PROLOGUE: &str = "if (!worker_threads.isMainThread) {
+  const bodies = { BODIES };
+  const body = process.argv[2];
+  if (!Object.hasOwn(bodies, body)) {
+    throw new TypeError(`worker body \"${body}\" is not a function of this script`);
+  }
+  return void bodies[body]();
+}";
 
 /// How a Rhai method renders.
 #[derive(Clone, Copy)]
@@ -676,6 +691,9 @@ struct Renderer {
     fns: Fns,
     requires: BTreeSet<usize>,
     busy: bool,
+    /// `worker_threads.Worker.create` is used: the file doubles as the
+    /// workers' script (see [`WORKER_PROLOGUE`]).
+    workers: bool,
     /// Names declared in each enclosing JavaScript block: name -> is `const`.
     scopes: Vec<HashMap<String, bool>>,
     /// Every name declared so far (for calling closures held in variables).
@@ -775,6 +793,7 @@ impl Renderer {
             fns,
             requires: BTreeSet::new(),
             busy: false,
+            workers: false,
             scopes: vec![HashMap::new()],
             declared: HashSet::new(),
             params,
@@ -913,6 +932,14 @@ impl Renderer {
         }
         if self.busy {
             sections.push(BUSY_HELPER.to_string());
+        }
+        if self.workers {
+            let bodies: Vec<String> = named
+                .iter()
+                .filter(|(_, f)| f.params.is_empty())
+                .map(|(n, _)| ident(n))
+                .collect();
+            sections.push(WORKER_PROLOGUE.replace("BODIES", &bodies.join(", ")));
         }
         sections.extend(functions);
         if !main.is_empty() {
@@ -1735,6 +1762,21 @@ impl Renderer {
                         "call" => {
                             let args = self.args(&fc.args, arg_ind)?;
                             cur = format!("{cur}{}({args})", if opt { "?." } else { "" });
+                            has_call = true;
+                            continue;
+                        }
+                        "create" if cur == "worker_threads.Worker" && !fc.args.is_empty() => {
+                            // The same file runs on the worker thread; argv
+                            // names the body function (see WORKER_PROLOGUE).
+                            let body = self.expr(&fc.args[0], arg_ind)?.0;
+                            let options = match fc.args.get(1) {
+                                Some(o) => {
+                                    format!("{{ ...{}, argv: [{body}] }}", self.expr(o, arg_ind)?.0)
+                                }
+                                None => format!("{{ argv: [{body}] }}"),
+                            };
+                            self.workers = true;
+                            cur = format!("new {cur}(__filename, {options})");
                             has_call = true;
                             continue;
                         }

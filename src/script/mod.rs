@@ -4,6 +4,8 @@
 pub mod api;
 pub mod api_perf;
 pub mod api_pool;
+pub mod api_worker;
+pub mod clone;
 pub mod errors;
 pub mod host;
 pub mod inspect;
@@ -157,10 +159,132 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
         .cloned()
         .collect();
     drop(ctx);
+    end_workers(&rt);
     let trace = std::mem::take(&mut rt.borrow_mut().trace);
     RunResult {
         trace,
         outcome,
         declarations,
     }
+}
+
+/// The process exits: worker threads still running end now (Node kills
+/// them), and their threads are joined.
+fn end_workers(rt: &crate::runtime::Shared<Rh>) {
+    let link = rt.borrow().threads.link.clone();
+    if let Some(link) = link {
+        link.hub.leave(link.me);
+        link.hub.shutdown();
+        let threads: Vec<_> = rt
+            .borrow_mut()
+            .threads
+            .children
+            .iter_mut()
+            .filter_map(|c| c.thread.take())
+            .collect();
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A worker thread: compiles the script again (Rhai engines and ASTs stay
+/// on their thread), runs the body function on a runtime of its own, then
+/// reports its uncaught error and exit code to its parent.
+pub fn run_worker(spec: api_worker::WorkerSpec) {
+    use crate::runtime::clock::ClockMode;
+    use crate::runtime::worker::Body;
+    let hub = spec.link.hub.clone();
+    let me = spec.link.me;
+    let parent = spec.link.parent.unwrap_or(0);
+    let start_ns = match hub.mode {
+        ClockMode::Virtual => match hub.wait_turn(me) {
+            Ok(t) => t,
+            Err(_) => {
+                hub.leave(me);
+                return;
+            }
+        },
+        ClockMode::Real => hub.start.elapsed().as_nanos() as u64,
+    };
+    let latency = crate::runtime::worker::MessageCost::LATENCY_NS;
+    let scenario = match Scenario::compile(spec.source.path.clone(), spec.source.text.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            hub.post(
+                me,
+                parent,
+                start_ns + latency,
+                Body::Console(crate::trace::Stream::Stderr, e.report),
+            );
+            hub.post(me, parent, start_ns + latency, Body::Exit(1));
+            hub.leave(me);
+            return;
+        }
+    };
+    let rt = api_worker::worker_runtime(&spec, start_ns);
+    rt.borrow().threads.send(parent, start_ns, Body::Online);
+    let engine = api::build_engine(spec.limits, scenario.source.display_path());
+    let ctx = Rc::new(Ctx::new(
+        engine,
+        scenario.ast.clone(),
+        rt.clone(),
+        scenario.source.clone(),
+    ));
+    let body = spec.body.clone();
+    let outcome = {
+        let _guard = ctx.install();
+        let mut host = Host { ctx: ctx.clone() };
+        driver::run(&rt, &mut host, |host| {
+            let exists = host
+                .ctx
+                .ast
+                .iter_fn_def()
+                .any(|f| f.name == body.as_str() && f.params.is_empty());
+            if !exists {
+                // What the rendered JavaScript throws on the worker thread.
+                return Err(crate::runtime::Abrupt::Throw(rhai::Dynamic::from(
+                    values::JsError::new(
+                        "TypeError",
+                        &format!("worker body \"{body}\" is not a function of this script"),
+                    ),
+                )));
+            }
+            let options = rhai::CallFnOptions::new().eval_ast(false);
+            let _ = host
+                .ctx
+                .engine
+                .call_fn_with_options::<rhai::Dynamic>(
+                    options,
+                    &mut Scope::new(),
+                    &host.ctx.ast,
+                    &body,
+                    (),
+                )
+                .map_err(|e| host.abrupt(e))?;
+            Ok(())
+        })
+    };
+    let (error, now) = {
+        let mut r = rt.borrow_mut();
+        (r.threads.error.take(), r.clock.now_ns())
+    };
+    if let Some(error) = error {
+        hub.post(me, parent, now + latency, Body::Error(error));
+    }
+    hub.post(me, parent, now + latency, Body::Exit(outcome.exit_code));
+    // Workers this worker started end with it.
+    let children: Vec<u32> = rt
+        .borrow()
+        .threads
+        .children
+        .iter()
+        .filter(|c| c.exited.is_none())
+        .map(|c| c.hub_id)
+        .collect();
+    for child in children {
+        hub.post(me, child, now + latency, Body::Terminate);
+    }
+    drop(ctx);
+    hub.leave(me);
 }

@@ -122,6 +122,9 @@ pub struct JsError {
     pub name: String,
     pub message: String,
     pub props: Vec<(String, Dynamic)>,
+    /// Emitted as `'error'` on this kind of object (a worker's error
+    /// arrives as an event on its `Worker`): reports name it.
+    pub emitted_on: Option<&'static str>,
 }
 
 impl JsError {
@@ -130,6 +133,7 @@ impl JsError {
             name: name.to_string(),
             message: message.to_string(),
             props: Vec::new(),
+            emitted_on: None,
         }
     }
 
@@ -143,6 +147,7 @@ impl JsError {
                 ("syscall".into(), Dynamic::from(e.syscall.to_string())),
                 ("path".into(), Dynamic::from(e.path.clone())),
             ],
+            emitted_on: None,
         }
     }
 
@@ -161,6 +166,7 @@ impl JsError {
                     ("errno".into(), Dynamic::from(*errno as i64)),
                     ("code".into(), Dynamic::from(code.to_string())),
                 ],
+                emitted_on: None,
             },
             TaskError::NotFound { host } => JsError {
                 name: "Error".into(),
@@ -171,6 +177,7 @@ impl JsError {
                     ("syscall".into(), Dynamic::from("getaddrinfo".to_string())),
                     ("hostname".into(), Dynamic::from(host.clone())),
                 ],
+                emitted_on: None,
             },
         }
     }
@@ -201,6 +208,21 @@ impl JsError {
 /// The bytes `fs.readFile` delivers without an encoding.
 #[derive(Clone)]
 pub struct JsBuffer(pub Rc<Vec<u8>>);
+
+impl JsBuffer {
+    pub fn from_vec(bytes: Vec<u8>) -> Self {
+        JsBuffer(Rc::new(bytes))
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.0.as_ref().clone()
+    }
+
+    /// Do both views share one backing store?
+    pub fn same_memory(&self, other: &JsBuffer) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 #[derive(Clone)]
 pub struct JsStats(pub FileStat);

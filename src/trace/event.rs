@@ -221,6 +221,45 @@ pub enum BudgetKind {
     Events,
     /// The per-callback operations budget (an endless loop in one callback).
     Operations,
+    /// Every thread waits for a message nobody will send (node hangs).
+    Hang,
+}
+
+/// A step in a worker thread's life, as its parent loop sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum WorkerEvent {
+    /// `new Worker(..)`: the thread starts booting.
+    Spawned,
+    /// The worker runs its script (`'online'`).
+    Online,
+    /// This loop posted a message (`value`: bytes copied by the clone).
+    Posted,
+    /// This loop posted a message whose buffers moved (`value`: bytes moved).
+    Transferred,
+    /// A message arrived here (`value`: bytes the receiver deserialized).
+    Received,
+    /// The worker's uncaught exception arrived.
+    Errored,
+    /// The worker's loop ended (`value`: the exit code).
+    Exited,
+    /// `worker.terminate()` was called.
+    Terminate,
+}
+
+impl WorkerEvent {
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkerEvent::Spawned => "spawned",
+            WorkerEvent::Online => "online",
+            WorkerEvent::Posted => "posted",
+            WorkerEvent::Transferred => "transferred",
+            WorkerEvent::Received => "received",
+            WorkerEvent::Errored => "error",
+            WorkerEvent::Exited => "exited",
+            WorkerEvent::Terminate => "terminate",
+        }
+    }
 }
 
 /// What happened. Payloads are small ids; text lives in [`super::Strings`].
@@ -311,6 +350,13 @@ pub enum Kind {
     EldSample {
         monitor: u16,
         delta_ns: SplitU64,
+    },
+    /// `worker_threads`: `worker` is the thread id (0: the parent, for
+    /// messages a worker posts or receives on `parentPort`).
+    Worker {
+        worker: u16,
+        event: WorkerEvent,
+        value: u32,
     },
 }
 

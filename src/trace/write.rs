@@ -122,6 +122,9 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
                 )
             }
             super::BudgetKind::Operations => "BUDGET: operations limit reached".into(),
+            super::BudgetKind::Hang => {
+                "BUDGET: every thread waits for a message nobody will send".into()
+            }
         },
         Kind::Exit { code } => format!("process exits with code {code}"),
         Kind::EldSample { monitor, delta_ns } => match delta_ns.get() {
@@ -132,6 +135,31 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
                 d % 1_000_000
             ),
         },
+        Kind::Worker {
+            worker,
+            event,
+            value,
+        } => {
+            let who = if worker == 0 {
+                "parentPort".to_string()
+            } else {
+                format!("worker {worker}")
+            };
+            match event {
+                super::WorkerEvent::Spawned => format!("{who} spawned (booting)"),
+                super::WorkerEvent::Online => format!("{who} online"),
+                super::WorkerEvent::Posted => format!("post to {who}: {value} bytes cloned"),
+                super::WorkerEvent::Transferred => {
+                    format!("post to {who}: {value} bytes transferred")
+                }
+                super::WorkerEvent::Received => {
+                    format!("message from {who}: {value} bytes deserialized")
+                }
+                super::WorkerEvent::Errored => format!("{who} threw (uncaught)"),
+                super::WorkerEvent::Exited => format!("{who} exited with code {}", value as i32),
+                super::WorkerEvent::Terminate => format!("{who}.terminate()"),
+            }
+        }
     }
 }
 
@@ -256,6 +284,18 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
             vec![
                 ("monitor", json!(monitor)),
                 ("delta_ns", json!(delta_ns.get())),
+            ],
+        ),
+        Kind::Worker {
+            worker,
+            event,
+            value,
+        } => (
+            "worker",
+            vec![
+                ("worker", json!(worker)),
+                ("what", json!(event.name())),
+                ("value", json!(value)),
             ],
         ),
     };

@@ -1,0 +1,416 @@
+//! `worker_threads` for scripts.
+//!
+//! A worker's body is a named `fn` of the same script, run on a thread of
+//! its own with a runtime, a loop and a Rhai engine of its own:
+//!
+//! ```text
+//! fn hasher() {
+//!     let n = worker_threads.workerData;
+//!     busy(n);
+//!     worker_threads.parentPort.postMessage(`done ${n}`);
+//! }
+//! let w = worker_threads.Worker.create("hasher", #{ workerData: 200 });
+//! w.on("message", |m| console.log(m));
+//! ```
+//!
+//! renders to JavaScript as `new worker_threads.Worker(__filename, {
+//! workerData: 200, argv: ["hasher"] })`, with a prologue that, on a worker
+//! thread, runs the function `process.argv[2]` names and nothing else: the
+//! same file, as Node workers usually are.
+
+use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
+
+use super::api::{callback, site_for};
+use super::clone::{from_cloned, to_cloned};
+use super::host::{Ctx, ctx};
+use super::lesson_api::guard;
+use super::values::{JsBuffer, JsError, JsNull, JsPromise};
+use crate::runtime::clock::ClockMode;
+use crate::runtime::threads::{Child, Link, Port};
+use crate::runtime::worker::{Body, Cloned, Hub, MessageCost};
+use crate::trace::{CallbackKind, Kind, WorkerEvent};
+
+type Res<T> = Result<T, Box<EvalAltResult>>;
+
+/// The `worker_threads` module object.
+#[derive(Clone, Copy)]
+pub struct WorkerThreadsNs;
+/// `worker_threads.Worker` (the constructor: `.create(name, options)`).
+#[derive(Clone, Copy)]
+pub struct WorkerNs;
+/// A `Worker` object: the thread's id in the hub.
+#[derive(Clone, Copy)]
+pub struct JsWorker(pub u32);
+/// `parentPort` inside a worker.
+#[derive(Clone, Copy)]
+pub struct JsPort;
+
+/// What a worker thread needs to start: everything is `Send`.
+pub struct WorkerSpec {
+    pub source: super::Source,
+    pub body: String,
+    pub data: Cloned,
+    pub link: Link,
+    pub options: crate::runtime::Options,
+    pub limits: super::api::Limits,
+    pub start_ns: u64,
+    pub epoch_ms: u64,
+}
+
+fn js_error(name: &str, message: String, pos: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(JsError::new(name, &message)),
+        pos,
+    ))
+}
+
+fn data_clone_error(message: String, pos: Position) -> Box<EvalAltResult> {
+    let mut e = JsError::new("DataCloneError", &message);
+    e.props.push(("code".into(), Dynamic::from(25_i64)));
+    Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
+}
+
+/// The buffers of a transfer list (`[buf.buffer]`; a Buffer stands for
+/// its memory too).
+fn transfer_list(list: &Dynamic, pos: Position) -> Res<Vec<JsBuffer>> {
+    let Some(items) = list.read_lock::<rhai::Array>() else {
+        return Err(js_error(
+            "TypeError",
+            "Optional transferList argument must be an iterable".into(),
+            pos,
+        ));
+    };
+    let mut out = Vec::new();
+    for item in items.iter() {
+        match item.read_lock::<JsBuffer>() {
+            Some(b) => out.push(b.clone()),
+            None => {
+                return Err(data_clone_error("Value not transferable".into(), pos));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `postMessage(value, transfer)` from this loop to `to`. The sender pays
+/// for the serialization; moved buffers are detached here.
+fn post(
+    c: &NativeCallContext,
+    to: Option<u32>,
+    value: &Dynamic,
+    transfer: Vec<JsBuffer>,
+) -> Res<()> {
+    let pos = c.call_position();
+    let cloned = to_cloned(value, &transfer).map_err(|e| data_clone_error(e.0, pos))?;
+    let x = ctx()?;
+    let mut rt = x.rt.borrow_mut();
+    let Some(to) = to.or_else(|| rt.threads.link.as_ref().and_then(|l| l.parent)) else {
+        return Ok(());
+    };
+    let who =
+        if rt.threads.is_worker() && Some(to) == rt.threads.link.as_ref().and_then(|l| l.parent) {
+            0
+        } else {
+            to.min(u16::MAX as u32) as u16
+        };
+    if rt.clock.mode == ClockMode::Virtual {
+        let target = rt.clock.now_ns() + MessageCost::serialize_ns(&cloned);
+        rt.advance_virtual(target);
+    }
+    let moved = cloned.moved_bytes();
+    let (event, value) = if moved > 0 {
+        (WorkerEvent::Transferred, moved)
+    } else {
+        (WorkerEvent::Posted, cloned.copied_bytes())
+    };
+    rt.emit(Kind::Worker {
+        worker: who,
+        event,
+        value: value.min(u32::MAX as u64) as u32,
+    });
+    let now = rt.clock.now_ns();
+    rt.threads.send(to, now, Body::Message(cloned));
+    Ok(())
+}
+
+fn child_exists(x: &Ctx, id: u32) -> bool {
+    x.rt.borrow()
+        .threads
+        .children
+        .iter()
+        .any(|c| c.hub_id == id)
+}
+
+/// `new Worker(__filename, { workerData, argv: [body] })`.
+fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<JsWorker> {
+    guard(c, "worker_threads.Worker.create")?;
+    let pos = c.call_position();
+    let x = ctx()?;
+    let data = match options.as_ref().and_then(|o| o.get("workerData")) {
+        Some(d) => to_cloned(d, &[]).map_err(|e| data_clone_error(e.0, pos))?,
+        None => Cloned::Null,
+    };
+    let limits = super::api::Limits {
+        max_operations: x.engine.max_operations(),
+        max_call_levels: x.engine.max_call_levels(),
+        max_string_size: x.engine.max_string_size(),
+        max_array_size: x.engine.max_array_size(),
+        max_map_size: x.engine.max_map_size(),
+    };
+    let mut rt = x.rt.borrow_mut();
+    let mode = rt.clock.mode;
+    if rt.threads.link.is_none() {
+        let hub = Hub::new(mode, rt.clock.start_instant());
+        rt.threads.link = Some(Link {
+            hub,
+            me: 0,
+            parent: None,
+        });
+    }
+    let Some(link) = rt.threads.link.clone() else {
+        return Err(js_error("Error", "worker_threads: no hub".into(), pos));
+    };
+    let now = rt.clock.now_ns();
+    let start_ns = match mode {
+        ClockMode::Virtual => now + MessageCost::STARTUP_NS,
+        ClockMode::Real => now,
+    };
+    let id = link.hub.register(start_ns);
+    let mut options = rt.options.clone();
+    options.live_console = false;
+    let spec = WorkerSpec {
+        source: x.source.clone(),
+        body: body.to_string(),
+        data,
+        link: Link {
+            hub: link.hub.clone(),
+            me: id,
+            parent: Some(link.me),
+        },
+        options,
+        limits,
+        start_ns,
+        epoch_ms: rt.clock.epoch_ms(),
+    };
+    let thread = std::thread::Builder::new()
+        .name(format!("worker-{id}"))
+        .stack_size(16 << 20)
+        .spawn(move || super::run_worker(spec))
+        .map_err(|e| js_error("Error", format!("cannot start a worker thread: {e}"), pos))?;
+    rt.threads.children.push(Child {
+        hub_id: id,
+        events: Default::default(),
+        refed: true,
+        exited: None,
+        terminating: Vec::new(),
+        thread: Some(thread),
+    });
+    rt.emit(Kind::Worker {
+        worker: id.min(u16::MAX as u32) as u16,
+        event: WorkerEvent::Spawned,
+        value: 0,
+    });
+    Ok(JsWorker(id))
+}
+
+fn worker_on(
+    c: &NativeCallContext,
+    w: JsWorker,
+    event: &str,
+    f: Dynamic,
+    once: bool,
+) -> Res<JsWorker> {
+    let func = callback(c, &f, "listener")?;
+    let x = ctx()?;
+    let s = site_for(c, format!("worker {} '{event}' listener", w.0), Some(&func));
+    let mut rt = x.rt.borrow_mut();
+    let cb = rt.register_callback(CallbackKind::Listener, &s);
+    if let Some(child) = rt.threads.child(w.0) {
+        child.events.on(event, (func, cb), once);
+    }
+    Ok(w)
+}
+
+fn port_on(c: &NativeCallContext, event: &str, f: Dynamic, once: bool) -> Res<JsPort> {
+    let func = callback(c, &f, "listener")?;
+    let x = ctx()?;
+    let s = site_for(c, format!("parentPort '{event}' listener"), Some(&func));
+    let mut rt = x.rt.borrow_mut();
+    let cb = rt.register_callback(CallbackKind::Listener, &s);
+    if let Some(port) = rt.threads.port.as_mut() {
+        port.events.on(event, (func, cb), once);
+    }
+    Ok(JsPort)
+}
+
+pub fn register(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<WorkerThreadsNs>("worker_threads")
+        .register_type_with_name::<WorkerNs>("WorkerConstructor")
+        .register_type_with_name::<JsWorker>("Worker")
+        .register_type_with_name::<JsPort>("MessagePort");
+
+    engine.register_get("Worker", |_n: &mut WorkerThreadsNs| WorkerNs);
+    engine.register_get("isMainThread", |_n: &mut WorkerThreadsNs| -> Res<bool> {
+        Ok(!ctx()?.rt.borrow().threads.is_worker())
+    });
+    engine.register_get("threadId", |_n: &mut WorkerThreadsNs| -> Res<i64> {
+        let x = ctx()?;
+        let rt = x.rt.borrow();
+        Ok(rt
+            .threads
+            .link
+            .as_ref()
+            .filter(|l| l.parent.is_some())
+            .map_or(0, |l| l.me as i64))
+    });
+    engine.register_get("parentPort", |_n: &mut WorkerThreadsNs| -> Res<Dynamic> {
+        Ok(if ctx()?.rt.borrow().threads.is_worker() {
+            Dynamic::from(JsPort)
+        } else {
+            Dynamic::from(JsNull)
+        })
+    });
+    engine.register_get("workerData", |_n: &mut WorkerThreadsNs| -> Res<Dynamic> {
+        let x = ctx()?;
+        let rt = x.rt.borrow();
+        Ok(match &rt.threads.worker_data {
+            Some(d) => from_cloned(d.clone()),
+            None => Dynamic::from(JsNull),
+        })
+    });
+
+    engine.register_fn(
+        "create",
+        |c: NativeCallContext, _n: &mut WorkerNs, body: &str| create(&c, body, None),
+    );
+    engine.register_fn(
+        "create",
+        |c: NativeCallContext, _n: &mut WorkerNs, body: &str, options: rhai::Map| {
+            create(&c, body, Some(options))
+        },
+    );
+
+    // The Worker object.
+    engine.register_get("threadId", |w: &mut JsWorker| w.0 as i64);
+    engine.register_fn(
+        "on",
+        |c: NativeCallContext, w: JsWorker, e: &str, f: Dynamic| worker_on(&c, w, e, f, false),
+    );
+    engine.register_fn(
+        "once",
+        |c: NativeCallContext, w: JsWorker, e: &str, f: Dynamic| worker_on(&c, w, e, f, true),
+    );
+    engine.register_fn(
+        "postMessage",
+        |c: NativeCallContext, w: JsWorker, v: Dynamic| post(&c, Some(w.0), &v, Vec::new()),
+    );
+    engine.register_fn(
+        "postMessage",
+        |c: NativeCallContext, w: JsWorker, v: Dynamic, list: Dynamic| -> Res<()> {
+            let transfer = transfer_list(&list, c.call_position())?;
+            post(&c, Some(w.0), &v, transfer)
+        },
+    );
+    engine.register_fn("ref", |w: JsWorker| -> Res<()> {
+        if let Some(child) = ctx()?.rt.borrow_mut().threads.child(w.0) {
+            child.refed = true;
+        }
+        Ok(())
+    });
+    engine.register_fn("unref", |w: JsWorker| -> Res<()> {
+        if let Some(child) = ctx()?.rt.borrow_mut().threads.child(w.0) {
+            child.refed = false;
+        }
+        Ok(())
+    });
+    engine.register_fn("terminate", |w: JsWorker| -> Res<JsPromise> {
+        let x = ctx()?;
+        if !child_exists(&x, w.0) {
+            return Err(js_error(
+                "Error",
+                "not a worker of this thread".into(),
+                Position::NONE,
+            ));
+        }
+        let mut rt = x.rt.borrow_mut();
+        let promise = rt.new_promise();
+        let exited = rt.threads.child(w.0).and_then(|c| c.exited);
+        match exited {
+            // Already gone: resolves with undefined, as Node's does.
+            Some(_) => rt.resolve_promise(&promise, Dynamic::UNIT),
+            None => {
+                let now = rt.clock.now_ns();
+                rt.emit(Kind::Worker {
+                    worker: w.0.min(u16::MAX as u32) as u16,
+                    event: WorkerEvent::Terminate,
+                    value: 0,
+                });
+                rt.threads.send(w.0, now, Body::Terminate);
+                if let Some(child) = rt.threads.child(w.0) {
+                    child.terminating.push(promise.clone());
+                }
+            }
+        }
+        Ok(JsPromise(promise))
+    });
+
+    // parentPort.
+    engine.register_fn(
+        "on",
+        |c: NativeCallContext, _p: JsPort, e: &str, f: Dynamic| port_on(&c, e, f, false),
+    );
+    engine.register_fn(
+        "once",
+        |c: NativeCallContext, _p: JsPort, e: &str, f: Dynamic| port_on(&c, e, f, true),
+    );
+    engine.register_fn(
+        "postMessage",
+        |c: NativeCallContext, _p: JsPort, v: Dynamic| post(&c, None, &v, Vec::new()),
+    );
+    engine.register_fn(
+        "postMessage",
+        |c: NativeCallContext, _p: JsPort, v: Dynamic, list: Dynamic| -> Res<()> {
+            let transfer = transfer_list(&list, c.call_position())?;
+            post(&c, None, &v, transfer)
+        },
+    );
+    engine.register_fn("close", |_p: JsPort| -> Res<()> {
+        if let Some(port) = ctx()?.rt.borrow_mut().threads.port.as_mut() {
+            port.closed = true;
+        }
+        Ok(())
+    });
+    engine.register_fn("ref", |_p: JsPort| -> Res<()> {
+        if let Some(port) = ctx()?.rt.borrow_mut().threads.port.as_mut() {
+            port.refed = true;
+        }
+        Ok(())
+    });
+    engine.register_fn("unref", |_p: JsPort| -> Res<()> {
+        if let Some(port) = ctx()?.rt.borrow_mut().threads.port.as_mut() {
+            port.refed = false;
+        }
+        Ok(())
+    });
+}
+
+/// The worker side of a thread start: a fresh runtime whose `parentPort`
+/// is open and whose `workerData` is the clone.
+pub fn worker_runtime(spec: &WorkerSpec, start_ns: u64) -> crate::runtime::Shared<super::host::Rh> {
+    let rt = crate::runtime::Runtime::<super::host::Rh>::shared(spec.options.clone());
+    {
+        let mut r = rt.borrow_mut();
+        let start = spec.link.hub.start;
+        r.clock = crate::runtime::clock::Clock::for_worker(
+            spec.options.clock,
+            start,
+            spec.epoch_ms,
+            start_ns,
+        );
+        r.threads.link = Some(spec.link.clone());
+        r.threads.port = Some(Port::default());
+        r.threads.worker_data = Some(spec.data.clone());
+    }
+    rt
+}

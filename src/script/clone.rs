@@ -1,0 +1,110 @@
+//! The structured clone algorithm, between script values and
+//! [`Cloned`] trees that can cross threads (`postMessage`, `workerData`).
+//! What V8's serializer accepts is accepted; a function or a promise is a
+//! `DataCloneError`, as in Node.
+
+use rhai::Dynamic;
+
+use super::values::{JsBuffer, JsError, JsNull};
+use crate::runtime::worker::Cloned;
+
+/// Why a value cannot be cloned (`DOMException [DataCloneError]`).
+#[derive(Debug)]
+pub struct DataCloneError(pub String);
+
+/// The clone of `value`; `transfer` lists the buffers to move instead of
+/// copy (they are detached by the caller once the clone succeeded).
+pub fn to_cloned(value: &Dynamic, transfer: &[JsBuffer]) -> Result<Cloned, DataCloneError> {
+    to_cloned_depth(value, transfer, 0)
+}
+
+fn to_cloned_depth(
+    value: &Dynamic,
+    transfer: &[JsBuffer],
+    depth: usize,
+) -> Result<Cloned, DataCloneError> {
+    // Rhai values cannot form cycles, but they can be deep.
+    if depth > 200 {
+        return Err(DataCloneError("Maximum call stack size exceeded".into()));
+    }
+    if value.is_unit() {
+        return Ok(Cloned::Undefined);
+    }
+    if value.is::<JsNull>() {
+        return Ok(Cloned::Null);
+    }
+    if let Ok(b) = value.as_bool() {
+        return Ok(Cloned::Bool(b));
+    }
+    if let Ok(i) = value.as_int() {
+        return Ok(Cloned::Int(i));
+    }
+    if let Ok(f) = value.as_float() {
+        return Ok(Cloned::Float(f));
+    }
+    if let Ok(c) = value.as_char() {
+        return Ok(Cloned::Str(c.to_string()));
+    }
+    if value.is_string() {
+        return Ok(Cloned::Str(value.to_string()));
+    }
+    if let Some(items) = value.read_lock::<rhai::Array>() {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            out.push(to_cloned_depth(item, transfer, depth + 1)?);
+        }
+        return Ok(Cloned::Array(out));
+    }
+    if let Some(map) = value.read_lock::<rhai::Map>() {
+        let mut out = Vec::with_capacity(map.len());
+        for (k, v) in map.iter() {
+            out.push((k.to_string(), to_cloned_depth(v, transfer, depth + 1)?));
+        }
+        return Ok(Cloned::Map(out));
+    }
+    if let Some(b) = value.read_lock::<JsBuffer>() {
+        let moved = transfer.iter().any(|t| t.same_memory(&b));
+        return Ok(Cloned::Bytes {
+            data: b.to_vec(),
+            moved,
+        });
+    }
+    if let Some(e) = value.read_lock::<JsError>() {
+        return Ok(Cloned::Error {
+            name: e.name.clone(),
+            message: e.message.clone(),
+            stack: None,
+            props: Vec::new(),
+        });
+    }
+    let what = if value.is::<rhai::FnPtr>() {
+        "function".to_string()
+    } else {
+        let full = value.type_name();
+        let short = full.rsplit("::").next().unwrap_or(full);
+        format!("#<{}>", short.trim_start_matches("Js"))
+    };
+    Err(DataCloneError(format!("{what} could not be cloned.")))
+}
+
+/// A received clone as a script value.
+pub fn from_cloned(value: Cloned) -> Dynamic {
+    match value {
+        Cloned::Undefined => Dynamic::UNIT,
+        Cloned::Null => Dynamic::from(JsNull),
+        Cloned::Bool(b) => Dynamic::from(b),
+        Cloned::Int(i) => Dynamic::from(i),
+        Cloned::Float(f) => Dynamic::from(f),
+        Cloned::Str(s) => Dynamic::from(s),
+        Cloned::Array(items) => Dynamic::from_array(items.into_iter().map(from_cloned).collect()),
+        Cloned::Map(props) => {
+            let mut map = rhai::Map::new();
+            for (k, v) in props {
+                map.insert(k.into(), from_cloned(v));
+            }
+            Dynamic::from_map(map)
+        }
+        Cloned::Bytes { data, .. } => Dynamic::from(JsBuffer::from_vec(data)),
+        Cloned::Error { name, message, .. } => Dynamic::from(JsError::new(&name, &message)),
+    }
+}
