@@ -78,12 +78,12 @@ fn from_child<H: HostTypes, I: Invoke<H>>(
         Body::Console(stream, text) => rt.borrow_mut().console(stream, &text),
         Body::Error(error) => {
             trace(rt, who, WorkerEvent::Errored, 0);
-            let value = H::worker_error(error);
-            let handled = emit(rt, host, Target::Child(id), "error", vec![value.clone()])?;
+            let value = H::from_cloned(error.clone());
+            let handled = emit(rt, host, Target::Child(id), "error", vec![value])?;
             if !handled {
-                // `emit('error')` without a listener throws the error (Node
-                // rethrows it from a nextTick: an uncaught exception here).
-                uncaught(rt, host, value, Origin::UncaughtException)?;
+                // `emit('error')` without a listener throws (Node rethrows
+                // from a nextTick): an uncaught exception of this thread.
+                uncaught(rt, host, H::worker_error(error), Origin::UncaughtException)?;
             }
         }
         Body::Exit(code) => {

@@ -196,6 +196,9 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "zlib" => Dynamic::from(super::api_pool::ZlibNs),
             "dns" => Dynamic::from(super::api_pool::DnsNs),
             "worker_threads" => Dynamic::from(super::api_worker::WorkerThreadsNs),
+            "Error" => Dynamic::from(ErrorCtor("Error")),
+            "TypeError" => Dynamic::from(ErrorCtor("TypeError")),
+            "RangeError" => Dynamic::from(ErrorCtor("RangeError")),
             "__filename" => Dynamic::from(filename.clone()),
             _ => return Ok(None),
         }))
@@ -226,7 +229,17 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     engine
 }
 
+/// `Error`, `TypeError`, `RangeError`: `Error.create(message)` is
+/// `new Error(message)`.
+#[derive(Clone, Copy)]
+pub struct ErrorCtor(pub &'static str);
+
 fn register_types(engine: &mut Engine) {
+    engine.register_type_with_name::<ErrorCtor>("ErrorConstructor");
+    engine.register_fn("create", |c: &mut ErrorCtor| JsError::new(c.0, ""));
+    engine.register_fn("create", |c: &mut ErrorCtor, message: Dynamic| {
+        JsError::new(c.0, &to_js_string(&message))
+    });
     engine
         .register_type_with_name::<Console>("Console")
         .register_type_with_name::<Process>("Process")

@@ -106,7 +106,22 @@ impl HostTypes for Rh {
             e.emitted_on = Some("Worker");
             return Dynamic::from(e);
         }
-        v
+        // `emit('error', v)` of a non-Error without a listener throws
+        // ERR_UNHANDLED_ERROR (lib/events.js).
+        let mut e = JsError::new(
+            "Error",
+            &format!(
+                "Unhandled error. ({})",
+                super::inspect::inspect(&to_inspect(&v))
+            ),
+        );
+        e.props.push((
+            "code".into(),
+            Dynamic::from("ERR_UNHANDLED_ERROR".to_string()),
+        ));
+        e.props.push(("context".into(), v));
+        e.emitted_on = Some("Worker");
+        Dynamic::from(e)
     }
 
     fn unhandled_rejection_error(reason: &Dynamic) -> Option<Dynamic> {
@@ -664,13 +679,19 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
         );
     }
     let pos = ctx.last_throw.get();
+    let rethrown = value
+        .read_lock::<JsError>()
+        .is_some_and(|e| e.emitted_on.is_some());
     let header = match (pos.line(), pos.position()) {
+        // Emitted by Node's own EventTarget code, rethrown from a nextTick.
+        _ if rethrown => "node:internal/event_target:1105\n  process.nextTick(() => { throw err; });\n                           ^".to_string(),
         (Some(line), Some(col)) => ctx.source.node_header(line, col),
         (Some(line), None) => ctx.source.node_header(line, 1),
         _ => ctx.source.display_path(),
     };
     if let Some(e) = value.read_lock::<JsError>()
         && let Some(on) = e.emitted_on
+        && e.props.is_empty()
     {
         // A worker's error, emitted on its Worker object with no listener:
         // Node rethrows it from a nextTick of its EventTarget code.
