@@ -34,6 +34,25 @@ pub fn deliver<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step
     let Some(link) = rt.borrow().threads.link.clone() else {
         return Ok(());
     };
+    // Messages held while parentPort had no listener go first.
+    loop {
+        let held = {
+            let mut r = rt.borrow_mut();
+            let listening = r
+                .threads
+                .port
+                .as_ref()
+                .is_some_and(|p| p.events.listener_count("message") > 0);
+            if listening {
+                r.threads.held.pop_front()
+            } else {
+                None
+            }
+        };
+        let Some(value) = held else { break };
+        let value = receive(rt, 0, value);
+        emit(rt, host, Target::Port, "message", vec![value])?;
+    }
     let now = rt.borrow().clock.now_ns();
     for envelope in link.hub.take_due(link.me, now) {
         if Some(envelope.from) == link.parent {
@@ -48,6 +67,16 @@ pub fn deliver<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step
 fn from_parent<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: Body) -> Step {
     match body {
         Body::Message(value) => {
+            let listening = rt
+                .borrow()
+                .threads
+                .port
+                .as_ref()
+                .is_some_and(|p| p.events.listener_count("message") > 0);
+            if !listening {
+                rt.borrow_mut().threads.held.push_back(value);
+                return Ok(());
+            }
             let value = receive(rt, 0, value);
             emit(rt, host, Target::Port, "message", vec![value])?;
             Ok(())

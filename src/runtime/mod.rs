@@ -1154,7 +1154,7 @@ impl<H: HostTypes> Runtime<H> {
         if !has_active_handles && self.pool.active_requests() == 0 {
             return 0;
         }
-        if self.immediate_ref_count > 0 {
+        if self.immediate_ref_count > 0 || self.threads.held_ready() {
             return 0;
         }
         // `uv__next_timeout`: the whole heap, unref'd timers included (an

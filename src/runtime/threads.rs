@@ -61,6 +61,10 @@ pub struct Threads<H: HostTypes> {
     pub worker_data: Option<Cloned>,
     /// A worker's uncaught exception, sent to its parent when it exits.
     pub error: Option<Cloned>,
+    /// Messages that reached `parentPort` before it had a 'message'
+    /// listener: a port queues until started, and adding the listener
+    /// starts it.
+    pub held: std::collections::VecDeque<Cloned>,
 }
 
 impl<H: HostTypes> Default for Threads<H> {
@@ -71,6 +75,7 @@ impl<H: HostTypes> Default for Threads<H> {
             port: None,
             worker_data: None,
             error: None,
+            held: Default::default(),
         }
     }
 }
@@ -89,6 +94,16 @@ impl<H: HostTypes> Threads<H> {
             .as_ref()
             .is_some_and(|p| p.refed && !p.closed && p.events.listener_count("message") > 0);
         child || port
+    }
+
+    /// Held messages that a 'message' listener now waits for: poll must
+    /// not block (the port was started; its async handle is signalled).
+    pub fn held_ready(&self) -> bool {
+        !self.held.is_empty()
+            && self
+                .port
+                .as_ref()
+                .is_some_and(|p| p.events.listener_count("message") > 0)
     }
 
     pub fn child(&mut self, hub_id: u32) -> Option<&mut Child<H>> {
