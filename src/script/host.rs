@@ -348,7 +348,12 @@ impl Ctx {
             None
         };
         let a = offset(start)?;
-        let b = offset(end).unwrap_or(self.source.text.len()).max(a);
+        // A body without braces has no end position: it ends on its line
+        // at the latest (never read on into the rest of the file).
+        let line_end = self.source.text[a..]
+            .find('\n')
+            .map_or(self.source.text.len(), |n| a + n);
+        let b = offset(end).unwrap_or(line_end).max(a);
         self.source.text.get(a..b.min(a + 2000)).map(str::to_string)
     }
 

@@ -9,6 +9,7 @@ mod event;
 pub mod fold;
 pub mod loop_stats;
 mod strings;
+pub mod workers;
 pub mod write;
 
 pub use event::*;

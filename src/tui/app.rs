@@ -64,6 +64,8 @@ pub struct Player {
     /// spans, for the loop-health view.
     pub eld: Vec<crate::trace::loop_stats::EldPoint>,
     pub spans: Vec<crate::trace::loop_stats::IterationSpan>,
+    /// Worker threads' lifecycle and messages, for the workers view.
+    pub workers: Vec<crate::trace::workers::WorkerPoint>,
     pub cursor: usize,
     pub playback: Playback,
     pub speed: usize,
@@ -106,6 +108,7 @@ impl Player {
         let iterations = iteration_activity(run.trace(), &index);
         let eld = crate::trace::loop_stats::eld_samples(run.trace());
         let spans = crate::trace::loop_stats::iterations(run.trace());
+        let workers = crate::trace::workers::points(run.trace());
         Player {
             path: path.to_path_buf(),
             title,
@@ -115,6 +118,7 @@ impl Player {
             iterations,
             eld,
             spans,
+            workers,
             cursor: 0,
             playback: Playback::Paused,
             speed: 2,

@@ -42,6 +42,14 @@ fn too_small(frame: &mut Frame, area: Rect) -> bool {
 }
 
 /// Draws the whole player.
+/// The optional panels under the loop view, in screen order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Panel {
+    Pool,
+    Workers,
+    Delay,
+}
+
 pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     let area = frame.area();
     if too_small(frame, area) {
@@ -64,27 +72,38 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
 
     draw_header(frame, header, player, &folded, theme);
     draw_script(frame, script, player, &folded, theme);
-    // Optional views under the loop: the thread pool when the scenario used
-    // it, the loop's health when it measured delay.
-    let pool = !player.index.tasks.is_empty();
-    let delay = !player.eld.is_empty();
+    // Optional views under the loop, each only when the scenario used what
+    // it shows, added in this order while the loop keeps 10 rows: the
+    // loop's health (delay), worker threads, the thread pool.
     let lanes = player.pool_threads().clamp(1, 8) as u16;
-    let pool_shown = pool && loop_area.height >= 16;
-    let delay_shown = delay && loop_area.height >= 10 + if pool_shown { lanes + 3 } else { 0 } + 5;
+    let worker_count = super::view_workers::worker_count(player) as u16;
+    let wanted = [
+        (Panel::Delay, !player.eld.is_empty(), 5),
+        (Panel::Workers, worker_count > 0, worker_count.min(4) + 2),
+        (Panel::Pool, !player.index.tasks.is_empty(), lanes + 3),
+    ];
+    let mut budget = loop_area.height.saturating_sub(10);
+    let mut shown: Vec<(Panel, u16)> = Vec::new();
+    for (panel, used, height) in wanted {
+        if used && height <= budget {
+            budget -= height;
+            shown.push((panel, height));
+        }
+    }
+    // Screen order: pool, workers, delay (top to bottom).
+    shown.sort_by_key(|(p, _)| *p);
     let mut rows = vec![Constraint::Min(10)];
-    if pool_shown {
-        rows.push(Constraint::Length(lanes + 3));
-    }
-    if delay_shown {
-        rows.push(Constraint::Length(5));
-    }
+    rows.extend(shown.iter().map(|(_, h)| Constraint::Length(*h)));
     let areas = Layout::vertical(rows).split(loop_area);
+    let pool_shown = shown.iter().any(|(p, _)| *p == Panel::Pool);
     draw_loop(frame, areas[0], player, &folded, theme, !pool_shown);
-    if pool_shown {
-        draw_pool(frame, areas[1], player, &folded, theme);
-    }
-    if delay_shown {
-        draw_delay(frame, areas[areas.len() - 1], player, &folded, theme);
+    for (i, (panel, _)) in shown.iter().enumerate() {
+        let at = areas[i + 1];
+        match panel {
+            Panel::Pool => draw_pool(frame, at, player, &folded, theme),
+            Panel::Workers => super::view_workers::draw(frame, at, player, &folded, theme),
+            Panel::Delay => draw_delay(frame, at, player, &folded, theme),
+        }
     }
     draw_console(frame, console, player, &folded, theme);
     draw_narration(frame, narration, player, &folded, theme);
@@ -106,7 +125,7 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     }
 }
 
-fn ms(time_ns: u64) -> String {
+pub(super) fn ms(time_ns: u64) -> String {
     format!(
         "{}.{:03} ms",
         time_ns / 1_000_000,
