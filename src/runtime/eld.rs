@@ -192,6 +192,47 @@ impl Histogram {
         (sum / self.total as f64).sqrt()
     }
 
+    /// `hdr_iter_percentile` with one tick per half distance, as Node's
+    /// `Histogram::Percentiles` walks it for `histogram.percentiles`:
+    /// (percentile, bucket value) pairs; a later pair with the same
+    /// percentile replaces an earlier one in Node's map.
+    pub fn percentiles(&self) -> Vec<(f64, i64)> {
+        let mut out: Vec<(f64, i64)> = Vec::new();
+        let mut push = |p: f64, v: i64| {
+            if let Some(last) = out.last_mut()
+                && last.0 == p
+            {
+                last.1 = v;
+                return;
+            }
+            out.push((p, v));
+        };
+        let total = self.total;
+        let mut to = 0.0f64;
+        let mut cumulative = 0u64;
+        let mut value = 0i64;
+        for (&index, &count) in &self.counts {
+            if count == 0 {
+                continue;
+            }
+            cumulative += count;
+            value = value_at_index(index as i64);
+            let current = 100.0 * cumulative as f64 / total as f64;
+            while to <= current {
+                push(to, value);
+                let temp = ((100.0 / (100.0 - to)).ln() / 2f64.ln()) as i64 + 1;
+                let half_distance = 2f64.powi(temp as i32) as i64;
+                to += 100.0 / half_distance as f64;
+                if cumulative >= total {
+                    break;
+                }
+            }
+        }
+        // The iteration's last step reports 100 with the last value seen.
+        push(100.0, value);
+        out
+    }
+
     /// `hdr_value_at_percentile` for `0 < p <= 100`.
     pub fn percentile(&self, p: f64) -> i64 {
         let p = p.min(100.0);

@@ -157,6 +157,45 @@ fn num(n: f64) -> Dynamic {
     <Rh as HostTypes>::number(n)
 }
 
+/// How `console.log(histogram)` prints: Node's `Histogram { .. }` with
+/// its `percentiles` SafeMap.
+pub fn inspect_histogram(id: u32) -> super::inspect::Inspect {
+    use super::inspect::{Inspect, number_to_string};
+    let Ok(c) = ctx() else {
+        return Inspect::Raw("Histogram {}".into());
+    };
+    let r = c.rt.borrow();
+    let Some(m) = r.eld.get(id) else {
+        return Inspect::Raw("Histogram {}".into());
+    };
+    let h = &m.histogram;
+    let n = |v: f64| Inspect::Number(v);
+    let pairs: Vec<String> = h
+        .percentiles()
+        .iter()
+        .map(|(p, v)| {
+            format!(
+                "{} => {}",
+                number_to_string(*p),
+                number_to_string(*v as f64)
+            )
+        })
+        .collect();
+    let percentiles = format!("SafeMap({}) [Map] {{ {} }}", pairs.len(), pairs.join(", "));
+    Inspect::Object {
+        class: Some("Histogram".into()),
+        entries: vec![
+            ("min".into(), n(h.min() as f64)),
+            ("max".into(), n(h.max() as f64)),
+            ("mean".into(), n(h.mean())),
+            ("exceeds".into(), n(m.exceeds as f64)),
+            ("stddev".into(), n(h.stddev())),
+            ("count".into(), n(h.count() as f64)),
+            ("percentiles".into(), Inspect::Raw(percentiles)),
+        ],
+    }
+}
+
 pub fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<PerfHooksNs>("perf_hooks")

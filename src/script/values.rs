@@ -329,6 +329,9 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
     if let Some(b) = value.read_lock::<JsBuffer>() {
         return Inspect::Raw(buffer_text(&b.0));
     }
+    if let Some(h) = value.read_lock::<super::api_perf::EldHistogram>() {
+        return super::api_perf::inspect_histogram(h.0);
+    }
     if let Some(r) = value.read_lock::<SettledRecord>() {
         return r.inspect(depth);
     }
