@@ -257,6 +257,9 @@ pub struct Heap {
     /// script ran) but only materialised when the script first uses it, so
     /// traces of scripts without Buffers stay as they were.
     startup_slab_pending: bool,
+    /// The 8 bytes Node's bootstrap took from the first slab belong to a
+    /// Buffer Node itself keeps alive, so that slab is never collected.
+    bootstrap_view: Option<View>,
 }
 
 impl Default for Heap {
@@ -272,6 +275,7 @@ impl Default for Heap {
             next_store: 0,
             next_view: 0,
             startup_slab_pending: true,
+            bootstrap_view: None,
         }
     }
 }
@@ -397,6 +401,8 @@ impl<H: HostTypes> Runtime<H> {
                 .ledger
                 .set(self.buffers.ledger.get() - DEFAULT_POOL_SIZE as u64);
             let slab = self.new_store(vec![0; DEFAULT_POOL_SIZE], true, true)?;
+            let view = self.new_view(&slab, 0, BOOTSTRAP_POOL_OFFSET);
+            self.buffers.bootstrap_view = Some(view);
             self.buffers.slab = Some(slab);
             self.buffers.slab_size = DEFAULT_POOL_SIZE;
         }

@@ -342,10 +342,13 @@ pub fn register(engine: &mut Engine) {
             Dynamic::from(v)
         })
     });
-    engine.register_set("poolSize", |_n: &mut BufferNs, v: Dynamic| -> Res<()> {
-        let n = to_number(&v);
-        with_rt(|r| r.buffers.pool_size = n)
-    });
+    // `Buffer` is a constant global; a pure setter may still be called on it.
+    rhai::FuncRegistration::new_setter("poolSize")
+        .with_purity(true)
+        .register_into_engine(engine, |_n: &mut BufferNs, v: Dynamic| -> Res<()> {
+            let n = to_number(&v);
+            with_rt(|r| r.buffers.pool_size = n)
+        });
 
     // A Buffer's own properties.
     engine.register_get("length", |b: &mut JsBuffer| b.len() as i64);
