@@ -71,6 +71,10 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     let lanes = player.pool_threads().clamp(1, 8) as u16;
     let pool_shown = pool && loop_area.height >= 16;
     let delay_shown = delay && loop_area.height >= 10 + if pool_shown { lanes + 3 } else { 0 } + 5;
+    // Buffers: slabs as blocks, when the scenario made Buffers.
+    let buffers_h = super::view_buffers::wanted_height(player.buffers.slabs.min(6) as u16);
+    let used_h = 10 + if pool_shown { lanes + 3 } else { 0 } + if delay_shown { 5 } else { 0 };
+    let buffers_shown = !player.buffers.is_empty() && loop_area.height >= used_h + buffers_h;
     let mut rows = vec![Constraint::Min(10)];
     if pool_shown {
         rows.push(Constraint::Length(lanes + 3));
@@ -78,13 +82,32 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     if delay_shown {
         rows.push(Constraint::Length(5));
     }
+    if buffers_shown {
+        rows.push(Constraint::Length(buffers_h));
+    }
     let areas = Layout::vertical(rows).split(loop_area);
+    if buffers_shown {
+        super::view_buffers::draw_buffers(
+            frame,
+            areas[areas.len() - 1],
+            player.trace(),
+            &player.buffers,
+            player.cursor,
+            theme,
+        );
+    }
     draw_loop(frame, areas[0], player, &folded, theme, !pool_shown);
     if pool_shown {
         draw_pool(frame, areas[1], player, &folded, theme);
     }
     if delay_shown {
-        draw_delay(frame, areas[areas.len() - 1], player, &folded, theme);
+        draw_delay(
+            frame,
+            areas[1 + pool_shown as usize],
+            player,
+            &folded,
+            theme,
+        );
     }
     draw_console(frame, console, player, &folded, theme);
     draw_narration(frame, narration, player, &folded, theme);
