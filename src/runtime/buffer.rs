@@ -325,6 +325,11 @@ impl Heap {
         self.slab.as_ref()
     }
 
+    /// The slab Node's bootstrap used (never collected), once made real.
+    pub fn bootstrap_slab(&self) -> Option<&Store> {
+        self.bootstrap_view.as_ref().map(|v| v.store())
+    }
+
     pub fn pool_offset(&self) -> usize {
         self.pool_offset
     }
