@@ -58,8 +58,9 @@ fn instrumented(items: usize, iterations: u32) -> (Duration, usize) {
 /// (b) The same items on bare threads: no events, no bookkeeping.
 fn bare(items: usize, iterations: u32) -> Duration {
     let start = Instant::now();
-    let queue: Arc<Mutex<VecDeque<Work>>> =
-        Arc::new(Mutex::new((0..items).map(|i| work(i, iterations)).collect()));
+    let queue: Arc<Mutex<VecDeque<Work>>> = Arc::new(Mutex::new(
+        (0..items).map(|i| work(i, iterations)).collect(),
+    ));
     let (tx, rx) = mpsc::channel();
     let sandbox = Arc::new(Sandbox::new(std::env::temp_dir()));
     let threads: Vec<_> = (0..THREADS)

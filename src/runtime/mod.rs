@@ -8,6 +8,7 @@
 //! ([`driver::run`]) is between callbacks. The driver never holds a borrow
 //! while script code runs.
 
+pub mod buffer;
 pub mod clock;
 pub mod driver;
 pub mod eld;
@@ -52,8 +53,9 @@ pub trait HostTypes: Sized + 'static {
     fn settled_record(fulfilled: bool, value: Self::Value) -> Self::Value;
     fn number(n: f64) -> Self::Value;
     fn string(s: &str) -> Self::Value;
-    /// The arguments an fs callback receives for a result.
-    fn io_args(result: IoResult) -> Vec<Self::Value>;
+    /// The arguments an fs callback receives for a result (the runtime is
+    /// there to allocate result Buffers with Node's rules).
+    fn io_args(rt: &Shared<Self>, result: IoResult) -> Vec<Self::Value>;
     /// Node wraps a non-Error rejection reason in an
     /// `UnhandledPromiseRejection` error before treating it as an uncaught
     /// exception; None keeps the reason as it is.
@@ -284,6 +286,8 @@ pub struct Runtime<H: HostTypes> {
     async_handled: Vec<u32>,
     /// `worker_threads`: the workers this loop started, its `parentPort`.
     pub threads: threads::Threads<H>,
+    /// Buffers: the pool allocator and the backing stores' accounting.
+    pub buffers: buffer::Heap,
 }
 
 /// The runtime as the host holds it.
@@ -322,6 +326,7 @@ impl<H: HostTypes> Runtime<H> {
             last_rejection_uid: 0,
             async_handled: Vec::new(),
             threads: threads::Threads::default(),
+            buffers: buffer::Heap::default(),
         }
     }
 
@@ -430,7 +435,7 @@ impl<H: HostTypes> Runtime<H> {
                     spins = spins.wrapping_add(1);
                     // A terminated (or exiting) worker stops spinning; its
                     // next poll ends the thread.
-                    if spins % 4096 == 0
+                    if spins.is_multiple_of(4096)
                         && let Some(l) = &link
                         && (l.hub.terminate_requested(l.me) || l.hub.is_shutdown())
                     {

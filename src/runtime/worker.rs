@@ -44,9 +44,18 @@ pub enum Cloned {
     Array(Vec<Cloned>),
     /// An object's own enumerable properties, in order.
     Map(Vec<(String, Cloned)>),
-    /// A Buffer/Uint8Array: `moved` when its ArrayBuffer was in the
-    /// transfer list (the sender's copy is detached).
+    /// A Buffer/Uint8Array view: V8 serializes its *whole* backing
+    /// ArrayBuffer (`data`) with the view's offset and length, so a 2-byte
+    /// pooled Buffer carries its 8 KiB slab. `moved` when the ArrayBuffer
+    /// was in the transfer list (the sender's copy is detached).
     Bytes {
+        data: Vec<u8>,
+        offset: usize,
+        len: usize,
+        moved: bool,
+    },
+    /// An ArrayBuffer itself (`b.buffer`).
+    ArrayBuffer {
         data: Vec<u8>,
         moved: bool,
     },
@@ -73,7 +82,9 @@ impl Cloned {
                     .map(|(k, v)| 5 + k.len() as u64 + v.copied_bytes())
                     .sum::<u64>()
             }
-            Cloned::Bytes { data, moved } => 9 + if *moved { 0 } else { data.len() as u64 },
+            Cloned::Bytes { data, moved, .. } | Cloned::ArrayBuffer { data, moved } => {
+                9 + if *moved { 0 } else { data.len() as u64 }
+            }
             Cloned::Error {
                 name,
                 message,
@@ -92,7 +103,10 @@ impl Cloned {
     /// Bytes moved without copying (transferred ArrayBuffers).
     pub fn moved_bytes(&self) -> u64 {
         match self {
-            Cloned::Bytes { data, moved: true } => data.len() as u64,
+            Cloned::Bytes {
+                data, moved: true, ..
+            }
+            | Cloned::ArrayBuffer { data, moved: true } => data.len() as u64,
             Cloned::Array(items) => items.iter().map(Cloned::moved_bytes).sum(),
             Cloned::Map(props) => props.iter().map(|(_, v)| v.moved_bytes()).sum(),
             _ => 0,
@@ -452,9 +466,11 @@ mod tests {
     fn cost_counts_copied_bytes_not_moved_ones() {
         let copy = Cloned::Bytes {
             data: vec![0; 1 << 20],
+            offset: 0,
+            len: 1 << 20,
             moved: false,
         };
-        let moved = Cloned::Bytes {
+        let moved = Cloned::ArrayBuffer {
             data: vec![0; 1 << 20],
             moved: true,
         };

@@ -24,7 +24,8 @@ use super::api::{callback, site_for};
 use super::clone::{from_cloned, to_cloned};
 use super::host::{Ctx, ctx};
 use super::lesson_api::guard;
-use super::values::{JsBuffer, JsError, JsNull, JsPromise};
+use super::values::{JsArrayBuffer, JsError, JsNull, JsPromise};
+use crate::runtime::buffer::Store;
 use crate::runtime::clock::ClockMode;
 use crate::runtime::threads::{Child, Link, Port};
 use crate::runtime::worker::{Body, Cloned, Hub, MessageCost};
@@ -70,9 +71,8 @@ fn data_clone_error(message: String, pos: Position) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
 }
 
-/// The buffers of a transfer list (`[buf.buffer]`; a Buffer stands for
-/// its memory too).
-fn transfer_list(list: &Dynamic, pos: Position) -> Res<Vec<JsBuffer>> {
+/// The ArrayBuffers of a transfer list (`[buf.buffer]`).
+fn transfer_list(list: &Dynamic, pos: Position) -> Res<Vec<Store>> {
     let Some(items) = list.read_lock::<rhai::Array>() else {
         return Err(js_error(
             "TypeError",
@@ -82,10 +82,14 @@ fn transfer_list(list: &Dynamic, pos: Position) -> Res<Vec<JsBuffer>> {
     };
     let mut out = Vec::new();
     for item in items.iter() {
-        match item.read_lock::<JsBuffer>() {
-            Some(b) => out.push(b.clone()),
+        match item.read_lock::<JsArrayBuffer>() {
+            Some(ab) => out.push(ab.0.clone()),
             None => {
-                return Err(data_clone_error("Value not transferable".into(), pos));
+                return Err(js_error(
+                    "TypeError",
+                    "Found invalid object in transferList".into(),
+                    pos,
+                ));
             }
         }
     }
@@ -94,12 +98,7 @@ fn transfer_list(list: &Dynamic, pos: Position) -> Res<Vec<JsBuffer>> {
 
 /// `postMessage(value, transfer)` from this loop to `to`. The sender pays
 /// for the serialization; moved buffers are detached here.
-fn post(
-    c: &NativeCallContext,
-    to: Option<u32>,
-    value: &Dynamic,
-    transfer: Vec<JsBuffer>,
-) -> Res<()> {
+fn post(c: &NativeCallContext, to: Option<u32>, value: &Dynamic, transfer: Vec<Store>) -> Res<()> {
     let pos = c.call_position();
     let cloned = to_cloned(value, &transfer).map_err(|e| data_clone_error(e.0, pos))?;
     let x = ctx()?;
@@ -128,6 +127,10 @@ fn post(
         event,
         value: value.min(u32::MAX as u64) as u32,
     });
+    // The transferred ArrayBuffers are detached here (not the pool's).
+    for store in transfer.iter().filter(|s| !s.is_pool()) {
+        rt.detach_buffer(store);
+    }
     let now = rt.clock.now_ns();
     rt.threads.send(to, now, Body::Message(cloned));
     Ok(())
@@ -273,9 +276,10 @@ pub fn register(engine: &mut Engine) {
     });
     engine.register_get("workerData", |_n: &mut WorkerThreadsNs| -> Res<Dynamic> {
         let x = ctx()?;
-        let rt = x.rt.borrow();
-        Ok(match &rt.threads.worker_data {
-            Some(d) => from_cloned(d.clone()),
+        // Cloned out first: making the value may allocate on this runtime.
+        let data = x.rt.borrow().threads.worker_data.clone();
+        Ok(match data {
+            Some(d) => from_cloned(d),
             None => Dynamic::from(JsNull),
         })
     });

@@ -5,22 +5,24 @@
 
 use rhai::Dynamic;
 
-use super::values::{JsBuffer, JsError, JsNull};
+use super::values::{JsArrayBuffer, JsBuffer, JsError, JsNull};
+use crate::runtime::buffer::{Alloc, Store};
 use crate::runtime::worker::Cloned;
 
 /// Why a value cannot be cloned (`DOMException [DataCloneError]`).
 #[derive(Debug)]
 pub struct DataCloneError(pub String);
 
-/// The clone of `value`; `transfer` lists the buffers to move instead of
-/// copy (they are detached by the caller once the clone succeeded).
-pub fn to_cloned(value: &Dynamic, transfer: &[JsBuffer]) -> Result<Cloned, DataCloneError> {
+/// The clone of `value`; `transfer` lists the ArrayBuffers to move instead
+/// of copy (the caller detaches them once the clone succeeded). The Buffer
+/// pool's slabs are untransferable: Node clones them silently.
+pub fn to_cloned(value: &Dynamic, transfer: &[Store]) -> Result<Cloned, DataCloneError> {
     to_cloned_depth(value, transfer, 0)
 }
 
 fn to_cloned_depth(
     value: &Dynamic,
-    transfer: &[JsBuffer],
+    transfer: &[Store],
     depth: usize,
 ) -> Result<Cloned, DataCloneError> {
     // Rhai values cannot form cycles, but they can be deep.
@@ -62,11 +64,20 @@ fn to_cloned_depth(
         }
         return Ok(Cloned::Map(out));
     }
+    let moves = |store: &Store| !store.is_pool() && transfer.iter().any(|t| t.same(store));
     if let Some(b) = value.read_lock::<JsBuffer>() {
-        let moved = transfer.iter().any(|t| t.same_memory(&b));
+        let store = b.store();
         return Ok(Cloned::Bytes {
-            data: b.to_vec(),
-            moved,
+            data: store.read(|bytes| bytes.to_vec()),
+            offset: b.byte_offset(),
+            len: b.len(),
+            moved: moves(store),
+        });
+    }
+    if let Some(ab) = value.read_lock::<JsArrayBuffer>() {
+        return Ok(Cloned::ArrayBuffer {
+            data: ab.0.read(|bytes| bytes.to_vec()),
+            moved: moves(&ab.0),
         });
     }
     if let Some(e) = value.read_lock::<JsError>() {
@@ -104,7 +115,32 @@ pub fn from_cloned(value: Cloned) -> Dynamic {
             }
             Dynamic::from_map(map)
         }
-        Cloned::Bytes { data, .. } => Dynamic::from(JsBuffer::from_vec(data)),
+        Cloned::Bytes {
+            data, offset, len, ..
+        } => received_bytes(&data, Some((offset, len))),
+        Cloned::ArrayBuffer { data, .. } => received_bytes(&data, None),
         Cloned::Error { name, message, .. } => Dynamic::from(JsError::new(&name, &message)),
+    }
+}
+
+/// A received buffer: a new ArrayBuffer of the sender's whole store on this
+/// thread, and a view at the same offset and length (or the ArrayBuffer
+/// itself). Node delivers a plain `Uint8Array`; the model gives a Buffer.
+fn received_bytes(data: &[u8], view: Option<(usize, usize)>) -> Dynamic {
+    let Ok(x) = super::host::ctx() else {
+        return Dynamic::UNIT;
+    };
+    let mut rt = x.rt.borrow_mut();
+    let Ok(whole) = rt.buffer_with(data, Alloc::Own) else {
+        return Dynamic::UNIT;
+    };
+    let store = whole.store().clone();
+    match view {
+        Some((offset, len)) => {
+            let offset = offset.min(data.len());
+            let len = len.min(data.len() - offset);
+            Dynamic::from(rt.new_view(&store, offset, len))
+        }
+        None => Dynamic::from(JsArrayBuffer(store)),
     }
 }

@@ -20,6 +20,7 @@ use super::inspect;
 use super::values::{
     JsBuffer, JsError, JsFunc, JsPromise, JsStats, SettledRecord, to_inspect, to_js_string,
 };
+use crate::runtime::buffer::Alloc;
 use crate::runtime::pool::{IoResult, Output};
 use crate::runtime::{
     Abrupt, CoId, Fatal, HostTypes, Invoke, Origin, Promise, Resolvable, Resolver, Shared, Site,
@@ -142,11 +143,22 @@ impl HostTypes for Rh {
         Some(Dynamic::from(e))
     }
 
-    fn io_args(result: IoResult) -> Vec<Dynamic> {
+    fn io_args(rt: &Shared<Rh>, result: IoResult) -> Vec<Dynamic> {
         let err = |e: &crate::runtime::fs::FsError| Dynamic::from(JsError::from_fs(e));
+        let buffer = |r: Result<JsBuffer, _>| match r {
+            Ok(b) => Dynamic::from(b),
+            Err(_) => Dynamic::from(super::api_buffer::allocation_failed()),
+        };
         match result {
+            // ReadFileContext: `Buffer.allocUnsafeSlow(size)`, never pooled.
             IoResult::ReadFile(Ok(bytes)) => {
-                vec![null(), Dynamic::from(JsBuffer(Rc::new(bytes)))]
+                vec![
+                    null(),
+                    buffer(
+                        rt.borrow_mut()
+                            .quietly(|r| r.buffer_with(&bytes, Alloc::Own)),
+                    ),
+                ]
             }
             IoResult::ReadText(Ok(text)) => vec![null(), Dynamic::from(text)],
             IoResult::ReadFile(Err(e))
@@ -157,8 +169,19 @@ impl HostTypes for Rh {
             }
             IoResult::WriteFile(Ok(())) => vec![null()],
             IoResult::Stat(Ok(st)) => vec![null(), Dynamic::from(JsStats(st))],
+            // randomBytes: `new FastBuffer(size)`; pbkdf2: a view on the
+            // job's ArrayBuffer. Neither is pooled.
             IoResult::Job(Ok(Output::Bytes(b))) => {
-                vec![null(), Dynamic::from(JsBuffer(Rc::new(b)))]
+                vec![
+                    null(),
+                    buffer(rt.borrow_mut().quietly(|r| r.buffer_with(&b, Alloc::Own))),
+                ]
+            }
+            IoResult::Zlib { gzip, bytes } => {
+                vec![
+                    null(),
+                    buffer(super::api_buffer::zlib_result(rt, gzip, &bytes)),
+                ]
             }
             IoResult::Job(Ok(Output::Address { address, family })) => vec![
                 null(),

@@ -89,6 +89,7 @@ const GLOBAL_FNS: &[&str] = &[
     "clearImmediate",
     "queueMicrotask",
     "busy",
+    "gc",
 ];
 
 /// Global Rhai functions with a different JavaScript name: (rhai, js).
@@ -116,6 +117,13 @@ const WORKER_PROLOGUE: &str = "if (!worker_threads.isMainThread) {
   }
   return void bodies[body]();
 }";
+/// The helper emitted once at the top when `gc()` is used. The model's
+/// `gc()` is a full collection whose sweep has finished; V8 sweeps
+/// ArrayBuffers concurrently, and one `global.gc()` leaves
+/// `memoryUsage().arrayBuffers` to chance (measured on v20), while a
+/// second collection completes the first one's sweep. Needs
+/// `node --expose-gc` (workbench runs node with it).
+const GC_HELPER: &str = "// Run with node --expose-gc. The second collection finishes the first one's sweep.\nfunction gc() {\n  global.gc();\n  global.gc();\n}";
 
 /// How a Rhai method renders.
 #[derive(Clone, Copy)]
@@ -150,6 +158,7 @@ const VOID_FNS: &[&str] = &[
     "debug",
     "note",
     "busy",
+    "gc",
     "clearTimeout",
     "clearInterval",
     "clearImmediate",
@@ -694,6 +703,7 @@ struct Renderer {
     /// `worker_threads.Worker.create` is used: the file doubles as the
     /// workers' script (see [`WORKER_PROLOGUE`]).
     workers: bool,
+    gc: bool,
     /// Names declared in each enclosing JavaScript block: name -> is `const`.
     scopes: Vec<HashMap<String, bool>>,
     /// Every name declared so far (for calling closures held in variables).
@@ -794,6 +804,7 @@ impl Renderer {
             requires: BTreeSet::new(),
             busy: false,
             workers: false,
+            gc: false,
             scopes: vec![HashMap::new()],
             declared: HashSet::new(),
             params,
@@ -940,6 +951,9 @@ impl Renderer {
                 .map(|(n, _)| ident(n))
                 .collect();
             sections.push(WORKER_PROLOGUE.replace("BODIES", &bodies.join(", ")));
+        }
+        if self.gc {
+            sections.push(GC_HELPER.to_string());
         }
         sections.extend(functions);
         if !main.is_empty() {
@@ -1652,6 +1666,9 @@ impl Renderer {
         } else if GLOBAL_FNS.contains(&name) {
             if name == "busy" && !self.fns.contains_key("busy") {
                 self.busy = true;
+            }
+            if name == "gc" && !self.fns.contains_key("gc") {
+                self.gc = true;
             }
             name.to_string()
         } else if self.fns.get(name).is_some_and(|f| !f.anonymous) || self.declared.contains(name) {

@@ -160,6 +160,28 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
                 super::WorkerEvent::Terminate => format!("{who}.terminate()"),
             }
         }
+        Kind::BufStore { store, bytes, pool } => {
+            if pool {
+                format!("buffer: new pool slab ab{store} ({bytes} bytes)")
+            } else {
+                format!("buffer: new ArrayBuffer ab{store} ({bytes} bytes)")
+            }
+        }
+        Kind::BufView {
+            store_lo,
+            store_hi,
+            offset,
+            len,
+        } => format!(
+            "buffer: view of ab{} at byteOffset {offset}, length {len}",
+            Kind::view_store(store_lo, store_hi)
+        ),
+        Kind::Gc { stores, bytes } => {
+            format!("gc: collects {stores} ArrayBuffers ({bytes} bytes accounted)")
+        }
+        Kind::BufViewDead { view } => format!("gc: buffer view {view} unreachable"),
+        Kind::BufFree { store } => format!("gc: frees ab{store}"),
+        Kind::BufDetach { store } => format!("buffer: ab{store} detached"),
     }
 }
 
@@ -298,6 +320,34 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
                 ("value", json!(value)),
             ],
         ),
+        Kind::BufStore { store, bytes, pool } => (
+            "buf_store",
+            vec![
+                ("store", json!(store)),
+                ("bytes", json!(bytes)),
+                ("pool", json!(pool)),
+            ],
+        ),
+        Kind::BufView {
+            store_lo,
+            store_hi,
+            offset,
+            len,
+        } => (
+            "buf_view",
+            vec![
+                ("store", json!(Kind::view_store(store_lo, store_hi))),
+                ("offset", json!(offset)),
+                ("len", json!(len)),
+            ],
+        ),
+        Kind::Gc { stores, bytes } => (
+            "gc",
+            vec![("stores", json!(stores)), ("bytes", json!(bytes))],
+        ),
+        Kind::BufViewDead { view } => ("buf_view_dead", vec![("view", json!(view))]),
+        Kind::BufFree { store } => ("buf_free", vec![("store", json!(store))]),
+        Kind::BufDetach { store } => ("buf_detach", vec![("store", json!(store))]),
     };
     put("event", json!(name));
     for (k, val) in extra {

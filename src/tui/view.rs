@@ -48,6 +48,7 @@ enum Panel {
     Pool,
     Workers,
     Delay,
+    Buffers,
 }
 
 pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
@@ -77,8 +78,10 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     // loop's health (delay), worker threads, the thread pool.
     let lanes = player.pool_threads().clamp(1, 8) as u16;
     let worker_count = super::view_workers::worker_count(player) as u16;
+    let buffers_h = super::view_buffers::wanted_height(player.buffers.slabs.min(6) as u16);
     let wanted = [
         (Panel::Delay, !player.eld.is_empty(), 5),
+        (Panel::Buffers, !player.buffers.is_empty(), buffers_h),
         (Panel::Workers, worker_count > 0, worker_count.min(4) + 2),
         (Panel::Pool, !player.index.tasks.is_empty(), lanes + 3),
     ];
@@ -103,6 +106,14 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
             Panel::Pool => draw_pool(frame, at, player, &folded, theme),
             Panel::Workers => super::view_workers::draw(frame, at, player, &folded, theme),
             Panel::Delay => draw_delay(frame, at, player, &folded, theme),
+            Panel::Buffers => super::view_buffers::draw_buffers(
+                frame,
+                at,
+                player.trace(),
+                &player.buffers,
+                player.cursor,
+                theme,
+            ),
         }
     }
     draw_console(frame, console, player, &folded, theme);
