@@ -30,6 +30,10 @@ enum Command {
         /// Set a parameter (repeatable): --param chain=3.
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        /// Virtual time (deterministic), or the wall clock with real work on
+        /// real threads (the header shows the machine's cores).
+        #[arg(long, value_enum, default_value_t = Clock::Virtual)]
+        clock: Clock,
     },
     /// Run a scenario like `node FILE.js`: same stdout, stderr and exit code.
     Run(RunArgs),
@@ -122,6 +126,15 @@ enum Clock {
     Real,
 }
 
+impl Clock {
+    fn mode(self) -> ClockMode {
+        match self {
+            Clock::Virtual => ClockMode::Virtual,
+            Clock::Real => ClockMode::Real,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Race {
     /// No millisecond boundary passes: the immediate runs first.
@@ -181,10 +194,15 @@ fn dispatch(cli: Cli) -> u8 {
         return player(workbench::tui::Screen::picker());
     };
     match command {
-        Command::Lesson { name, params } => match lesson::resolve(&name) {
+        Command::Lesson {
+            name,
+            params,
+            clock,
+        } => match lesson::resolve(&name) {
             Some(path) => player(workbench::tui::Screen::player(
                 path,
                 params.into_iter().collect(),
+                clock.mode(),
             )),
             None => {
                 eprintln!(
@@ -323,10 +341,7 @@ fn run(args: RunArgs) -> u8 {
         }
     };
     let mut options = RunOptions::default();
-    options.runtime.clock = match args.clock {
-        Clock::Virtual => ClockMode::Virtual,
-        Clock::Real => ClockMode::Real,
-    };
+    options.runtime.clock = args.clock.mode();
     options.runtime.max_events = args.max_events as usize;
     options.runtime.pool_size = args.pool_size as usize;
     options.runtime.race_timeout_first = match args.race {

@@ -236,7 +236,13 @@ fn without_colour_the_active_phase_is_still_marked() {
 
 #[test]
 fn frames_match_their_snapshots() {
-    for name in ["event-loop", "microtasks", "async-await", "buffers"] {
+    for name in [
+        "event-loop",
+        "microtasks",
+        "async-await",
+        "buffers",
+        "blocking",
+    ] {
         let mut p = open(name);
         let mut positions = vec![("start", 0)];
         for (i, &seq) in p.index.notes.iter().take(3).enumerate() {
@@ -285,6 +291,32 @@ fn the_loop_health_view_appears_only_when_delay_is_measured() {
         !plain.contains("loop delay"),
         "no delay view without a monitor"
     );
+}
+
+#[test]
+fn the_workers_view_follows_the_worker_through_its_life() {
+    let mut p = open("blocking");
+    let spawned = p
+        .workers
+        .iter()
+        .find(|w| w.event == workbench::trace::WorkerEvent::Spawned)
+        .map(|w| w.seq as usize)
+        .expect("the lesson starts a worker");
+    // Before the spawn the view says none started; just after, booting.
+    p.cursor = spawned - 1;
+    let before = render(&p, 160, 48);
+    assert!(before.contains("worker threads: 0 of 1"), "{before}");
+    p.cursor = spawned;
+    let booting = render(&p, 160, 48);
+    assert!(booting.contains("booting"), "{booting}");
+    let _ = p.update(Action::End);
+    let end = render(&p, 160, 48);
+    assert!(end.contains("exited 0"), "{end}");
+    assert!(end.contains("got 1 (9 B)"), "{end}");
+    // The loop-delay view is there too; a lesson without workers has no
+    // workers view.
+    assert!(end.contains("loop delay:"), "{end}");
+    assert!(!render(&open("microtasks"), 160, 48).contains("worker threads"));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! an [`Outcome`] for the loop out. No terminal here, so every key's effect
 //! is unit-tested.
 
+use crate::runtime::clock::ClockMode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -81,12 +82,26 @@ pub struct Player {
     /// A script or lesson error to show instead of crashing.
     pub error: Option<String>,
     last_advance: Option<Instant>,
+    /// The clock the lesson ran under.
+    pub clock: ClockMode,
 }
 
 impl Player {
-    /// Loads and runs a lesson file with the given parameters.
+    /// Loads and runs a lesson file with the given parameters (virtual clock).
     pub fn open(path: &Path, params: BTreeMap<String, String>, race_bits: u64) -> Player {
-        let (run, error) = match run_with(path, &params, race_bits) {
+        Player::open_with_clock(path, params, race_bits, ClockMode::Virtual)
+    }
+
+    /// Loads and runs a lesson under either clock. Under the real clock
+    /// pool work is real work on real threads: the run takes as long as it
+    /// takes, and the header shows the machine's cores.
+    pub fn open_with_clock(
+        path: &Path,
+        params: BTreeMap<String, String>,
+        race_bits: u64,
+        clock: ClockMode,
+    ) -> Player {
+        let (run, error) = match run_with(path, &params, race_bits, clock) {
             Ok(run) => {
                 let error = run.result.outcome.fatal.as_ref().map(|f| f.message.clone());
                 (run, error)
@@ -133,6 +148,7 @@ impl Player {
             asked: BTreeSet::new(),
             error,
             last_advance: None,
+            clock,
         }
     }
 
@@ -205,7 +221,7 @@ impl Player {
     /// the same narration step.
     pub fn rerun(&mut self, params: BTreeMap<String, String>, race_bits: u64) {
         let (step, _) = self.step();
-        let mut next = Player::open(&self.path, params, race_bits);
+        let mut next = Player::open_with_clock(&self.path, params, race_bits, self.clock);
         next.show_js = self.show_js;
         next.speed = self.speed;
         next.asked = self.asked.clone();
@@ -414,6 +430,7 @@ fn run_with(
     path: &Path,
     params: &BTreeMap<String, String>,
     race_bits: u64,
+    clock: ClockMode,
 ) -> Result<LessonRun, String> {
     let scenario = Scenario::load(path).map_err(|e| e.report)?;
     let mut options = RunOptions {
@@ -421,6 +438,7 @@ fn run_with(
         ..RunOptions::default()
     };
     options.runtime.race_timeout_first = race_bits;
+    options.runtime.clock = clock;
     let result = script_run(&scenario, &options);
     Ok(LessonRun {
         name: lesson::name_of(path),

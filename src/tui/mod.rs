@@ -50,9 +50,13 @@ impl Screen {
         }
     }
 
-    pub fn player(path: PathBuf, params: BTreeMap<String, String>) -> Screen {
+    pub fn player(
+        path: PathBuf,
+        params: BTreeMap<String, String>,
+        clock: crate::runtime::clock::ClockMode,
+    ) -> Screen {
         Screen::Player {
-            player: Box::new(Player::open(&path, params, 0)),
+            player: Box::new(Player::open_with_clock(&path, params, 0, clock)),
             from_picker: false,
         }
     }

@@ -42,6 +42,11 @@ fn too_small(frame: &mut Frame, area: Rect) -> bool {
 }
 
 /// Draws the whole player.
+/// The machine's cores (what the real clock's threads share).
+pub(super) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// The optional panels under the loop view, in screen order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Panel {
@@ -150,8 +155,10 @@ fn draw_header(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, 
         Some(s) => format!("step {}/{steps}", s + 1),
         None => format!("step 0/{steps}"),
     };
-    // Lessons always play under the virtual clock.
-    let clock = "virtual";
+    let clock = match player.clock {
+        crate::runtime::clock::ClockMode::Virtual => "virtual".to_string(),
+        crate::runtime::clock::ClockMode::Real => format!("real clock ({} cores)", cores()),
+    };
     let phase = folded.phase.map_or("-", Phase::name);
     let play = match player.playback {
         Playback::Playing => format!("▶ {}/s", SPEEDS[player.speed]),
@@ -426,7 +433,13 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
     };
     let block = Block::bordered().title(Span::styled(
         format!(
-            " thread pool: {threads} threads · {} queued{detail} ",
+            " thread pool: {threads} threads{} · {} queued{detail} ",
+            match player.clock {
+                // Real threads share the machine's cores: more threads
+                // than cores each run slower.
+                crate::runtime::clock::ClockMode::Real => format!(" on {} cores", cores()),
+                crate::runtime::clock::ClockMode::Virtual => String::new(),
+            },
             folded.pool_waiting
         ),
         theme.title(),
