@@ -242,6 +242,7 @@ fn frames_match_their_snapshots() {
         "async-await",
         "buffers",
         "blocking",
+        "thread-pool",
     ] {
         let mut p = open(name);
         let mut positions = vec![("start", 0)];
