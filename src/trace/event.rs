@@ -312,6 +312,83 @@ pub enum Kind {
         monitor: u16,
         delta_ns: SplitU64,
     },
+    /// A stream was created: its number, what it is, its highWaterMark
+    /// (bytes, or objects in object mode) and its label.
+    StreamNew {
+        class: StreamClass,
+        stream: u16,
+        hwm: u32,
+        label: StrId,
+    },
+    /// A stream buffer's length changed (the readable side's buffer or
+    /// the writable side's buffered-plus-in-flight length).
+    StreamLevel {
+        side: StreamSide,
+        stream: u16,
+        length: u32,
+    },
+    /// Something a backpressure view lights up: drain, pause, resume, a
+    /// `write()` that returned false, end, finish, close, error.
+    StreamSignal {
+        signal: StreamSignal,
+        stream: u16,
+    },
+}
+
+/// Which constructor made a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum StreamClass {
+    Readable,
+    Writable,
+    Transform,
+}
+
+impl StreamClass {
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamClass::Readable => "Readable",
+            StreamClass::Writable => "Writable",
+            StreamClass::Transform => "Transform",
+        }
+    }
+}
+
+/// The two buffers of a stream (a Transform has both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum StreamSide {
+    Readable,
+    Writable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum StreamSignal {
+    /// `write()` returned false: the writer should wait for 'drain'.
+    WriteFalse,
+    Drain,
+    Pause,
+    Resume,
+    End,
+    Finish,
+    Close,
+    Error,
+}
+
+impl StreamSignal {
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamSignal::WriteFalse => "write-false",
+            StreamSignal::Drain => "drain",
+            StreamSignal::Pause => "pause",
+            StreamSignal::Resume => "resume",
+            StreamSignal::End => "end",
+            StreamSignal::Finish => "finish",
+            StreamSignal::Close => "close",
+            StreamSignal::Error => "error",
+        }
+    }
 }
 
 /// A u64 kept as two 32-bit words, so [`Kind`] stays 4-byte aligned

@@ -132,6 +132,30 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
                 d % 1_000_000
             ),
         },
+        Kind::StreamNew {
+            class,
+            stream,
+            hwm,
+            label,
+        } => format!(
+            "stream s{stream}: new {} '{}' (highWaterMark {hwm})",
+            class.name(),
+            escape_line(trace.text(label))
+        ),
+        Kind::StreamLevel {
+            side,
+            stream,
+            length,
+        } => format!(
+            "stream s{stream}: {} buffer length {length}",
+            match side {
+                super::StreamSide::Readable => "readable",
+                super::StreamSide::Writable => "writable",
+            }
+        ),
+        Kind::StreamSignal { signal, stream } => {
+            format!("stream s{stream}: {}", signal.name())
+        }
     }
 }
 
@@ -257,6 +281,36 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
                 ("monitor", json!(monitor)),
                 ("delta_ns", json!(delta_ns.get())),
             ],
+        ),
+        Kind::StreamNew {
+            class,
+            stream,
+            hwm,
+            label,
+        } => (
+            "stream_new",
+            vec![
+                ("class", json!(class.name())),
+                ("stream", json!(stream)),
+                ("hwm", json!(hwm)),
+                ("label", json!(trace.text(label))),
+            ],
+        ),
+        Kind::StreamLevel {
+            side,
+            stream,
+            length,
+        } => (
+            "stream_level",
+            vec![
+                ("side", json!(format!("{side:?}"))),
+                ("stream", json!(stream)),
+                ("length", json!(length)),
+            ],
+        ),
+        Kind::StreamSignal { signal, stream } => (
+            "stream_signal",
+            vec![("signal", json!(signal.name())), ("stream", json!(stream))],
         ),
     };
     put("event", json!(name));
