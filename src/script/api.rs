@@ -195,6 +195,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "crypto" => Dynamic::from(super::api_pool::CryptoNs),
             "zlib" => Dynamic::from(super::api_pool::ZlibNs),
             "dns" => Dynamic::from(super::api_pool::DnsNs),
+            "stream" => Dynamic::from(super::api_stream::StreamNs),
             "__filename" => Dynamic::from(filename.clone()),
             _ => return Ok(None),
         }))
@@ -220,6 +221,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     register_misc(&mut engine);
     super::api_perf::register(&mut engine);
     super::api_pool::register(&mut engine);
+    super::api_stream::register(&mut engine);
     super::lesson_api::register(&mut engine);
     engine
 }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod api_perf;
 pub mod api_pool;
+pub mod api_stream;
 pub mod errors;
 pub mod host;
 pub mod inspect;

@@ -122,6 +122,10 @@ pub struct JsError {
     pub name: String,
     pub message: String,
     pub props: Vec<(String, Dynamic)>,
+    /// Set on an error thrown because an 'error' event had no listener:
+    /// the class of the emitter, for Node's "Emitted 'error' event on X
+    /// instance at:" report line.
+    pub emitted_on: Option<&'static str>,
 }
 
 impl JsError {
@@ -130,6 +134,7 @@ impl JsError {
             name: name.to_string(),
             message: message.to_string(),
             props: Vec::new(),
+            emitted_on: None,
         }
     }
 
@@ -143,6 +148,7 @@ impl JsError {
                 ("syscall".into(), Dynamic::from(e.syscall.to_string())),
                 ("path".into(), Dynamic::from(e.path.clone())),
             ],
+            emitted_on: None,
         }
     }
 
@@ -161,6 +167,7 @@ impl JsError {
                     ("errno".into(), Dynamic::from(*errno as i64)),
                     ("code".into(), Dynamic::from(code.to_string())),
                 ],
+                emitted_on: None,
             },
             TaskError::NotFound { host } => JsError {
                 name: "Error".into(),
@@ -171,6 +178,7 @@ impl JsError {
                     ("syscall".into(), Dynamic::from("getaddrinfo".to_string())),
                     ("hostname".into(), Dynamic::from(host.clone())),
                 ],
+                emitted_on: None,
             },
         }
     }
@@ -188,8 +196,21 @@ impl JsError {
         }
     }
 
+    /// The `ERR_*` code of one of Node's internal errors.
+    pub fn node_code(&self) -> Option<String> {
+        self.props
+            .iter()
+            .find(|(k, v)| k == "code" && v.to_string().starts_with("ERR_"))
+            .map(|(_, v)| v.to_string())
+    }
+
     /// `String(err)`: "Name: message".
     pub fn to_js_string(&self) -> String {
+        // Node's internal errors (NodeError) print their code:
+        // `Error [ERR_STREAM_WRITE_AFTER_END]: write after end`.
+        if let Some(code) = self.node_code() {
+            return format!("{} [{code}]: {}", self.name, self.message);
+        }
         if self.message.is_empty() {
             self.name.clone()
         } else {
@@ -324,6 +345,9 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
     }
     if value.is::<JsEmitter>() {
         return Inspect::Raw("EventEmitter {}".into());
+    }
+    if let Some(s) = value.read_lock::<super::api_stream::JsStream>() {
+        return Inspect::Raw(format!("{} {{}}", super::api_stream::stream_class_name(&s)));
     }
     Inspect::Raw(value.type_name().to_string())
 }

@@ -582,3 +582,9 @@ pub fn readable_prop<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId) ->
     cx.with_r(id, |r| r.readable && r.flags & (DESTROYED | ERROR_EMITTED | END_EMITTED) == 0)
         .unwrap_or(false)
 }
+
+/// `Readable.prototype.isPaused()`.
+pub fn is_paused<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId) -> bool {
+    let f = cx.rflags(id);
+    f & PAUSED != 0 || f & (HAS_FLOWING | FLOWING) == HAS_FLOWING
+}
