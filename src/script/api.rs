@@ -196,6 +196,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "zlib" => Dynamic::from(super::api_pool::ZlibNs),
             "dns" => Dynamic::from(super::api_pool::DnsNs),
             "stream" => Dynamic::from(super::api_stream::StreamNs),
+            "Error" => Dynamic::from(super::api_stream::ErrorNs),
             "__filename" => Dynamic::from(filename.clone()),
             _ => return Ok(None),
         }))

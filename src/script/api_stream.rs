@@ -29,6 +29,11 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 #[derive(Clone, Copy)]
 pub struct StreamNs;
 
+/// The `Error` constructor: `Error.create(message)` is `new Error(message)`
+/// (what a stream's callback reports a failure with).
+#[derive(Clone, Copy)]
+pub struct ErrorNs;
+
 /// `stream.Readable`, `stream.Writable`, `stream.Transform`.
 #[derive(Clone, Copy)]
 pub struct StreamCtor(pub StreamClass);
@@ -409,7 +414,12 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<StreamNs>("stream")
         .register_type_with_name::<StreamCtor>("StreamConstructor")
         .register_type_with_name::<JsStream>("Stream")
-        .register_type_with_name::<JsStreamCb>("StreamCallback");
+        .register_type_with_name::<JsStreamCb>("StreamCallback")
+        .register_type_with_name::<ErrorNs>("ErrorConstructor");
+    engine.register_fn("create", |_: &mut ErrorNs, m: Dynamic| {
+        JsError::new("Error", &to_js_string(&m))
+    });
+    engine.register_fn("create", |_: &mut ErrorNs| JsError::new("Error", ""));
     engine.register_get("Readable", |_: &mut StreamNs| StreamCtor(StreamClass::Readable));
     engine.register_get("Writable", |_: &mut StreamNs| StreamCtor(StreamClass::Writable));
     engine.register_get("Transform", |_: &mut StreamNs| StreamCtor(StreamClass::Transform));
