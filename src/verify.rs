@@ -85,7 +85,10 @@ pub fn run_node(js: &str, sandbox: &Path, name: &str) -> std::io::Result<Output>
     }
     let js_path = dir.path().join(format!("{name}.js"));
     std::fs::write(&js_path, js)?;
+    // `--expose-gc` always: scenarios' `gc()` renders to `global.gc()`, and
+    // the flag changes nothing else a scenario can observe.
     let mut child = Command::new(node_command())
+        .arg("--expose-gc")
         .arg(&js_path)
         .current_dir(dir.path())
         .stdin(std::process::Stdio::null())

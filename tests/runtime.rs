@@ -67,7 +67,7 @@ impl HostTypes for T {
     fn string(s: &str) -> V {
         V::Str(s.into())
     }
-    fn io_args(_: IoResult) -> Vec<V> {
+    fn io_args(_: &workbench::runtime::Shared<Self>, _: IoResult) -> Vec<V> {
         vec![V::Undef]
     }
 }

@@ -810,7 +810,7 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
     for completion in completions {
         let due = rt.borrow_mut().complete(completion);
         if let Some((func, cb, result)) = due {
-            let args = H::io_args(result);
+            let args = H::io_args(rt, result);
             macrotask(rt, host, &func, args, cb)?;
             close_scope(rt, host)?;
         }

@@ -8,6 +8,7 @@
 //! ([`driver::run`]) is between callbacks. The driver never holds a borrow
 //! while script code runs.
 
+pub mod buffer;
 pub mod clock;
 pub mod driver;
 pub mod eld;
@@ -50,8 +51,9 @@ pub trait HostTypes: Sized + 'static {
     fn settled_record(fulfilled: bool, value: Self::Value) -> Self::Value;
     fn number(n: f64) -> Self::Value;
     fn string(s: &str) -> Self::Value;
-    /// The arguments an fs callback receives for a result.
-    fn io_args(result: IoResult) -> Vec<Self::Value>;
+    /// The arguments an fs callback receives for a result (the runtime is
+    /// there to allocate result Buffers with Node's rules).
+    fn io_args(rt: &Shared<Self>, result: IoResult) -> Vec<Self::Value>;
     /// Node wraps a non-Error rejection reason in an
     /// `UnhandledPromiseRejection` error before treating it as an uncaught
     /// exception; None keeps the reason as it is.
@@ -70,15 +72,15 @@ pub trait HostTypes: Sized + 'static {
         0
     }
     /// `Buffer.from(string)` (a buffer stays as it is).
-    fn to_buffer(v: &Self::Value) -> Self::Value {
+    fn to_buffer(_rt: &mut Runtime<Self>, v: &Self::Value) -> Self::Value {
         v.clone()
     }
     /// `Buffer.concat(parts)`.
-    fn concat(parts: Vec<Self::Value>) -> Self::Value {
+    fn concat(_rt: &mut Runtime<Self>, parts: Vec<Self::Value>) -> Self::Value {
         parts.into_iter().next().unwrap_or_else(Self::undefined)
     }
-    /// `buf.slice(start, end)`.
-    fn slice(v: &Self::Value, _start: usize, _end: usize) -> Self::Value {
+    /// `buf.slice(start, end)`: a view on the same memory.
+    fn slice(_rt: &mut Runtime<Self>, v: &Self::Value, _start: usize, _end: usize) -> Self::Value {
         v.clone()
     }
     /// One of Node's stream errors; `culprit` is described in the message.
@@ -336,6 +338,8 @@ pub struct Runtime<H: HostTypes> {
     /// `asyncHandledRejections`: reported rejections handled later (their
     /// rejection ids), warned about in the next processPromiseRejections.
     async_handled: Vec<u32>,
+    /// Buffers: the pool allocator and the backing stores' accounting.
+    pub buffers: buffer::Heap,
 }
 
 /// The runtime as the host holds it.
@@ -374,6 +378,7 @@ impl<H: HostTypes> Runtime<H> {
             trace_warning_hint_shown: false,
             last_rejection_uid: 0,
             async_handled: Vec::new(),
+            buffers: buffer::Heap::default(),
         }
     }
 

@@ -605,8 +605,14 @@ pub enum IoResult {
     ReadText(Result<String, FsError>),
     WriteFile(Result<(), FsError>),
     Stat(Result<FileStat, FsError>),
-    /// A one-item request (crypto, zlib, dns): its output or error.
+    /// A one-item request (crypto, dns): its output or error.
     Job(WorkResult),
+    /// zlib.gzip / zlib.gunzip's output (Node's zlibBuffer collects the
+    /// stream's chunks; which one decides how the result Buffer is made).
+    Zlib {
+        gzip: bool,
+        bytes: Vec<u8>,
+    },
 }
 
 /// A user-level request in progress: a chain of pool items (readFile is
@@ -705,9 +711,10 @@ impl FsRequest {
                 None
             }
             (FsKind::Zlib, Err(e)) => Some(IoResult::Job(Err(e))),
-            (FsKind::Zlib, Ok(_)) => Some(IoResult::Job(Ok(Output::Bytes(std::mem::take(
-                &mut self.bytes,
-            ))))),
+            (FsKind::Zlib, Ok(_)) => Some(IoResult::Zlib {
+                gzip: matches!(self.job, Some(Work::ZlibFinish { gzip: true, .. })),
+                bytes: std::mem::take(&mut self.bytes),
+            }),
             (FsKind::ReadFile, Err(e)) => Some(IoResult::ReadFile(Err(e.into_fs()))),
             (FsKind::WriteFile, Err(e)) => Some(IoResult::WriteFile(Err(e.into_fs()))),
             (FsKind::Stat, Err(e)) => Some(IoResult::Stat(Err(e.into_fs()))),

@@ -197,6 +197,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "dns" => Dynamic::from(super::api_pool::DnsNs),
             "stream" => Dynamic::from(super::api_stream::StreamNs),
             "Error" => Dynamic::from(super::api_stream::ErrorNs),
+            "Buffer" => Dynamic::from(super::api_buffer::BufferNs),
             "__filename" => Dynamic::from(filename.clone()),
             _ => return Ok(None),
         }))
@@ -223,6 +224,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     super::api_perf::register(&mut engine);
     super::api_pool::register(&mut engine);
     super::api_stream::register(&mut engine);
+    super::api_buffer::register(&mut engine);
     super::lesson_api::register(&mut engine);
     engine
 }
@@ -242,7 +244,6 @@ fn register_types(engine: &mut Engine) {
         .register_type_with_name::<ImmediateHandle>("Immediate")
         .register_type_with_name::<JsEmitter>("EventEmitter")
         .register_type_with_name::<JsError>("Error")
-        .register_type_with_name::<JsBuffer>("Buffer")
         .register_type_with_name::<JsStats>("Stats")
         .register_type_with_name::<SettledRecord>("Object");
     // String conversion used by `+` and string interpolation.
@@ -250,9 +251,6 @@ fn register_types(engine: &mut Engine) {
     engine.register_fn("to_string", |v: &mut JsPromise| {
         let _ = v;
         "[object Promise]".to_string()
-    });
-    engine.register_fn("to_string", |b: &mut JsBuffer| {
-        String::from_utf8_lossy(&b.0).into_owned()
     });
 }
 
@@ -738,13 +736,19 @@ fn fs_call(
         )));
     }
     let path = path.into_string().unwrap_or_default();
-    let data = data.map(|d| {
-        if let Some(b) = d.read_lock::<JsBuffer>() {
-            std::sync::Arc::new(b.0.as_ref().clone())
+    // A string is `Buffer.from(data)` first (pooled when small, as in Node).
+    let data = match data {
+        Some(d) => Some(if let Some(b) = d.read_lock::<JsBuffer>() {
+            std::sync::Arc::new(b.to_vec())
         } else {
-            std::sync::Arc::new(to_js_string(&d).into_bytes())
-        }
-    });
+            let s = to_js_string(&d);
+            let x = ctx_of(c)?;
+            let made = super::api_buffer::buffer_from_str(&mut x.rt.borrow_mut(), &s);
+            made.map_err(|e| super::api_buffer::alloc_error(e, c.call_position()))?;
+            std::sync::Arc::new(s.into_bytes())
+        }),
+        None => None,
+    };
     let name = match kind {
         FsKind::ReadFile => "fs.readFile",
         FsKind::WriteFile => "fs.writeFile",
@@ -807,13 +811,6 @@ fn register_fs(engine: &mut Engine) {
             fs_call(&c, FsKind::Stat, path, None, None, f)
         },
     );
-    engine.register_get("length", |b: &mut JsBuffer| b.0.len() as i64);
-    engine.register_fn("toString", |b: &mut JsBuffer| {
-        String::from_utf8_lossy(&b.0).into_owned()
-    });
-    engine.register_fn("toString", |b: &mut JsBuffer, enc: &str| {
-        buffer_to_string(&b.0, enc)
-    });
     engine.register_get("size", |s: &mut JsStats| s.0.size as i64);
     engine.register_fn("isFile", |s: &mut JsStats| s.0.is_file);
     engine.register_fn("isDirectory", |s: &mut JsStats| s.0.is_directory);

@@ -4,7 +4,6 @@
 //! model knob `pool_cost(op, ms)`. Argument checks throw Node's own errors
 //! (codes and messages as node v20 prints them).
 
-use std::rc::Rc;
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
@@ -14,6 +13,7 @@ use super::host::{call_from_script, ctx};
 use super::inspect::number_to_string;
 use super::lesson_api::guard;
 use super::values::*;
+use crate::runtime::buffer::Alloc;
 use crate::runtime::pool::{Digest, FsRequest, MAX_PBKDF2_BLOCKS, Work};
 use crate::trace::PoolOp;
 
@@ -36,7 +36,12 @@ pub struct ProcessEnv;
 const MAX_MODEL_BYTES: f64 = (16 << 20) as f64;
 
 /// Node's `internal/errors` error: `name` with a `code` property.
-fn node_error(name: &str, code: &str, message: String, pos: Position) -> Box<EvalAltResult> {
+pub(super) fn node_error(
+    name: &str,
+    code: &str,
+    message: String,
+    pos: Position,
+) -> Box<EvalAltResult> {
     let mut e = JsError::new(name, &message);
     e.props
         .push(("code".into(), Dynamic::from(code.to_string())));
@@ -65,7 +70,7 @@ fn arg_type(name: &str, expected: &str, v: &Dynamic, pos: Position) -> Box<EvalA
 
 /// How `ERR_OUT_OF_RANGE` shows the received number: integers beyond
 /// 2^32 get `_` separators (`addNumericalSeparator`).
-fn received_number(n: f64) -> String {
+pub(super) fn received_number(n: f64) -> String {
     let s = number_to_string(n);
     if !(n.is_finite() && n.fract() == 0.0 && n.abs() > 4_294_967_296.0) || s.contains('e') {
         return s;
@@ -117,13 +122,18 @@ fn validate_int32(v: &Dynamic, name: &str, min: i64, pos: Position) -> Res<u32> 
     Ok(n as u32)
 }
 
-/// `getArrayBufferOrView`: a string (UTF-8) or a Buffer.
+/// `getArrayBufferOrView`: a string (UTF-8) or a Buffer. A string becomes
+/// `Buffer.from(string)` first, which takes room in the pool as in Node.
 fn bytes_arg(v: &Dynamic, name: &str, expected: &str, pos: Position) -> Res<Arc<Vec<u8>>> {
     if let Some(b) = v.read_lock::<JsBuffer>() {
-        return Ok(Arc::new(b.0.as_ref().clone()));
+        return Ok(Arc::new(b.to_vec()));
     }
     if v.is_string() {
-        return Ok(Arc::new(to_js_string(v).into_bytes()));
+        let s = to_js_string(v);
+        let x = ctx()?;
+        let made = super::api_buffer::buffer_from_str(&mut x.rt.borrow_mut(), &s);
+        made.map_err(|e| super::api_buffer::alloc_error(e, pos))?;
+        return Ok(Arc::new(s.into_bytes()));
     }
     Err(arg_type(name, expected, v, pos))
 }
@@ -240,7 +250,8 @@ fn random_bytes(c: NativeCallContext, size: Dynamic, f: Dynamic) -> Res<()> {
     if n == 0 {
         // randomFill calls back at once for an empty buffer.
         let x = ctx()?;
-        let buf = Dynamic::from(JsBuffer(Rc::new(Vec::new())));
+        let made = x.rt.borrow_mut().buffer_with(&[], Alloc::Own);
+        let buf = Dynamic::from(made.map_err(|e| super::api_buffer::alloc_error(e, pos))?);
         let _ = call_from_script(&x, &func, vec![null(), buf])?;
         return Ok(());
     }
@@ -348,14 +359,6 @@ pub fn register(engine: &mut Engine) {
         "lookup",
         |c: NativeCallContext, _n: &mut DnsNs, host: Dynamic, f: Dynamic| dns_lookup(c, host, f),
     );
-
-    // `b[i]`: a byte, or undefined past the end.
-    engine.register_indexer_get(|b: &mut JsBuffer, i: i64| {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| b.0.get(i))
-            .map_or(Dynamic::UNIT, |&v| Dynamic::from(v as i64))
-    });
 
     // process.env: only UV_THREADPOOL_SIZE. Node stores every value as a
     // string; the pool reads it once, when the first item is queued.

@@ -20,7 +20,8 @@ use crate::runtime::stream::{
     ChunkKind, Cx, Handler, Prop, PropValue, StreamCallback, StreamErr, StreamId, StreamOptions,
     pipe, readable, writable,
 };
-use crate::runtime::Abrupt;
+use super::host::Rh;
+use crate::runtime::{Abrupt, Runtime};
 use crate::trace::StreamClass;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -78,7 +79,7 @@ pub fn chunk_kind(v: &Dynamic) -> ChunkKind {
 
 pub fn byte_len(v: &Dynamic) -> usize {
     if let Some(b) = v.read_lock::<JsBuffer>() {
-        return b.0.len();
+        return b.len();
     }
     if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
         return s.len();
@@ -86,41 +87,36 @@ pub fn byte_len(v: &Dynamic) -> usize {
     0
 }
 
-/// `Buffer.from(string)` (utf8).
-pub fn to_buffer(v: &Dynamic) -> Dynamic {
+/// Turns an allocation failure into an undefined chunk (the model's
+/// buffer allocator refuses only sizes node itself refuses).
+fn buffer_value(b: Result<JsBuffer, crate::runtime::buffer::AllocError>) -> Dynamic {
+    b.map_or(Dynamic::UNIT, Dynamic::from)
+}
+
+/// `Buffer.from(string)` (utf8), as Writable's decodeStrings and push do.
+pub fn to_buffer(rt: &mut Runtime<Rh>, v: &Dynamic) -> Dynamic {
     if v.is::<JsBuffer>() {
         return v.clone();
     }
     let s = v.clone().into_string().unwrap_or_default();
-    Dynamic::from(JsBuffer(Rc::new(s.into_bytes())))
-}
-
-fn bytes_of(v: &Dynamic) -> Vec<u8> {
-    if let Some(b) = v.read_lock::<JsBuffer>() {
-        return b.0.as_ref().clone();
-    }
-    v.clone().into_string().unwrap_or_default().into_bytes()
+    buffer_value(super::api_buffer::buffer_from_str(rt, &s))
 }
 
 /// `Buffer.concat(parts)`.
-pub fn concat(parts: Vec<Dynamic>) -> Dynamic {
-    let mut out = Vec::new();
-    for p in &parts {
-        if let Some(b) = p.read_lock::<JsBuffer>() {
-            out.extend_from_slice(&b.0);
-        } else {
-            out.extend(bytes_of(p));
-        }
-    }
-    Dynamic::from(JsBuffer(Rc::new(out)))
+pub fn concat(rt: &mut Runtime<Rh>, parts: Vec<Dynamic>) -> Dynamic {
+    let views: Vec<JsBuffer> = parts
+        .iter()
+        .filter_map(|p| p.read_lock::<JsBuffer>().map(|b| b.clone()))
+        .collect();
+    buffer_value(super::api_buffer::buffer_concat(rt, &views))
 }
 
-/// `buf.slice(start, end)` (a copy until buffers share memory).
-pub fn slice(v: &Dynamic, start: usize, end: usize) -> Dynamic {
-    let bytes = bytes_of(v);
-    let end = end.min(bytes.len());
-    let start = start.min(end);
-    Dynamic::from(JsBuffer(Rc::new(bytes[start..end].to_vec())))
+/// `buf.slice(start, end)`: a view sharing the chunk's memory.
+pub fn slice(rt: &mut Runtime<Rh>, v: &Dynamic, start: usize, end: usize) -> Dynamic {
+    match v.read_lock::<JsBuffer>() {
+        Some(b) => Dynamic::from(rt.buffer_subarray(&b, start as f64, end as f64)),
+        None => v.clone(),
+    }
 }
 
 /// One of Node's stream errors as a script value.

@@ -20,6 +20,7 @@ use super::inspect;
 use super::values::{
     JsBuffer, JsError, JsFunc, JsPromise, JsStats, SettledRecord, to_inspect, to_js_string,
 };
+use crate::runtime::buffer::Alloc;
 use crate::runtime::pool::{IoResult, Output};
 use crate::runtime::{
     Abrupt, CoId, Fatal, HostTypes, Invoke, Origin, Promise, Resolvable, Resolver, Shared, Site,
@@ -115,16 +116,16 @@ impl HostTypes for Rh {
         super::api_stream::byte_len(v)
     }
 
-    fn to_buffer(v: &Dynamic) -> Dynamic {
-        super::api_stream::to_buffer(v)
+    fn to_buffer(rt: &mut crate::runtime::Runtime<Rh>, v: &Dynamic) -> Dynamic {
+        super::api_stream::to_buffer(rt, v)
     }
 
-    fn concat(parts: Vec<Dynamic>) -> Dynamic {
-        super::api_stream::concat(parts)
+    fn concat(rt: &mut crate::runtime::Runtime<Rh>, parts: Vec<Dynamic>) -> Dynamic {
+        super::api_stream::concat(rt, parts)
     }
 
-    fn slice(v: &Dynamic, start: usize, end: usize) -> Dynamic {
-        super::api_stream::slice(v, start, end)
+    fn slice(rt: &mut crate::runtime::Runtime<Rh>, v: &Dynamic, start: usize, end: usize) -> Dynamic {
+        super::api_stream::slice(rt, v, start, end)
     }
 
     fn stream_error(e: crate::runtime::stream::StreamErr, culprit: Option<&Dynamic>) -> Dynamic {
@@ -166,11 +167,19 @@ impl HostTypes for Rh {
         a.same(b)
     }
 
-    fn io_args(result: IoResult) -> Vec<Dynamic> {
+    fn io_args(rt: &Shared<Rh>, result: IoResult) -> Vec<Dynamic> {
         let err = |e: &crate::runtime::fs::FsError| Dynamic::from(JsError::from_fs(e));
+        let buffer = |r: Result<JsBuffer, _>| match r {
+            Ok(b) => Dynamic::from(b),
+            Err(_) => Dynamic::from(super::api_buffer::allocation_failed()),
+        };
         match result {
+            // ReadFileContext: `Buffer.allocUnsafeSlow(size)`, never pooled.
             IoResult::ReadFile(Ok(bytes)) => {
-                vec![null(), Dynamic::from(JsBuffer(Rc::new(bytes)))]
+                vec![
+                    null(),
+                    buffer(rt.borrow_mut().buffer_with(&bytes, Alloc::Own)),
+                ]
             }
             IoResult::ReadText(Ok(text)) => vec![null(), Dynamic::from(text)],
             IoResult::ReadFile(Err(e))
@@ -181,8 +190,16 @@ impl HostTypes for Rh {
             }
             IoResult::WriteFile(Ok(())) => vec![null()],
             IoResult::Stat(Ok(st)) => vec![null(), Dynamic::from(JsStats(st))],
+            // randomBytes: `new FastBuffer(size)`; pbkdf2: a view on the
+            // job's ArrayBuffer. Neither is pooled.
             IoResult::Job(Ok(Output::Bytes(b))) => {
-                vec![null(), Dynamic::from(JsBuffer(Rc::new(b)))]
+                vec![null(), buffer(rt.borrow_mut().buffer_with(&b, Alloc::Own))]
+            }
+            IoResult::Zlib { gzip, bytes } => {
+                vec![
+                    null(),
+                    buffer(super::api_buffer::zlib_result(rt, gzip, &bytes)),
+                ]
             }
             IoResult::Job(Ok(Output::Address { address, family })) => vec![
                 null(),

@@ -85,6 +85,7 @@ const GLOBAL_FNS: &[&str] = &[
     "clearImmediate",
     "queueMicrotask",
     "busy",
+    "gc",
 ];
 
 /// Global Rhai functions with a different JavaScript name: (rhai, js).
@@ -101,6 +102,14 @@ const RENAMED_FNS: &[(&str, &str)] = &[
 /// The helper emitted once at the top when `busy(ms)` is used.
 const BUSY_HELPER: &str =
     "function busy(ms) {\n  const end = Date.now() + ms;\n  while (Date.now() < end) {}\n}";
+
+/// The helper emitted once at the top when `gc()` is used. The model's
+/// `gc()` is a full collection whose sweep has finished; V8 sweeps
+/// ArrayBuffers concurrently, and one `global.gc()` leaves
+/// `memoryUsage().arrayBuffers` to chance (measured on v20), while a
+/// second collection completes the first one's sweep. Needs
+/// `node --expose-gc` (workbench runs node with it).
+const GC_HELPER: &str = "// Run with node --expose-gc. The second collection finishes the first one's sweep.\nfunction gc() {\n  global.gc();\n  global.gc();\n}";
 
 /// How a Rhai method renders.
 #[derive(Clone, Copy)]
@@ -135,6 +144,7 @@ const VOID_FNS: &[&str] = &[
     "debug",
     "note",
     "busy",
+    "gc",
     "clearTimeout",
     "clearInterval",
     "clearImmediate",
@@ -676,6 +686,7 @@ struct Renderer {
     fns: Fns,
     requires: BTreeSet<usize>,
     busy: bool,
+    gc: bool,
     /// Names declared in each enclosing JavaScript block: name -> is `const`.
     scopes: Vec<HashMap<String, bool>>,
     /// Every name declared so far (for calling closures held in variables).
@@ -775,6 +786,7 @@ impl Renderer {
             fns,
             requires: BTreeSet::new(),
             busy: false,
+            gc: false,
             scopes: vec![HashMap::new()],
             declared: HashSet::new(),
             params,
@@ -913,6 +925,9 @@ impl Renderer {
         }
         if self.busy {
             sections.push(BUSY_HELPER.to_string());
+        }
+        if self.gc {
+            sections.push(GC_HELPER.to_string());
         }
         sections.extend(functions);
         if !main.is_empty() {
@@ -1644,6 +1659,9 @@ impl Renderer {
         } else if GLOBAL_FNS.contains(&name) {
             if name == "busy" && !self.fns.contains_key("busy") {
                 self.busy = true;
+            }
+            if name == "gc" && !self.fns.contains_key("gc") {
+                self.gc = true;
             }
             name.to_string()
         } else if self.fns.get(name).is_some_and(|f| !f.anonymous) || self.declared.contains(name) {

@@ -2,6 +2,7 @@
 //! section of shared/API.md), their JavaScript rendering, and diagnostics.
 
 pub mod api;
+pub mod api_buffer;
 pub mod api_perf;
 pub mod api_pool;
 pub mod api_stream;

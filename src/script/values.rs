@@ -219,9 +219,18 @@ impl JsError {
     }
 }
 
-/// The bytes `fs.readFile` delivers without an encoding.
+/// A Buffer: a view (offset, length) on a shared backing store, made by the
+/// runtime's allocator ([`crate::runtime::buffer`]) with Node's pooling
+/// rules. `len()`, `to_vec()`, `with_bytes()`, `store()` are its Rust API;
+/// [`super::api_buffer::buffer_from_bytes`] and
+/// [`super::api_buffer::buffer_concat`] allocate as `Buffer.from` and
+/// `Buffer.concat` do.
+pub use crate::runtime::buffer::View as JsBuffer;
+
+/// `b.buffer`: an ArrayBuffer (a backing store). `detach()` on its store
+/// takes the bytes as a transfer does.
 #[derive(Clone)]
-pub struct JsBuffer(pub Rc<Vec<u8>>);
+pub struct JsArrayBuffer(pub crate::runtime::buffer::Store);
 
 #[derive(Clone)]
 pub struct JsStats(pub FileStat);
@@ -326,7 +335,10 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
         };
     }
     if let Some(b) = value.read_lock::<JsBuffer>() {
-        return Inspect::Raw(buffer_text(&b.0));
+        return Inspect::Raw(b.with_bytes(buffer_text));
+    }
+    if let Some(a) = value.read_lock::<JsArrayBuffer>() {
+        return Inspect::Raw(array_buffer_text(&a.0));
     }
     if let Some(r) = value.read_lock::<SettledRecord>() {
         return r.inspect(depth);
@@ -392,6 +404,27 @@ pub fn buffer_text(bytes: &[u8]) -> String {
     }
     s.push('>');
     s
+}
+
+/// `ArrayBuffer { [Uint8Contents]: <00 00 00>, byteLength: 3 }` as Node
+/// prints an ArrayBuffer.
+pub fn array_buffer_text(store: &crate::runtime::buffer::Store) -> String {
+    let n = store.byte_length();
+    let view = store.read(|bytes| {
+        let mut s = String::from("<");
+        for (i, b) in bytes.iter().take(50).enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(&format!("{b:02x}"));
+        }
+        if bytes.len() > 50 {
+            s.push_str(&format!(" ... {} more bytes", bytes.len() - 50));
+        }
+        s.push('>');
+        s
+    });
+    format!("ArrayBuffer {{ [Uint8Contents]: {view}, byteLength: {n} }}")
 }
 
 /// `String(value)`, as template literals and `+` with strings render it.

@@ -333,6 +333,46 @@ pub enum Kind {
         signal: StreamSignal,
         stream: u16,
     },
+    /// A backing store (ArrayBuffer) was created: a pool slab
+    /// (`createPool`) or a Buffer's own store.
+    BufStore {
+        store: u32,
+        bytes: u32,
+        pool: bool,
+    },
+    /// A Buffer (a view) was made on a store; views are numbered by the
+    /// order of these events. The store id is 24 bits (`lo | hi << 16`) so
+    /// the payload fits the 12 bytes of a [`Kind`].
+    BufView {
+        store_lo: u16,
+        store_hi: u8,
+        offset: u32,
+        len: u32,
+    },
+    /// `gc()` ran: it collected `stores` backing stores (`bytes` counted).
+    /// The views and stores it found unreachable follow as
+    /// [`Kind::BufViewDead`] and [`Kind::BufFree`].
+    Gc {
+        stores: u32,
+        bytes: u32,
+    },
+    BufViewDead {
+        view: u32,
+    },
+    BufFree {
+        store: u32,
+    },
+    /// A store was detached (transferred): its byteLength is now 0.
+    BufDetach {
+        store: u32,
+    },
+}
+
+impl Kind {
+    /// The store id of a [`Kind::BufView`].
+    pub fn view_store(store_lo: u16, store_hi: u8) -> u32 {
+        store_lo as u32 | (store_hi as u32) << 16
+    }
 }
 
 /// Which constructor made a stream.

@@ -124,14 +124,6 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
             super::BudgetKind::Operations => "BUDGET: operations limit reached".into(),
         },
         Kind::Exit { code } => format!("process exits with code {code}"),
-        Kind::EldSample { monitor, delta_ns } => match delta_ns.get() {
-            0 => format!("event-loop-delay monitor {monitor}: first sample, starts measuring"),
-            d => format!(
-                "event-loop-delay monitor {monitor}: records {}.{:06} ms",
-                d / 1_000_000,
-                d % 1_000_000
-            ),
-        },
         Kind::StreamNew {
             class,
             stream,
@@ -156,6 +148,36 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
         Kind::StreamSignal { signal, stream } => {
             format!("stream s{stream}: {}", signal.name())
         }
+        Kind::EldSample { monitor, delta_ns } => match delta_ns.get() {
+            0 => format!("event-loop-delay monitor {monitor}: first sample, starts measuring"),
+            d => format!(
+                "event-loop-delay monitor {monitor}: records {}.{:06} ms",
+                d / 1_000_000,
+                d % 1_000_000
+            ),
+        },
+        Kind::BufStore { store, bytes, pool } => {
+            if pool {
+                format!("buffer: new pool slab ab{store} ({bytes} bytes)")
+            } else {
+                format!("buffer: new ArrayBuffer ab{store} ({bytes} bytes)")
+            }
+        }
+        Kind::BufView {
+            store_lo,
+            store_hi,
+            offset,
+            len,
+        } => format!(
+            "buffer: view of ab{} at byteOffset {offset}, length {len}",
+            Kind::view_store(store_lo, store_hi)
+        ),
+        Kind::Gc { stores, bytes } => {
+            format!("gc: collects {stores} ArrayBuffers ({bytes} bytes accounted)")
+        }
+        Kind::BufViewDead { view } => format!("gc: buffer view {view} unreachable"),
+        Kind::BufFree { store } => format!("gc: frees ab{store}"),
+        Kind::BufDetach { store } => format!("buffer: ab{store} detached"),
     }
 }
 
@@ -275,13 +297,6 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
             ],
         ),
         Kind::Exit { code } => ("exit", vec![("code", json!(code))]),
-        Kind::EldSample { monitor, delta_ns } => (
-            "eld_sample",
-            vec![
-                ("monitor", json!(monitor)),
-                ("delta_ns", json!(delta_ns.get())),
-            ],
-        ),
         Kind::StreamNew {
             class,
             stream,
@@ -312,6 +327,41 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
             "stream_signal",
             vec![("signal", json!(signal.name())), ("stream", json!(stream))],
         ),
+        Kind::EldSample { monitor, delta_ns } => (
+            "eld_sample",
+            vec![
+                ("monitor", json!(monitor)),
+                ("delta_ns", json!(delta_ns.get())),
+            ],
+        ),
+        Kind::BufStore { store, bytes, pool } => (
+            "buf_store",
+            vec![
+                ("store", json!(store)),
+                ("bytes", json!(bytes)),
+                ("pool", json!(pool)),
+            ],
+        ),
+        Kind::BufView {
+            store_lo,
+            store_hi,
+            offset,
+            len,
+        } => (
+            "buf_view",
+            vec![
+                ("store", json!(Kind::view_store(store_lo, store_hi))),
+                ("offset", json!(offset)),
+                ("len", json!(len)),
+            ],
+        ),
+        Kind::Gc { stores, bytes } => (
+            "gc",
+            vec![("stores", json!(stores)), ("bytes", json!(bytes))],
+        ),
+        Kind::BufViewDead { view } => ("buf_view_dead", vec![("view", json!(view))]),
+        Kind::BufFree { store } => ("buf_free", vec![("store", json!(store))]),
+        Kind::BufDetach { store } => ("buf_detach", vec![("store", json!(store))]),
     };
     put("event", json!(name));
     for (k, val) in extra {

@@ -48,7 +48,7 @@ pub fn push<H: HostTypes, I: Invoke<H>>(
     let mut chunk = chunk;
     if flags & OBJECT_MODE == 0 {
         match kind {
-            ChunkKind::Str => chunk = H::to_buffer(&chunk),
+            ChunkKind::Str => chunk = H::to_buffer(&mut cx.rt.borrow_mut(), &chunk),
             ChunkKind::Bytes => {}
             ChunkKind::Undefined => {}
             _ => {
@@ -229,7 +229,7 @@ pub fn read<H: HostTypes, I: Invoke<H>>(
         }
     }
     let ret = if n > 0 {
-        cx.with_r(id, |r| from_list::<H>(n, r)).flatten()
+        from_list(cx, id, n)
     } else {
         None
     };
@@ -284,7 +284,16 @@ fn call_read<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, id: StreamId, hwm: u
 }
 
 /// `fromList(n, state)`: takes n bytes (or one object) off the buffer.
-fn from_list<H: HostTypes>(n: usize, r: &mut super::ReadState<H>) -> Option<H::Value> {
+/// Buffers are allocated by the runtime, so the parts are taken out of
+/// the stream's buffer first and joined or sliced afterwards.
+fn from_list<H: HostTypes, I: Invoke<H>>(
+    cx: &mut Cx<H, I>,
+    id: StreamId,
+    n: usize,
+) -> Option<H::Value> {
+    let mut rt = cx.rt.borrow_mut();
+    let rt = &mut *rt;
+    let r = rt.streams.list[id.0 as usize].r.as_mut()?;
     if r.length == 0 {
         return None;
     }
@@ -298,32 +307,38 @@ fn from_list<H: HostTypes>(n: usize, r: &mut super::ReadState<H>) -> Option<H::V
             return r.buffer.pop_front();
         }
         let parts: Vec<H::Value> = r.buffer.drain(..).collect();
-        return Some(H::concat(parts));
-    }
-    if n < first_len {
-        let first = r.buffer.pop_front()?;
-        let ret = H::slice(&first, 0, n);
-        r.buffer.push_front(H::slice(&first, n, first_len));
-        return Some(ret);
+        return Some(H::concat(rt, parts));
     }
     if n == first_len {
         return r.buffer.pop_front();
     }
-    let mut parts = Vec::new();
+    if n < first_len {
+        let first = r.buffer.pop_front()?;
+        let ret = H::slice(rt, &first, 0, n);
+        let rest = H::slice(rt, &first, n, first_len);
+        rt.streams.list[id.0 as usize].r.as_mut()?.buffer.push_front(rest);
+        return Some(ret);
+    }
+    let mut whole = Vec::new();
     let mut left = n;
+    let mut split = None;
     while left > 0 {
         let Some(c) = r.buffer.pop_front() else { break };
         let len = H::byte_len(&c);
         if len <= left {
             left -= len;
-            parts.push(c);
+            whole.push(c);
         } else {
-            parts.push(H::slice(&c, 0, left));
-            r.buffer.push_front(H::slice(&c, left, len));
+            split = Some((c, left, len));
             left = 0;
         }
     }
-    Some(H::concat(parts))
+    if let Some((c, at, len)) = split {
+        whole.push(H::slice(rt, &c, 0, at));
+        let rest = H::slice(rt, &c, at, len);
+        rt.streams.list[id.0 as usize].r.as_mut()?.buffer.push_front(rest);
+    }
+    Some(H::concat(rt, whole))
 }
 
 fn on_eof_chunk<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, id: StreamId) -> R<H, ()> {

@@ -60,7 +60,7 @@ fn write_<H: HostTypes, I: Invoke<H>>(
         match kind {
             ChunkKind::Str => {
                 if flags & W_DECODE_STRINGS != 0 {
-                    chunk = H::to_buffer(&chunk);
+                    chunk = H::to_buffer(&mut cx.rt.borrow_mut(), &chunk);
                 }
             }
             ChunkKind::Bytes => {}
