@@ -64,6 +64,8 @@ pub struct Player {
     /// spans, for the loop-health view.
     pub eld: Vec<crate::trace::loop_stats::EldPoint>,
     pub spans: Vec<crate::trace::loop_stats::IterationSpan>,
+    /// Streams folded from the trace, for the streams view.
+    pub streams: crate::trace::fold_streams::StreamIndex,
     pub cursor: usize,
     pub playback: Playback,
     pub speed: usize,
@@ -106,6 +108,7 @@ impl Player {
         let iterations = iteration_activity(run.trace(), &index);
         let eld = crate::trace::loop_stats::eld_samples(run.trace());
         let spans = crate::trace::loop_stats::iterations(run.trace());
+        let streams = crate::trace::fold_streams::StreamIndex::build(run.trace());
         Player {
             path: path.to_path_buf(),
             title,
@@ -115,6 +118,7 @@ impl Player {
             iterations,
             eld,
             spans,
+            streams,
             cursor: 0,
             playback: Playback::Paused,
             speed: 2,

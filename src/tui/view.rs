@@ -71,6 +71,9 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     let lanes = player.pool_threads().clamp(1, 8) as u16;
     let pool_shown = pool && loop_area.height >= 16;
     let delay_shown = delay && loop_area.height >= 10 + if pool_shown { lanes + 3 } else { 0 } + 5;
+    // Streams: one line per stage, when the scenario made streams.
+    let streams_h = super::view_streams::wanted_height(&player.streams, 10);
+    let streams_shown = !player.streams.is_empty() && loop_area.height >= 10 + streams_h;
     let mut rows = vec![Constraint::Min(10)];
     if pool_shown {
         rows.push(Constraint::Length(lanes + 3));
@@ -78,13 +81,26 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     if delay_shown {
         rows.push(Constraint::Length(5));
     }
+    if streams_shown {
+        rows.push(Constraint::Length(streams_h));
+    }
     let areas = Layout::vertical(rows).split(loop_area);
+    if streams_shown {
+        super::view_streams::draw_streams(
+            frame,
+            areas[areas.len() - 1],
+            &player.streams,
+            folded.seq as u32,
+            theme,
+        );
+    }
     draw_loop(frame, areas[0], player, &folded, theme, !pool_shown);
     if pool_shown {
         draw_pool(frame, areas[1], player, &folded, theme);
     }
     if delay_shown {
-        draw_delay(frame, areas[areas.len() - 1], player, &folded, theme);
+        let at = areas.len() - 1 - usize::from(streams_shown);
+        draw_delay(frame, areas[at], player, &folded, theme);
     }
     draw_console(frame, console, player, &folded, theme);
     draw_narration(frame, narration, player, &folded, theme);
