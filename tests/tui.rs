@@ -236,7 +236,7 @@ fn without_colour_the_active_phase_is_still_marked() {
 
 #[test]
 fn frames_match_their_snapshots() {
-    for name in ["event-loop", "microtasks", "async-await"] {
+    for name in ["event-loop", "microtasks", "async-await", "buffers"] {
         let mut p = open(name);
         let mut positions = vec![("start", 0)];
         for (i, &seq) in p.index.notes.iter().take(3).enumerate() {
@@ -285,6 +285,62 @@ fn the_loop_health_view_appears_only_when_delay_is_measured() {
         !plain.contains("loop delay"),
         "no delay view without a monitor"
     );
+}
+
+#[test]
+fn the_buffers_view_appears_only_when_buffers_are_made() {
+    let mut p = open("buffers");
+    assert!(!p.buffers.is_empty(), "the lesson makes Buffers");
+    let _ = p.update(Action::End);
+    let screen = render(&p, 160, 48);
+    // At the end the two slabs that only held slices are freed, and the
+    // copies sit in the current slab (marked *).
+    assert!(screen.contains("buffers: used"), "{screen}");
+    assert!(screen.contains("slabs freed 2"), "{screen}");
+    assert!(screen.contains('*'), "{screen}");
+    let plain = open("microtasks");
+    assert!(plain.buffers.is_empty());
+    assert!(!render(&plain, 160, 48).contains("buffers: used"));
+}
+
+#[test]
+fn the_buffers_fold_agrees_with_the_runtime_accounting_after_each_gc() {
+    use workbench::trace::Kind;
+    use workbench::trace::fold_buffers::BufferFold;
+    let p = open("buffers");
+    let trace = p.trace();
+    let gcs: Vec<usize> = (0..trace.events.len())
+        .filter(|&i| matches!(trace.events[i].kind, Kind::Gc { .. }))
+        .collect();
+    assert!(gcs.len() >= 3, "the lesson collects three times");
+    // After a gc's frees, every store still folded as retained must have a
+    // live view or be the current slab: gc never keeps garbage, never frees
+    // what is reachable.
+    for &g in &gcs {
+        let mut end = g + 1;
+        while end < trace.events.len()
+            && matches!(
+                trace.events[end].kind,
+                Kind::BufViewDead { .. } | Kind::BufFree { .. }
+            )
+        {
+            end += 1;
+        }
+        let f = BufferFold::at(trace, &p.buffers, end - 1);
+        for s in f.stores.iter().filter(|s| !s.freed) {
+            assert!(
+                s.live_views > 0 || f.current_slab == Some(s.id),
+                "store {} survived gc with no live view",
+                s.id
+            );
+        }
+        for v in f.views.iter().filter(|v| !v.dead) {
+            assert!(
+                !f.stores[v.store as usize].freed,
+                "a live view's store was freed"
+            );
+        }
+    }
 }
 
 #[test]

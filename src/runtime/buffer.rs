@@ -43,6 +43,9 @@ struct StoreInner {
     /// detach). Shared with the heap's entry, which outlives the store.
     accounted: Rc<Cell<u64>>,
     ledger: Rc<Cell<u64>>,
+    /// Has the trace seen this store (a `BufStore` event)? Shared with the
+    /// heap's entry so `gc()` knows whether to record its end.
+    traced: Rc<Cell<bool>>,
 }
 
 /// A backing store (an ArrayBuffer). Clones share the same memory.
@@ -117,7 +120,8 @@ impl View {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
-    /// The view's number in the trace (the order of its `BufView` event).
+    /// The view's number in the trace (the order of its `BufView` event;
+    /// `u32::MAX` for a view made quietly).
     pub fn id(&self) -> u32 {
         self.0.id
     }
@@ -209,6 +213,9 @@ impl View {
     }
 }
 
+/// The id of a view the trace never saw.
+const UNTRACED_VIEW: u32 = u32::MAX;
+
 /// Why an allocation failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AllocError {
@@ -235,6 +242,7 @@ struct Entry {
     id: u32,
     store: Weak<StoreInner>,
     accounted: Rc<Cell<u64>>,
+    traced: Rc<Cell<bool>>,
 }
 
 /// The allocator and the accounting of every backing store not yet
@@ -260,6 +268,11 @@ pub struct Heap {
     /// The 8 bytes Node's bootstrap took from the first slab belong to a
     /// Buffer Node itself keeps alive, so that slab is never collected.
     bootstrap_view: Option<View>,
+    /// Allocations Node makes for its own APIs (readFile's data, crypto
+    /// and zlib results, string arguments it converts) are made quietly:
+    /// they move the pool and count in the accounting, but reach the trace
+    /// only once the script makes a view on their store.
+    quiet: bool,
 }
 
 impl Default for Heap {
@@ -276,6 +289,7 @@ impl Default for Heap {
             next_view: 0,
             startup_slab_pending: true,
             bootstrap_view: None,
+            quiet: false,
         }
     }
 }
@@ -340,44 +354,89 @@ impl<H: HostTypes> Runtime<H> {
         h.next_store += 1;
         let accounted = Rc::new(Cell::new(if counted { n as u64 } else { 0 }));
         h.ledger.set(h.ledger.get() + accounted.get());
+        let traced = Rc::new(Cell::new(false));
         let inner = Rc::new(StoreInner {
             id,
             bytes: RefCell::new(bytes),
             pool,
             accounted: accounted.clone(),
             ledger: h.ledger.clone(),
+            traced: traced.clone(),
         });
         h.entries.push(Entry {
             id,
             store: Rc::downgrade(&inner),
             accounted,
+            traced,
         });
-        self.emit(Kind::BufStore {
-            store: id,
-            bytes: n as u32,
-            pool,
-        });
-        Ok(Store(inner))
+        let store = Store(inner);
+        if !self.buffers.quiet {
+            self.trace_store(&store);
+        }
+        Ok(store)
     }
 
-    /// A new view on `store` (every Buffer object the script can hold).
-    pub fn new_view(&mut self, store: &Store, offset: usize, len: usize) -> View {
-        let h = &mut self.buffers;
-        let id = h.next_view;
-        h.next_view += 1;
-        let inner = Rc::new(ViewInner {
-            id,
-            store: store.clone(),
-            offset,
-            len,
+    /// Records a store in the trace the first time it matters to it. The
+    /// bootstrap slab brings its 8 used bytes as a view (Node's own).
+    fn trace_store(&mut self, store: &Store) {
+        if store.0.traced.replace(true) {
+            return;
+        }
+        self.emit(Kind::BufStore {
+            store: store.id(),
+            bytes: store.byte_length() as u32,
+            pool: store.is_pool(),
         });
-        h.views.push((id, Rc::downgrade(&inner)));
+        let bootstrap = self
+            .buffers
+            .bootstrap_view
+            .as_ref()
+            .filter(|v| v.store().same(store))
+            .map(|v| (v.byte_offset(), v.len()));
+        if let Some((offset, len)) = bootstrap {
+            self.trace_view(store, offset, len);
+        }
+    }
+
+    /// A `BufView` event; returns the view's trace number.
+    fn trace_view(&mut self, store: &Store, offset: usize, len: usize) -> u32 {
+        let id = self.buffers.next_view;
+        self.buffers.next_view += 1;
         self.emit(Kind::BufView {
             store_lo: store.id() as u16,
             store_hi: (store.id() >> 16) as u8,
             offset: offset as u32,
             len: len as u32,
         });
+        id
+    }
+
+    /// Runs `f` with allocations kept out of the trace (Node's own
+    /// Buffers: see [`Heap`]'s `quiet`).
+    pub fn quietly<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let was = std::mem::replace(&mut self.buffers.quiet, true);
+        let out = f(self);
+        self.buffers.quiet = was;
+        out
+    }
+
+    /// A new view on `store` (every Buffer object the script can hold).
+    pub fn new_view(&mut self, store: &Store, offset: usize, len: usize) -> View {
+        let id = if self.buffers.quiet {
+            UNTRACED_VIEW
+        } else {
+            self.trace_store(store);
+            self.trace_view(store, offset, len)
+        };
+        let inner = Rc::new(ViewInner {
+            id,
+            store: store.clone(),
+            offset,
+            len,
+        });
+        if id != UNTRACED_VIEW {
+            self.buffers.views.push((id, Rc::downgrade(&inner)));
+        }
         View(inner)
     }
 
@@ -400,8 +459,10 @@ impl<H: HostTypes> Runtime<H> {
             self.buffers
                 .ledger
                 .set(self.buffers.ledger.get() - DEFAULT_POOL_SIZE as u64);
-            let slab = self.new_store(vec![0; DEFAULT_POOL_SIZE], true, true)?;
-            let view = self.new_view(&slab, 0, BOOTSTRAP_POOL_OFFSET);
+            // Made quietly: its BufStore (and the bootstrap view) reach the
+            // trace with the first view the script makes on it.
+            let slab = self.quietly(|r| r.new_store(vec![0; DEFAULT_POOL_SIZE], true, true))?;
+            let view = self.quietly(|r| r.new_view(&slab, 0, BOOTSTRAP_POOL_OFFSET));
             self.buffers.bootstrap_view = Some(view);
             self.buffers.slab = Some(slab);
             self.buffers.slab_size = DEFAULT_POOL_SIZE;
@@ -543,7 +604,7 @@ impl<H: HostTypes> Runtime<H> {
             if !alive {
                 let n = e.accounted.get();
                 ledger.set(ledger.get().saturating_sub(n));
-                dead_stores.push((e.id, n));
+                dead_stores.push((e.id, n, e.traced.get()));
             }
             alive
         });
@@ -557,8 +618,10 @@ impl<H: HostTypes> Runtime<H> {
         for id in dead_views {
             self.emit(Kind::BufViewDead { view: id });
         }
-        for (id, _) in dead_stores {
-            self.emit(Kind::BufFree { store: id });
+        for (id, _, traced) in dead_stores {
+            if traced {
+                self.emit(Kind::BufFree { store: id });
+            }
         }
         report
     }

@@ -743,7 +743,9 @@ fn fs_call(
         } else {
             let s = to_js_string(&d);
             let x = ctx_of(c)?;
-            let made = super::api_buffer::buffer_from_str(&mut x.rt.borrow_mut(), &s);
+            let made =
+                x.rt.borrow_mut()
+                    .quietly(|r| super::api_buffer::buffer_from_str(r, &s));
             made.map_err(|e| super::api_buffer::alloc_error(e, c.call_position()))?;
             std::sync::Arc::new(s.into_bytes())
         }),

@@ -75,8 +75,11 @@ pub fn zlib_result(
     gzip: bool,
     bytes: &[u8],
 ) -> Result<JsBuffer, AllocError> {
+    rt.borrow_mut().quietly(|r| zlib_buffer(r, gzip, bytes))
+}
+
+fn zlib_buffer(r: &mut Runtime<Rh>, gzip: bool, bytes: &[u8]) -> Result<JsBuffer, AllocError> {
     const CHUNK: usize = 16 * 1024;
-    let mut r = rt.borrow_mut();
     if gzip {
         return r.buffer_with(bytes, Alloc::Pooled);
     }

@@ -131,7 +131,9 @@ fn bytes_arg(v: &Dynamic, name: &str, expected: &str, pos: Position) -> Res<Arc<
     if v.is_string() {
         let s = to_js_string(v);
         let x = ctx()?;
-        let made = super::api_buffer::buffer_from_str(&mut x.rt.borrow_mut(), &s);
+        let made =
+            x.rt.borrow_mut()
+                .quietly(|r| super::api_buffer::buffer_from_str(r, &s));
         made.map_err(|e| super::api_buffer::alloc_error(e, pos))?;
         return Ok(Arc::new(s.into_bytes()));
     }
@@ -250,7 +252,9 @@ fn random_bytes(c: NativeCallContext, size: Dynamic, f: Dynamic) -> Res<()> {
     if n == 0 {
         // randomFill calls back at once for an empty buffer.
         let x = ctx()?;
-        let made = x.rt.borrow_mut().buffer_with(&[], Alloc::Own);
+        let made =
+            x.rt.borrow_mut()
+                .quietly(|r| r.buffer_with(&[], Alloc::Own));
         let buf = Dynamic::from(made.map_err(|e| super::api_buffer::alloc_error(e, pos))?);
         let _ = call_from_script(&x, &func, vec![null(), buf])?;
         return Ok(());

@@ -178,7 +178,10 @@ impl HostTypes for Rh {
             IoResult::ReadFile(Ok(bytes)) => {
                 vec![
                     null(),
-                    buffer(rt.borrow_mut().buffer_with(&bytes, Alloc::Own)),
+                    buffer(
+                        rt.borrow_mut()
+                            .quietly(|r| r.buffer_with(&bytes, Alloc::Own)),
+                    ),
                 ]
             }
             IoResult::ReadText(Ok(text)) => vec![null(), Dynamic::from(text)],
@@ -193,7 +196,10 @@ impl HostTypes for Rh {
             // randomBytes: `new FastBuffer(size)`; pbkdf2: a view on the
             // job's ArrayBuffer. Neither is pooled.
             IoResult::Job(Ok(Output::Bytes(b))) => {
-                vec![null(), buffer(rt.borrow_mut().buffer_with(&b, Alloc::Own))]
+                vec![
+                    null(),
+                    buffer(rt.borrow_mut().quietly(|r| r.buffer_with(&b, Alloc::Own))),
+                ]
             }
             IoResult::Zlib { gzip, bytes } => {
                 vec![

@@ -58,6 +58,8 @@ pub struct Player {
     pub title: String,
     pub run: LessonRun,
     pub index: TraceIndex,
+    /// The trace's buffer events (empty: no buffers view).
+    pub buffers: crate::trace::fold_buffers::BufferIndex,
     pub js: Result<String, String>,
     pub iterations: Vec<IterationActivity>,
     /// Event-loop delay samples (monitorEventLoopDelay) and per-iteration
@@ -105,6 +107,7 @@ impl Player {
         )
         .map_err(|e| format!("cannot render to JavaScript: {}", e.message));
         let index = TraceIndex::build(run.trace());
+        let buffers = crate::trace::fold_buffers::BufferIndex::build(run.trace());
         let iterations = iteration_activity(run.trace(), &index);
         let eld = crate::trace::loop_stats::eld_samples(run.trace());
         let spans = crate::trace::loop_stats::iterations(run.trace());
@@ -114,6 +117,7 @@ impl Player {
             title,
             run,
             index,
+            buffers,
             js,
             iterations,
             eld,

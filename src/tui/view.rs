@@ -71,9 +71,14 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     let lanes = player.pool_threads().clamp(1, 8) as u16;
     let pool_shown = pool && loop_area.height >= 16;
     let delay_shown = delay && loop_area.height >= 10 + if pool_shown { lanes + 3 } else { 0 } + 5;
+    // Buffers: slabs as blocks, when the scenario made Buffers.
+    let buffers_h = super::view_buffers::wanted_height(player.buffers.slabs.min(6) as u16);
+    let used_h = 10 + if pool_shown { lanes + 3 } else { 0 } + if delay_shown { 5 } else { 0 };
+    let buffers_shown = !player.buffers.is_empty() && loop_area.height >= used_h + buffers_h;
     // Streams: one line per stage, when the scenario made streams.
     let streams_h = super::view_streams::wanted_height(&player.streams, 10);
-    let streams_shown = !player.streams.is_empty() && loop_area.height >= 10 + streams_h;
+    let used_h = used_h + if buffers_shown { buffers_h } else { 0 };
+    let streams_shown = !player.streams.is_empty() && loop_area.height >= used_h + streams_h;
     let mut rows = vec![Constraint::Min(10)];
     if pool_shown {
         rows.push(Constraint::Length(lanes + 3));
@@ -81,10 +86,23 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     if delay_shown {
         rows.push(Constraint::Length(5));
     }
+    if buffers_shown {
+        rows.push(Constraint::Length(buffers_h));
+    }
     if streams_shown {
         rows.push(Constraint::Length(streams_h));
     }
     let areas = Layout::vertical(rows).split(loop_area);
+    if buffers_shown {
+        super::view_buffers::draw_buffers(
+            frame,
+            areas[areas.len() - 1 - usize::from(streams_shown)],
+            player.trace(),
+            &player.buffers,
+            player.cursor,
+            theme,
+        );
+    }
     if streams_shown {
         super::view_streams::draw_streams(
             frame,
@@ -99,8 +117,13 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
         draw_pool(frame, areas[1], player, &folded, theme);
     }
     if delay_shown {
-        let at = areas.len() - 1 - usize::from(streams_shown);
-        draw_delay(frame, areas[at], player, &folded, theme);
+        draw_delay(
+            frame,
+            areas[1 + pool_shown as usize],
+            player,
+            &folded,
+            theme,
+        );
     }
     draw_console(frame, console, player, &folded, theme);
     draw_narration(frame, narration, player, &folded, theme);
