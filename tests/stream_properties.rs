@@ -17,7 +17,6 @@
 //! trace (`Kind::StreamLevel`), so the property is checked at every change.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use workbench::script::{RunOptions, Scenario, run};
 use workbench::trace::{Kind, StreamClass, StreamSide};
@@ -121,7 +120,7 @@ fn buffers_stay_bounded_and_bytes_arrive_once_in_order() {
     let dir = std::env::temp_dir();
     for seed in 0..120u64 {
         let (text, max_chunk, hwm) = scenario(seed);
-        let path = (dir.join(format!("stream_prop_{seed}.rhai")));
+        let path = dir.join(format!("stream_prop_{seed}.rhai"));
         let scenario = match Scenario::compile(path, text.clone()) {
             Ok(s) => s,
             Err(e) => panic!("seed {seed}: does not compile: {}\n{text}", e.report),

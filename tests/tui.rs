@@ -380,7 +380,10 @@ fn backpressure_frames_match_their_snapshots() {
     let mut positions: Vec<(String, usize)> = vec![("start".into(), 0)];
     for (i, &seq) in notes.iter().enumerate() {
         // A little after each note, so the part's streams are under way.
-        positions.push((format!("note-{}", i + 1), (seq as usize + 40).min(p.len() - 1)));
+        positions.push((
+            format!("note-{}", i + 1),
+            (seq as usize + 40).min(p.len() - 1),
+        ));
     }
     positions.push(("end".into(), p.len() - 1));
     for (label, seq) in positions {
@@ -407,7 +410,10 @@ fn the_streams_view_appears_only_with_streams() {
     assert!(screen.contains("streams: "), "{screen}");
     assert!(screen.contains("slow sink"), "{screen}");
     let plain = render(&open("microtasks"), 160, 48);
-    assert!(!plain.contains("streams: "), "no streams view without streams");
+    assert!(
+        !plain.contains("streams: "),
+        "no streams view without streams"
+    );
 }
 
 #[test]
@@ -419,5 +425,8 @@ fn the_streams_view_renders_fast() {
         let _ = render(&p, 200, 60);
     }
     // A figure, printed; timing assertions are for benches.
-    eprintln!("player frame with streams at 200x60: {:?}", start.elapsed() / 20);
+    eprintln!(
+        "player frame with streams at 200x60: {:?}",
+        start.elapsed() / 20
+    );
 }

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use super::api::{callback, describe_received};
+use super::host::Rh;
 use super::host::{Ctx, Host, ctx, stop_error};
 use super::lesson_api::guard;
 use super::values::*;
@@ -20,7 +21,6 @@ use crate::runtime::stream::{
     ChunkKind, Cx, Handler, Prop, PropValue, StreamCallback, StreamErr, StreamId, StreamOptions,
     pipe, readable, writable,
 };
-use super::host::Rh;
 use crate::runtime::{Abrupt, Runtime};
 use crate::trace::StreamClass;
 
@@ -230,7 +230,10 @@ fn not_a_function(c: &NativeCallContext, s: &JsStream, method: &str) -> Res<()> 
     Err(Box::new(EvalAltResult::ErrorRuntime(
         Dynamic::from(JsError::new(
             "TypeError",
-            &format!("{method} is not a function (a {} stream has none)", class.name()),
+            &format!(
+                "{method} is not a function (a {} stream has none)",
+                class.name()
+            ),
         )),
         c.call_position(),
     )))
@@ -346,7 +349,12 @@ fn write(c: &NativeCallContext, s: JsStream, chunk: Dynamic, cb: Option<Dynamic>
     model(c, |cx| writable::write(cx, id(&s), chunk, cb))
 }
 
-fn end(c: &NativeCallContext, s: JsStream, a: Option<Dynamic>, b: Option<Dynamic>) -> Res<JsStream> {
+fn end(
+    c: &NativeCallContext,
+    s: JsStream,
+    a: Option<Dynamic>,
+    b: Option<Dynamic>,
+) -> Res<JsStream> {
     need_writable(c, &s, "end")?;
     let (chunk, cb) = match (a, b) {
         (Some(a), None) if JsFunc::from_dynamic(&a).is_some() => (None, JsFunc::from_dynamic(&a)),
@@ -416,9 +424,15 @@ pub fn register(engine: &mut Engine) {
         JsError::new("Error", &to_js_string(&m))
     });
     engine.register_fn("create", |_: &mut ErrorNs| JsError::new("Error", ""));
-    engine.register_get("Readable", |_: &mut StreamNs| StreamCtor(StreamClass::Readable));
-    engine.register_get("Writable", |_: &mut StreamNs| StreamCtor(StreamClass::Writable));
-    engine.register_get("Transform", |_: &mut StreamNs| StreamCtor(StreamClass::Transform));
+    engine.register_get("Readable", |_: &mut StreamNs| {
+        StreamCtor(StreamClass::Readable)
+    });
+    engine.register_get("Writable", |_: &mut StreamNs| {
+        StreamCtor(StreamClass::Writable)
+    });
+    engine.register_get("Transform", |_: &mut StreamNs| {
+        StreamCtor(StreamClass::Transform)
+    });
     engine.register_fn("create", |c: NativeCallContext, k: &mut StreamCtor| {
         create(&c, k.0, None)
     });
@@ -510,36 +524,54 @@ pub fn register(engine: &mut Engine) {
             Ok(dest)
         },
     );
-    engine.register_fn("pause", |c: NativeCallContext, s: JsStream| -> Res<JsStream> {
-        need_readable(&c, &s, "pause")?;
-        model(&c, |cx| readable::pause(cx, id(&s)))?;
-        Ok(s)
+    engine.register_fn(
+        "pause",
+        |c: NativeCallContext, s: JsStream| -> Res<JsStream> {
+            need_readable(&c, &s, "pause")?;
+            model(&c, |cx| readable::pause(cx, id(&s)))?;
+            Ok(s)
+        },
+    );
+    engine.register_fn(
+        "resume",
+        |c: NativeCallContext, s: JsStream| -> Res<JsStream> {
+            need_readable(&c, &s, "resume")?;
+            model(&c, |cx| {
+                readable::resume(cx, id(&s));
+                Ok(())
+            })?;
+            Ok(s)
+        },
+    );
+    engine.register_fn(
+        "isPaused",
+        |c: NativeCallContext, s: JsStream| -> Res<bool> {
+            need_readable(&c, &s, "isPaused")?;
+            model(&c, |cx| Ok(readable::is_paused(cx, id(&s))))
+        },
+    );
+    engine.register_fn("read", |c: NativeCallContext, s: JsStream| {
+        read(&c, s, None)
     });
-    engine.register_fn("resume", |c: NativeCallContext, s: JsStream| -> Res<JsStream> {
-        need_readable(&c, &s, "resume")?;
-        model(&c, |cx| {
-            readable::resume(cx, id(&s));
-            Ok(())
-        })?;
-        Ok(s)
-    });
-    engine.register_fn("isPaused", |c: NativeCallContext, s: JsStream| -> Res<bool> {
-        need_readable(&c, &s, "isPaused")?;
-        model(&c, |cx| Ok(readable::is_paused(cx, id(&s))))
-    });
-    engine.register_fn("read", |c: NativeCallContext, s: JsStream| read(&c, s, None));
     engine.register_fn("read", |c: NativeCallContext, s: JsStream, n: Dynamic| {
         read(&c, s, Some(n))
     });
-    engine.register_fn("destroy", |c: NativeCallContext, s: JsStream| -> Res<JsStream> {
-        model(&c, |cx| crate::runtime::stream::destroy::destroy(cx, id(&s), None))?;
-        Ok(s)
-    });
+    engine.register_fn(
+        "destroy",
+        |c: NativeCallContext, s: JsStream| -> Res<JsStream> {
+            model(&c, |cx| {
+                crate::runtime::stream::destroy::destroy(cx, id(&s), None)
+            })?;
+            Ok(s)
+        },
+    );
     engine.register_fn(
         "destroy",
         |c: NativeCallContext, s: JsStream, e: Dynamic| -> Res<JsStream> {
             let err = Some(e).filter(truthy);
-            model(&c, |cx| crate::runtime::stream::destroy::destroy(cx, id(&s), err))?;
+            model(&c, |cx| {
+                crate::runtime::stream::destroy::destroy(cx, id(&s), err)
+            })?;
             Ok(s)
         },
     );
@@ -574,4 +606,3 @@ impl JsStream {
         Dynamic::from(JsStream(id.0))
     }
 }
-

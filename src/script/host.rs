@@ -124,7 +124,12 @@ impl HostTypes for Rh {
         super::api_stream::concat(rt, parts)
     }
 
-    fn slice(rt: &mut crate::runtime::Runtime<Rh>, v: &Dynamic, start: usize, end: usize) -> Dynamic {
+    fn slice(
+        rt: &mut crate::runtime::Runtime<Rh>,
+        v: &Dynamic,
+        start: usize,
+        end: usize,
+    ) -> Dynamic {
         super::api_stream::slice(rt, v, start, end)
     }
 
@@ -759,10 +764,14 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
         );
     }
     let pos = ctx.last_throw.get();
-    let emitted = value.read_lock::<JsError>().is_some_and(|e| e.emitted_on.is_some());
+    let emitted = value
+        .read_lock::<JsError>()
+        .is_some_and(|e| e.emitted_on.is_some());
     let header = match (pos.line(), pos.position()) {
         // EventEmitter rethrows an unheard 'error' event from lib/events.js.
-        _ if emitted => "node:events:502\n      throw er; // Unhandled 'error' event\n      ^".to_string(),
+        _ if emitted => {
+            "node:events:502\n      throw er; // Unhandled 'error' event\n      ^".to_string()
+        }
         (Some(line), Some(col)) => ctx.source.node_header(line, col),
         (Some(line), None) => ctx.source.node_header(line, 1),
         _ => ctx.source.display_path(),

@@ -181,7 +181,11 @@ impl StreamIndex {
         let n = upto.min(width);
         (0..n)
             .map(|col| {
-                let i = if n == 1 { upto - 1 } else { col * (upto - 1) / (n - 1) };
+                let i = if n == 1 {
+                    upto - 1
+                } else {
+                    col * (upto - 1) / (n - 1)
+                };
                 self.memory[i].2
             })
             .collect()

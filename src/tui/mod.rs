@@ -8,8 +8,8 @@ pub mod app;
 pub mod keymap;
 pub mod theme;
 pub mod view;
-pub mod view_streams;
 pub mod view_buffers;
+pub mod view_streams;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -54,7 +54,11 @@ fn stage_line(
     while label.chars().count() < 14 {
         label.push(' ');
     }
-    let style = if st.closed { theme.dim() } else { Style::default() };
+    let style = if st.closed {
+        theme.dim()
+    } else {
+        Style::default()
+    };
     spans.push(Span::styled(format!(" {label} "), style));
     let bar_w = width.saturating_sub(60).clamp(6, 24);
     let mut side = |name: &str, len: u32| {
@@ -129,7 +133,12 @@ pub fn draw_streams(frame: &mut Frame, area: Rect, index: &StreamIndex, seq: u32
     let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = states
         .iter()
-        .filter_map(|(i, st)| index.streams.get(*i).map(|info| stage_line(info, st, width, theme)))
+        .filter_map(|(i, st)| {
+            index
+                .streams
+                .get(*i)
+                .map(|info| stage_line(info, st, width, theme))
+        })
         .collect();
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let graph_w = width.saturating_sub(12);

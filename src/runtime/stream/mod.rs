@@ -425,7 +425,11 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
         let w = (class != StreamClass::Readable).then(|| WriteState {
             flags: base(w_om)
                 | writable::SYNC
-                | if o.decode_strings { W_DECODE_STRINGS } else { 0 },
+                | if o.decode_strings {
+                    W_DECODE_STRINGS
+                } else {
+                    0
+                },
             hwm: o.hwm.unwrap_or_else(|| default_hwm(w_om)),
             length: 0,
             writelen: 0,
@@ -493,12 +497,20 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
         self.rt.borrow().streams.list[id.0 as usize].w.is_some()
     }
 
-    pub(crate) fn with_r<T>(&self, id: StreamId, f: impl FnOnce(&mut ReadState<H>) -> T) -> Option<T> {
+    pub(crate) fn with_r<T>(
+        &self,
+        id: StreamId,
+        f: impl FnOnce(&mut ReadState<H>) -> T,
+    ) -> Option<T> {
         let mut rt = self.rt.borrow_mut();
         rt.streams.list[id.0 as usize].r.as_mut().map(f)
     }
 
-    pub(crate) fn with_w<T>(&self, id: StreamId, f: impl FnOnce(&mut WriteState<H>) -> T) -> Option<T> {
+    pub(crate) fn with_w<T>(
+        &self,
+        id: StreamId,
+        f: impl FnOnce(&mut WriteState<H>) -> T,
+    ) -> Option<T> {
         let mut rt = self.rt.borrow_mut();
         rt.streams.list[id.0 as usize].w.as_mut().map(f)
     }
@@ -521,8 +533,12 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
     pub(crate) fn level(&self, id: StreamId) {
         let mut rt = self.rt.borrow_mut();
         let s = &mut rt.streams.list[id.0 as usize];
-        let r = s.r.as_ref().map_or(0, |r| r.length.min(u32::MAX as usize) as u32);
-        let w = s.w.as_ref().map_or(0, |w| w.length.min(u32::MAX as usize) as u32);
+        let r =
+            s.r.as_ref()
+                .map_or(0, |r| r.length.min(u32::MAX as usize) as u32);
+        let w =
+            s.w.as_ref()
+                .map_or(0, |w| w.length.min(u32::MAX as usize) as u32);
         let (tr, tw) = s.traced;
         s.traced = (r, w);
         if r != tr {
@@ -614,8 +630,10 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
     /// `stream.off(event, f)` for a script function.
     pub fn off_user(&mut self, id: StreamId, event: &str, f: &H::Func) {
         self.with_s(id, |s| {
-            s.listeners
-                .off(event, |h| matches!(h, Handler::User(g) if H::same_func(g, f)))
+            s.listeners.off(
+                event,
+                |h| matches!(h, Handler::User(g) if H::same_func(g, f)),
+            )
         });
         if event == "data" && self.has_r(id) {
             readable::data_listener_removed(self, id);

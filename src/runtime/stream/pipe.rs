@@ -58,7 +58,11 @@ fn is_writable_node_stream(class: StreamClass) -> bool {
 }
 
 /// `isReadableFinished(stream, strict)`.
-fn readable_finished<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId, strict: bool) -> bool {
+fn readable_finished<H: HostTypes, I: Invoke<H>>(
+    cx: &Cx<H, I>,
+    id: StreamId,
+    strict: bool,
+) -> bool {
     cx.with_r(id, |r| {
         r.errored.is_none()
             && (r.flags & END_EMITTED != 0
@@ -68,7 +72,11 @@ fn readable_finished<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId, st
 }
 
 /// `isWritableFinished(stream, strict)`.
-fn writable_finished<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId, strict: bool) -> bool {
+fn writable_finished<H: HostTypes, I: Invoke<H>>(
+    cx: &Cx<H, I>,
+    id: StreamId,
+    strict: bool,
+) -> bool {
     cx.with_w(id, |w| {
         w.errored.is_none()
             && (w.flags & FINISHED != 0 || (!strict && w.flags & ENDED != 0 && w.length == 0))
@@ -95,7 +103,9 @@ fn is_writable<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId) -> Optio
     if cx.destroyed(id) {
         return Some(false);
     }
-    let ended = cx.with_w(id, |w| w.errored.is_none() && w.flags & ENDED != 0).unwrap_or(false);
+    let ended = cx
+        .with_w(id, |w| w.errored.is_none() && w.flags & ENDED != 0)
+        .unwrap_or(false);
     Some(readable::writable_prop(cx, id) && !ended)
 }
 
@@ -133,8 +143,18 @@ pub fn pipe<H: HostTypes, I: Invoke<H>>(
     }
     cx.on(src, "data", Handler::Internal(Internal::PipeData(p)), false)?;
     cx.prepend(dest, "error", Handler::Internal(Internal::PipeError(p)));
-    cx.on(dest, "close", Handler::Internal(Internal::PipeClose(p)), true)?;
-    cx.on(dest, "finish", Handler::Internal(Internal::PipeFinish(p)), true)?;
+    cx.on(
+        dest,
+        "close",
+        Handler::Internal(Internal::PipeClose(p)),
+        true,
+    )?;
+    cx.on(
+        dest,
+        "finish",
+        Handler::Internal(Internal::PipeFinish(p)),
+        true,
+    )?;
     cx.emit(dest, "pipe", vec![H::stream_value(src)])?;
     let need_drain = cx
         .with_w(dest, |w| {
@@ -172,7 +192,12 @@ fn pipe_pause<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, p: u32) -> R<H, ()>
     }
     if !ondrain {
         cx.rt.borrow_mut().streams.pipes[p as usize].ondrain = true;
-        cx.on(dest, "drain", Handler::Internal(Internal::PipeDrain(p)), false)?;
+        cx.on(
+            dest,
+            "drain",
+            Handler::Internal(Internal::PipeDrain(p)),
+            false,
+        )?;
     }
     Ok(())
 }
@@ -188,7 +213,11 @@ pub fn pipe_onend<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, p: u32) -> R<H,
 }
 
 /// `src.unpipe(dest)` and the `onunpipe` → `cleanup` it triggers.
-fn unpipe<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, src: StreamId, dest: StreamId) -> R<H, ()> {
+fn unpipe<H: HostTypes, I: Invoke<H>>(
+    cx: &mut Cx<H, I>,
+    src: StreamId,
+    dest: StreamId,
+) -> R<H, ()> {
     let found = cx
         .with_r(src, |r| match r.pipes.iter().position(|d| *d == dest) {
             Some(i) => {
@@ -234,7 +263,9 @@ fn cleanup<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, p: u32) -> R<H, ()> {
     cx.off_internal(src, "end", Internal::PipeEnd(p));
     cx.off_internal(src, "data", Internal::PipeData(p));
     cx.rt.borrow_mut().streams.pipes[p as usize].cleaned_up = true;
-    let awaiting = cx.with_r(src, |r| !r.await_drain.is_empty()).unwrap_or(false);
+    let awaiting = cx
+        .with_r(src, |r| !r.await_drain.is_empty())
+        .unwrap_or(false);
     let need_drain = cx
         .with_w(dest, |w| w.flags & writable::NEED_DRAIN != 0)
         .unwrap_or(true);
@@ -310,7 +341,10 @@ pub fn internal<H: HostTypes, I: Invoke<H>>(
         },
         Internal::DestroyerClose(d) => {
             let (pl, i) = (d >> 16, (d & 0xffff) as usize);
-            if let Some(f) = cx.rt.borrow_mut().streams.pipelines[pl as usize].finished.get_mut(i) {
+            if let Some(f) = cx.rt.borrow_mut().streams.pipelines[pl as usize]
+                .finished
+                .get_mut(i)
+            {
                 *f = true;
             }
             Ok(())
@@ -353,7 +387,11 @@ fn eos<H: HostTypes, I: Invoke<H>>(
     cb: EosCb,
 ) -> R<H, ()> {
     let class = cx.class(id);
-    let state_flags = if cx.has_w(id) { cx.wflags(id) } else { cx.rflags(id) };
+    let state_flags = if cx.has_w(id) {
+        cx.wflags(id)
+    } else {
+        cx.rflags(id)
+    };
     let will_emit_close = state_flags & AUTO_DESTROY != 0
         && state_flags & EMIT_CLOSE != 0
         && state_flags & CLOSED == 0
@@ -394,17 +432,18 @@ fn eos<H: HostTypes, I: Invoke<H>>(
         if !will_emit_close {
             cx.tick(Op::EosClosed(e));
         }
-    } else if !readable
-        && (!will_emit_close || is_readable(cx, id) == Some(true))
-        && (wf || is_writable(cx, id) == Some(false))
-        && pendingcb == 0
-    {
-        cx.tick(Op::EosClosed(e));
-    } else if !writable
-        && (!will_emit_close || is_writable(cx, id) == Some(true))
-        && (rf || is_readable(cx, id) == Some(false))
-    {
-        cx.tick(Op::EosClosed(e));
+    } else {
+        // Already finished on the watched side(s): eos answers on a tick.
+        let writable_done = !readable
+            && (!will_emit_close || is_readable(cx, id) == Some(true))
+            && (wf || is_writable(cx, id) == Some(false))
+            && pendingcb == 0;
+        let readable_done = !writable
+            && (!will_emit_close || is_writable(cx, id) == Some(true))
+            && (rf || is_readable(cx, id) == Some(false));
+        if writable_done || readable_done {
+            cx.tick(Op::EosClosed(e));
+        }
     }
     Ok(())
 }
@@ -469,7 +508,8 @@ pub fn eos_onclose<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, e: u32) -> R<H
         let x = &rt.streams.eos[e as usize];
         (x.readable_finished, x.writable_finished)
     };
-    if readable && !rf && is_readable_node_stream(cx.class(id)) && !readable_finished(cx, id, false) {
+    if readable && !rf && is_readable_node_stream(cx.class(id)) && !readable_finished(cx, id, false)
+    {
         let err = cx.err(StreamErr::PrematureClose, None);
         return eos_call(cx, e, Some(err));
     }
@@ -497,7 +537,10 @@ fn eos_call<H: HostTypes, I: Invoke<H>>(
     match cb {
         None => Ok(()),
         Some(EosCb::Destroyer(pl, i)) => {
-            if let Some(f) = cx.rt.borrow_mut().streams.pipelines[pl as usize].finished.get_mut(i) {
+            if let Some(f) = cx.rt.borrow_mut().streams.pipelines[pl as usize]
+                .finished
+                .get_mut(i)
+            {
                 *f = err.is_none();
             }
             Ok(())
@@ -514,8 +557,18 @@ fn eos_call<H: HostTypes, I: Invoke<H>>(
                 })
                 .unwrap_or(false);
             if premature && clean_end {
-                cx.on(src, "end", Handler::Internal(Internal::PipelineFinish(pl)), true)?;
-                cx.on(src, "error", Handler::Internal(Internal::PipelineFinish(pl)), true)?;
+                cx.on(
+                    src,
+                    "end",
+                    Handler::Internal(Internal::PipelineFinish(pl)),
+                    true,
+                )?;
+                cx.on(
+                    src,
+                    "error",
+                    Handler::Internal(Internal::PipelineFinish(pl)),
+                    true,
+                )?;
                 Ok(())
             } else {
                 pipeline_finish(cx, pl, err)
@@ -565,7 +618,12 @@ pub fn pipeline<H: HostTypes, I: Invoke<H>>(
             false,
         )?;
         eos(cx, stream, reading, writing, EosCb::Destroyer(pl, d))?;
-        cx.on(stream, "error", Handler::Internal(Internal::PipelineError(pl)), false)?;
+        cx.on(
+            stream,
+            "error",
+            Handler::Internal(Internal::PipelineError(pl)),
+            false,
+        )?;
         if let Some(src) = ret
             && cx.has_r(src)
         {
@@ -590,12 +648,22 @@ fn pipeline_pipe<H: HostTypes, I: Invoke<H>>(
         p.helpers.push((src, dst, false));
         pl << 16 | (p.helpers.len() - 1) as u32
     };
-    cx.on(dst, "close", Handler::Internal(Internal::PipelineDstClose(h)), false)?;
+    cx.on(
+        dst,
+        "close",
+        Handler::Internal(Internal::PipelineDstClose(h)),
+        false,
+    )?;
     pipe(cx, src, dst, false)?;
     if readable_finished(cx, src, true) {
         cx.tick(Op::PipelineEndFn(h));
     } else {
-        cx.on(src, "end", Handler::Internal(Internal::PipelineEndFn(h)), true)?;
+        cx.on(
+            src,
+            "end",
+            Handler::Internal(Internal::PipelineEndFn(h)),
+            true,
+        )?;
     }
     eos(cx, src, true, false, EosCb::PipeSrc(pl, src))?;
     eos(cx, dst, false, true, EosCb::Finish(pl))
@@ -672,7 +740,9 @@ fn pipeline_finish<H: HostTypes, I: Invoke<H>>(
         destroy::destroy(cx, s, Some(e))?;
     }
     if final_ {
-        let cb = cx.rt.borrow_mut().streams.pipelines[pl as usize].callback.take();
+        let cb = cx.rt.borrow_mut().streams.pipelines[pl as usize]
+            .callback
+            .take();
         if let Some(cb) = cb {
             cx.tick(Op::PipelineCallback(cb, error.unwrap_or_else(H::undefined)));
         }

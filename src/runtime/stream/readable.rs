@@ -3,8 +3,8 @@
 //! flow, resume(_), pause, on('data'/'readable'), endReadable(NT).
 
 use super::{
-    CLOSE_EMITTED, ChunkKind, Cx, DESTROYED, ERROR_EMITTED, ERRORED, OBJECT_MODE, Op, R,
-    StreamErr, StreamId, destroy,
+    CLOSE_EMITTED, ChunkKind, Cx, DESTROYED, ERROR_EMITTED, ERRORED, OBJECT_MODE, Op, R, StreamErr,
+    StreamId, destroy,
 };
 use crate::runtime::{HostTypes, Invoke};
 use crate::trace::StreamClass;
@@ -77,8 +77,10 @@ pub fn push<H: HostTypes, I: Invoke<H>>(
 }
 
 fn can_push_more<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId) -> bool {
-    cx.with_r(id, |r| r.flags & ENDED == 0 && (r.length < r.hwm || r.length == 0))
-        .unwrap_or(false)
+    cx.with_r(id, |r| {
+        r.flags & ENDED == 0 && (r.length < r.hwm || r.length == 0)
+    })
+    .unwrap_or(false)
 }
 
 fn add_chunk<H: HostTypes, I: Invoke<H>>(
@@ -123,9 +125,7 @@ fn how_much_to_read<H: HostTypes>(r: &super::ReadState<H>, n: Option<usize>) -> 
     match n {
         None => {
             if r.flags & FLOWING != 0 && r.length > 0 {
-                r.buffer
-                    .front()
-                    .map_or(0, |c| H::byte_len(c))
+                r.buffer.front().map_or(0, |c| H::byte_len(c))
             } else {
                 r.length
             }
@@ -228,11 +228,7 @@ pub fn read<H: HostTypes, I: Invoke<H>>(
             n = cx.with_r(id, |r| how_much_to_read(r, n_orig)).unwrap_or(0);
         }
     }
-    let ret = if n > 0 {
-        from_list(cx, id, n)
-    } else {
-        None
-    };
+    let ret = if n > 0 { from_list(cx, id, n) } else { None };
     let n = if ret.is_some() { n } else { 0 };
     let end_now = cx
         .with_r(id, |r| {
@@ -276,7 +272,9 @@ fn call_read<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, id: StreamId, hwm: u
         return super::writable::transform_read(cx, id);
     }
     match f {
-        Some(f) => cx.call_method(&f, id, vec![H::number(hwm as f64)]).map(|_| ()),
+        Some(f) => cx
+            .call_method(&f, id, vec![H::number(hwm as f64)])
+            .map(|_| ()),
         None => Err(crate::runtime::Abrupt::Throw(
             cx.err(StreamErr::NotImplemented("_read()"), None),
         )),
@@ -316,7 +314,11 @@ fn from_list<H: HostTypes, I: Invoke<H>>(
         let first = r.buffer.pop_front()?;
         let ret = H::slice(rt, &first, 0, n);
         let rest = H::slice(rt, &first, n, first_len);
-        rt.streams.list[id.0 as usize].r.as_mut()?.buffer.push_front(rest);
+        rt.streams.list[id.0 as usize]
+            .r
+            .as_mut()?
+            .buffer
+            .push_front(rest);
         return Some(ret);
     }
     let mut whole = Vec::new();
@@ -336,7 +338,11 @@ fn from_list<H: HostTypes, I: Invoke<H>>(
     if let Some((c, at, len)) = split {
         whole.push(H::slice(rt, &c, 0, at));
         let rest = H::slice(rt, &c, at, len);
-        rt.streams.list[id.0 as usize].r.as_mut()?.buffer.push_front(rest);
+        rt.streams.list[id.0 as usize]
+            .r
+            .as_mut()?
+            .buffer
+            .push_front(rest);
     }
     Some(H::concat(rt, whole))
 }
@@ -438,7 +444,12 @@ pub fn on_listener<H: HostTypes, I: Invoke<H>>(
             set(
                 cx,
                 id,
-                DATA_LISTENING | if readable_listeners { READABLE_LISTENING } else { 0 },
+                DATA_LISTENING
+                    | if readable_listeners {
+                        READABLE_LISTENING
+                    } else {
+                        0
+                    },
                 0,
             );
             if cx.rflags(id) & (HAS_FLOWING | FLOWING) != HAS_FLOWING {
@@ -573,8 +584,7 @@ pub fn end_readable_nt<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, id: Stream
     if cx.rflags(id) & super::AUTO_DESTROY != 0 {
         let auto = cx
             .with_w(id, |w| {
-                w.flags & super::AUTO_DESTROY != 0
-                    && w.flags & super::writable::FINISHED != 0
+                w.flags & super::AUTO_DESTROY != 0 && w.flags & super::writable::FINISHED != 0
             })
             .unwrap_or(true);
         if auto {
@@ -594,8 +604,10 @@ pub fn writable_prop<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId) ->
 
 /// The `readable` getter.
 pub fn readable_prop<H: HostTypes, I: Invoke<H>>(cx: &Cx<H, I>, id: StreamId) -> bool {
-    cx.with_r(id, |r| r.readable && r.flags & (DESTROYED | ERROR_EMITTED | END_EMITTED) == 0)
-        .unwrap_or(false)
+    cx.with_r(id, |r| {
+        r.readable && r.flags & (DESTROYED | ERROR_EMITTED | END_EMITTED) == 0
+    })
+    .unwrap_or(false)
 }
 
 /// `Readable.prototype.isPaused()`.

@@ -4,8 +4,8 @@
 //! Names follow Node's so the port can be read side by side.
 
 use super::{
-    Cx, DESTROYED, ERROR_EMITTED, ERRORED, OBJECT_MODE, Op, Pending, R, StreamCallback,
-    StreamErr, StreamId, W_DECODE_STRINGS, chunk_len, destroy,
+    Cx, DESTROYED, ERROR_EMITTED, ERRORED, OBJECT_MODE, Op, Pending, R, StreamCallback, StreamErr,
+    StreamId, W_DECODE_STRINGS, chunk_len, destroy,
 };
 use crate::runtime::{HostTypes, Invoke};
 use crate::trace::{StreamClass, StreamSignal};
@@ -53,7 +53,9 @@ fn write_<H: HostTypes, I: Invoke<H>>(
     let flags = cx.wflags(id);
     let kind = H::chunk_kind(&chunk);
     if kind == ChunkKind::Null {
-        return Err(crate::runtime::Abrupt::Throw(cx.err(StreamErr::NullValues, None)));
+        return Err(crate::runtime::Abrupt::Throw(
+            cx.err(StreamErr::NullValues, None),
+        ));
     }
     let mut chunk = chunk;
     if flags & OBJECT_MODE == 0 {
@@ -137,8 +139,13 @@ fn call_write<H: HostTypes, I: Invoke<H>>(
     id: StreamId,
     chunk: H::Value,
 ) -> R<H, ()> {
-    let (class, write_fn, om) =
-        cx.with_s(id, |s| (s.class, s.write_fn.clone(), s.w.as_ref().map(|w| w.flags & OBJECT_MODE != 0)));
+    let (class, write_fn, om) = cx.with_s(id, |s| {
+        (
+            s.class,
+            s.write_fn.clone(),
+            s.w.as_ref().map(|w| w.flags & OBJECT_MODE != 0),
+        )
+    });
     let encoding = match (om, H::chunk_kind(&chunk)) {
         (Some(true), ChunkKind::Str) => "utf8",
         (Some(true), _) => "buffer",
@@ -341,7 +348,9 @@ pub fn error_buffer<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, id: StreamId)
 /// (no `_writev` in the scenario API).
 fn clear_buffer<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, id: StreamId) -> R<H, ()> {
     let skip = cx
-        .with_w(id, |w| w.flags & (DESTROYED | BUFFER_PROCESSING) != 0 || w.buffered.is_empty())
+        .with_w(id, |w| {
+            w.flags & (DESTROYED | BUFFER_PROCESSING) != 0 || w.buffered.is_empty()
+        })
         .unwrap_or(true);
     if skip {
         return Ok(());
@@ -394,7 +403,10 @@ pub fn end<H: HostTypes, I: Invoke<H>>(
 ) -> R<H, ()> {
     let mut err = None;
     if let Some(chunk) = chunk
-        && !matches!(H::chunk_kind(&chunk), ChunkKind::Null | ChunkKind::Undefined)
+        && !matches!(
+            H::chunk_kind(&chunk),
+            ChunkKind::Null | ChunkKind::Undefined
+        )
         && let WriteResult::Err(e) = write_(cx, id, chunk, None)?
     {
         err = Some(e);
@@ -415,7 +427,10 @@ pub fn end<H: HostTypes, I: Invoke<H>>(
         if let Some(e) = err {
             cx.tick(Op::Call(Some(cb), e));
         } else if flags & ERRORED != 0 {
-            let e = cx.with_w(id, |w| w.errored.clone()).flatten().unwrap_or_else(H::undefined);
+            let e = cx
+                .with_w(id, |w| w.errored.clone())
+                .flatten()
+                .unwrap_or_else(H::undefined);
             cx.tick(Op::Call(Some(cb), e));
         } else if flags & FINISHED != 0 {
             cx.tick(Op::Call(Some(cb), H::null()));
@@ -548,7 +563,9 @@ fn call_finished_callbacks<H: HostTypes, I: Invoke<H>>(
     id: StreamId,
     err: H::Value,
 ) -> R<H, ()> {
-    let cbs = cx.with_w(id, |w| std::mem::take(&mut w.on_finished)).unwrap_or_default();
+    let cbs = cx
+        .with_w(id, |w| std::mem::take(&mut w.on_finished))
+        .unwrap_or_default();
     for f in cbs {
         cx.call(&f, vec![err.clone()])?;
     }
@@ -571,7 +588,9 @@ fn transform_write<H: HostTypes, I: Invoke<H>>(
     let f = cx.with_s(id, |s| s.transform_fn.clone());
     let cb = H::stream_callback(StreamCallback::Transform(id));
     match f {
-        Some(f) => cx.call_method(&f, id, vec![chunk, H::string(encoding), cb]).map(|_| ()),
+        Some(f) => cx
+            .call_method(&f, id, vec![chunk, H::string(encoding), cb])
+            .map(|_| ()),
         None => Err(crate::runtime::Abrupt::Throw(
             cx.err(StreamErr::NotImplemented("_transform()"), None),
         )),
@@ -595,7 +614,9 @@ pub fn transform_callback<H: HostTypes, I: Invoke<H>>(
     }
     let before = cx.with_s(id, |s| s.transform_len);
     let (ended, now, hwm) = cx
-        .with_r(id, |r| (r.flags & super::readable::ENDED != 0, r.length, r.hwm))
+        .with_r(id, |r| {
+            (r.flags & super::readable::ENDED != 0, r.length, r.hwm)
+        })
         .unwrap_or((false, 0, 0));
     let w_ended = cx.wflags(id) & ENDED != 0;
     if ended {
