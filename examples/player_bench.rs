@@ -20,7 +20,13 @@ fn main() {
         "{:<14} {:>12} {:>14} {:>14}",
         "lesson", "first frame", "frame 200x60", "knob re-run"
     );
-    for name in ["event-loop", "microtasks", "async-await", "thread-pool"] {
+    for name in [
+        "event-loop",
+        "microtasks",
+        "async-await",
+        "thread-pool",
+        "backpressure",
+    ] {
         let path = root.join(format!("lessons/{name}.rhai"));
         let t0 = Instant::now();
         let mut player = Player::open(&path, BTreeMap::new(), 0);

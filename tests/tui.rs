@@ -402,3 +402,64 @@ fn the_pool_index_agrees_with_a_brute_force_fold() {
         assert_eq!(got, running, "running at {seq}");
     }
 }
+
+/// The streams view, in the backpressure lesson: at each narration step
+/// (each part of the lesson) and at the end.
+#[test]
+fn backpressure_frames_match_their_snapshots() {
+    let mut p = open("backpressure");
+    assert!(!p.streams.is_empty(), "the lesson makes streams");
+    let notes: Vec<u32> = p.index.notes.clone();
+    let mut positions: Vec<(String, usize)> = vec![("start".into(), 0)];
+    for (i, &seq) in notes.iter().enumerate() {
+        // A little after each note, so the part's streams are under way.
+        positions.push((
+            format!("note-{}", i + 1),
+            (seq as usize + 40).min(p.len() - 1),
+        ));
+    }
+    positions.push(("end".into(), p.len() - 1));
+    for (label, seq) in positions {
+        p.cursor = seq;
+        p.overlay = Overlay::None;
+        for (w, h) in [(120, 36), (200, 60)] {
+            let frame = render(&p, w, h);
+            insta::with_settings!({
+                snapshot_path => "../snapshots",
+                prepend_module_to_snapshot => false,
+                description => format!("player: backpressure at {label} ({w}x{h})"),
+            }, {
+                insta::assert_snapshot!(format!("player-backpressure-{label}-{w}x{h}"), frame);
+            });
+        }
+    }
+}
+
+#[test]
+fn the_streams_view_appears_only_with_streams() {
+    let mut p = open("backpressure");
+    p.cursor = (p.index.notes[1] as usize + 40).min(p.len() - 1);
+    let screen = render(&p, 160, 48);
+    assert!(screen.contains("streams: "), "{screen}");
+    assert!(screen.contains("slow sink"), "{screen}");
+    let plain = render(&open("microtasks"), 160, 48);
+    assert!(
+        !plain.contains("streams: "),
+        "no streams view without streams"
+    );
+}
+
+#[test]
+fn the_streams_view_renders_fast() {
+    let mut p = open("backpressure");
+    p.cursor = p.len() / 2;
+    let start = std::time::Instant::now();
+    for _ in 0..20 {
+        let _ = render(&p, 200, 60);
+    }
+    // A figure, printed; timing assertions are for benches.
+    eprintln!(
+        "player frame with streams at 200x60: {:?}",
+        start.elapsed() / 20
+    );
+}

@@ -383,6 +383,20 @@ fn process_ticks_and_rejections<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host
             budget_check(rt)?;
             let func = match tick {
                 Tick::Script(func) => func,
+                Tick::Stream(op) => {
+                    rt.borrow_mut().emit(Kind::CallbackStart { cb });
+                    let result = super::stream::Cx::new(rt, host).run_tick(op);
+                    let threw = matches!(result, Err(Abrupt::Throw(_)));
+                    rt.borrow_mut().emit(Kind::CallbackEnd { cb, threw });
+                    match result {
+                        Ok(()) => continue,
+                        Err(Abrupt::Throw(e)) => {
+                            uncaught(rt, host, e, Origin::UncaughtException)?;
+                            return Ok(());
+                        }
+                        Err(Abrupt::Stop(s)) => return Err(s),
+                    }
+                }
                 Tick::Warning(text) => {
                     let mut r = rt.borrow_mut();
                     r.emit(Kind::CallbackStart { cb });

@@ -40,6 +40,16 @@ impl<F: Clone> Emitter<F> {
             .push(Listener { func, once, id });
     }
 
+    /// `prependListener`.
+    pub fn prepend(&mut self, event: &str, func: F, once: bool) {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.listeners
+            .entry(event.to_string())
+            .or_default()
+            .insert(0, Listener { func, once, id });
+    }
+
     /// Removes the most recently added listener for which `same` is true
     /// (Node removes the last matching registration).
     pub fn off(&mut self, event: &str, same: impl Fn(&F) -> bool) {

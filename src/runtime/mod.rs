@@ -17,6 +17,7 @@ pub mod fs;
 pub mod mail;
 pub mod pool;
 pub mod promise;
+pub mod stream;
 pub mod threads;
 pub mod timers;
 pub mod worker;
@@ -75,6 +76,61 @@ pub trait HostTypes: Sized + 'static {
     fn worker_error(value: worker::Cloned) -> Self::Value {
         Self::from_cloned(value)
     }
+
+    // --- streams (defaults keep hosts without streams small) ---
+
+    /// What a chunk is: null, undefined, a string, bytes, or anything else.
+    fn chunk_kind(_v: &Self::Value) -> stream::ChunkKind {
+        stream::ChunkKind::Other
+    }
+    /// A string's or buffer's length in bytes.
+    fn byte_len(_v: &Self::Value) -> usize {
+        0
+    }
+    /// `Buffer.from(string)` (a buffer stays as it is).
+    fn to_buffer(_rt: &mut Runtime<Self>, v: &Self::Value) -> Self::Value {
+        v.clone()
+    }
+    /// `Buffer.concat(parts)`.
+    fn concat(_rt: &mut Runtime<Self>, parts: Vec<Self::Value>) -> Self::Value {
+        parts.into_iter().next().unwrap_or_else(Self::undefined)
+    }
+    /// `buf.slice(start, end)`: a view on the same memory.
+    fn slice(_rt: &mut Runtime<Self>, v: &Self::Value, _start: usize, _end: usize) -> Self::Value {
+        v.clone()
+    }
+    /// One of Node's stream errors; `culprit` is described in the message.
+    fn stream_error(e: stream::StreamErr, _culprit: Option<&Self::Value>) -> Self::Value {
+        Self::type_error(&e.parts().2)
+    }
+    /// `err.code`, if it is a string.
+    fn error_code(_v: &Self::Value) -> Option<String> {
+        None
+    }
+    /// JavaScript truthiness (for `if (err)`).
+    fn truthy(_v: &Self::Value) -> bool {
+        true
+    }
+    fn null() -> Self::Value {
+        Self::undefined()
+    }
+    /// The script value of a stream (a handle: copies are the same stream).
+    fn stream_value(_id: stream::StreamId) -> Self::Value {
+        Self::undefined()
+    }
+    /// A callable value that calls back into the model.
+    fn stream_callback(_cb: stream::StreamCallback) -> Self::Value {
+        Self::undefined()
+    }
+    /// What EventEmitter throws for an 'error' event nobody listens to,
+    /// emitted on an instance of `class`.
+    fn unhandled_error_event(err: &Self::Value, _class: &str) -> Self::Value {
+        err.clone()
+    }
+    /// The same function object (for coalescing write callbacks).
+    fn same_func(_a: &Self::Func, _b: &Self::Func) -> bool {
+        false
+    }
 }
 
 /// An async function body suspended at `await` (the host owns the stack).
@@ -127,6 +183,16 @@ pub trait Invoke<H: HostTypes> {
     fn resume(&mut self, co: CoId, input: Result<H::Value, H::Value>) -> Result<(), Stop>;
     /// The stderr report Node prints for an uncaught error.
     fn uncaught_report(&mut self, value: &H::Value, origin: Origin) -> String;
+    /// Calls a function with `this` bound (a stream's `read`/`write`
+    /// options see the stream as `this`).
+    fn call_method(
+        &mut self,
+        func: &H::Func,
+        _this: H::Value,
+        args: Vec<H::Value>,
+    ) -> Result<H::Value, Abrupt<H::Value>> {
+        self.call(func, args)
+    }
 }
 
 /// Where script code scheduled a callback, for the trace.
@@ -238,10 +304,12 @@ impl<H: HostTypes> Job<H> {
 
 /// A nextTick queue entry: a script callback, or Node's own
 /// `process.nextTick(doEmitWarning, warning)` from `process.emitWarning`.
-pub enum Tick<F> {
-    Script(F),
+pub enum Tick<H: HostTypes> {
+    Script(H::Func),
     /// The warning's text (without the `(node:PID) ` prefix).
     Warning(String),
+    /// One of Node's own stream ticks (`afterWriteTick`, `resume_`...).
+    Stream(stream::Op<H>),
 }
 
 /// The whole model state.
@@ -251,7 +319,7 @@ pub struct Runtime<H: HostTypes> {
     pub options: Options,
     pub phase: Phase,
     pub iteration: u32,
-    ticks: VecDeque<(Tick<H::Func>, CbId)>,
+    ticks: VecDeque<(Tick<H>, CbId)>,
     microtasks: VecDeque<Job<H>>,
     pub timers: Timers<H::Func>,
     immediates: Vec<ImmediateEntry<H::Func>>,
@@ -268,6 +336,8 @@ pub struct Runtime<H: HostTypes> {
     pub process_events: Emitter<(H::Func, CbId)>,
     /// `process.exitCode`.
     pub exit_code: Option<i32>,
+    /// Readable, Writable and Transform streams.
+    pub streams: stream::Streams<H>,
     /// `process._exiting`: set once 'exit' is being emitted.
     pub exiting: bool,
     races_seen: u32,
@@ -317,6 +387,7 @@ impl<H: HostTypes> Runtime<H> {
             has_rejection_to_warn: false,
             process_events: Emitter::default(),
             exit_code: None,
+            streams: stream::Streams::default(),
             exiting: false,
             races_seen: 0,
             ticks_since_progress: 0,
@@ -630,6 +701,12 @@ impl<H: HostTypes> Runtime<H> {
     fn enqueue_job(&mut self, job: Job<H>) {
         let cb = job.cb();
         self.microtasks.push_back(job);
+        self.queued(cb, 0);
+    }
+
+    /// Queues a model-internal tick (already registered as callback `cb`).
+    pub(crate) fn push_tick(&mut self, tick: Tick<H>, cb: CbId) {
+        self.ticks.push_back((tick, cb));
         self.queued(cb, 0);
     }
 
@@ -1107,7 +1184,7 @@ impl<H: HostTypes> Runtime<H> {
         }
     }
 
-    fn pop_tick(&mut self) -> Option<(Tick<H::Func>, CbId)> {
+    fn pop_tick(&mut self) -> Option<(Tick<H>, CbId)> {
         self.ticks.pop_front()
     }
 

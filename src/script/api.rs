@@ -199,6 +199,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "Error" => Dynamic::from(ErrorCtor("Error")),
             "TypeError" => Dynamic::from(ErrorCtor("TypeError")),
             "RangeError" => Dynamic::from(ErrorCtor("RangeError")),
+            "stream" => Dynamic::from(super::api_stream::StreamNs),
             "Buffer" => Dynamic::from(super::api_buffer::BufferNs),
             "__filename" => Dynamic::from(filename.clone()),
             _ => return Ok(None),
@@ -226,6 +227,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     super::api_perf::register(&mut engine);
     super::api_pool::register(&mut engine);
     super::api_worker::register(&mut engine);
+    super::api_stream::register(&mut engine);
     super::api_buffer::register(&mut engine);
     super::lesson_api::register(&mut engine);
     engine

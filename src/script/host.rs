@@ -143,6 +143,70 @@ impl HostTypes for Rh {
         Some(Dynamic::from(e))
     }
 
+    fn chunk_kind(v: &Dynamic) -> crate::runtime::stream::ChunkKind {
+        super::api_stream::chunk_kind(v)
+    }
+
+    fn byte_len(v: &Dynamic) -> usize {
+        super::api_stream::byte_len(v)
+    }
+
+    fn to_buffer(rt: &mut crate::runtime::Runtime<Rh>, v: &Dynamic) -> Dynamic {
+        super::api_stream::to_buffer(rt, v)
+    }
+
+    fn concat(rt: &mut crate::runtime::Runtime<Rh>, parts: Vec<Dynamic>) -> Dynamic {
+        super::api_stream::concat(rt, parts)
+    }
+
+    fn slice(
+        rt: &mut crate::runtime::Runtime<Rh>,
+        v: &Dynamic,
+        start: usize,
+        end: usize,
+    ) -> Dynamic {
+        super::api_stream::slice(rt, v, start, end)
+    }
+
+    fn stream_error(e: crate::runtime::stream::StreamErr, culprit: Option<&Dynamic>) -> Dynamic {
+        super::api_stream::stream_error(e, culprit)
+    }
+
+    fn error_code(v: &Dynamic) -> Option<String> {
+        let e = v.read_lock::<JsError>()?;
+        let code = e.get("code");
+        code.is_string().then(|| code.to_string())
+    }
+
+    fn truthy(v: &Dynamic) -> bool {
+        super::api_stream::truthy(v)
+    }
+
+    fn null() -> Dynamic {
+        null()
+    }
+
+    fn stream_value(id: crate::runtime::stream::StreamId) -> Dynamic {
+        super::api_stream::JsStream::value(id)
+    }
+
+    fn stream_callback(cb: crate::runtime::stream::StreamCallback) -> Dynamic {
+        super::api_stream::stream_callback_value(cb)
+    }
+
+    fn unhandled_error_event(err: &Dynamic, class: &str) -> Dynamic {
+        let class: &'static str = match class {
+            "Readable" => "Readable",
+            "Writable" => "Writable",
+            _ => "Transform",
+        };
+        super::api_stream::unhandled_error_event(err, class)
+    }
+
+    fn same_func(a: &JsFunc, b: &JsFunc) -> bool {
+        a.same(b)
+    }
+
     fn io_args(rt: &Shared<Rh>, result: IoResult) -> Vec<Dynamic> {
         let err = |e: &crate::runtime::fs::FsError| Dynamic::from(JsError::from_fs(e));
         let buffer = |r: Result<JsBuffer, _>| match r {
@@ -615,6 +679,30 @@ pub fn call_from_script(
     }
 }
 
+/// Calls a script function with `this` bound (a stream option such as
+/// `read: |size| { this.push(x) }` sees the stream as `this`).
+pub fn call_method_from_script(
+    ctx: &Rc<Ctx>,
+    func: &JsFunc,
+    mut this: Dynamic,
+    args: Vec<Dynamic>,
+) -> Result<Dynamic, Box<EvalAltResult>> {
+    match func {
+        JsFunc::Closure(f) => {
+            let args = ctx.adapt_args(f, args);
+            f.call_as_method::<Dynamic>(&ctx.engine, &ctx.ast, &mut this, args)
+                .map_err(|e| match *e {
+                    EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
+                        let body = ctx.body_positions.get(f.fn_name()).copied().unwrap_or(pos);
+                        Box::new(EvalAltResult::ErrorTooManyOperations(body))
+                    }
+                    other => Box::new(other),
+                })
+        }
+        other => call_from_script(ctx, other, args),
+    }
+}
+
 /// The first string literal passed to `console.log` in a piece of source.
 fn first_logged_literal(text: &str) -> Option<String> {
     let at = text.find("console.log(")? + "console.log(".len();
@@ -652,6 +740,15 @@ pub struct Host {
 impl Invoke<Rh> for Host {
     fn call(&mut self, func: &JsFunc, args: Vec<Dynamic>) -> Result<Dynamic, Abrupt<Dynamic>> {
         call_from_script(&self.ctx, func, args).map_err(|e| self.abrupt(e))
+    }
+
+    fn call_method(
+        &mut self,
+        func: &JsFunc,
+        this: Dynamic,
+        args: Vec<Dynamic>,
+    ) -> Result<Dynamic, Abrupt<Dynamic>> {
+        call_method_from_script(&self.ctx, func, this, args).map_err(|e| self.abrupt(e))
     }
 
     fn resume(&mut self, co: CoId, input: Result<Dynamic, Dynamic>) -> Result<(), Stop> {
@@ -707,18 +804,21 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
         );
     }
     let pos = ctx.last_throw.get();
-    let rethrown = value
-        .read_lock::<JsError>()
-        .is_some_and(|e| e.emitted_on.is_some());
+    let emitted = value.read_lock::<JsError>().and_then(|e| e.emitted_on);
     let header = match (pos.line(), pos.position()) {
-        // Emitted by Node's own EventTarget code, rethrown from a nextTick.
-        _ if rethrown => "node:internal/event_target:1105\n  process.nextTick(() => { throw err; });\n                           ^".to_string(),
+        // A worker's error is emitted by Node's MessagePort code, which
+        // rethrows from a nextTick of its EventTarget.
+        _ if emitted == Some("Worker") => "node:internal/event_target:1105\n  process.nextTick(() => { throw err; });\n                           ^".to_string(),
+        // EventEmitter rethrows an unheard 'error' event from lib/events.js.
+        _ if emitted.is_some() => {
+            "node:events:502\n      throw er; // Unhandled 'error' event\n      ^".to_string()
+        }
         (Some(line), Some(col)) => ctx.source.node_header(line, col),
         (Some(line), None) => ctx.source.node_header(line, 1),
         _ => ctx.source.display_path(),
     };
     if let Some(e) = value.read_lock::<JsError>()
-        && let Some(on) = e.emitted_on
+        && let Some(on @ "Worker") = e.emitted_on
         && e.props.is_empty()
     {
         // A worker's error, emitted on its Worker object with no listener:
@@ -746,7 +846,14 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
         let body = inspect::inspect(&inspect::Inspect::Error {
             name: e.name.clone(),
             message: e.message.clone(),
-            stack: Some(format!("{head}\n    at {}", ctx.source.display_path())),
+            stack: Some(match e.emitted_on {
+                // EventEmitter's report for an 'error' event nobody heard.
+                Some(class) if class != "Worker" => format!(
+                    "{head}\n    at {}\nEmitted 'error' event on {class} instance at:\n    at emitErrorNT (node:internal/streams/destroy:169:8)",
+                    ctx.source.display_path()
+                ),
+                _ => format!("{head}\n    at {}", ctx.source.display_path()),
+            }),
             props: e
                 .props
                 .iter()

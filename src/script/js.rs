@@ -1421,6 +1421,9 @@ impl Renderer {
                 }
             }
             Expr::Unit(_) => ("undefined".to_string(), P_PRIMARY),
+            // `this` inside a stream option (`read: |size| { this.push(x) }`);
+            // such closures render as `function` expressions, which bind it.
+            Expr::ThisPtr(_) => ("this".to_string(), P_PRIMARY),
             Expr::Variable(v, _, pos) => {
                 if !v.2.is_empty() {
                     return Err(RenderError::at(
@@ -1524,15 +1527,31 @@ impl Renderer {
             .ok_or_else(|| RenderError::at(Position::NONE, "unknown closure"))?;
         let params: Vec<String> = f.params.iter().skip(c.captured).cloned().collect();
         let js_params: Vec<String> = params.iter().map(|p| ident(p)).collect();
-        let head = format!(
-            "{}({}) =>",
-            if is_async { "async " } else { "" },
-            js_params.join(", ")
-        );
+        // A closure that uses `this` (a stream's `read`/`write`/`transform`
+        // option) must be a `function`: an arrow would not bind `this`.
+        let uses_this = format!("{:?}", f.body).contains("ThisPtr");
+        let head = if uses_this {
+            format!(
+                "{}function ({})",
+                if is_async { "async " } else { "" },
+                js_params.join(", ")
+            )
+        } else {
+            format!(
+                "{}({}) =>",
+                if is_async { "async " } else { "" },
+                js_params.join(", ")
+            )
+        };
         self.scopes
             .push(params.iter().map(|p| (p.clone(), false)).collect());
         self.declared.extend(params.iter().cloned());
-        let result = self.closure_body(&f.body, &head, ind);
+        let result = if uses_this {
+            self.stmts(&f.body, ind + 1, true)
+                .map(|lines| format!("{head} {}", braced(&lines, ind)))
+        } else {
+            self.closure_body(&f.body, &head, ind)
+        };
         self.scopes.pop();
         Ok((result?, P_ARROW))
     }
@@ -1826,7 +1845,14 @@ impl Renderer {
                                 Some(Method::Rename(js)) => js,
                                 _ => name,
                             };
-                            let mut args = self.args(&fc.args, arg_ind)?;
+                            // `r.push(())` is the script's `push(null)`.
+                            let mut args = if name == "push"
+                                && matches!(fc.args.as_slice(), [Expr::Unit(_)])
+                            {
+                                "null".to_string()
+                            } else {
+                                self.args(&fc.args, arg_ind)?
+                            };
                             let mut break_before = broken && calls > 0;
                             if broken && calls == 0 && args.contains('\n') {
                                 // A multi-line first call goes on its own line too.

@@ -5,6 +5,7 @@ pub mod api;
 pub mod api_buffer;
 pub mod api_perf;
 pub mod api_pool;
+pub mod api_stream;
 pub mod api_worker;
 pub mod clone;
 pub mod errors;

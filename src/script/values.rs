@@ -122,8 +122,9 @@ pub struct JsError {
     pub name: String,
     pub message: String,
     pub props: Vec<(String, Dynamic)>,
-    /// Emitted as `'error'` on this kind of object (a worker's error
-    /// arrives as an event on its `Worker`): reports name it.
+    /// Set on an error thrown because an 'error' event had no listener:
+    /// the class of the emitter (`Worker` for a worker's error), for
+    /// Node's "Emitted 'error' event on X instance at:" report line.
     pub emitted_on: Option<&'static str>,
 }
 
@@ -195,8 +196,21 @@ impl JsError {
         }
     }
 
+    /// The `ERR_*` code of one of Node's internal errors.
+    pub fn node_code(&self) -> Option<String> {
+        self.props
+            .iter()
+            .find(|(k, v)| k == "code" && v.to_string().starts_with("ERR_"))
+            .map(|(_, v)| v.to_string())
+    }
+
     /// `String(err)`: "Name: message".
     pub fn to_js_string(&self) -> String {
+        // Node's internal errors (NodeError) print their code:
+        // `Error [ERR_STREAM_WRITE_AFTER_END]: write after end`.
+        if let Some(code) = self.node_code() {
+            return format!("{} [{code}]: {}", self.name, self.message);
+        }
         if self.message.is_empty() {
             self.name.clone()
         } else {
@@ -346,6 +360,9 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
     }
     if value.is::<JsEmitter>() {
         return Inspect::Raw("EventEmitter {}".into());
+    }
+    if let Some(s) = value.read_lock::<super::api_stream::JsStream>() {
+        return Inspect::Raw(format!("{} {{}}", super::api_stream::stream_class_name(&s)));
     }
     Inspect::Raw(value.type_name().to_string())
 }

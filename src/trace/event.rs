@@ -358,6 +358,27 @@ pub enum Kind {
         event: WorkerEvent,
         value: u32,
     },
+    /// A stream was created: its number, what it is, its highWaterMark
+    /// (bytes, or objects in object mode) and its label.
+    StreamNew {
+        class: StreamClass,
+        stream: u16,
+        hwm: u32,
+        label: StrId,
+    },
+    /// A stream buffer's length changed (the readable side's buffer or
+    /// the writable side's buffered-plus-in-flight length).
+    StreamLevel {
+        side: StreamSide,
+        stream: u16,
+        length: u32,
+    },
+    /// Something a backpressure view lights up: drain, pause, resume, a
+    /// `write()` that returned false, end, finish, close, error.
+    StreamSignal {
+        signal: StreamSignal,
+        stream: u16,
+    },
     /// A backing store (ArrayBuffer) was created: a pool slab
     /// (`createPool`) or a Buffer's own store.
     BufStore {
@@ -397,6 +418,62 @@ impl Kind {
     /// The store id of a [`Kind::BufView`].
     pub fn view_store(store_lo: u16, store_hi: u8) -> u32 {
         store_lo as u32 | (store_hi as u32) << 16
+    }
+}
+
+/// Which constructor made a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum StreamClass {
+    Readable,
+    Writable,
+    Transform,
+}
+
+impl StreamClass {
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamClass::Readable => "Readable",
+            StreamClass::Writable => "Writable",
+            StreamClass::Transform => "Transform",
+        }
+    }
+}
+
+/// The two buffers of a stream (a Transform has both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum StreamSide {
+    Readable,
+    Writable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum StreamSignal {
+    /// `write()` returned false: the writer should wait for 'drain'.
+    WriteFalse,
+    Drain,
+    Pause,
+    Resume,
+    End,
+    Finish,
+    Close,
+    Error,
+}
+
+impl StreamSignal {
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamSignal::WriteFalse => "write-false",
+            StreamSignal::Drain => "drain",
+            StreamSignal::Pause => "pause",
+            StreamSignal::Resume => "resume",
+            StreamSignal::End => "end",
+            StreamSignal::Finish => "finish",
+            StreamSignal::Close => "close",
+            StreamSignal::Error => "error",
+        }
     }
 }
 

@@ -127,6 +127,30 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
             }
         },
         Kind::Exit { code } => format!("process exits with code {code}"),
+        Kind::StreamNew {
+            class,
+            stream,
+            hwm,
+            label,
+        } => format!(
+            "stream s{stream}: new {} '{}' (highWaterMark {hwm})",
+            class.name(),
+            escape_line(trace.text(label))
+        ),
+        Kind::StreamLevel {
+            side,
+            stream,
+            length,
+        } => format!(
+            "stream s{stream}: {} buffer length {length}",
+            match side {
+                super::StreamSide::Readable => "readable",
+                super::StreamSide::Writable => "writable",
+            }
+        ),
+        Kind::StreamSignal { signal, stream } => {
+            format!("stream s{stream}: {}", signal.name())
+        }
         Kind::EldSample { monitor, delta_ns } => match delta_ns.get() {
             0 => format!("event-loop-delay monitor {monitor}: first sample, starts measuring"),
             d => format!(
@@ -301,6 +325,36 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
             ],
         ),
         Kind::Exit { code } => ("exit", vec![("code", json!(code))]),
+        Kind::StreamNew {
+            class,
+            stream,
+            hwm,
+            label,
+        } => (
+            "stream_new",
+            vec![
+                ("class", json!(class.name())),
+                ("stream", json!(stream)),
+                ("hwm", json!(hwm)),
+                ("label", json!(trace.text(label))),
+            ],
+        ),
+        Kind::StreamLevel {
+            side,
+            stream,
+            length,
+        } => (
+            "stream_level",
+            vec![
+                ("side", json!(format!("{side:?}"))),
+                ("stream", json!(stream)),
+                ("length", json!(length)),
+            ],
+        ),
+        Kind::StreamSignal { signal, stream } => (
+            "stream_signal",
+            vec![("signal", json!(signal.name())), ("stream", json!(stream))],
+        ),
         Kind::EldSample { monitor, delta_ns } => (
             "eld_sample",
             vec![

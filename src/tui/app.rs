@@ -69,6 +69,8 @@ pub struct Player {
     pub spans: Vec<crate::trace::loop_stats::IterationSpan>,
     /// Worker threads' lifecycle and messages, for the workers view.
     pub workers: Vec<crate::trace::workers::WorkerPoint>,
+    /// Streams folded from the trace, for the streams view.
+    pub streams: crate::trace::fold_streams::StreamIndex,
     pub cursor: usize,
     pub playback: Playback,
     pub speed: usize,
@@ -127,6 +129,7 @@ impl Player {
         let eld = crate::trace::loop_stats::eld_samples(run.trace());
         let spans = crate::trace::loop_stats::iterations(run.trace());
         let workers = crate::trace::workers::points(run.trace());
+        let streams = crate::trace::fold_streams::StreamIndex::build(run.trace());
         Player {
             path: path.to_path_buf(),
             title,
@@ -138,6 +141,7 @@ impl Player {
             eld,
             spans,
             workers,
+            streams,
             cursor: 0,
             playback: Playback::Paused,
             speed: 2,

@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod theme;
 pub mod view;
 pub mod view_buffers;
+pub mod view_streams;
 pub mod view_workers;
 
 use std::collections::BTreeMap;

@@ -54,6 +54,7 @@ enum Panel {
     Workers,
     Delay,
     Buffers,
+    Streams,
 }
 
 pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
@@ -80,12 +81,15 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     draw_script(frame, script, player, &folded, theme);
     // Optional views under the loop, each only when the scenario used what
     // it shows, added in this order while the loop keeps 10 rows: the
-    // loop's health (delay), worker threads, the thread pool.
+    // loop's health (delay), streams, buffers, worker threads, the pool.
     let lanes = player.pool_threads().clamp(1, 8) as u16;
     let worker_count = super::view_workers::worker_count(player) as u16;
     let buffers_h = super::view_buffers::wanted_height(player.buffers.slabs.min(6) as u16);
+    // Streams: one line per stage, when the scenario made streams.
+    let streams_h = super::view_streams::wanted_height(&player.streams, 10);
     let wanted = [
         (Panel::Delay, !player.eld.is_empty(), 5),
+        (Panel::Streams, !player.streams.is_empty(), streams_h),
         (Panel::Buffers, !player.buffers.is_empty(), buffers_h),
         (Panel::Workers, worker_count > 0, worker_count.min(4) + 2),
         (Panel::Pool, !player.index.tasks.is_empty(), lanes + 3),
@@ -98,7 +102,7 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
             shown.push((panel, height));
         }
     }
-    // Screen order: pool, workers, delay (top to bottom).
+    // Screen order: pool, workers, delay, buffers, streams (top to bottom).
     shown.sort_by_key(|(p, _)| *p);
     let mut rows = vec![Constraint::Min(10)];
     rows.extend(shown.iter().map(|(_, h)| Constraint::Length(*h)));
@@ -111,6 +115,13 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
             Panel::Pool => draw_pool(frame, at, player, &folded, theme),
             Panel::Workers => super::view_workers::draw(frame, at, player, &folded, theme),
             Panel::Delay => draw_delay(frame, at, player, &folded, theme),
+            Panel::Streams => super::view_streams::draw_streams(
+                frame,
+                at,
+                &player.streams,
+                folded.seq as u32,
+                theme,
+            ),
             Panel::Buffers => super::view_buffers::draw_buffers(
                 frame,
                 at,
