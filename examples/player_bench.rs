@@ -26,6 +26,8 @@ fn main() {
         "async-await",
         "thread-pool",
         "backpressure",
+        "buffers",
+        "blocking",
     ] {
         let path = root.join(format!("lessons/{name}.rhai"));
         let t0 = Instant::now();
@@ -78,6 +80,30 @@ fn main() {
         pool.len(),
         t.elapsed().as_secs_f64() * 1e3 / positions.len() as f64
     );
+    // Frames of allocation-heavy and stream-heavy traces: the buffers and
+    // streams views' cost.
+    for (file, what) in [
+        ("benches/scenarios/buffers_alloc_1m.rhai", "1M allocUnsafe"),
+        (
+            "benches/scenarios/stream_pipeline_100k.rhai",
+            "100k chunks through 3 stages",
+        ),
+    ] {
+        let mut heavy = Player::open(&root.join(file), BTreeMap::new(), 0);
+        let positions: Vec<usize> = (0..20).map(|i| i * (heavy.len() - 1) / 19).collect();
+        let t = Instant::now();
+        for &seq in &positions {
+            heavy.cursor = seq;
+            terminal
+                .draw(|f| draw_player(f, &heavy, &theme))
+                .expect("draw");
+        }
+        println!(
+            "frame 200x60 of a {}-event trace ({what}): {:.3} ms",
+            heavy.len(),
+            t.elapsed().as_secs_f64() * 1e3 / positions.len() as f64
+        );
+    }
     let big = root.join("benches/scenarios/next_tick_1m.rhai");
     let t = Instant::now();
     let player = Player::open(&big, BTreeMap::new(), 0);
