@@ -463,3 +463,36 @@ fn the_streams_view_renders_fast() {
         start.elapsed() / 20
     );
 }
+
+#[test]
+fn the_buffer_index_agrees_with_the_plain_fold_at_every_event() {
+    use workbench::trace::fold_buffers::BufferFold;
+    // The buffers lesson, and a worker scenario that transfers (detaches)
+    // and clones buffers on both threads.
+    let transfer =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/worker_transfer_buffers.rhai");
+    for p in [open("buffers"), Player::open(&transfer, BTreeMap::new(), 0)] {
+        let trace = p.trace();
+        for cursor in 0..trace.events.len() {
+            let fold = BufferFold::at(trace, &p.buffers, cursor);
+            let snap = p.buffers.at(cursor);
+            assert_eq!(snap.used, fold.total_used_bytes(), "used at {cursor}");
+            assert_eq!(snap.retained, fold.retained_bytes(), "retained at {cursor}");
+            assert_eq!(snap.gcs, fold.gcs, "gcs at {cursor}");
+            assert_eq!(snap.current_slab, fold.current_slab, "slab at {cursor}");
+            assert_eq!(snap.last_view, fold.last_view, "last view at {cursor}");
+            // Every store the trace names agrees (the fold's gaps are
+            // placeholders for ids the trace never mentions).
+            for s in &snap.stores {
+                let f = fold.stores[s.id as usize];
+                assert_eq!(*s, f, "store {} at {cursor}", s.id);
+                assert_eq!(
+                    p.buffers.used_bytes(s.id, cursor),
+                    fold.used_bytes(s.id),
+                    "store {} used at {cursor}",
+                    s.id
+                );
+            }
+        }
+    }
+}

@@ -8,17 +8,127 @@
 
 use super::{Kind, Trace};
 
-/// The sequence numbers of a trace's buffer events.
+/// The sequence numbers of a trace's buffer events, and every store's and
+/// view's life, with running totals after each buffer event, so a frame
+/// reads the state at any cursor without folding the whole trace
+/// ([`BufferIndex::at`]; [`BufferFold`] is the plain fold it must agree
+/// with).
 #[derive(Debug, Default, Clone)]
 pub struct BufferIndex {
     events: Vec<u32>,
     /// Pool slabs the whole run created (sizes the view).
     pub slabs: u32,
+    /// Stores by id (ids the trace never names stay `None`).
+    stores: Vec<Option<StoreLife>>,
+    /// Views by id (creation order).
+    views: Vec<ViewLife>,
+    /// View ids by store id.
+    views_by_store: Vec<Vec<u32>>,
+    /// After the i-th buffer event: bytes covered by live views, bytes of
+    /// stores neither freed nor detached, the current slab, gc count.
+    used_after: Vec<u64>,
+    retained_after: Vec<u64>,
+    slab_after: Vec<u32>,
+    gcs_after: Vec<u32>,
+}
+
+/// When a store was created, freed and detached (`NEVER` if not).
+#[derive(Debug, Clone, Copy)]
+struct StoreLife {
+    bytes: u32,
+    pool: bool,
+    created: u32,
+    freed: u32,
+    detached: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ViewLife {
+    store: u32,
+    offset: u32,
+    len: u32,
+    created: u32,
+    dead: u32,
+}
+
+const NEVER: u32 = u32::MAX;
+
+/// The buffers view's state at a cursor, read from a [`BufferIndex`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BufferSnapshot {
+    pub used: u64,
+    pub retained: u64,
+    pub gcs: u32,
+    pub current_slab: Option<u32>,
+    pub last_view: Option<u32>,
+    /// Stores that exist at the cursor, in id order.
+    pub stores: Vec<StoreFold>,
+}
+
+/// The union length of live intervals over one store's offsets: a segment
+/// tree over the store's view endpoints (known in advance), with a cover
+/// count per node, as for the area of a union of rectangles.
+struct Coverage {
+    coords: Vec<u32>,
+    count: Vec<u32>,
+    len: Vec<u64>,
+}
+
+impl Coverage {
+    fn new(mut coords: Vec<u32>) -> Self {
+        coords.sort_unstable();
+        coords.dedup();
+        let n = coords.len().max(2);
+        Coverage {
+            coords,
+            count: vec![0; 4 * n],
+            len: vec![0; 4 * n],
+        }
+    }
+
+    fn covered(&self) -> u64 {
+        self.len.get(1).copied().unwrap_or(0)
+    }
+
+    /// Adds `delta` (+1 or -1) over `[a, b)`.
+    fn update(&mut self, a: u32, b: u32, delta: i32) {
+        let m = self.coords.len();
+        if m < 2 {
+            return;
+        }
+        let (Ok(i), Ok(j)) = (self.coords.binary_search(&a), self.coords.binary_search(&b)) else {
+            return;
+        };
+        if i < j {
+            self.walk(1, 0, m - 1, i, j, delta);
+        }
+    }
+
+    /// Node `node` covers the elementary segments `[lo, hi)` of coords.
+    fn walk(&mut self, node: usize, lo: usize, hi: usize, i: usize, j: usize, delta: i32) {
+        if j <= lo || hi <= i {
+            return;
+        }
+        if i <= lo && hi <= j {
+            self.count[node] = (self.count[node] as i64 + delta as i64).max(0) as u32;
+        } else {
+            let mid = (lo + hi) / 2;
+            self.walk(2 * node, lo, mid, i, j, delta);
+            self.walk(2 * node + 1, mid, hi, i, j, delta);
+        }
+        self.len[node] = if self.count[node] > 0 {
+            (self.coords[hi] - self.coords[lo]) as u64
+        } else if hi - lo == 1 {
+            0
+        } else {
+            self.len[2 * node] + self.len[2 * node + 1]
+        };
+    }
 }
 
 impl BufferIndex {
     pub fn build(trace: &Trace) -> Self {
-        let events = trace
+        let events: Vec<u32> = trace
             .events
             .iter()
             .enumerate()
@@ -35,12 +145,221 @@ impl BufferIndex {
             })
             .map(|(seq, _)| seq as u32)
             .collect();
-        let slabs = trace
-            .events
+        let mut index = BufferIndex {
+            events,
+            ..BufferIndex::default()
+        };
+        index.build_lives(trace);
+        index
+    }
+
+    /// Lives of stores and views, then the running totals.
+    fn build_lives(&mut self, trace: &Trace) {
+        for &seq in &self.events {
+            let Some(e) = trace.events.get(seq as usize) else {
+                continue;
+            };
+            match e.kind {
+                Kind::BufStore { store, bytes, pool } => {
+                    let i = store as usize;
+                    if self.stores.len() <= i {
+                        self.stores.resize(i + 1, None);
+                        self.views_by_store.resize(i + 1, Vec::new());
+                    }
+                    self.stores[i] = Some(StoreLife {
+                        bytes,
+                        pool,
+                        created: seq,
+                        freed: NEVER,
+                        detached: NEVER,
+                    });
+                    self.slabs += u32::from(pool);
+                }
+                Kind::BufView {
+                    store_lo,
+                    store_hi,
+                    offset,
+                    len,
+                } => {
+                    let store = Kind::view_store(store_lo, store_hi);
+                    let id = self.views.len() as u32;
+                    self.views.push(ViewLife {
+                        store,
+                        offset,
+                        len,
+                        created: seq,
+                        dead: NEVER,
+                    });
+                    if let Some(list) = self.views_by_store.get_mut(store as usize) {
+                        list.push(id);
+                    }
+                }
+                Kind::BufViewDead { view } => {
+                    if let Some(v) = self.views.get_mut(view as usize)
+                        && v.dead == NEVER
+                    {
+                        v.dead = seq;
+                    }
+                }
+                Kind::BufFree { store } => {
+                    if let Some(Some(s)) = self.stores.get_mut(store as usize) {
+                        s.freed = s.freed.min(seq);
+                    }
+                }
+                Kind::BufDetach { store } => {
+                    if let Some(Some(s)) = self.stores.get_mut(store as usize) {
+                        s.detached = s.detached.min(seq);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Running totals, event by event, with one coverage tree per store.
+        let mut cover: Vec<Option<Coverage>> = self
+            .views_by_store
             .iter()
-            .filter(|e| matches!(e.kind, Kind::BufStore { pool: true, .. }))
-            .count() as u32;
-        BufferIndex { events, slabs }
+            .map(|ids| {
+                let coords: Vec<u32> = ids
+                    .iter()
+                    .map(|&v| self.views[v as usize])
+                    .filter(|v| v.len > 0)
+                    .flat_map(|v| [v.offset, v.offset + v.len])
+                    .collect();
+                (!coords.is_empty()).then(|| Coverage::new(coords))
+            })
+            .collect();
+        let (mut used, mut retained, mut gcs) = (0u64, 0u64, 0u32);
+        let mut slab = NEVER;
+        let mut next_view = 0usize;
+        let n = self.events.len();
+        self.used_after.reserve(n);
+        self.retained_after.reserve(n);
+        self.slab_after.reserve(n);
+        self.gcs_after.reserve(n);
+        let apply = |cover: &mut Vec<Option<Coverage>>, v: ViewLife, delta: i32| -> i64 {
+            match cover.get_mut(v.store as usize) {
+                Some(Some(c)) if v.len > 0 => {
+                    let before = c.covered() as i64;
+                    c.update(v.offset, v.offset + v.len, delta);
+                    c.covered() as i64 - before
+                }
+                _ => 0,
+            }
+        };
+        for &seq in &self.events {
+            let Some(e) = trace.events.get(seq as usize) else {
+                continue;
+            };
+            match e.kind {
+                Kind::BufStore { store, bytes, pool } => {
+                    retained += bytes as u64;
+                    if pool {
+                        slab = store;
+                    }
+                }
+                Kind::BufView { .. } => {
+                    if let Some(v) = self.views.get(next_view).copied() {
+                        used = (used as i64 + apply(&mut cover, v, 1)) as u64;
+                    }
+                    next_view += 1;
+                }
+                Kind::BufViewDead { view } => {
+                    if let Some(v) = self.views.get(view as usize).copied()
+                        && v.dead == seq
+                    {
+                        used = (used as i64 + apply(&mut cover, v, -1)) as u64;
+                    }
+                }
+                Kind::BufFree { store } | Kind::BufDetach { store } => {
+                    // A store leaves the accounting at its first free or detach.
+                    if let Some(Some(s)) = self.stores.get(store as usize)
+                        && s.freed.min(s.detached) == seq
+                    {
+                        retained = retained.saturating_sub(s.bytes as u64);
+                    }
+                }
+                Kind::Gc { .. } => gcs += 1,
+                _ => {}
+            }
+            self.used_after.push(used);
+            self.retained_after.push(retained);
+            self.slab_after.push(slab);
+            self.gcs_after.push(gcs);
+        }
+    }
+
+    /// The state at `cursor` in O(stores + log events).
+    pub fn at(&self, cursor: usize) -> BufferSnapshot {
+        let k = self.events.partition_point(|&s| s as usize <= cursor);
+        let Some(last) = k.checked_sub(1) else {
+            return BufferSnapshot::default();
+        };
+        let at = cursor as u32;
+        let views_made = self.views.partition_point(|v| v.created <= at);
+        let stores = self
+            .stores
+            .iter()
+            .enumerate()
+            .filter_map(|(id, s)| {
+                let s = s.as_ref()?;
+                (s.created <= at).then(|| StoreFold {
+                    id: id as u32,
+                    bytes: s.bytes,
+                    pool: s.pool,
+                    freed: s.freed <= at,
+                    detached: s.detached <= at,
+                    live_views: self.views_by_store[id]
+                        .iter()
+                        .map(|&v| self.views[v as usize])
+                        .filter(|v| v.created <= at && v.dead > at)
+                        .count() as u32,
+                })
+            })
+            .collect();
+        BufferSnapshot {
+            used: self.used_after[last],
+            retained: self.retained_after[last],
+            gcs: self.gcs_after[last],
+            current_slab: (self.slab_after[last] != NEVER).then_some(self.slab_after[last]),
+            last_view: views_made.checked_sub(1).map(|v| v as u32),
+            stores,
+        }
+    }
+
+    /// The views of `store` made by `cursor`: (view id, fold).
+    pub fn views_of(&self, store: u32, cursor: usize) -> Vec<(u32, ViewFold)> {
+        let at = cursor as u32;
+        self.views_by_store
+            .get(store as usize)
+            .map(|ids| {
+                ids.iter()
+                    .map(|&id| (id, self.views[id as usize]))
+                    .filter(|(_, v)| v.created <= at)
+                    .map(|(id, v)| {
+                        (
+                            id,
+                            ViewFold {
+                                store: v.store,
+                                offset: v.offset,
+                                len: v.len,
+                                dead: v.dead <= at,
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Bytes of `store` covered by its live views at `cursor`.
+    pub fn used_bytes(&self, store: u32, cursor: usize) -> u64 {
+        let mut ranges: Vec<(u32, u32)> = self
+            .views_of(store, cursor)
+            .iter()
+            .filter(|(_, v)| !v.dead && v.len > 0)
+            .map(|(_, v)| (v.offset, v.offset + v.len))
+            .collect();
+        union_len(&mut ranges)
     }
 
     /// No Buffer activity: the player hides the view.
@@ -208,6 +527,19 @@ fn union_len(ranges: &mut [(u32, u32)]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coverage_tree_adds_and_removes_intervals() {
+        let mut c = Coverage::new(vec![0, 4, 2, 6, 10, 12]);
+        c.update(0, 4, 1);
+        c.update(2, 6, 1);
+        c.update(10, 12, 1);
+        assert_eq!(c.covered(), 8);
+        c.update(0, 4, -1);
+        assert_eq!(c.covered(), 6);
+        c.update(2, 6, -1);
+        assert_eq!(c.covered(), 2);
+    }
 
     #[test]
     fn union_counts_overlaps_once() {

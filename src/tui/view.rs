@@ -122,14 +122,9 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
                 folded.seq as u32,
                 theme,
             ),
-            Panel::Buffers => super::view_buffers::draw_buffers(
-                frame,
-                at,
-                player.trace(),
-                &player.buffers,
-                player.cursor,
-                theme,
-            ),
+            Panel::Buffers => {
+                super::view_buffers::draw_buffers(frame, at, &player.buffers, player.cursor, theme)
+            }
         }
     }
     draw_console(frame, console, player, &folded, theme);

@@ -9,8 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme::Theme;
-use crate::trace::Trace;
-use crate::trace::fold_buffers::{BufferFold, BufferIndex};
+use crate::trace::fold_buffers::{BufferIndex, StoreFold};
 
 /// Rows the view wants: borders, a row per slab (at most 6), a summary.
 pub fn wanted_height(slabs: u16) -> u16 {
@@ -30,14 +29,16 @@ fn bytes(n: u64) -> String {
 pub fn draw_buffers(
     frame: &mut Frame,
     area: Rect,
-    trace: &Trace,
     index: &BufferIndex,
     cursor: usize,
     theme: &Theme,
 ) {
-    let f = BufferFold::at(trace, index, cursor);
-    let retained = f.retained_bytes();
-    let used = f.total_used_bytes();
+    // The index answers in O(stores) at any cursor (a trace of a million
+    // allocations included); [`BufferFold`] is the plain fold it is tested
+    // against.
+    let f = index.at(cursor);
+    let retained = f.retained;
+    let used = f.used;
     let live_stores = f.stores.iter().filter(|s| !s.freed && !s.detached).count();
     let block = Block::bordered().title(Span::styled(
         format!(
@@ -53,22 +54,13 @@ pub fn draw_buffers(
     if inner.height == 0 || inner.width < 20 {
         return;
     }
-    // Live slabs, newest last; as many as fit above the summary line.
-    let slabs: Vec<u32> = f
+    let slabs: Vec<&StoreFold> = f
         .stores
         .iter()
         .filter(|s| s.pool && !s.freed && !s.detached)
-        .map(|s| s.id)
         .collect();
     let rows = (inner.height as usize).saturating_sub(1).max(1);
     let shown = &slabs[slabs.len().saturating_sub(rows)..];
-    // Views per shown slab, in one pass.
-    let mut views_of: Vec<Vec<u32>> = vec![Vec::new(); shown.len()];
-    for (vid, v) in f.views.iter().enumerate() {
-        if let Ok(i) = shown.binary_search(&v.store) {
-            views_of[i].push(vid as u32);
-        }
-    }
     let palette = [
         theme.timer(),
         theme.immediate(),
@@ -82,18 +74,14 @@ pub fn draw_buffers(
         .saturating_sub(label_w + suffix_w)
         .max(4);
     let mut lines = Vec::new();
-    for (i, &sid) in shown.iter().enumerate() {
-        let Some(store) = f.stores.get(sid as usize) else {
-            continue;
-        };
+    for store in shown.iter().copied() {
+        let sid = store.id;
+        let views = index.views_of(sid, cursor);
         let size = (store.bytes as u64).max(1);
-        // Per cell: the live view covering most of it (None = no live view),
-        // and whether any view (live or dead) was ever carved there.
         let mut owner: Vec<Option<u32>> = vec![None; width];
         let mut carved = vec![false; width];
         let cell_of = |b: u64| ((b * width as u64) / size).min(width as u64 - 1) as usize;
-        for &vid in &views_of[i] {
-            let v = f.views[vid as usize];
+        for &(vid, v) in &views {
             if v.len == 0 {
                 continue;
             }
@@ -124,7 +112,7 @@ pub fn draw_buffers(
             };
             spans.push(Span::styled(ch.to_string(), style));
         }
-        let used = f.used_bytes(sid);
+        let used = index.used_bytes(sid, cursor);
         let live = store.live_views;
         let current = if f.current_slab == Some(sid) {
             "*"
