@@ -64,7 +64,28 @@ fn corpus_agrees_with_node() {
         }
     });
 
-    let mut failures = failures.into_inner().unwrap();
+    // The model is deterministic; node's timing is not, and several node
+    // processes at once on a small machine can push a timing-based
+    // scenario past its margins. A disagreement is checked again, alone:
+    // if node then agrees, the scenario's margin was what failed (reported
+    // on stderr, so it can be widened); only a disagreement that repeats
+    // fails the test.
+    let mut failures: Vec<(PathBuf, String)> = failures
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .filter(|(path, problem)| {
+            let agrees_alone =
+                (0..2).any(|_| matches!(verify_file(path), Ok(Verdict::Agree { .. })));
+            if agrees_alone {
+                eprintln!(
+                    "note: {} disagreed under parallel load, then agreed alone:\n{problem}",
+                    path.display()
+                );
+            }
+            !agrees_alone
+        })
+        .collect();
     failures.sort();
     if !failures.is_empty() {
         let mut report = format!(

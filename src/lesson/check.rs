@@ -240,9 +240,24 @@ fn verify_run(
     };
     match verify::verify_against_with(scenario, &node, &options) {
         Verdict::Agree { .. } => report.verified += 1,
-        Verdict::Disagree(d) => report
-            .problems
-            .push(format!("{display} ({label}): disagrees with node: {d}")),
+        Verdict::Disagree(d) => {
+            // Node's timing varies under load (the model's does not): one
+            // more node run, and a note if only that one agrees, since the
+            // lesson's timing margin is then thinner than it should be.
+            let again = verify::run_node(&js, &scenario.sandbox(), &name_of(&scenario.source.path))
+                .map(|node| verify::verify_against_with(scenario, &node, &options));
+            match again {
+                Ok(Verdict::Agree { .. }) => {
+                    eprintln!(
+                        "note: {display} ({label}): node agreed only on a second run; the first said: {d}"
+                    );
+                    report.verified += 1;
+                }
+                _ => report
+                    .problems
+                    .push(format!("{display} ({label}): disagrees with node: {d}")),
+            }
+        }
     }
 }
 
