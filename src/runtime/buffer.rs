@@ -107,6 +107,9 @@ struct ViewInner {
     store: Store,
     offset: usize,
     len: usize,
+    /// A plain `Uint8Array` rather than a Buffer (what a worker receives
+    /// for a posted Buffer): it prints and converts as a typed array.
+    typed: bool,
 }
 
 /// A Buffer: a window (offset, length) on a backing store. Clones are the
@@ -128,6 +131,11 @@ impl View {
 
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// A plain `Uint8Array`, not a Buffer.
+    pub fn is_typed_array(&self) -> bool {
+        self.0.typed
     }
 
     fn attached(&self) -> bool {
@@ -427,6 +435,15 @@ impl<H: HostTypes> Runtime<H> {
 
     /// A new view on `store` (every Buffer object the script can hold).
     pub fn new_view(&mut self, store: &Store, offset: usize, len: usize) -> View {
+        self.make_view(store, offset, len, false)
+    }
+
+    /// A plain `Uint8Array` on `store` (a structured clone's result).
+    pub fn new_typed_view(&mut self, store: &Store, offset: usize, len: usize) -> View {
+        self.make_view(store, offset, len, true)
+    }
+
+    fn make_view(&mut self, store: &Store, offset: usize, len: usize, typed: bool) -> View {
         let id = if self.buffers.quiet {
             UNTRACED_VIEW
         } else {
@@ -438,6 +455,7 @@ impl<H: HostTypes> Runtime<H> {
             store: store.clone(),
             offset,
             len,
+            typed,
         });
         if id != UNTRACED_VIEW {
             self.buffers.views.push((id, Rc::downgrade(&inner)));
@@ -573,7 +591,7 @@ impl<H: HostTypes> Runtime<H> {
     pub fn buffer_subarray(&mut self, of: &View, start: f64, end: f64) -> View {
         let (s, e) = of.clamp_range(start, end);
         let store = of.store().clone();
-        self.new_view(&store, of.byte_offset() + s, e - s)
+        self.make_view(&store, of.byte_offset() + s, e - s, of.is_typed_array())
     }
 
     /// `b.buffer`: the ArrayBuffer (materialising an on-heap one).

@@ -250,6 +250,36 @@ fn concat(c: &NativeCallContext, list: &Dynamic) -> Res<JsBuffer> {
     Ok(out)
 }
 
+/// `String(b)` / `b.toString()`: UTF-8 for a Buffer; a plain Uint8Array
+/// joins its elements with commas, as every typed array does.
+fn buffer_string(b: &JsBuffer) -> String {
+    if b.is_typed_array() {
+        return b.with_bytes(|x| {
+            x.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+    }
+    b.with_bytes(|x| String::from_utf8_lossy(x).into_owned())
+}
+
+/// `buf.slice()` is a view for a Buffer; for a plain Uint8Array it is
+/// `TypedArray.prototype.slice`, a copy in a new ArrayBuffer.
+fn slice(b: &JsBuffer, start: Option<&Dynamic>, end: Option<&Dynamic>) -> Res<JsBuffer> {
+    let view = subarray(b, start, end)?;
+    if !b.is_typed_array() {
+        return Ok(view);
+    }
+    let bytes = view.to_vec();
+    with_rt(|r| {
+        let copy = r.buffer_with(&bytes, Alloc::Own)?;
+        let store = copy.store().clone();
+        Ok(r.new_typed_view(&store, 0, bytes.len()))
+    })?
+    .map_err(|e| alloc_error(e, rhai::Position::NONE))
+}
+
 fn subarray(b: &JsBuffer, start: Option<&Dynamic>, end: Option<&Dynamic>) -> Res<JsBuffer> {
     let len = b.len() as f64;
     let num = |v: Option<&Dynamic>, default: f64| match v {
@@ -312,7 +342,8 @@ pub fn register(engine: &mut Engine) {
         |c: NativeCallContext, _n: &mut BufferNs, l: Dynamic| concat(&c, &l),
     );
     engine.register_fn("isBuffer", |_n: &mut BufferNs, v: Dynamic| {
-        v.is::<JsBuffer>()
+        v.read_lock::<JsBuffer>()
+            .is_some_and(|b| !b.is_typed_array())
     });
     engine.register_fn(
         "byteLength",
@@ -377,24 +408,25 @@ pub fn register(engine: &mut Engine) {
             b.set(i, to_uint8(&v));
         }
     });
-    for name in ["slice", "subarray"] {
-        engine.register_fn(name, |b: &mut JsBuffer| subarray(b, None, None));
-        engine.register_fn(name, |b: &mut JsBuffer, s: Dynamic| {
-            subarray(b, Some(&s), None)
-        });
-        engine.register_fn(name, |b: &mut JsBuffer, s: Dynamic, e: Dynamic| {
-            subarray(b, Some(&s), Some(&e))
-        });
-    }
-    engine.register_fn("toString", |b: &mut JsBuffer| {
-        b.with_bytes(|x| String::from_utf8_lossy(x).into_owned())
+    engine.register_fn("subarray", |b: &mut JsBuffer| subarray(b, None, None));
+    engine.register_fn("subarray", |b: &mut JsBuffer, s: Dynamic| {
+        subarray(b, Some(&s), None)
     });
+    engine.register_fn("subarray", |b: &mut JsBuffer, s: Dynamic, e: Dynamic| {
+        subarray(b, Some(&s), Some(&e))
+    });
+    engine.register_fn("slice", |b: &mut JsBuffer| slice(b, None, None));
+    engine.register_fn("slice", |b: &mut JsBuffer, s: Dynamic| {
+        slice(b, Some(&s), None)
+    });
+    engine.register_fn("slice", |b: &mut JsBuffer, s: Dynamic, e: Dynamic| {
+        slice(b, Some(&s), Some(&e))
+    });
+    engine.register_fn("toString", |b: &mut JsBuffer| buffer_string(b));
     engine.register_fn("toString", |b: &mut JsBuffer, enc: &str| {
         b.with_bytes(|x| buffer_to_string(x, enc))
     });
-    engine.register_fn("to_string", |b: &mut JsBuffer| {
-        b.with_bytes(|x| String::from_utf8_lossy(x).into_owned())
-    });
+    engine.register_fn("to_string", |b: &mut JsBuffer| buffer_string(b));
     engine.register_fn(
         "equals",
         |c: NativeCallContext, b: &mut JsBuffer, other: Dynamic| -> Res<bool> {

@@ -125,7 +125,7 @@ pub fn from_cloned(value: Cloned) -> Dynamic {
 
 /// A received buffer: a new ArrayBuffer of the sender's whole store on this
 /// thread, and a view at the same offset and length (or the ArrayBuffer
-/// itself). Node delivers a plain `Uint8Array`; the model gives a Buffer.
+/// itself). Like Node, the view is a plain `Uint8Array`, not a Buffer.
 fn received_bytes(data: &[u8], view: Option<(usize, usize)>) -> Dynamic {
     let Ok(x) = super::host::ctx() else {
         return Dynamic::UNIT;
@@ -139,7 +139,7 @@ fn received_bytes(data: &[u8], view: Option<(usize, usize)>) -> Dynamic {
         Some((offset, len)) => {
             let offset = offset.min(data.len());
             let len = len.min(data.len() - offset);
-            Dynamic::from(rt.new_view(&store, offset, len))
+            Dynamic::from(rt.new_typed_view(&store, offset, len))
         }
         None => Dynamic::from(JsArrayBuffer(store)),
     }

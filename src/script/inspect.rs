@@ -61,6 +61,12 @@ pub enum Inspect {
         stack: Option<String>,
         props: Vec<(String, Inspect)>,
     },
+    /// A typed array (`Uint8Array(2) [ 104, 105 ]`): its class name and
+    /// elements.
+    Typed {
+        name: String,
+        items: Vec<Inspect>,
+    },
     /// Already formatted text, printed verbatim at any depth (for opaque objects).
     Raw(String),
     /// A reference back to the n-th enclosing container (1 = direct parent),
@@ -545,6 +551,16 @@ impl Ctx {
                 array_items = Some(items);
                 depth_name = "Array".to_string();
             }
+            Inspect::Typed { name, items } => {
+                braces = [format!("{name}({}) [", items.len()), String::from("]")];
+                if items.is_empty() {
+                    return format!("{name}(0) []");
+                }
+                extras = Kind::ArrayEntries;
+                formatter = Formatter::Array(items);
+                array_items = Some(items);
+                depth_name = name.clone();
+            }
             Inspect::Object { class, entries } => {
                 for (k, v) in ordered_entries(entries) {
                     keys.push((Cow::Borrowed(k.as_str()), Cow::Borrowed(v), true));
@@ -892,6 +908,7 @@ fn format_percent_s(v: &Inspect) -> String {
     match v {
         Inspect::Number(n) => format_number(*n),
         Inspect::Array(_)
+        | Inspect::Typed { .. }
         | Inspect::Object { .. }
         | Inspect::Promise(_)
         | Inspect::Error { .. }
@@ -909,7 +926,7 @@ fn to_js_string(v: &Inspect) -> String {
         Inspect::Bool(b) => b.to_string(),
         Inspect::Number(n) => number_to_string(*n),
         Inspect::Str(s) => s.clone(),
-        Inspect::Array(items) => items
+        Inspect::Array(items) | Inspect::Typed { items, .. } => items
             .iter()
             .map(|i| match i {
                 Inspect::Undefined | Inspect::Null | Inspect::Circular(_) => String::new(),
@@ -1032,7 +1049,9 @@ fn to_number(v: &Inspect) -> f64 {
         Inspect::Bool(b) => f64::from(u8::from(*b)),
         Inspect::Number(n) => *n,
         Inspect::Str(s) => string_to_number(s),
-        Inspect::Array(_) | Inspect::Error { .. } => string_to_number(&to_js_string(v)),
+        Inspect::Array(_) | Inspect::Typed { .. } | Inspect::Error { .. } => {
+            string_to_number(&to_js_string(v))
+        }
         _ => f64::NAN,
     }
 }
@@ -1135,6 +1154,16 @@ fn json_stringify(v: &Inspect) -> Result<Option<String>, CircularJson> {
             for (k, val) in ordered_entries(entries) {
                 if let Some(s) = json_stringify(val)? {
                     parts.push(format!("{}:{}", json_quote(k), s));
+                }
+            }
+            format!("{{{}}}", parts.join(","))
+        }
+        // A typed array is an object with index keys.
+        Inspect::Typed { items, .. } => {
+            let mut parts = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                if let Some(s) = json_stringify(item)? {
+                    parts.push(format!("\"{i}\":{s}"));
                 }
             }
             format!("{{{}}}", parts.join(","))

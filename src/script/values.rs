@@ -334,6 +334,14 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
                 .collect(),
         };
     }
+    if let Some(b) = value.read_lock::<JsBuffer>()
+        && b.is_typed_array()
+    {
+        return Inspect::Typed {
+            name: "Uint8Array".into(),
+            items: b.with_bytes(|x| x.iter().map(|&v| Inspect::Number(v as f64)).collect()),
+        };
+    }
     if let Some(b) = value.read_lock::<JsBuffer>() {
         return Inspect::Raw(b.with_bytes(buffer_text));
     }
