@@ -496,3 +496,23 @@ fn the_buffer_index_agrees_with_the_plain_fold_at_every_event() {
         }
     }
 }
+
+#[test]
+fn t_reruns_the_lesson_on_the_real_clock_and_back() {
+    let mut p = open("event-loop");
+    p.cursor = p.index.notes[1] as usize;
+    p.overlay = Overlay::None;
+    let (step, _) = p.step();
+    assert_eq!(step, Some(1));
+    assert!(render(&p, 160, 48).contains(" virtual "));
+    let _ = p.update(workbench::tui::keymap::action_for(key(KeyCode::Char('t'))).expect("bound"));
+    assert_eq!(p.clock, workbench::runtime::clock::ClockMode::Real);
+    let screen = render(&p, 160, 48);
+    assert!(screen.contains("real clock ("), "{screen}");
+    // Same lesson, same narration step; the output is node's, as always.
+    assert_eq!(p.step().0, step);
+    assert!(p.error.is_none(), "{:?}", p.error);
+    let _ = p.update(Action::ToggleClock);
+    assert_eq!(p.clock, workbench::runtime::clock::ClockMode::Virtual);
+    assert!(render(&p, 160, 48).contains(" virtual "));
+}

@@ -372,6 +372,16 @@ impl Player {
                     self.rerun(params, bits);
                 }
             }
+            Action::ToggleClock => {
+                // The same lesson and knobs on the other clock: real threads
+                // doing real work in real time, or the deterministic model.
+                self.clock = match self.clock {
+                    ClockMode::Virtual => ClockMode::Real,
+                    ClockMode::Real => ClockMode::Virtual,
+                };
+                let params = self.params.clone();
+                self.rerun(params, self.race_bits);
+            }
             Action::Up | Action::Down | Action::Enter | Action::Answer(_) => {}
         }
         Outcome::Continue

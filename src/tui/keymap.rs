@@ -22,6 +22,7 @@ pub enum Action {
     ToggleHelp,
     ToggleKnobs,
     SwitchRace,
+    ToggleClock,
     Up,
     Down,
     Left,
@@ -124,6 +125,12 @@ pub const BINDINGS: &[Binding] = &[
         footer: None,
     },
     Binding {
+        keys: "t",
+        action: Action::ToggleClock,
+        description: "clock: virtual / real (re-runs on real threads, real time)",
+        footer: None,
+    },
+    Binding {
         keys: "1-9",
         action: Action::Answer(0),
         description: "answer a question",
@@ -163,6 +170,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('j') => Action::ToggleJs,
         KeyCode::Char('k') => Action::ToggleKnobs,
         KeyCode::Char('r') => Action::SwitchRace,
+        KeyCode::Char('t') => Action::ToggleClock,
         KeyCode::Char('?') => Action::ToggleHelp,
         KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
         KeyCode::Up => Action::Up,
