@@ -171,3 +171,26 @@ fn an_unknown_body_is_the_workers_error_and_an_endless_loop_its_budget() {
         result.stderr()
     );
 }
+
+#[test]
+fn too_many_live_workers_is_a_clear_error_not_a_crash() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let script = r#"
+        fn idle() { }
+        let n = 0;
+        try {
+            for i in 0..100 { worker_threads.Worker.create("idle"); n += 1; }
+        } catch (e) {
+            console.log(n, e.message);
+        }
+    "#;
+    let result = run_text(&dir.join("inline_many.rhai"), script, ClockMode::Virtual);
+    assert_eq!(
+        result.stdout(),
+        format!(
+            "{max} workbench: at most {max} worker threads can run at once (a model limit)\n",
+            max = workbench::script::api_worker::MAX_LIVE_WORKERS
+        )
+    );
+    assert_eq!(result.outcome.exit_code, 0);
+}

@@ -33,6 +33,9 @@ use crate::trace::{CallbackKind, Kind, WorkerEvent};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
+/// How many worker threads may be alive at once (see [`create`]).
+pub const MAX_LIVE_WORKERS: usize = 64;
+
 /// The `worker_threads` module object.
 #[derive(Clone, Copy)]
 pub struct WorkerThreadsNs;
@@ -178,6 +181,17 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
         ClockMode::Virtual => now + MessageCost::STARTUP_NS,
         ClockMode::Real => now,
     };
+    // Each worker is an OS thread with an engine of its own: the model
+    // caps how many run at once (node would go on until memory runs out).
+    if link.hub.live_workers() >= MAX_LIVE_WORKERS {
+        return Err(js_error(
+            "Error",
+            format!(
+                "workbench: at most {MAX_LIVE_WORKERS} worker threads can run at once (a model limit)"
+            ),
+            pos,
+        ));
+    }
     let id = link.hub.register(start_ns);
     let mut options = rt.options.clone();
     options.live_console = false;
