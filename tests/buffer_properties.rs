@@ -33,19 +33,8 @@ impl HostTypes for T {
     }
 }
 
-/// xorshift64*: a small seeded generator.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 /// The bytes the model should be accounting: every distinct store of a
 /// live view counted once, on-heap stores (<= 64 bytes, never materialised

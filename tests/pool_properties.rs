@@ -10,19 +10,8 @@ use workbench::runtime::clock::ClockMode;
 use workbench::runtime::pool::{Digest, Pool, Work, gunzip, gzip, pbkdf2_key, threadpool_size};
 use workbench::trace::Kind;
 
-/// xorshift64*: a small seeded generator.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 fn random_work(rng: &mut Rng) -> Work {
     match rng.below(6) {

@@ -21,18 +21,8 @@ use std::collections::HashMap;
 use workbench::script::{RunOptions, Scenario, run};
 use workbench::trace::{Kind, StreamClass, StreamSide};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 /// How the consumer completes a write.
 fn consumer(rng: &mut Rng) -> &'static str {

@@ -212,7 +212,29 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
     let thread = std::thread::Builder::new()
         .name(format!("worker-{id}"))
         .stack_size(16 << 20)
-        .spawn(move || super::run_worker(spec))
+        .spawn(move || {
+            // A bug in the model must not leave the other loops waiting for
+            // this one forever: report it as the worker's exit (code 70).
+            let (hub, me, parent) = (spec.link.hub.clone(), spec.link.me, spec.link.parent);
+            let ran =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| super::run_worker(spec)));
+            if ran.is_err() {
+                let to = parent.unwrap_or(0);
+                hub.post(
+                    me,
+                    to,
+                    0,
+                    Body::Console(
+                        crate::trace::Stream::Stderr,
+                        format!(
+                            "workbench: internal error in worker {me} (a bug: please report it)"
+                        ),
+                    ),
+                );
+                hub.post(me, to, 0, Body::Exit(70));
+                hub.leave(me);
+            }
+        })
         .map_err(|e| js_error("Error", format!("cannot start a worker thread: {e}"), pos))?;
     rt.threads.children.push(Child {
         hub_id: id,
