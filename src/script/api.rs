@@ -100,25 +100,32 @@ pub(super) fn describe_received(v: &Dynamic) -> String {
     }
 }
 
+/// Node's `ERR_INVALID_ARG_TYPE`: `The "name" argument must be
+/// {expected}. Received ...`, a TypeError with its code.
+pub(super) fn invalid_arg_type(
+    name: &str,
+    expected: &str,
+    v: &Dynamic,
+    pos: Position,
+) -> Box<EvalAltResult> {
+    let mut e = JsError::new(
+        "TypeError",
+        &format!(
+            "The \"{name}\" argument must be {expected}. Received {}",
+            describe_received(v)
+        ),
+    );
+    e.props.push((
+        "code".into(),
+        Dynamic::from("ERR_INVALID_ARG_TYPE".to_string()),
+    ));
+    Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
+}
+
 /// A callback argument: a function, or Node's ERR_INVALID_ARG_TYPE.
 pub(super) fn callback(ctx: &NativeCallContext, v: &Dynamic, name: &str) -> Res<JsFunc> {
-    JsFunc::from_dynamic(v).ok_or_else(|| {
-        let mut e = JsError::new(
-            "TypeError",
-            &format!(
-                "The \"{name}\" argument must be of type function. Received {}",
-                describe_received(v)
-            ),
-        );
-        e.props.push((
-            "code".into(),
-            Dynamic::from("ERR_INVALID_ARG_TYPE".to_string()),
-        ));
-        Box::new(EvalAltResult::ErrorRuntime(
-            Dynamic::from(e),
-            ctx.call_position(),
-        ))
-    })
+    JsFunc::from_dynamic(v)
+        .ok_or_else(|| invalid_arg_type(name, "of type function", v, ctx.call_position()))
 }
 
 /// JavaScript's ToNumber for the values scripts pass as delays and codes.
@@ -733,21 +740,12 @@ fn fs_call(
     guard(c, "fs")?;
     let func = callback(c, &f, "cb")?;
     if !path.is_string() {
-        let mut e = JsError::new(
-            "TypeError",
-            &format!(
-                "The \"path\" argument must be of type string or an instance of Buffer or URL. Received {}",
-                describe_received(&path)
-            ),
-        );
-        e.props.push((
-            "code".into(),
-            Dynamic::from("ERR_INVALID_ARG_TYPE".to_string()),
-        ));
-        return Err(Box::new(EvalAltResult::ErrorRuntime(
-            Dynamic::from(e),
+        return Err(invalid_arg_type(
+            "path",
+            "of type string or an instance of Buffer or URL",
+            &path,
             c.call_position(),
-        )));
+        ));
     }
     let path = path.into_string().unwrap_or_default();
     // A string is `Buffer.from(data)` first (pooled when small, as in Node).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
-use super::api::{callback, describe_received, site_for};
+use super::api::{callback, invalid_arg_type as arg_type, site_for};
 use super::host::{call_from_script, ctx};
 use super::inspect::number_to_string;
 use super::lesson_api::guard;
@@ -53,19 +53,6 @@ fn model_error(message: String, pos: Position) -> Box<EvalAltResult> {
         Dynamic::from(JsError::new("TypeError", &message)),
         pos,
     ))
-}
-
-/// `ERR_INVALID_ARG_TYPE`.
-fn arg_type(name: &str, expected: &str, v: &Dynamic, pos: Position) -> Box<EvalAltResult> {
-    node_error(
-        "TypeError",
-        "ERR_INVALID_ARG_TYPE",
-        format!(
-            "The \"{name}\" argument must be {expected}. Received {}",
-            describe_received(v)
-        ),
-        pos,
-    )
 }
 
 /// How `ERR_OUT_OF_RANGE` shows the received number: integers beyond

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
-use super::api::{callback, describe_received};
+use super::api::{callback, describe_received, invalid_arg_type};
 use super::host::Rh;
 use super::host::{Ctx, Host, ctx, stop_error};
 use super::lesson_api::guard;
@@ -254,23 +254,9 @@ fn need_writable(c: &NativeCallContext, s: &JsStream, method: &str) -> Res<()> {
 }
 
 fn stream_arg(c: &NativeCallContext, v: &Dynamic, what: &str) -> Res<JsStream> {
-    v.read_lock::<JsStream>().map(|s| *s).ok_or_else(|| {
-        let mut e = JsError::new(
-            "TypeError",
-            &format!(
-                "The \"{what}\" argument must be an instance of Stream. Received {}",
-                describe_received(v)
-            ),
-        );
-        e.props.push((
-            "code".into(),
-            Dynamic::from("ERR_INVALID_ARG_TYPE".to_string()),
-        ));
-        Box::new(EvalAltResult::ErrorRuntime(
-            Dynamic::from(e),
-            c.call_position(),
-        ))
-    })
+    v.read_lock::<JsStream>()
+        .map(|s| *s)
+        .ok_or_else(|| invalid_arg_type(what, "an instance of Stream", v, c.call_position()))
 }
 
 fn create(c: &NativeCallContext, class: StreamClass, opts: Option<Dynamic>) -> Res<JsStream> {

@@ -33,13 +33,7 @@ fn bar(len: u32, hwm: u32, width: usize) -> (String, bool) {
 fn signal_text(s: StreamSignal) -> &'static str {
     match s {
         StreamSignal::WriteFalse => "write()→false",
-        StreamSignal::Drain => "drain",
-        StreamSignal::Pause => "pause",
-        StreamSignal::Resume => "resume",
-        StreamSignal::End => "end",
-        StreamSignal::Finish => "finish",
-        StreamSignal::Close => "close",
-        StreamSignal::Error => "error",
+        other => other.name(),
     }
 }
 

@@ -597,6 +597,21 @@ fn transform_write<H: HostTypes, I: Invoke<H>>(
     }
 }
 
+/// `callback(null, value)` of transform and flush: a value other than
+/// null or undefined is pushed to the readable side.
+fn push_result<H: HostTypes, I: Invoke<H>>(
+    cx: &mut Cx<H, I>,
+    id: StreamId,
+    val: Option<H::Value>,
+) -> R<H, ()> {
+    if let Some(v) = val
+        && !matches!(H::chunk_kind(&v), ChunkKind::Null | ChunkKind::Undefined)
+    {
+        super::readable::push(cx, id, v)?;
+    }
+    Ok(())
+}
+
 /// The callback given to `transform(chunk, enc, callback)`.
 pub fn transform_callback<H: HostTypes, I: Invoke<H>>(
     cx: &mut Cx<H, I>,
@@ -607,11 +622,7 @@ pub fn transform_callback<H: HostTypes, I: Invoke<H>>(
     if let Some(e) = err {
         return onwrite(cx, id, Some(e));
     }
-    if let Some(v) = val
-        && !matches!(H::chunk_kind(&v), ChunkKind::Null | ChunkKind::Undefined)
-    {
-        super::readable::push(cx, id, v)?;
-    }
+    push_result(cx, id, val)?;
     let before = cx.with_s(id, |s| s.transform_len);
     let (ended, now, hwm) = cx
         .with_r(id, |r| {
@@ -663,11 +674,7 @@ pub fn flush_callback<H: HostTypes, I: Invoke<H>>(
     if let Some(e) = err {
         return on_finish(cx, id, Some(e));
     }
-    if let Some(v) = val
-        && !matches!(H::chunk_kind(&v), ChunkKind::Null | ChunkKind::Undefined)
-    {
-        super::readable::push(cx, id, v)?;
-    }
+    push_result(cx, id, val)?;
     super::readable::push(cx, id, H::null())?;
     on_finish(cx, id, None)
 }
