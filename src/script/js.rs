@@ -125,32 +125,154 @@ const WORKER_PROLOGUE: &str = "if (!worker_threads.isMainThread) {
 /// `node --expose-gc` (workbench runs node with it).
 const GC_HELPER: &str = "// Run with node --expose-gc. The second collection finishes the first one's sweep.\nfunction gc() {\n  global.gc();\n  global.gc();\n}";
 
-/// How a Rhai method renders.
-#[derive(Clone, Copy)]
-enum Method {
-    /// `x.m(args)` -> `x.js(args)`
-    Rename(&'static str),
-    /// `x.m()` -> `x.js`
-    Property(&'static str),
-    /// `x.m()` -> `js(x)`
-    Wrap(&'static str),
+/// Rhai number methods (also callable as functions, `floor(x)`) that are a
+/// `Math` function of the receiver in JavaScript: (rhai, js).
+const MATH_METHODS: &[(&str, &str)] = &[
+    ("abs", "Math.abs"),
+    ("floor", "Math.floor"),
+    ("ceiling", "Math.ceil"),
+    ("sqrt", "Math.sqrt"),
+    ("exp", "Math.exp"),
+    ("ln", "Math.log"),
+    ("sign", "Math.sign"),
+    ("sin", "Math.sin"),
+    ("cos", "Math.cos"),
+    ("tan", "Math.tan"),
+    ("asin", "Math.asin"),
+    ("acos", "Math.acos"),
+    ("atan", "Math.atan"),
+    ("sinh", "Math.sinh"),
+    ("cosh", "Math.cosh"),
+    ("tanh", "Math.tanh"),
+    ("asinh", "Math.asinh"),
+    ("acosh", "Math.acosh"),
+    ("atanh", "Math.atanh"),
+    ("to_int", "Math.trunc"),
+    ("is_nan", "Number.isNaN"),
+    ("is_finite", "Number.isFinite"),
+];
+
+/// Rhai standard-library methods with no JavaScript rendering: calling one
+/// is a render error naming it (it would be a `TypeError` in node while the
+/// model runs it). Names the scenario API shares with Rhai (`push`, `pop`,
+/// `end`, `get` for `http.get`...) are not here.
+const RHAI_ONLY_METHODS: &[&str] = &[
+    "append",
+    "as_string",
+    "bits",
+    "blob",
+    "bytes",
+    "chars",
+    "chop",
+    "clear",
+    "crop",
+    "dedup",
+    "drain",
+    "elapsed",
+    "extract",
+    "fill_with",
+    "find_map",
+    "fraction",
+    "get_bit",
+    "get_bits",
+    "get_fn_metadata_list",
+    "hypot",
+    "insert",
+    "int",
+    "is_anonymous",
+    "is_exclusive",
+    "is_inclusive",
+    "is_infinite",
+    "mixin",
+    "order",
+    "order_by",
+    "order_desc",
+    "pad",
+    "parse_be_float",
+    "parse_be_int",
+    "parse_decimal",
+    "parse_json",
+    "parse_le_float",
+    "parse_le_int",
+    "reduce_rev",
+    "remove",
+    "retain",
+    "round",
+    "round_down",
+    "round_half_down",
+    "round_half_up",
+    "round_up",
+    "set_bit",
+    "set_bits",
+    "set_tag",
+    "sort_by",
+    "splice",
+    "split_rev",
+    "tag",
+    "take",
+    "to_array",
+    "to_binary",
+    "to_blob",
+    "to_chars",
+    "to_debug",
+    "to_decimal",
+    "to_degrees",
+    "to_hex",
+    "to_json",
+    "to_octal",
+    "to_radians",
+    "truncate",
+    "type_of",
+    "write_ascii",
+    "write_be",
+    "write_le",
+    "write_utf8",
+    "zip",
+];
+
+/// Rhai methods that change a string in place (and give `()`): as a
+/// statement on a variable, `s.trim();` renders as `s = s.trim();`.
+const IN_PLACE_STRING_METHODS: &[(&str, &str)] = &[
+    ("trim", "trim"),
+    ("make_upper", "toUpperCase"),
+    ("make_lower", "toLowerCase"),
+    ("replace", "replaceAll"),
+];
+
+/// A comparator giving Rhai's `sort()` order (numbers by value, strings by
+/// code point); JavaScript's `sort()` without one compares strings.
+const ASCENDING: &str = "(a, b) => (a < b ? -1 : a > b ? 1 : 0)";
+const DESCENDING: &str = "(a, b) => (a > b ? -1 : a < b ? 1 : 0)";
+
+/// Helpers emitted at the top when a Rhai built-in's JavaScript rendering
+/// depends on a type the renderer cannot know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Helper {
+    /// `x.len()`: a string's or array's length, or an object's key count.
+    LengthOf,
+    /// `x.contains(v)`, `v in x`: a string or array includes it, or an object has the key.
+    Includes,
 }
 
-/// Methods that differ between Rhai and JavaScript: (rhai name, arity, rendering).
-/// Every other method keeps its name (`then`, `on`, `emit`, `push`, `ref`...).
-const METHODS: &[(&str, usize, Method)] = &[
-    ("len", 0, Method::Property("length")),
-    ("to_string", 0, Method::Wrap("String")),
-    ("to_upper", 0, Method::Rename("toUpperCase")),
-    ("to_lower", 0, Method::Rename("toLowerCase")),
-    ("contains", 1, Method::Rename("includes")),
-    ("starts_with", 1, Method::Rename("startsWith")),
-    ("ends_with", 1, Method::Rename("endsWith")),
-    ("index_of", 1, Method::Rename("indexOf")),
-    ("keys", 0, Method::Wrap("Object.keys")),
-    ("values", 0, Method::Wrap("Object.values")),
-    ("abs", 0, Method::Wrap("Math.abs")),
-];
+impl Helper {
+    fn name(self) -> &'static str {
+        match self {
+            Helper::LengthOf => "lengthOf",
+            Helper::Includes => "includes",
+        }
+    }
+
+    fn code(self, name: &str) -> String {
+        match self {
+            Helper::LengthOf => format!(
+                "// The length of a string or an array, the number of keys of an object.\nfunction {name}(value) {{\n  if (typeof value === \"string\" || Array.isArray(value)) {{\n    return value.length;\n  }}\n  return Object.keys(value).length;\n}}"
+            ),
+            Helper::Includes => format!(
+                "// Whether a string or an array includes an item, or an object has it as a key.\nfunction {name}(container, item) {{\n  if (typeof container === \"string\" || Array.isArray(container)) {{\n    return container.includes(item);\n  }}\n  return Object.hasOwn(container, item);\n}}"
+            ),
+        }
+    }
+}
 
 /// Global calls whose value is `undefined` (no `return` needed in tail position).
 const VOID_FNS: &[&str] = &[
@@ -302,8 +424,14 @@ pub fn render(ast: &rhai::AST) -> Result<String, RenderError> {
 pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, RenderError> {
     let fns = collect_fns(ast, true)?;
     check_placement(ast, &fns)?;
-    let mut r = Renderer::new(fns, options.params.clone());
-    r.render_program(ast)
+    render_parts(ast.statements(), fns, options)
+}
+
+/// Renders the main statements with the function library.
+fn render_parts(main: &[Stmt], fns: Fns, options: &RenderOptions) -> Res<String> {
+    let kinds = Kinds::infer(main, &fns);
+    let mut r = Renderer::new(fns, kinds, options.params.clone());
+    r.render_program(main)
 }
 
 /// Static check: every `await` must be lexically inside an `async_fn(|..| ...)`
@@ -323,6 +451,9 @@ struct FnBody {
     params: Vec<String>,
     body: Vec<Stmt>,
     pos: Position,
+    /// Where the body's closing `}` is (`NONE` for `|x| expr`).
+    #[cfg_attr(not(test), allow(dead_code))]
+    end: Position,
     anonymous: bool,
 }
 
@@ -381,6 +512,7 @@ fn collect_fns(ast: &AST, strict: bool) -> Res<Fns> {
                 params: def.params.iter().map(|p| p.to_string()).collect(),
                 body,
                 pos,
+                end: def.body.end_position(),
                 anonymous,
             }),
         );
@@ -432,6 +564,383 @@ fn effective(stmts: &[Stmt]) -> Vec<&Stmt> {
         .iter()
         .filter(|s| !matches!(s, Stmt::Noop(..) | Stmt::Share(..)))
         .collect()
+}
+
+/// Does a body yield its last statement's value? The parser ends a block
+/// whose last statement has a trailing `;` with a `Noop`: `|| { f(); }`
+/// gives `()`, `|| { f() }` gives `f()`'s value, as a Rust block does.
+fn yields_value(stmts: &[Stmt]) -> bool {
+    !matches!(
+        stmts.iter().rfind(|s| !matches!(s, Stmt::Share(..))),
+        Some(Stmt::Noop(..)) | None
+    )
+}
+
+/// The expression whose value a body yields when it is its only statement.
+fn single_value(stmts: &[Stmt]) -> Option<Expr> {
+    if !yields_value(stmts) {
+        return None;
+    }
+    match effective(stmts).as_slice() {
+        [Stmt::Expr(e)] => Some((**e).clone()),
+        [Stmt::FnCall(fc, pos)] => Some(Expr::FnCall(fc.clone(), *pos)),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Value kinds
+// ---------------------------------------------------------------------------
+
+/// What a value is known to be, where the JavaScript rendering of a Rhai
+/// built-in depends on it: `len()` of a string or of an object, `/` of two
+/// integers, `+` of two arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// No binding seen yet (the inference's starting point).
+    Nothing,
+    Int,
+    Float,
+    Str,
+    Array,
+    Map,
+    Unknown,
+}
+
+impl Kind {
+    fn join(self, other: Kind) -> Kind {
+        match (self, other) {
+            (Kind::Nothing, k) | (k, Kind::Nothing) => k,
+            (a, b) if a == b => a,
+            _ => Kind::Unknown,
+        }
+    }
+
+    fn numeric(self) -> bool {
+        matches!(self, Kind::Int | Kind::Float)
+    }
+
+    /// `Nothing` (a name never bound, a function never called) is unknown.
+    fn known(self) -> Kind {
+        if self == Kind::Nothing {
+            Kind::Unknown
+        } else {
+            self
+        }
+    }
+}
+
+/// The kind of `a op b` in Rhai.
+fn binary_kind(op: &str, a: Kind, b: Kind) -> Kind {
+    if a == Kind::Nothing || b == Kind::Nothing {
+        return Kind::Nothing;
+    }
+    match (op, a, b) {
+        ("+", Kind::Str, _) | ("+", _, Kind::Str) => Kind::Str,
+        ("+", Kind::Array, Kind::Array) => Kind::Array,
+        ("+", Kind::Map, Kind::Map) => Kind::Map,
+        ("+" | "-" | "*" | "/" | "%" | "**", Kind::Int, Kind::Int) => Kind::Int,
+        ("+" | "-" | "*" | "/" | "%" | "**", a, b) if a.numeric() && b.numeric() => Kind::Float,
+        _ => Kind::Unknown,
+    }
+}
+
+/// The kind of a Rhai built-in method's result.
+fn method_kind(name: &str) -> Kind {
+    match name {
+        "len" | "index_of" | "to_int" => Kind::Int,
+        "to_float" => Kind::Float,
+        "to_upper" | "to_lower" | "sub_string" | "to_string" => Kind::Str,
+        "split" | "keys" | "values" | "filter" => Kind::Array,
+        _ => Kind::Unknown,
+    }
+}
+
+/// Kinds of variables and of named functions' results, inferred over the
+/// whole program. A variable's kind is by name: every binding of the name
+/// anywhere (`let`, assignment, parameter, loop variable) must agree, or
+/// it is unknown. A named function's parameter takes the kinds of the
+/// arguments at its call sites; a closure's parameters are unknown.
+#[derive(Default)]
+struct Kinds {
+    vars: HashMap<String, Kind>,
+    returns: HashMap<String, Kind>,
+    /// Every name the script binds (the rest are globals: unknown).
+    bound: HashSet<String>,
+    /// Named functions (their results start as `Nothing`).
+    named: HashSet<String>,
+}
+
+impl Kinds {
+    fn infer(main: &[Stmt], fns: &Fns) -> Kinds {
+        let mut kinds = Kinds {
+            named: fns
+                .iter()
+                .filter(|(_, f)| !f.anonymous)
+                .map(|(n, _)| n.clone())
+                .collect(),
+            ..Kinds::default()
+        };
+        let mut bodies: Vec<(Option<&str>, &[Stmt])> = vec![(None, main)];
+        let mut names: Vec<&String> = fns.keys().collect();
+        names.sort();
+        for name in names {
+            let f = &fns[name];
+            bodies.push(((!f.anonymous).then_some(name.as_str()), &f.body));
+        }
+        let first = kinds.bindings(&bodies, fns);
+        kinds.bound = first.vars.iter().map(|(n, _)| n.clone()).collect();
+        // Each name's kind only moves up (Nothing, then a kind, then
+        // Unknown), so this settles in a few rounds.
+        for _ in 0..32 {
+            let found = kinds.bindings(&bodies, fns);
+            let mut changed = false;
+            for (name, kind) in found.vars {
+                let old = kinds.vars.get(&name).copied().unwrap_or(Kind::Nothing);
+                let new = old.join(kind);
+                if new != old {
+                    kinds.vars.insert(name, new);
+                    changed = true;
+                }
+            }
+            for (name, kind) in found.returns {
+                let old = kinds.returns.get(&name).copied().unwrap_or(Kind::Nothing);
+                let new = old.join(kind);
+                if new != old {
+                    kinds.returns.insert(name, new);
+                    changed = true;
+                }
+            }
+            if !changed {
+                return kinds;
+            }
+        }
+        // Not settled (it always does): know nothing rather than guess.
+        kinds.vars.clear();
+        kinds.returns.clear();
+        kinds.named.clear();
+        kinds.bound.clear();
+        kinds
+    }
+
+    /// Every binding in the program with the kind it gives, under the
+    /// current kinds.
+    fn bindings(&self, bodies: &[(Option<&str>, &[Stmt])], fns: &Fns) -> Found {
+        let mut found = Found::default();
+        for (fn_name, body) in bodies {
+            if let Some(name) = fn_name {
+                found.returns.push((name.to_string(), self.tail(body)));
+            }
+            for s in body.iter() {
+                s.walk(&mut Vec::new(), &mut |path: &[ASTNode]| {
+                    match path.last() {
+                        Some(ASTNode::Stmt(s)) => self.stmt_bindings(s, *fn_name, fns, &mut found),
+                        Some(ASTNode::Expr(e)) => self.expr_bindings(e, fns, &mut found),
+                        _ => {}
+                    }
+                    true
+                });
+            }
+        }
+        found
+    }
+
+    fn stmt_bindings(&self, s: &Stmt, fn_name: Option<&str>, fns: &Fns, found: &mut Found) {
+        match s {
+            Stmt::Var(v, ..) => found.var(&v.0.name, self.expr(&v.1)),
+            Stmt::Assignment(a) => {
+                if let Expr::Variable(v, ..) = &a.1.lhs {
+                    let rhs = self.expr(&a.1.rhs);
+                    let var = self.var(&v.1);
+                    let kind = match a.0.get_op_assignment_info() {
+                        // `+=` appends to a string or an array whatever the value.
+                        Some(info) if info.5 == "+" && matches!(var, Kind::Str | Kind::Array) => {
+                            var
+                        }
+                        Some(info) => binary_kind(info.5, var, rhs),
+                        None => rhs,
+                    };
+                    found.var(&v.1, kind);
+                }
+            }
+            Stmt::For(f, _) => {
+                let (var, counter, fc) = &**f;
+                let kind = match range_parts(&fc.expr) {
+                    Some((a, b, _, step)) => {
+                        let k = self.expr(a).join(self.expr(b));
+                        let k = step.map_or(k, |s| k.join(self.expr(s)));
+                        if k.numeric() || k == Kind::Nothing {
+                            k
+                        } else {
+                            Kind::Unknown
+                        }
+                    }
+                    // A string's characters are strings in JavaScript.
+                    None if self.expr(&fc.expr) == Kind::Str => Kind::Str,
+                    None => Kind::Unknown,
+                };
+                found.var(&var.name, kind);
+                if let Some(c) = counter {
+                    found.var(&c.name, Kind::Int);
+                }
+            }
+            Stmt::TryCatch(fc, _) => {
+                if let Expr::Variable(v, ..) = &fc.expr {
+                    found.var(&v.1, Kind::Unknown);
+                }
+            }
+            Stmt::Return(Some(e), flags, _) if !flags.contains(ASTFlags::BREAK) => {
+                if let Some(name) = fn_name {
+                    found.returns.push((name.to_string(), self.expr(e)));
+                }
+            }
+            Stmt::FnCall(fc, _) => self.call_bindings(fc, fns, found),
+            _ => {}
+        }
+    }
+
+    fn expr_bindings(&self, e: &Expr, fns: &Fns, found: &mut Found) {
+        if let Some(c) = closure_ref(fns, e) {
+            if let Some(f) = fns.get(&c.name) {
+                for p in f.params.iter().skip(c.captured) {
+                    found.var(p, Kind::Unknown);
+                }
+            }
+            return;
+        }
+        if let Expr::FnCall(fc, _) = e {
+            self.call_bindings(fc, fns, found);
+        }
+    }
+
+    /// A call of a named function binds its parameters; `Fn("f")` lets
+    /// anyone call `f`, so its parameters are unknown.
+    fn call_bindings(&self, fc: &FnCallExpr, fns: &Fns, found: &mut Found) {
+        if !plain_call(fc) {
+            return;
+        }
+        if let ("Fn", [Expr::StringConstant(name, _)]) = (fc.name.as_str(), fc.args.as_slice()) {
+            if let Some(f) = fns.get(name.as_str()) {
+                for p in &f.params {
+                    found.var(p, Kind::Unknown);
+                }
+            }
+            return;
+        }
+        if let Some(f) = fns.get(fc.name.as_str()).filter(|f| !f.anonymous)
+            && f.params.len() == fc.args.len()
+        {
+            for (p, a) in f.params.iter().zip(fc.args.iter()) {
+                found.var(p, self.expr(a));
+            }
+        }
+    }
+
+    /// The kind of the value a body yields at its end.
+    fn tail(&self, stmts: &[Stmt]) -> Kind {
+        if !yields_value(stmts) {
+            return Kind::Nothing;
+        }
+        match effective(stmts).last() {
+            Some(Stmt::Expr(e)) => self.expr(e),
+            Some(Stmt::FnCall(fc, _)) => self.call(fc),
+            Some(Stmt::If(fc, _)) => {
+                let otherwise = if effective(fc.branch.statements()).is_empty() {
+                    Kind::Unknown
+                } else {
+                    self.tail(fc.branch.statements())
+                };
+                self.tail(fc.body.statements()).join(otherwise)
+            }
+            Some(Stmt::Block(b)) => self.tail(b.statements()),
+            Some(Stmt::Return(..)) => Kind::Nothing,
+            _ => Kind::Unknown,
+        }
+    }
+
+    fn var(&self, name: &str) -> Kind {
+        match self.vars.get(name) {
+            Some(k) => *k,
+            None if self.bound.contains(name) => Kind::Nothing,
+            None => Kind::Unknown,
+        }
+    }
+
+    fn expr(&self, e: &Expr) -> Kind {
+        match e {
+            Expr::IntegerConstant(..) => Kind::Int,
+            Expr::FloatConstant(..) => Kind::Float,
+            Expr::StringConstant(..) | Expr::InterpolatedString(..) | Expr::CharConstant(..) => {
+                Kind::Str
+            }
+            Expr::Array(..) => Kind::Array,
+            Expr::Map(..) => Kind::Map,
+            Expr::Unit(..) => Kind::Nothing,
+            Expr::DynamicConstant(d, _) => {
+                if d.is_int() {
+                    Kind::Int
+                } else if d.is_float() {
+                    Kind::Float
+                } else if d.is_string() || d.is_char() {
+                    Kind::Str
+                } else if d.is_array() {
+                    Kind::Array
+                } else if d.is_map() {
+                    Kind::Map
+                } else {
+                    Kind::Unknown
+                }
+            }
+            Expr::Variable(v, ..) if v.2.is_empty() => self.var(&v.1),
+            Expr::FnCall(fc, _) => self.call(fc),
+            Expr::Dot(..) => match flatten(e) {
+                Ok((_, segs)) => match segs.last() {
+                    Some(Seg::Method(fc, ..)) => method_kind(fc.name.as_str()),
+                    _ => Kind::Unknown,
+                },
+                Err(_) => Kind::Unknown,
+            },
+            Expr::Stmt(b) => match single_value(b.statements()) {
+                Some(e) => self.expr(&e),
+                None => Kind::Unknown,
+            },
+            _ => Kind::Unknown,
+        }
+    }
+
+    fn call(&self, fc: &FnCallExpr) -> Kind {
+        if !fc.namespace.is_empty() {
+            return Kind::Unknown;
+        }
+        let name = fc.name.as_str();
+        match (name, fc.args.as_slice()) {
+            ("-" | "+", [a]) if fc.op_token.is_some() => match self.expr(a) {
+                k @ (Kind::Int | Kind::Float | Kind::Nothing) => k,
+                _ => Kind::Unknown,
+            },
+            (_, [a, b]) if fc.op_token.is_some() => binary_kind(name, self.expr(a), self.expr(b)),
+            ("parse_int" | "len", _) => Kind::Int,
+            ("parse_float", _) => Kind::Float,
+            ("to_string", _) => Kind::Str,
+            _ if self.named.contains(name) => {
+                self.returns.get(name).copied().unwrap_or(Kind::Nothing)
+            }
+            _ => Kind::Unknown,
+        }
+    }
+}
+
+/// Bindings found by one pass of the inference.
+#[derive(Default)]
+struct Found {
+    vars: Vec<(String, Kind)>,
+    returns: Vec<(String, Kind)>,
+}
+
+impl Found {
+    fn var(&mut self, name: &str, kind: Kind) {
+        self.vars.push((name.to_string(), kind));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -710,6 +1219,10 @@ struct Renderer {
     declared: HashSet<String>,
     /// Lesson parameter values (JavaScript literals) by parameter name.
     params: BTreeMap<String, String>,
+    /// What variables and function results are known to be.
+    kinds: Kinds,
+    /// Helpers to emit at the top (see [`Helper`]).
+    helpers: BTreeSet<Helper>,
 }
 
 /// Top-level lesson calls that carry metadata only and render to nothing.
@@ -798,7 +1311,7 @@ fn dynamic_literal(d: &rhai::Dynamic) -> Option<String> {
 }
 
 impl Renderer {
-    fn new(fns: Fns, params: BTreeMap<String, String>) -> Self {
+    fn new(fns: Fns, kinds: Kinds, params: BTreeMap<String, String>) -> Self {
         Self {
             fns,
             requires: BTreeSet::new(),
@@ -808,7 +1321,29 @@ impl Renderer {
             scopes: vec![HashMap::new()],
             declared: HashSet::new(),
             params,
+            kinds,
+            helpers: BTreeSet::new(),
         }
+    }
+
+    /// What an expression is known to be.
+    fn kind(&self, e: &Expr) -> Kind {
+        self.kinds.expr(e).known()
+    }
+
+    /// Calls a helper (emitted once at the top): its name in this script,
+    /// with a trailing `_` if the script uses the name itself.
+    fn helper(&mut self, h: Helper) -> String {
+        self.helpers.insert(h);
+        self.helper_name(h)
+    }
+
+    fn helper_name(&self, h: Helper) -> String {
+        let mut name = h.name().to_string();
+        while self.kinds.bound.contains(&name) || self.fns.contains_key(&name) {
+            name.push('_');
+        }
+        name
     }
 
     /// Is `name` a lesson built-in here (not shadowed by the script's own
@@ -906,7 +1441,7 @@ impl Renderer {
         Ok(())
     }
 
-    fn render_program(&mut self, ast: &AST) -> Res<String> {
+    fn render_program(&mut self, main: &[Stmt]) -> Res<String> {
         let mut named: Vec<(String, Rc<FnBody>)> = self
             .fns
             .iter()
@@ -934,7 +1469,7 @@ impl Renderer {
             ));
         }
 
-        let main = self.top_level(ast.statements())?;
+        let main = self.top_level(main)?;
 
         let mut sections = Vec::new();
         if !self.requires.is_empty() {
@@ -943,6 +1478,9 @@ impl Renderer {
         }
         if self.busy {
             sections.push(BUSY_HELPER.to_string());
+        }
+        for &h in &self.helpers {
+            sections.push(h.code(&self.helper_name(h)));
         }
         if self.workers {
             let bodies: Vec<String> = named
@@ -966,8 +1504,10 @@ impl Renderer {
 
     // ----- statements ------------------------------------------------------
 
-    /// Renders statements at `ind`; with `ret`, the last one yields its value.
+    /// Renders statements at `ind`; with `ret`, the last one yields its
+    /// value (unless a trailing `;` ended the block: see [`yields_value`]).
     fn stmts(&mut self, stmts: &[Stmt], ind: usize, ret: bool) -> Res<Vec<String>> {
+        let ret = ret && yields_value(stmts);
         let list = effective(stmts);
         let mut out = Vec::new();
         for (i, s) in list.iter().enumerate() {
@@ -1026,14 +1566,8 @@ impl Renderer {
                 out.push(format!("{p}{line}"));
             }
             Stmt::Assignment(a) => {
-                let (op, bin) = &**a;
-                let op = op
-                    .get_op_assignment_info()
-                    .map(|info| info.3)
-                    .unwrap_or("=");
-                let lhs = self.expr(&bin.lhs, ind)?.0;
-                let rhs = self.expr(&bin.rhs, ind)?.0;
-                out.push(format!("{p}{lhs} {op} {rhs};"));
+                let text = self.assignment(a, ind)?;
+                out.push(format!("{p}{text};"));
             }
             Stmt::FnCall(fc, pos) => {
                 let e = Expr::FnCall(fc.clone(), *pos);
@@ -1062,8 +1596,8 @@ impl Renderer {
                 };
                 out.push(format!("{p}do {body} while ({cond});"));
             }
-            Stmt::For(f, pos) => {
-                let text = self.for_stmt(f, *pos, ind)?;
+            Stmt::For(f, _) => {
+                let text = self.for_stmt(f, ind)?;
                 out.push(format!("{p}{text}"));
             }
             Stmt::Block(b) => {
@@ -1129,6 +1663,70 @@ impl Renderer {
             }
         }
         Ok(())
+    }
+
+    /// Where `a[-1]` (a Rhai array or string indexed from the end) is
+    /// assigned to.
+    fn negative_index(&self, e: &Expr) -> Option<Position> {
+        let (base, segs) = flatten(e).ok()?;
+        match segs.as_slice() {
+            [Seg::Index(ix, _)]
+                if negative_literal(ix).is_some()
+                    && matches!(self.kind(base), Kind::Array | Kind::Str) =>
+            {
+                Some(ix.position())
+            }
+            _ => None,
+        }
+    }
+
+    /// `lhs = rhs`, `lhs op= rhs` (without the `;`).
+    fn assignment(
+        &mut self,
+        a: &(rhai::OpAssignment, rhai::BinaryExpr),
+        ind: usize,
+    ) -> Res<String> {
+        let (op, bin) = a;
+        if let Some(pos) = self.negative_index(&bin.lhs) {
+            return Err(RenderError::at(
+                pos,
+                "assigning to a negative index (counted from the end) has no JavaScript rendering",
+            ));
+        }
+        let info = op.get_op_assignment_info();
+        let op = info.map(|info| info.3).unwrap_or("=");
+        let lhs = self.expr(&bin.lhs, ind)?.0;
+        let (lk, rk) = (self.kind(&bin.lhs), self.kind(&bin.rhs));
+        match (op, lk) {
+            // Rhai's `+=` appends to an array (an array's items, or one
+            // value) and merges a map.
+            ("+=", Kind::Array) => {
+                let rhs = self.expr(&bin.rhs, ind)?.0;
+                return match rk {
+                    Kind::Array => Ok(format!("{lhs}.push(...{rhs})")),
+                    Kind::Unknown | Kind::Nothing => Err(RenderError::at(
+                        op_position(a),
+                        "`+=` on an array with a value that may or may not be an array has no JavaScript rendering: use `push`",
+                    )),
+                    _ => Ok(format!("{lhs}.push({rhs})")),
+                };
+            }
+            ("+=", Kind::Map) => {
+                let rhs = self.expr(&bin.rhs, ind)?.0;
+                return Ok(format!("Object.assign({lhs}, {rhs})"));
+            }
+            // Integers divide with truncation.
+            ("/=", Kind::Int) if rk == Kind::Int => {
+                let (r, rp) = self.expr(&bin.rhs, ind)?;
+                return Ok(format!(
+                    "{lhs} = Math.trunc({lhs} / {})",
+                    paren_if(r, rp, P_MUL + 1)
+                ));
+            }
+            _ => {}
+        }
+        let rhs = self.expr(&bin.rhs, ind)?.0;
+        Ok(format!("{lhs} {op} {rhs}"))
     }
 
     /// Records a declaration; returns `true` when it re-declares a `let` of
@@ -1198,6 +1796,10 @@ impl Renderer {
             ));
             return Ok(());
         }
+        if let Some(text) = self.in_place_string_stmt(e, ind)? {
+            out.push(format!("{p}{text};"));
+            return Ok(());
+        }
         let text = self.expr(e, ind)?.0;
         let text = if text.starts_with('{') || text.starts_with("function") {
             format!("({text})")
@@ -1210,6 +1812,54 @@ impl Renderer {
             out.push(format!("{p}{text};"));
         }
         Ok(())
+    }
+
+    /// Is this `s.trim()`, `s.replace(a, b)`... (a Rhai method that changes
+    /// a string in place)?
+    fn in_place_string_call(&self, e: &Expr) -> bool {
+        let Ok((_, segs)) = flatten(e) else {
+            return false;
+        };
+        matches!(segs.last(), Some(Seg::Method(fc, ..))
+            if IN_PLACE_STRING_METHODS.iter().any(|(m, _)| *m == fc.name.as_str()))
+    }
+
+    /// `s.trim();` as a statement: `s = s.trim();` (Rhai changes the
+    /// string in place). Only a variable can be the receiver.
+    fn in_place_string_stmt(&mut self, e: &Expr, ind: usize) -> Res<Option<String>> {
+        if !self.in_place_string_call(e) {
+            return Ok(None);
+        }
+        let Ok((base, segs)) = flatten(e) else {
+            return Ok(None);
+        };
+        let (Expr::Variable(v, ..), [Seg::Method(fc, pos, false)]) = (base, segs.as_slice()) else {
+            let pos = match segs.last() {
+                Some(Seg::Method(_, pos, _)) => *pos,
+                _ => e.position(),
+            };
+            return Err(RenderError::at(
+                pos,
+                "a string method that changes the string in place has no JavaScript rendering here: call it on a variable, as a statement (`s.trim();`)",
+            ));
+        };
+        let name = fc.name.as_str();
+        let Some(&(_, js)) = IN_PLACE_STRING_METHODS.iter().find(|(m, _)| *m == name) else {
+            return Ok(None);
+        };
+        let arity = if name == "replace" { 2 } else { 0 };
+        if fc.args.len() != arity {
+            return Err(RenderError::at(
+                *pos,
+                format!(
+                    "`{name}` with {} arguments has no JavaScript rendering",
+                    fc.args.len()
+                ),
+            ));
+        }
+        let var = self.variable(&v.1);
+        let args = self.args(&fc.args, ind)?;
+        Ok(Some(format!("{var} = {var}.{js}({args})")))
     }
 
     /// Is this expression's value known to be `undefined`?
@@ -1241,116 +1891,211 @@ impl Renderer {
         let Stmt::If(fc, _) = s else {
             unreachable!("if_stmt is only called on `if`")
         };
-        let cond = self.expr(&fc.expr, ind)?.0;
+        let (cond, prec) = self.expr(&fc.expr, ind)?;
         let body = self.block(&fc.body, ind, ret, &[])?;
-        let mut text = format!("if ({cond}) {body}");
         let branch = effective(fc.branch.statements());
-        match branch.as_slice() {
-            [] => {}
-            [nested @ Stmt::If(..)] => {
-                text.push_str(" else ");
-                text.push_str(&self.if_stmt(nested, ind, ret)?);
+        let otherwise = match branch.as_slice() {
+            [] => None,
+            [nested @ Stmt::If(..)] => Some(self.if_stmt(nested, ind, ret)?),
+            // `else { () }` and the like render to nothing: no `else {}`.
+            _ => Some(self.block(&fc.branch, ind, ret, &[])?).filter(|b| b != "{}"),
+        };
+        Ok(match otherwise {
+            Some(o) if body == "{}" && !o.starts_with("if ") => {
+                format!("if (!{}) {o}", paren_if(cond, prec, P_UNARY))
             }
-            _ => {
-                text.push_str(" else ");
-                text.push_str(&self.block(&fc.branch, ind, ret, &[])?);
-            }
-        }
-        Ok(text)
+            Some(o) => format!("if ({cond}) {body} else {o}"),
+            None => format!("if ({cond}) {body}"),
+        })
     }
 
+    /// A `for` loop. Each iteration has its own binding of the loop
+    /// variable (JavaScript's `for (let ...)` and `for (const ... of ...)`).
     fn for_stmt(
         &mut self,
         f: &(rhai::Ident, Option<rhai::Ident>, rhai::FlowControl),
-        pos: Position,
         ind: usize,
     ) -> Res<String> {
         let (var, counter, fc) = f;
         let name = var.name.to_string();
-        let js = ident(&name);
+        let body = fc.body.statements();
+        let mut vars = vec![name.clone()];
+        if let Some(c) = counter {
+            vars.push(c.name.to_string());
+        }
         if let Some((start, end, inclusive, step)) = range_parts(&fc.expr) {
-            if counter.is_some() {
-                return Err(RenderError::at(
-                    pos,
-                    "`for (x, i) in range` has no JavaScript rendering",
-                ));
-            }
-            let start = self.expr(start, ind)?.0;
-            let end = self.expr(end, ind)?;
-            let end = paren_if(end.0, end.1, P_REL + 1);
-            let (cmp, update) = match step {
-                None => (if inclusive { "<=" } else { "<" }, format!("{js}++")),
-                Some(Expr::IntegerConstant(n, _)) if *n < 0 => (">", format!("{js} -= {}", -n)),
-                Some(Expr::IntegerConstant(1, _)) => ("<", format!("{js}++")),
-                Some(step) => ("<", format!("{js} += {}", self.expr(step, ind)?.0)),
-            };
-            if captures(fc.body.statements(), &name) {
-                // Rhai keeps one loop variable for all iterations: closures
-                // capturing it see its latest value, as with an outer `let`.
-                let counter = format!("_{js}");
-                let update = update.replacen(js.as_str(), &counter, 1);
-                let mut lines = Vec::new();
-                lines.push(format!(
-                    "// `{js}` is shared by all iterations, as in the scenario"
-                ));
-                if !self.declare(&name, false, pos)? {
-                    lines.push(format!("let {js};"));
-                }
-                self.scopes.push(HashMap::new());
-                let inner = self.stmts(fc.body.statements(), ind + 1, false);
-                self.scopes.pop();
-                let mut body = vec![format!("{}{js} = {counter};", pad(ind + 1))];
-                body.extend(inner?);
-                lines.push(format!(
-                    "for (let {counter} = {start}; {counter} {cmp} {end}; {update}) {}",
-                    braced(&body, ind)
-                ));
-                return Ok(lines.join(&format!("\n{}", pad(ind))));
-            }
-            let body = self.block(&fc.body, ind, false, std::slice::from_ref(&name))?;
-            return Ok(format!(
-                "for (let {js} = {start}; {js} {cmp} {end}; {update}) {body}"
-            ));
+            return self.for_range(&vars, (start, end, inclusive, step), fc, ind);
         }
         let (iter, prec) = self.expr(&fc.expr, ind)?;
-        let kw = if assigns_to(fc.body.statements(), &name) {
+        let kw = if vars
+            .iter()
+            .any(|v| assigns_to(body, v) || redeclares(body, v))
+        {
             "let"
         } else {
             "const"
         };
-        match counter {
+        let js = ident(&name);
+        let head = match counter {
             Some(c) => {
-                let cname = c.name.to_string();
-                let iter = paren_if(iter, prec, P_POSTFIX);
-                let body = self.block(&fc.body, ind, false, &[name.clone(), cname.clone()])?;
-                Ok(format!(
-                    "for ({kw} [{}, {js}] of {iter}.entries()) {body}",
-                    ident(&cname)
-                ))
+                // Rhai's `for (x, i) in list` counts from 0, as `entries()`.
+                let entries = match self.kind(&fc.expr) {
+                    Kind::Array => format!("{}.entries()", paren_if(iter, prec, P_POSTFIX)),
+                    Kind::Str => format!("[...{}].entries()", paren_if(iter, prec, P_COND)),
+                    _ => format!("Array.from({iter}).entries()"),
+                };
+                format!("{kw} [{}, {js}] of {entries}", ident(&c.name))
             }
-            None if captures(fc.body.statements(), &name) => {
-                // Rhai keeps one loop variable for all iterations.
-                let mut lines = vec![format!(
-                    "// `{js}` is shared by all iterations, as in the scenario"
-                )];
-                if !self.declare(&name, false, pos)? {
-                    lines.push(format!("let {js};"));
+            None => format!("{kw} {js} of {}", paren_if(iter, prec, P_ARROW + 1)),
+        };
+        let body = self.block(&fc.body, ind, false, &vars)?;
+        Ok(format!("for ({head}) {body}"))
+    }
+
+    /// `for x in a..b`, `a..=b`, `range(a, b)`, `range(a, b, step)`, with an
+    /// optional counter: `for (let x = a; x < b; x++)`.
+    fn for_range(
+        &mut self,
+        vars: &[String],
+        (start, end, inclusive, step): (&Expr, &Expr, bool, Option<&Expr>),
+        fc: &rhai::FlowControl,
+        ind: usize,
+    ) -> Res<String> {
+        let body_stmts = fc.body.statements();
+        // Rhai computes the bounds once, and an assignment to the loop
+        // variable lasts until the end of its iteration only; JavaScript
+        // re-reads the bound and counts on from the assigned value. Where
+        // that could differ, the loop counts with hidden variables.
+        let copies = vars
+            .iter()
+            .any(|v| assigns_to(body_stmts, v) || redeclares(body_stmts, v));
+        let mut taken: Vec<String> = Vec::new();
+        let mut counter_names = Vec::new();
+        for v in vars {
+            let js = ident(v);
+            counter_names.push(if copies {
+                self.fresh(&format!("{js}_"), &taken)
+            } else {
+                js
+            });
+            taken.push(counter_names.last().cloned().unwrap_or_default());
+        }
+        let x = counter_names[0].clone();
+        let (step_text, step_sign) = match step {
+            None => (None, 1),
+            Some(e) => match (non_negative_literal(e), negative_literal(e)) {
+                (Some(0), _) => {
+                    return Err(RenderError::at(
+                        e.position(),
+                        "a `range` step of 0 never ends",
+                    ));
                 }
-                let body = self.block(&fc.body, ind, false, &[])?;
-                lines.push(format!(
-                    "for ({js} of {}) {body}",
-                    paren_if(iter, prec, P_ARROW)
-                ));
-                Ok(lines.join(&format!("\n{}", pad(ind))))
+                (Some(n), _) => (Some(n.to_string()), 1),
+                (_, Some(n)) => (Some((-n).to_string()), -1),
+                _ if self.stable(e, body_stmts) => (Some(self.expr(e, ind)?.0), 0),
+                _ => {
+                    return Err(RenderError::at(
+                        e.position(),
+                        "a `range` step computed in the loop has no JavaScript rendering: store it in a variable first",
+                    ));
+                }
+            },
+        };
+        let start = self.expr(start, ind)?.0;
+        let (end_text, end_prec) = self.expr(end, ind)?;
+        let mut decls = vec![format!("{x} = {start}")];
+        let bound = if self.stable(end, body_stmts) {
+            paren_if(end_text, end_prec, P_REL + 1)
+        } else {
+            let n = self.fresh("end", &taken);
+            taken.push(n.clone());
+            decls.push(format!("{n} = {end_text}"));
+            n
+        };
+        if let Some(c) = counter_names.get(1) {
+            decls.push(format!("{c} = 0"));
+        }
+        let (cond, update) = match (step_text, step_sign) {
+            (None, _) => (
+                format!("{x} {} {bound}", if inclusive { "<=" } else { "<" }),
+                format!("{x}++"),
+            ),
+            (Some(s), 1) if s == "1" => (format!("{x} < {bound}"), format!("{x}++")),
+            (Some(s), 1) => (format!("{x} < {bound}"), format!("{x} += {s}")),
+            (Some(s), -1) if s == "1" => (format!("{x} > {bound}"), format!("{x}--")),
+            (Some(s), -1) => (format!("{x} > {bound}"), format!("{x} -= {s}")),
+            (Some(s), _) => (
+                format!("({s} > 0 ? {x} < {bound} : {x} > {bound})"),
+                format!("{x} += {s}"),
+            ),
+        };
+        let update = match counter_names.get(1) {
+            Some(c) => format!("{update}, {c}++"),
+            None => update,
+        };
+        self.scopes.push(HashMap::new());
+        self.declared.extend(vars.iter().cloned());
+        let mut lines = Vec::new();
+        if copies {
+            for (v, c) in vars.iter().zip(&counter_names) {
+                self.declare(v, false, Position::NONE)?;
+                lines.push(format!("{}let {} = {c};", pad(ind + 1), ident(v)));
             }
-            None => {
-                let body = self.block(&fc.body, ind, false, std::slice::from_ref(&name))?;
-                Ok(format!(
-                    "for ({kw} {js} of {}) {body}",
-                    paren_if(iter, prec, P_ARROW)
-                ))
+        } else {
+            for v in vars {
+                self.declare(v, false, Position::NONE)?;
             }
         }
+        let inner = self.stmts(body_stmts, ind + 1, false);
+        self.scopes.pop();
+        lines.extend(inner?);
+        Ok(format!(
+            "for (let {}; {cond}; {update}) {}",
+            decls.join(", "),
+            braced(&lines, ind)
+        ))
+    }
+
+    /// Does this loop bound or step keep its value through the loop body
+    /// (literals, and variables and properties the body does not assign)?
+    fn stable(&self, e: &Expr, body: &[Stmt]) -> bool {
+        match e {
+            Expr::IntegerConstant(..) | Expr::FloatConstant(..) => true,
+            Expr::Variable(v, ..) => !assigns_to(body, &v.1),
+            Expr::FnCall(fc, _) if fc.op_token.is_some() => {
+                fc.args.iter().all(|a| self.stable(a, body))
+            }
+            Expr::Dot(..) => match flatten(e) {
+                Ok((base, segs)) => {
+                    self.stable(base, body)
+                        && segs.iter().all(|s| match s {
+                            Seg::Prop(..) => true,
+                            Seg::Method(fc, ..) => fc.name == "len" && fc.args.is_empty(),
+                            Seg::Index(..) => false,
+                        })
+                }
+                Err(_) => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// A name no variable or function of the script uses, nor `taken`.
+    fn fresh(&self, base: &str, taken: &[String]) -> String {
+        let free = |n: &String| {
+            !self.kinds.bound.contains(n)
+                && !self.fns.contains_key(n)
+                && !self.declared.contains(n)
+                && !taken.contains(n)
+                && !JS_RESERVED.contains(&n.as_str())
+        };
+        let mut name = base.to_string();
+        let mut i = 2;
+        while !free(&name) {
+            name = format!("{base}{i}");
+            i += 1;
+        }
+        name
     }
 
     // ----- expressions -----------------------------------------------------
@@ -1405,15 +2150,7 @@ impl Renderer {
                 (self.list("[", "]", items, ind), P_PRIMARY)
             }
             Expr::Map(m, _) => {
-                let mut entries = Vec::new();
-                for (key, value) in &m.0 {
-                    let k = if is_identifier(&key.name) {
-                        key.name.to_string()
-                    } else {
-                        json_string(&key.name)
-                    };
-                    entries.push(format!("{k}: {}", self.expr(value, ind + 1)?.0));
-                }
+                let entries = self.map_entries(m.0.iter(), ind)?;
                 if entries.is_empty() {
                     ("{}".to_string(), P_PRIMARY)
                 } else {
@@ -1468,6 +2205,24 @@ impl Renderer {
                 ));
             }
         })
+    }
+
+    /// A map literal's `key: value` entries.
+    fn map_entries<'a>(
+        &mut self,
+        m: impl IntoIterator<Item = &'a (rhai::Ident, Expr)>,
+        ind: usize,
+    ) -> Res<Vec<String>> {
+        let mut entries = Vec::new();
+        for (key, value) in m {
+            let k = if is_identifier(&key.name) {
+                key.name.to_string()
+            } else {
+                json_string(&key.name)
+            };
+            entries.push(format!("{k}: {}", self.expr(value, ind + 1)?.0));
+        }
+        Ok(entries)
     }
 
     fn variable(&mut self, name: &str) -> String {
@@ -1563,6 +2318,10 @@ impl Renderer {
             [Stmt::FnCall(fc, pos)] if fc.name != "note" => Some(Expr::FnCall(fc.clone(), *pos)),
             _ => None,
         };
+        // `() => expr` returns expr's value: right when the body yields it,
+        // or when that value is `undefined` anyway (`() => console.log(x)`).
+        let single = single
+            .filter(|e| (yields_value(body) || self.is_void(e)) && !self.in_place_string_call(e));
         if let Some(e) = single {
             let (s, p) = self.expr(&e, ind)?;
             let s = if s.starts_with('{') {
@@ -1579,10 +2338,14 @@ impl Renderer {
     /// A block used as an expression: its value, a ternary, or an IIFE.
     fn block_expr(&mut self, block: &StmtBlock, ind: usize) -> Res<(String, u8)> {
         let list = effective(block.statements());
+        if let Some(e) = single_value(block.statements()) {
+            return self.expr(&e, ind);
+        }
         match list.as_slice() {
-            [Stmt::Expr(e)] => return self.expr(e, ind),
-            [Stmt::FnCall(fc, pos)] => return self.fn_call(fc, *pos, ind),
-            [s @ Stmt::If(..)] if ternary_shape(s) => return Ok((self.ternary(s, ind)?, P_COND)),
+            [] => return Ok(("undefined".to_string(), P_PRIMARY)),
+            [s @ Stmt::If(..)] if yields_value(block.statements()) && ternary_shape(s) => {
+                return Ok((self.ternary(s, ind)?, P_COND));
+            }
             _ => {}
         }
         if list.iter().any(|s| contains_return(s)) {
@@ -1612,19 +2375,21 @@ impl Renderer {
         let then = self.branch_value(&fc.body, ind)?;
         let otherwise = match effective(fc.branch.statements()).as_slice() {
             [] => "undefined".to_string(),
-            [nested @ Stmt::If(..)] => self.ternary(nested, ind)?,
+            [nested @ Stmt::If(..)] if yields_value(fc.branch.statements()) => {
+                self.ternary(nested, ind)?
+            }
             _ => self.branch_value(&fc.branch, ind)?,
         };
         Ok(format!("{cond} ? {then} : {otherwise}"))
     }
 
     fn branch_value(&mut self, b: &StmtBlock, ind: usize) -> Res<String> {
-        match effective(b.statements()).as_slice() {
-            [Stmt::Expr(e)] => {
-                let (s, p) = self.expr(e, ind)?;
+        match single_value(b.statements()) {
+            Some(e) => {
+                let (s, p) = self.expr(&e, ind)?;
                 Ok(paren_if(s, p, P_COALESCE))
             }
-            _ => Ok("undefined".to_string()),
+            None => Ok("undefined".to_string()),
         }
     }
 
@@ -1642,8 +2407,19 @@ impl Renderer {
             ));
         }
         let name = fc.name.as_str();
+        let user_fn = self.fns.get(name).is_some_and(|f| !f.anonymous);
+        // `item in container` is Rhai's `contains(container, item)`.
+        if let ("contains", [container, item]) = (name, fc.args.as_slice())
+            && !user_fn
+        {
+            return self.contains_expr(container, item, pos, ind);
+        }
         if fc.op_token.is_some() || fc.is_operator_call() {
             return self.operator(fc, pos, ind);
+        }
+        if user_fn {
+            let args = self.args(&fc.args, ind)?;
+            return Ok((format!("{}({args})", ident(name)), P_POSTFIX));
         }
         match (name, fc.args.as_slice()) {
             ("async_fn", [arg]) => match closure_ref(&self.fns, arg) {
@@ -1690,9 +2466,19 @@ impl Renderer {
                 self.gc = true;
             }
             name.to_string()
-        } else if self.fns.get(name).is_some_and(|f| !f.anonymous) || self.declared.contains(name) {
+        } else if self.declared.contains(name) {
             ident(name)
         } else {
+            // A Rhai built-in method called as a function: `len(x)` is `x.len()`.
+            if let [recv, rest @ ..] = fc.args.as_slice() {
+                let kind = self.kind(recv);
+                let (r, prec) = self.expr(recv, ind)?;
+                if let Some((text, prec, _)) =
+                    self.builtin_method(&r, prec, kind, name, rest, pos, false, ind)?
+                {
+                    return Ok((text, prec));
+                }
+            }
             return Err(RenderError::at(
                 pos,
                 format!("function `{name}` has no JavaScript rendering"),
@@ -1700,6 +2486,41 @@ impl Renderer {
         };
         let args = self.args(&fc.args, ind)?;
         Ok((format!("{callee}({args})"), P_POSTFIX))
+    }
+
+    /// `item in container`: a range's bounds, or [`Self::contains`].
+    fn contains_expr(
+        &mut self,
+        container: &Expr,
+        item: &Expr,
+        pos: Position,
+        ind: usize,
+    ) -> Res<(String, u8)> {
+        if let Some((a, b, inclusive, step)) = range_parts(container) {
+            if step.is_some() || !matches!(item, Expr::Variable(..) | Expr::IntegerConstant(..)) {
+                return Err(RenderError::at(
+                    pos,
+                    "`in` a range renders only for a variable in `a..b` or `a..=b`",
+                ));
+            }
+            let (x, xp) = self.expr(item, ind)?;
+            let x = paren_if(x, xp, P_REL + 1);
+            let (a, ap) = self.expr(a, ind)?;
+            let (b, bp) = self.expr(b, ind)?;
+            let lt = if inclusive { "<=" } else { "<" };
+            return Ok((
+                format!(
+                    "{x} >= {} && {x} {lt} {}",
+                    paren_if(a, ap, P_REL + 1),
+                    paren_if(b, bp, P_REL + 1)
+                ),
+                P_AND,
+            ));
+        }
+        let kind = self.kind(container);
+        let (c, cp) = self.expr(container, ind)?;
+        let item = self.expr(item, ind)?.0;
+        Ok((self.contains(&c, cp, kind, &item), P_POSTFIX))
     }
 
     fn operator(&mut self, fc: &FnCallExpr, pos: Position, ind: usize) -> Res<(String, u8)> {
@@ -1741,7 +2562,16 @@ impl Renderer {
                 }
                 let (l, lp) = self.expr(lhs, ind)?;
                 let (r, rp) = self.expr(rhs, ind)?;
-                if name == "/" && is_int(lhs) && is_int(rhs) {
+                let (lk, rk) = (self.kind(lhs), self.kind(rhs));
+                // Rhai's `+` joins arrays and merges maps.
+                if name == "+" && lk == Kind::Array && rk == Kind::Array {
+                    let l = paren_if(l, lp, P_POSTFIX);
+                    return Ok((format!("{l}.concat({r})"), P_POSTFIX));
+                }
+                if name == "+" && lk == Kind::Map && rk == Kind::Map {
+                    return Ok((format!("{{ ...{l}, ...{r} }}"), P_PRIMARY));
+                }
+                if name == "/" && lk == Kind::Int && rk == Kind::Int {
                     // Rhai divides integers with truncation.
                     let l = paren_if(l, lp, P_MUL);
                     let r = paren_if(r, rp, P_MUL + 1);
@@ -1766,26 +2596,38 @@ impl Renderer {
     /// first on its own line.
     fn chain(&mut self, e: &Expr, ind: usize, broken: bool) -> Res<(String, u8)> {
         let (base, segs) = flatten(e)?;
-        let (base_text, bp) = self.expr(base, ind)?;
-        let numeric = base_text.starts_with(|c: char| c.is_ascii_digit());
-        let mut cur = if bp < P_POSTFIX || numeric {
-            format!("({base_text})")
+        let (mut cur, bp) = self.expr(base, ind)?;
+        // `1.5.toString()` needs parentheses: the base is a number literal.
+        let mut prec = if cur.starts_with(|c: char| c.is_ascii_digit()) {
+            P_UNARY
         } else {
-            base_text
+            bp
         };
+        let mut kind = self.kind(base);
         let inner = ind + 1;
         let sep = format!("\n{}", pad(inner));
         let mut has_call = false;
         let mut calls = 0;
         for seg in segs {
+            let recv = paren_if(cur.clone(), prec, P_POSTFIX);
             match seg {
                 Seg::Prop(name, opt) => {
-                    cur.push_str(if opt { "?." } else { "." });
-                    cur.push_str(name);
+                    cur = format!("{recv}{}{name}", if opt { "?." } else { "." });
+                    kind = Kind::Unknown;
                 }
                 Seg::Index(ix, opt) => {
-                    let ix = self.expr(ix, if broken { inner } else { ind })?.0;
-                    cur.push_str(&format!("{}[{ix}]", if opt { "?." } else { "" }));
+                    let ix_ind = if broken { inner } else { ind };
+                    // Rhai counts a negative index into an array or a
+                    // string from the end (a Buffer's is JavaScript's).
+                    let from_end = matches!(kind, Kind::Array | Kind::Str);
+                    cur = match negative_literal(ix).filter(|_| from_end) {
+                        Some(n) => format!("{recv}{}at({n})", if opt { "?." } else { "." }),
+                        None => {
+                            let ix = self.expr(ix, ix_ind)?.0;
+                            format!("{recv}{}[{ix}]", if opt { "?." } else { "" })
+                        }
+                    };
+                    kind = Kind::Unknown;
                 }
                 Seg::Method(fc, pos, opt) => {
                     if !fc.namespace.is_empty() || fc.capture_parent_scope {
@@ -1797,22 +2639,16 @@ impl Renderer {
                     match name {
                         "call" => {
                             let args = self.args(&fc.args, arg_ind)?;
-                            cur = format!("{cur}{}({args})", if opt { "?." } else { "" });
+                            cur = format!("{recv}{}({args})", if opt { "?." } else { "" });
+                            prec = P_POSTFIX;
+                            kind = Kind::Unknown;
                             has_call = true;
                             continue;
                         }
                         "create" if cur == "worker_threads.Worker" && !fc.args.is_empty() => {
-                            // The same file runs on the worker thread; argv
-                            // names the body function (see WORKER_PROLOGUE).
-                            let body = self.expr(&fc.args[0], arg_ind)?.0;
-                            let options = match fc.args.get(1) {
-                                Some(o) => {
-                                    format!("{{ ...{}, argv: [{body}] }}", self.expr(o, arg_ind)?.0)
-                                }
-                                None => format!("{{ argv: [{body}] }}"),
-                            };
-                            self.workers = true;
-                            cur = format!("new {cur}(__filename, {options})");
+                            cur = self.new_worker(&cur, &fc.args, arg_ind)?;
+                            prec = P_POSTFIX;
+                            kind = Kind::Unknown;
                             has_call = true;
                             continue;
                         }
@@ -1821,59 +2657,352 @@ impl Renderer {
                             cur = if has_call {
                                 format!("new ({cur})({args})")
                             } else {
-                                format!("new {cur}({args})")
+                                format!("new {recv}({args})")
                             };
+                            prec = P_POSTFIX;
+                            kind = Kind::Unknown;
                             has_call = true;
                             continue;
                         }
                         _ => {}
                     }
-                    let mapped = METHODS
-                        .iter()
-                        .find(|(n, a, _)| *n == name && *a == fc.args.len())
-                        .map(|m| m.2);
-                    match mapped {
-                        Some(Method::Property(p)) => {
-                            cur = format!("{cur}{dot}{p}");
-                        }
-                        Some(Method::Wrap(f)) => {
-                            cur = format!("{f}({cur})");
-                            has_call = true;
-                        }
-                        other => {
-                            let js = match other {
-                                Some(Method::Rename(js)) => js,
-                                _ => name,
-                            };
-                            // `r.push(())` is the script's `push(null)`.
-                            let mut args = if name == "push"
-                                && matches!(fc.args.as_slice(), [Expr::Unit(_)])
-                            {
-                                "null".to_string()
-                            } else {
-                                self.args(&fc.args, arg_ind)?
-                            };
-                            let mut break_before = broken && calls > 0;
-                            if broken && calls == 0 && args.contains('\n') {
-                                // A multi-line first call goes on its own line too.
-                                args = self.args(&fc.args, inner)?;
-                                break_before = true;
-                            }
-                            if break_before {
-                                cur.push_str(&sep);
-                            }
-                            cur = format!("{cur}{dot}{js}({args})");
-                            calls += 1;
-                            has_call = true;
-                        }
+                    if let Some((text, p, k)) =
+                        self.builtin_method(&cur, prec, kind, name, &fc.args, pos, opt, arg_ind)?
+                    {
+                        (cur, prec, kind) = (text, p, k);
+                        has_call = true;
+                        continue;
                     }
+                    // `r.push(())` is the script's `push(null)`.
+                    let mut args =
+                        if name == "push" && matches!(fc.args.as_slice(), [Expr::Unit(_)]) {
+                            "null".to_string()
+                        } else {
+                            self.args(&fc.args, arg_ind)?
+                        };
+                    let mut break_before = broken && calls > 0;
+                    if broken && calls == 0 && args.contains('\n') {
+                        // A multi-line first call goes on its own line too.
+                        args = self.args(&fc.args, inner)?;
+                        break_before = true;
+                    }
+                    let recv = if break_before {
+                        format!("{recv}{sep}")
+                    } else {
+                        recv
+                    };
+                    cur = format!("{recv}{dot}{name}({args})");
+                    prec = P_POSTFIX;
+                    kind = method_kind(name);
+                    calls += 1;
+                    has_call = true;
                 }
             }
         }
         if broken && calls < 2 {
             return self.chain(e, ind, false);
         }
-        Ok((cur, P_POSTFIX))
+        Ok((cur, prec))
+    }
+
+    /// `worker_threads.Worker.create("body", #{ .. })`: the same file runs
+    /// on the worker thread, with argv naming the body function (see
+    /// [`WORKER_PROLOGUE`]).
+    fn new_worker(&mut self, class: &str, args: &[Expr], ind: usize) -> Res<String> {
+        let body = self.expr(&args[0], ind)?.0;
+        let argv = format!("argv: [{body}]");
+        let options = match args.get(1) {
+            Some(Expr::Map(m, _)) => {
+                let mut entries = self.map_entries(m.0.iter(), ind)?;
+                entries.push(argv);
+                self.list("{ ", " }", entries, ind)
+            }
+            Some(o) => format!("{{ ...{}, {argv} }}", self.expr(o, ind)?.0),
+            None => format!("{{ {argv} }}"),
+        };
+        self.workers = true;
+        Ok(format!("new {class}(__filename, {options})"))
+    }
+
+    /// A Rhai built-in method (or function called with its receiver first,
+    /// `len(x)`) on `recv`, an expression of precedence `prec` and kind
+    /// `kind`: its JavaScript (text, precedence, kind), `None` when the name
+    /// means the same in JavaScript or is a scenario API method, or an
+    /// error naming a built-in that has no JavaScript rendering.
+    #[allow(clippy::too_many_arguments)]
+    fn builtin_method(
+        &mut self,
+        recv: &str,
+        prec: u8,
+        kind: Kind,
+        name: &str,
+        args: &[Expr],
+        pos: Position,
+        opt: bool,
+        ind: usize,
+    ) -> Res<Option<(String, u8, Kind)>> {
+        let r = paren_if(recv.to_string(), prec, P_POSTFIX);
+        let dot = if opt { "?." } else { "." };
+        let method = |js: &str, args: &str| format!("{r}{dot}{js}({args})");
+        let is_fn = |this: &Self, e: &Expr| {
+            closure_ref(&this.fns, e).is_some()
+                || matches!(e, Expr::FnCall(fc, _) if fc.name == "Fn")
+        };
+        let out = match (name, args) {
+            ("len", []) => match kind {
+                Kind::Str | Kind::Array => (format!("{r}{dot}length"), P_POSTFIX, Kind::Int),
+                Kind::Map => (format!("Object.keys({recv}).length"), P_POSTFIX, Kind::Int),
+                _ => {
+                    let f = self.helper(Helper::LengthOf);
+                    (format!("{f}({recv})"), P_POSTFIX, Kind::Int)
+                }
+            },
+            ("is_empty", []) => {
+                let len = self.builtin_method(recv, prec, kind, "len", &[], pos, opt, ind)?;
+                let len = len.map(|l| l.0).unwrap_or_default();
+                (format!("{len} === 0"), P_EQ, Kind::Unknown)
+            }
+            ("contains", [item]) => {
+                let item = self.expr(item, ind)?.0;
+                (
+                    self.contains(recv, prec, kind, &item),
+                    P_POSTFIX,
+                    Kind::Unknown,
+                )
+            }
+            ("index_of", [f]) if is_fn(self, f) => {
+                let f = self.expr(f, ind)?.0;
+                (method("findIndex", &f), P_POSTFIX, Kind::Int)
+            }
+            ("index_of", [x]) => {
+                let x = self.expr(x, ind)?.0;
+                (method("indexOf", &x), P_POSTFIX, Kind::Int)
+            }
+            ("index_of", [x, start]) if non_negative_literal(start).is_some() => {
+                let args = self.args(&[x.clone(), start.clone()], ind)?;
+                (method("indexOf", &args), P_POSTFIX, Kind::Int)
+            }
+            ("index_of", [_, start]) => {
+                return Err(RenderError::at(
+                    start.position(),
+                    "`index_of(x, start)` with a start that is not a literal >= 0 has no JavaScript rendering (a negative start counts from the end in Rhai only)",
+                ));
+            }
+            ("to_upper", []) => (method("toUpperCase", ""), P_POSTFIX, Kind::Str),
+            ("to_lower", []) => (method("toLowerCase", ""), P_POSTFIX, Kind::Str),
+            ("starts_with", [x]) => {
+                let x = self.expr(x, ind)?.0;
+                (method("startsWith", &x), P_POSTFIX, Kind::Unknown)
+            }
+            ("ends_with", [x]) => {
+                let x = self.expr(x, ind)?.0;
+                (method("endsWith", &x), P_POSTFIX, Kind::Unknown)
+            }
+            ("sub_string", _) => (
+                self.sub_string(&r, dot, args, pos, ind)?,
+                P_POSTFIX,
+                Kind::Str,
+            ),
+            // Rhai splits on whitespace runs, and gives `[""]` for "".
+            ("split", []) => (
+                format!("{r}{dot}trim(){dot}split(/\\s+/)"),
+                P_POSTFIX,
+                Kind::Array,
+            ),
+            // Rust's `split("")` has an empty string at each end.
+            ("split", [Expr::StringConstant(d, _)]) if d.is_empty() => {
+                (format!("[\"\", ...{recv}, \"\"]"), P_PRIMARY, Kind::Array)
+            }
+            ("split", [d]) if self.kind(d) != Kind::Int => {
+                let d = self.expr(d, ind)?.0;
+                (method("split", &d), P_POSTFIX, Kind::Array)
+            }
+            ("split", _) => {
+                return Err(RenderError::at(
+                    pos,
+                    "`split` at an index or into a number of segments has no JavaScript rendering; `split(delimiter)` has",
+                ));
+            }
+            ("keys", []) => (format!("Object.keys({recv})"), P_POSTFIX, Kind::Array),
+            ("values", []) => (format!("Object.values({recv})"), P_POSTFIX, Kind::Array),
+            ("sort", []) => (method("sort", ASCENDING), P_POSTFIX, Kind::Array),
+            ("sort_desc", []) => (method("sort", DESCENDING), P_POSTFIX, Kind::Array),
+            ("all", [f]) if kind == Kind::Array || is_fn(self, f) => {
+                let f = self.expr(f, ind)?.0;
+                (method("every", &f), P_POSTFIX, Kind::Unknown)
+            }
+            ("for_each", [f]) => {
+                let f = self.expr(f, ind)?.0;
+                (method("forEach", &f), P_POSTFIX, Kind::Unknown)
+            }
+            // Rhai's `reduce` without an initial value starts from `()`.
+            ("reduce", [f]) => {
+                let f = self.expr(f, ind)?.0;
+                (
+                    method("reduce", &format!("{f}, undefined")),
+                    P_POSTFIX,
+                    Kind::Unknown,
+                )
+            }
+            ("pop" | "shift", []) if kind == Kind::Str => {
+                return Err(RenderError::at(
+                    pos,
+                    format!("`{name}` on a string has no JavaScript rendering"),
+                ));
+            }
+            ("to_string", []) => (format!("String({recv})"), P_POSTFIX, Kind::Str),
+            // JavaScript has one number type.
+            ("to_float", []) => (recv.to_string(), prec, Kind::Float),
+            ("is_even", []) => (
+                format!("{} % 2 === 0", paren_if(recv.to_string(), prec, P_MUL)),
+                P_EQ,
+                Kind::Unknown,
+            ),
+            ("is_odd", []) => (
+                format!("{} % 2 !== 0", paren_if(recv.to_string(), prec, P_MUL)),
+                P_EQ,
+                Kind::Unknown,
+            ),
+            ("is_zero", []) => (
+                format!("{} === 0", paren_if(recv.to_string(), prec, P_EQ + 1)),
+                P_EQ,
+                Kind::Unknown,
+            ),
+            ("min" | "max", [other]) => {
+                let other = self.expr(other, ind)?.0;
+                let k = kind.join(Kind::Unknown);
+                (format!("Math.{name}({recv}, {other})"), P_POSTFIX, k)
+            }
+            (m, []) if MATH_METHODS.iter().any(|(r, _)| *r == m) => {
+                let js = MATH_METHODS
+                    .iter()
+                    .find(|(r, _)| *r == m)
+                    .map_or("", |x| x.1);
+                let k = if m == "to_int" {
+                    Kind::Int
+                } else {
+                    Kind::Unknown
+                };
+                (format!("{js}({recv})"), P_POSTFIX, k)
+            }
+            (m, _) if IN_PLACE_STRING_METHODS.iter().any(|(r, _)| *r == m) => {
+                return Err(RenderError::at(
+                    pos,
+                    format!(
+                        "`{m}` changes a string in place and gives nothing: it renders only as a statement on a variable (`s.{m}(..);`)"
+                    ),
+                ));
+            }
+            (m, _) if RHAI_ONLY_METHODS.contains(&m) => {
+                return Err(RenderError::at(
+                    pos,
+                    format!("the Rhai built-in `{m}` has no JavaScript rendering"),
+                ));
+            }
+            ("get" | "set", _) if matches!(kind, Kind::Str | Kind::Array | Kind::Map) => {
+                return Err(RenderError::at(
+                    pos,
+                    format!(
+                        "the Rhai built-in `{name}` has no JavaScript rendering: index with `[..]`"
+                    ),
+                ));
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(out))
+    }
+
+    /// `x.contains(item)`, `item in x`.
+    fn contains(&mut self, recv: &str, prec: u8, kind: Kind, item: &str) -> String {
+        match kind {
+            Kind::Str | Kind::Array => {
+                format!(
+                    "{}.includes({item})",
+                    paren_if(recv.to_string(), prec, P_POSTFIX)
+                )
+            }
+            Kind::Map => format!("Object.hasOwn({recv}, {item})"),
+            _ => {
+                let f = self.helper(Helper::Includes);
+                format!("{f}({recv}, {item})")
+            }
+        }
+    }
+
+    /// `s.sub_string(start)`, `s.sub_string(start, len)` (`start < 0`
+    /// counts from the end; a length past the end stops there; a length
+    /// <= 0 gives ""), `s.sub_string(a..b)`, `s.sub_string(a..=b)`.
+    fn sub_string(
+        &mut self,
+        r: &str,
+        dot: &str,
+        args: &[Expr],
+        pos: Position,
+        ind: usize,
+    ) -> Res<String> {
+        let lit = |e: &Expr| non_negative_literal(e).or_else(|| negative_literal(e));
+        Ok(match args {
+            [range] if range_parts(range).is_some_and(|p| p.3.is_none()) => {
+                let Some((a, b, inclusive, _)) = range_parts(range) else {
+                    unreachable!("checked above")
+                };
+                match (lit(a), lit(b)) {
+                    (Some(a), Some(b)) => {
+                        // Rhai: start = max(a, 0), end = max(b, start).
+                        let start = a.max(0);
+                        let end = b.max(start);
+                        let end = if inclusive {
+                            end.saturating_add(1)
+                        } else {
+                            end
+                        };
+                        format!("{r}{dot}slice({start}, {end})")
+                    }
+                    _ if !inclusive => {
+                        let a = self.expr(a, ind)?.0;
+                        let b = self.expr(b, ind)?.0;
+                        format!("{r}{dot}slice(Math.max({a}, 0), Math.max({b}, 0))")
+                    }
+                    _ => {
+                        return Err(RenderError::at(
+                            pos,
+                            "`sub_string(a..=b)` with bounds that are not literals has no JavaScript rendering: use `sub_string(start, length)`",
+                        ));
+                    }
+                }
+            }
+            // `slice(start)` has Rhai's meaning for every start.
+            [start] => {
+                let start = self.expr(start, ind)?.0;
+                format!("{r}{dot}slice({start})")
+            }
+            [start, len] => match (lit(start), lit(len)) {
+                (_, Some(n)) if n <= 0 => format!("{r}{dot}slice(0, 0)"),
+                (Some(a), Some(n)) if a >= 0 => match a.checked_add(n) {
+                    Some(end) => format!("{r}{dot}slice({a}, {end})"),
+                    None => format!("{r}{dot}slice({a})"),
+                },
+                // From the end, through the end: `slice(start)` (a start
+                // before the string's beginning is its beginning in both).
+                (Some(a), Some(n)) if a.checked_add(n).is_none_or(|end| end >= 0) => {
+                    format!("{r}{dot}slice({a})")
+                }
+                // `substr` has Rhai's meaning for every start and length.
+                _ => {
+                    let args = self.args(args, ind)?;
+                    format!("{r}{dot}substr({args})")
+                }
+            },
+            _ => {
+                return Err(RenderError::at(
+                    pos,
+                    format!(
+                        "`sub_string` with {} arguments has no JavaScript rendering",
+                        args.len()
+                    ),
+                ));
+            }
+        })
     }
 }
 
@@ -1881,15 +3010,31 @@ fn is_note(e: &Expr) -> bool {
     matches!(e, Expr::FnCall(fc, _) if fc.name == "note" && fc.namespace.is_empty())
 }
 
-/// Is this expression statically an integer (literals and their arithmetic)?
-fn is_int(e: &Expr) -> bool {
+/// The value of a negative integer literal (`-1`).
+fn negative_literal(e: &Expr) -> Option<i64> {
     match e {
-        Expr::IntegerConstant(..) => true,
-        Expr::FnCall(fc, _) if fc.op_token.is_some() => {
-            matches!(fc.name.as_str(), "+" | "-" | "*" | "/" | "%") && fc.args.iter().all(is_int)
+        Expr::IntegerConstant(n, _) if *n < 0 => Some(*n),
+        Expr::FnCall(fc, _) if fc.name == "-" && fc.op_token.is_some() && fc.args.len() == 1 => {
+            match &fc.args[0] {
+                Expr::IntegerConstant(n, _) if *n > 0 => Some(-n),
+                _ => None,
+            }
         }
-        _ => false,
+        _ => None,
     }
+}
+
+/// A non-negative integer literal.
+fn non_negative_literal(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::IntegerConstant(n, _) if *n >= 0 => Some(*n),
+        _ => None,
+    }
+}
+
+/// The position of an assignment (its left-hand side).
+fn op_position(a: &(rhai::OpAssignment, rhai::BinaryExpr)) -> Position {
+    a.1.lhs.position()
 }
 
 /// `a..b`, `a..=b`, `range(a, b)`, `range(a, b, step)`.
@@ -1907,14 +3052,16 @@ fn range_parts(e: &Expr) -> Option<(&Expr, &Expr, bool, Option<&Expr>)> {
     }
 }
 
-/// Can this `if` be a ternary (each branch a single expression, or absent)?
+/// Can this `if` be a ternary (each branch a single value, or absent)?
 fn ternary_shape(s: &Stmt) -> bool {
     let Stmt::If(fc, _) = s else { return false };
-    let single = |b: &StmtBlock| matches!(effective(b.statements()).as_slice(), [Stmt::Expr(_)]);
+    let single = |b: &StmtBlock| single_value(b.statements()).is_some();
     single(&fc.body)
         && match effective(fc.branch.statements()).as_slice() {
             [] => true,
-            [nested @ Stmt::If(..)] => ternary_shape(nested),
+            [nested @ Stmt::If(..)] if yields_value(fc.branch.statements()) => {
+                ternary_shape(nested)
+            }
             _ => single(&fc.branch),
         }
 }
@@ -1933,22 +3080,6 @@ fn contains_return(s: &Stmt) -> bool {
     }
 }
 
-/// Does a closure created in these statements capture the variable `name`?
-fn captures(stmts: &[Stmt], name: &str) -> bool {
-    let mut found = false;
-    for s in stmts {
-        s.walk(&mut Vec::new(), &mut |path: &[ASTNode]| {
-            if let Some(ASTNode::Stmt(Stmt::Share(list))) = path.last()
-                && list.iter().any(|(v, _)| v.name == name)
-            {
-                found = true;
-            }
-            !found
-        });
-    }
-    found
-}
-
 /// Does an expression read the variable `name`?
 fn reads(e: &Expr, name: &str) -> bool {
     let mut found = false;
@@ -1961,6 +3092,13 @@ fn reads(e: &Expr, name: &str) -> bool {
         !found
     });
     found
+}
+
+/// Does a block declare `name` again (`let name = ..` at its top level)?
+fn redeclares(stmts: &[Stmt], name: &str) -> bool {
+    stmts
+        .iter()
+        .any(|s| matches!(s, Stmt::Var(v, ..) if v.0.name == name))
 }
 
 /// Does a loop body assign to the variable `name` (outside closures)?
@@ -1997,6 +3135,208 @@ mod tests {
 
     fn check(src: &str, expected: &str) {
         assert_eq!(js(src), expected, "\n--- rendered ---\n{}", js(src));
+    }
+
+    // ----- a block's value: the trailing `;` ---------------------------------
+    //
+    // The language gives a block the value of its last statement only when
+    // no `;` follows it (`|| { f(); }` gives `()`), and the parser marks the
+    // difference with a `Noop` after a `;`-terminated last statement. These
+    // helpers add that `Noop` from the source text, as the parser does, so
+    // the rendering can be checked on both shapes.
+
+    /// The character before position `pos` (a block's closing `}`),
+    /// skipping whitespace.
+    fn char_before(src: &str, pos: Position) -> Option<char> {
+        let (line, col) = (pos.line()?, pos.position()?);
+        let mut index = 0;
+        for (i, l) in src.split('\n').enumerate() {
+            if i + 1 == line {
+                index += col - 1;
+                break;
+            }
+            index += l.chars().count() + 1;
+        }
+        let chars: Vec<char> = src.chars().collect();
+        chars[..index.min(chars.len())]
+            .iter()
+            .rev()
+            .find(|c| !c.is_whitespace())
+            .copied()
+    }
+
+    fn mark_block(stmts: &mut [Stmt], src: &str) {
+        for s in stmts.iter_mut() {
+            match s {
+                Stmt::If(fc, _) | Stmt::While(fc, _) | Stmt::Do(fc, ..) | Stmt::TryCatch(fc, _) => {
+                    mark_stmt_block(&mut fc.body, src);
+                    mark_stmt_block(&mut fc.branch, src);
+                }
+                Stmt::For(f, _) => mark_stmt_block(&mut f.2.body, src),
+                Stmt::Block(b) => mark_stmt_block(b, src),
+                Stmt::Var(v, ..) => {
+                    if let Expr::Stmt(b) = &mut v.1 {
+                        mark_stmt_block(b, src);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn mark_stmt_block(b: &mut StmtBlock, src: &str) {
+        let end = b.end_position();
+        mark_block(b.statements_mut(), src);
+        if !b.statements().is_empty() && char_before(src, end) == Some(';') {
+            b.statements_mut().push(Stmt::Noop(end));
+        }
+    }
+
+    /// Renders `src` with the trailing-`;` marks of the language.
+    fn js_semi(src: &str) -> String {
+        let ast = compile(src);
+        let mut fns = collect_fns(&ast, true).expect("functions collect");
+        for f in fns.values_mut() {
+            let mut body = FnBody {
+                params: f.params.clone(),
+                body: f.body.clone(),
+                pos: f.pos,
+                end: f.end,
+                anonymous: f.anonymous,
+            };
+            mark_block(&mut body.body, src);
+            if !body.body.is_empty() && char_before(src, body.end) == Some(';') {
+                body.body.push(Stmt::Noop(body.end));
+            }
+            *f = Rc::new(body);
+        }
+        let mut main: Vec<Stmt> = ast.statements().to_vec();
+        mark_block(&mut main, src);
+        render_parts(&main, fns, &RenderOptions::default())
+            .unwrap_or_else(|e| panic!("render failed: {e}"))
+    }
+
+    fn check_semi(src: &str, expected: &str) {
+        let got = js_semi(src);
+        assert_eq!(got, expected, "\n--- rendered ---\n{got}");
+    }
+
+    #[test]
+    fn semicolon_marks_are_where_the_source_has_them() {
+        let ast = compile("let f = || { print(1); };\nlet g = || { print(2) };");
+        let fns = collect_fns(&ast, true).unwrap();
+        let mut ends: Vec<_> = fns
+            .values()
+            .map(|f| char_before("let f = || { print(1); };\nlet g = || { print(2) };", f.end))
+            .collect();
+        ends.sort();
+        assert_eq!(ends, vec![Some(')'), Some(';')]);
+    }
+
+    #[test]
+    fn void_closure_body_has_no_return() {
+        check_semi(
+            "let p = Promise.create(|resolve, reject| {\n    print(\"p1\");\n    resolve.call();\n});",
+            "let p = new Promise((resolve, reject) => {\n  console.log(\"p1\");\n  resolve();\n});\n",
+        );
+        check_semi(
+            "setTimeout(|| {\n    print(\"t\");\n    setImmediate(|| print(\"i\"));\n}, 0);",
+            "setTimeout(() => {\n  console.log(\"t\");\n  setImmediate(() => console.log(\"i\"));\n}, 0);\n",
+        );
+        // One statement: braces, since `() => f()` would return f()'s value.
+        check_semi(
+            "let f = || { setImmediate(|| print(1)); };",
+            "let f = () => {\n  setImmediate(() => console.log(1));\n};\n",
+        );
+        // ...unless that value is `undefined` anyway.
+        check_semi(
+            "let f = || { print(1); };",
+            "let f = () => console.log(1);\n",
+        );
+    }
+
+    #[test]
+    fn value_closure_body_returns() {
+        check_semi(
+            "let f = |v| { print(v); v + 1 };",
+            "let f = (v) => {\n  console.log(v);\n  return v + 1;\n};\n",
+        );
+        check_semi("let f = |v| { v + 1 };", "let f = (v) => v + 1;\n");
+        check_semi("let f = |v| v + 1;", "let f = (v) => v + 1;\n");
+        check_semi(
+            "let f = |v| { v + 1; };",
+            "let f = (v) => {\n  v + 1;\n};\n",
+        );
+    }
+
+    #[test]
+    fn function_value_follows_the_semicolon() {
+        check_semi(
+            "fn add(a, b) { a + b }\nfn log(a, b) { print(a + b); }\nfn sum(a, b) { a + b; }",
+            "function add(a, b) {\n  return a + b;\n}\n\nfunction log(a, b) {\n  console.log(a + b);\n}\n\nfunction sum(a, b) {\n  a + b;\n}\n",
+        );
+    }
+
+    #[test]
+    fn tail_if_returns_only_from_branches_with_a_value() {
+        check_semi(
+            "fn f(x) {\n  if x { 1 } else { print(2); }\n}",
+            "function f(x) {\n  if (x) {\n    return 1;\n  } else {\n    console.log(2);\n  }\n}\n",
+        );
+        // A `;` after the whole `if` leaves the function without a value.
+        check_semi(
+            "fn f(x) {\n  if x { 1 } else { 2 };\n}",
+            "function f(x) {\n  if (x) {\n    1;\n  } else {\n    2;\n  }\n}\n",
+        );
+        check_semi(
+            "let y = if true { 1 } else { 2; };",
+            "let y = (() => {\n  if (true) {\n    return 1;\n  } else {\n    2;\n  }\n})();\n",
+        );
+    }
+
+    #[test]
+    fn block_expression_without_value_is_undefined() {
+        check_semi(
+            "let z = { let q = 2; q * 2; };",
+            "let z = (() => {\n  let q = 2;\n  q * 2;\n})();\n",
+        );
+        check_semi("let z = { 2 };", "let z = 2;\n");
+    }
+
+    /// Whatever the language gives a closure body today, the rendering
+    /// returns a value exactly when the engine gives one.
+    #[test]
+    fn return_follows_the_engine() {
+        let mut engine = rhai::Engine::new();
+        super::super::syntax::configure_parser(&mut engine);
+        let cases = [
+            "|v| { v + 1; }",
+            "|v| { v + 1 }",
+            "|v| v + 1",
+            "|v| { print(v); v }",
+            "|v| { print(v); v; }",
+            "|v| { if v > 0 { v } }",
+            "|v| { if v > 0 { v; } }",
+            "|v| { if v > 0 { v } else { 0; } }",
+            "|v| { let w = v; }",
+            "|v| { let w = v; w }",
+            "|v| { let w = v; w; }",
+            "|v| { for i in 0..2 { v } }",
+            "|v| { }",
+        ];
+        for case in cases {
+            let value = engine
+                .eval::<rhai::Dynamic>(&format!("let f = {case}; f.call(1)"))
+                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            let code = js(&format!("let f = {case};"));
+            let concise = code.contains("=> ") && !code.contains("=> {");
+            let returns = concise || code.contains("return ");
+            assert_eq!(
+                returns,
+                !value.is_unit(),
+                "{case} gives {value:?} in the engine; rendered:\n{code}"
+            );
+        }
     }
 
     #[test]
@@ -2037,8 +3377,8 @@ mod tests {
     #[test]
     fn integer_literal_division_truncates() {
         check(
-            "print(7 / 2); let x = 3; print(x / 2);",
-            "console.log(Math.trunc(7 / 2));\nlet x = 3;\nconsole.log(x / 2);\n",
+            "print(7 / 2); let x = 3; print(x / 2); let y = 3.0; print(y / 2); x /= 2; print(x);",
+            "console.log(Math.trunc(7 / 2));\nlet x = 3;\nconsole.log(Math.trunc(x / 2));\nlet y = 3.0;\nconsole.log(y / 2);\nx = Math.trunc(x / 2);\nconsole.log(x);\n",
         );
     }
 
@@ -2211,10 +3551,161 @@ mod tests {
     }
 
     #[test]
-    fn loop_variable_captured_by_closure_is_shared() {
+    fn loop_variable_is_per_iteration() {
         check(
-            "for i in 0..2 { setTimeout(|| print(i), 0); }",
-            "// `i` is shared by all iterations, as in the scenario\nlet i;\nfor (let _i = 0; _i < 2; _i++) {\n  i = _i;\n  setTimeout(() => console.log(i), 0);\n}\n",
+            "for i in 0..2 { setTimeout(|| print(i), 0); }\nfor x in [1, 2] { setTimeout(|| print(x), 0); }",
+            "for (let i = 0; i < 2; i++) {\n  setTimeout(() => console.log(i), 0);\n}\nfor (const x of [1, 2]) {\n  setTimeout(() => console.log(x), 0);\n}\n",
+        );
+    }
+
+    #[test]
+    fn for_loop_forms() {
+        check(
+            "for i in 0..=2 {}\nfor i in range(10, 0, -2) {}\nfor i in range(3, 0, -1) {}\nfor (x, i) in 5..8 { print(i, x); }\nfor (c, i) in \"ab\" { print(i, c); }\nlet a = [1];\nfor (v, i) in a { print(i, v); }",
+            "for (let i = 0; i <= 2; i++) {}\nfor (let i = 10; i > 0; i -= 2) {}\nfor (let i = 3; i > 0; i--) {}\nfor (let x = 5, i = 0; x < 8; x++, i++) {\n  console.log(i, x);\n}\nfor (const [i, c] of [...\"ab\"].entries()) {\n  console.log(i, c);\n}\nlet a = [1];\nfor (const [i, v] of a.entries()) {\n  console.log(i, v);\n}\n",
+        );
+        // The kind of a parameter is not known: any iterable works.
+        check(
+            "let f = |list| { for (v, i) in list { print(i, v); } };",
+            "let f = (list) => {\n  for (const [i, v] of Array.from(list).entries()) {\n    console.log(i, v);\n  }\n};\n",
+        );
+    }
+
+    #[test]
+    fn for_loop_keeps_rhai_bounds_and_assignments() {
+        // The bound is computed once: a bound that may change is kept.
+        check(
+            "let n = 3;\nfor i in 0..n { n -= 1; }",
+            "let n = 3;\nfor (let i = 0, end = n; i < end; i++) {\n  n -= 1;\n}\n",
+        );
+        check(
+            "let a = [1, 2];\nfor i in 0..a.len() { print(a[i]); }",
+            "let a = [1, 2];\nfor (let i = 0; i < a.length; i++) {\n  console.log(a[i]);\n}\n",
+        );
+        // Assigning the loop variable changes this iteration only.
+        check(
+            "for i in 0..3 { i *= 10; print(i); }",
+            "for (let i_ = 0; i_ < 3; i_++) {\n  let i = i_;\n  i *= 10;\n  console.log(i);\n}\n",
+        );
+        check(
+            "for x in [1, 2] { x += 1; print(x); }",
+            "for (let x of [1, 2]) {\n  x += 1;\n  console.log(x);\n}\n",
+        );
+        let e = render_err("for i in range(0, 5,\n 0) {}");
+        assert_eq!((e.line, e.message.contains("step of 0")), (2, true), "{e}");
+    }
+
+    #[test]
+    fn empty_else_is_dropped() {
+        check(
+            "let f = |x| { print(x); if x == 1 { 2 } else { () } };",
+            "let f = (x) => {\n  console.log(x);\n  if (x === 1) {\n    return 2;\n  }\n};\n",
+        );
+        check(
+            "let x = 1; if x == 1 {} else { print(x); }",
+            "let x = 1;\nif (!(x === 1)) {\n  console.log(x);\n}\n",
+        );
+    }
+
+    #[test]
+    fn string_builtins() {
+        check(
+            "let s = \"hello\";\nprint(s.sub_string(1, 3), s.sub_string(-3, 2), s.sub_string(-2, 5), s.sub_string(2), s.sub_string(1..3), s.sub_string(1..=3));",
+            "let s = \"hello\";\nconsole.log(s.slice(1, 4), s.substr(-3, 2), s.slice(-2), s.slice(2), s.slice(1, 3), s.slice(1, 4));\n",
+        );
+        check(
+            "let s = \"a b\"; let n = 1;\nprint(s.sub_string(n, n), s.len(), s.index_of(\"b\"), s.split(), s.split(\" \"), s.is_empty());",
+            "let s = \"a b\";\nlet n = 1;\nconsole.log(s.substr(n, n), s.length, s.indexOf(\"b\"), s.trim().split(/\\s+/), s.split(\" \"), s.length === 0);\n",
+        );
+        check(
+            "let s = \" x \"; s.trim(); s.replace(\"x\", \"y\"); s.make_upper();",
+            "let s = \" x \";\ns = s.trim();\ns = s.replaceAll(\"x\", \"y\");\ns = s.toUpperCase();\n",
+        );
+        let e = render_err("let s = \"x\";\nprint(s.trim());");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("`trim`"), "{e}");
+    }
+
+    #[test]
+    fn length_by_kind() {
+        check(
+            "let s = \"ab\"; let a = [1]; let m = #{ k: 1 };\nprint(s.len(), a.len(), m.len(), len(a), m.is_empty());",
+            "let s = \"ab\";\nlet a = [1];\nlet m = { k: 1 };\nconsole.log(s.length, a.length, Object.keys(m).length, a.length, Object.keys(m).length === 0);\n",
+        );
+        // Unknown: a helper decides at run time.
+        check(
+            "let f = |x| x.len();",
+            "// The length of a string or an array, the number of keys of an object.\nfunction lengthOf(value) {\n  if (typeof value === \"string\" || Array.isArray(value)) {\n    return value.length;\n  }\n  return Object.keys(value).length;\n}\n\nlet f = (x) => lengthOf(x);\n",
+        );
+        // A named function's parameter takes its arguments' kind.
+        check(
+            "fn count(list) { list.len() }\nlet a = [1, 2];\nprint(count(a));",
+            "function count(list) {\n  return list.length;\n}\n\nlet a = [1, 2];\nconsole.log(count(a));\n",
+        );
+        // A variable bound to different kinds is unknown.
+        let code = js("let x = [1]; x = \"s\"; print(x.len());");
+        assert!(code.contains("lengthOf(x)"), "{code}");
+    }
+
+    #[test]
+    fn in_operator_by_kind() {
+        check(
+            "let m = #{ a: 1 }; let a = [1, 2]; let s = \"abc\"; let x = 2;\nprint(\"a\" in m, 2 in a, \"b\" in s, x in 0..3, x in 1..=2, !(\"z\" in m), a.contains(1));",
+            "let m = { a: 1 };\nlet a = [1, 2];\nlet s = \"abc\";\nlet x = 2;\nconsole.log(Object.hasOwn(m, \"a\"), a.includes(2), s.includes(\"b\"), x >= 0 && x < 3, x >= 1 && x <= 2, !Object.hasOwn(m, \"z\"), a.includes(1));\n",
+        );
+        let code = js("let f = |c, k| k in c;");
+        assert!(
+            code.contains("function includes(container, item)")
+                && code.contains("let f = (c, k) => includes(c, k);"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn array_and_map_builtins() {
+        check(
+            "let a = [3, 1]; a.sort(); a += [4]; a += 5; let b = a + [6];\nlet m = #{ x: 1 }; m += #{ y: 2 }; let n = m + #{ z: 3 };\nprint(m.keys(), m.values(), a[-1], a.index_of(1), a.all(|v| v > 0), a.reduce(|s, v| s + v));",
+            "let a = [3, 1];\na.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, ...{ z: 3 } };\nconsole.log(Object.keys(m), Object.values(m), a.at(-1), a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v, undefined));\n",
+        );
+        // `Promise.all` keeps its name.
+        check(
+            "Promise.all([1]).then(|v| print(v));",
+            "Promise.all([1]).then((v) => console.log(v));\n",
+        );
+    }
+
+    #[test]
+    fn rhai_only_builtins_are_errors_naming_the_method() {
+        for (src, name, line, column) in [
+            ("let a = [1];\na.retain(|v| v > 0);", "retain", 2, 3),
+            ("let a = [1];\nprint(a.get(0));", "get", 2, 9),
+            ("let s = \"ab\";\nprint(s.to_chars());", "to_chars", 2, 9),
+            ("print(1);\nprint(type_of(1));", "type_of", 2, 7),
+            ("let s = \"ab\";\nprint(s.split(\",\", 2));", "split", 2, 9),
+            ("let a = [1];\na[-1] = 2;", "negative index", 2, 3),
+            ("let a = [1];\na += a[0];", "+=", 2, 1),
+        ] {
+            let e = render_err(src);
+            assert!(
+                e.message.contains(name) && (e.line, e.column) == (line, column),
+                "{src}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn number_builtins() {
+        check(
+            "let x = 2.5; print(x.floor(), floor(x), x.to_int(), x.is_nan(), 4.is_even(), x.max(3), x.to_float());",
+            "let x = 2.5;\nconsole.log(Math.floor(x), Math.floor(x), Math.trunc(x), Number.isNaN(x), 4 % 2 === 0, Math.max(x, 3), x);\n",
+        );
+    }
+
+    #[test]
+    fn worker_options_merge_into_one_object() {
+        check(
+            "fn w() {}\nlet x = worker_threads.Worker.create(\"w\", #{ workerData: 1 });",
+            "const worker_threads = require('worker_threads');\n\nif (!worker_threads.isMainThread) {\n  const bodies = { w };\n  const body = process.argv[2];\n  if (!Object.hasOwn(bodies, body)) {\n    throw new TypeError(`worker body \"${body}\" is not a function of this script`);\n  }\n  return void bodies[body]();\n}\n\nfunction w() {}\n\nlet x = new worker_threads.Worker(__filename, { workerData: 1, argv: [\"w\"] });\n",
         );
     }
 
@@ -2245,7 +3736,7 @@ mod tests {
     #[test]
     fn fs_requires_module() {
         check(
-            "fs.readFile(__filename, |err, data| { print(err == ()); print(data.len() > 0); });",
+            "fs.readFile(__filename, |err, data| { print(err == ()); print(data.length > 0); });",
             "const fs = require('fs');\n\nfs.readFile(__filename, (err, data) => {\n  console.log(err == null);\n  console.log(data.length > 0);\n});\n",
         );
     }
@@ -2570,7 +4061,7 @@ question(#{ step: 2, ask: "What prints first?", choices: ["a", "b"], answer: 0, 
             (
                 "for_loop_and_order",
                 "for i in 0..3 { setTimeout(|| print(`t${i}`), 0); }\nfor x in [\"a\", \"b\"] { queueMicrotask(|| print(x)); }\nprocess.nextTick(|| print(\"tick\"));\nsetImmediate(|| print(\"immediate\"));",
-                "tick\nb\nb\nt2\nt2\nt2\nimmediate\n",
+                "tick\na\nb\nt0\nt1\nt2\nimmediate\n",
             ),
             (
                 "last_expression_return",
