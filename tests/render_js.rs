@@ -1,0 +1,349 @@
+//! Every scenario the project ships renders to JavaScript that node
+//! compiles: the differential corpus, the lessons, the examples, the bench
+//! scenarios, the test fixtures, and a seeded sample of the random-program
+//! generator's programs. Each is rendered with the library
+//! (`Scenario::load(..)?.to_js()`), written to a temporary directory, and
+//! compiled by one node process as node compiles a CommonJS module (the
+//! module wrapper function, so a top-level `return` is allowed). A failure
+//! names the scenario and node's syntax error.
+//!
+//! Also a property: rendering never panics, on generated programs nor on
+//! programs cut and spliced from them and from snippets of every construct
+//! the renderer knows.
+//!
+//! The syntax check needs `node` (or `$WORKBENCH_NODE`); without it that
+//! test is skipped with a notice, unless WORKBENCH_REQUIRE_NODE=1.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use workbench::r#gen::{Rng, generate, size_for};
+use workbench::script::Scenario;
+use workbench::verify::{node_available, node_command};
+
+/// Generated programs whose rendering node compiles.
+const GENERATED: u64 = 300;
+
+/// Files that are not meant to render, each with what stops it.
+const NOT_RENDERABLE: &[(&str, &str)] = &[
+    ("tests/fixtures/bad_parse.rhai", "does not parse"),
+    (
+        "tests/fixtures/lessons/does_not_compile.rhai",
+        "does not parse",
+    ),
+    (
+        "tests/fixtures/await_outside.rhai",
+        "`await` outside `async_fn`",
+    ),
+    (
+        "tests/fixtures/unknown_fn.rhai",
+        "calls an undefined function",
+    ),
+];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `.rhai` files of a directory (not recursive), sorted.
+fn rhai_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap_or_else(|e| panic!("cannot read {dir}: {e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rhai"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every shipped scenario, by its path relative to the project.
+fn shipped() -> Vec<String> {
+    let mut dirs = vec![
+        "tests/scenarios",
+        "lessons",
+        "examples",
+        "benches/scenarios",
+        "tests/fixtures",
+        "tests/fixtures/lessons",
+    ];
+    if root().join("tests/scenarios/pending").is_dir() {
+        dirs.push("tests/scenarios/pending");
+    }
+    dirs.into_iter()
+        .flat_map(rhai_files)
+        .map(|p| {
+            p.strip_prefix(root())
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect()
+}
+
+/// A JavaScript file to check: where it came from, and the code.
+struct Rendered {
+    origin: String,
+    js: String,
+}
+
+fn render_shipped() -> (Vec<Rendered>, Vec<String>) {
+    let mut rendered = Vec::new();
+    let mut problems = Vec::new();
+    for rel in shipped() {
+        let expected_failure = NOT_RENDERABLE.iter().find(|(f, _)| *f == rel);
+        let result = Scenario::load(&root().join(&rel)).and_then(|s| s.to_js());
+        match (result, expected_failure) {
+            (Ok(js), None) => rendered.push(Rendered { origin: rel, js }),
+            (Err(_), Some(_)) => {}
+            (Ok(_), Some((_, why))) => problems.push(format!(
+                "{rel} renders, but NOT_RENDERABLE says it {why}: remove it from the list"
+            )),
+            (Err(e), None) => problems.push(format!("{rel} does not render:\n{}", e.report)),
+        }
+    }
+    (rendered, problems)
+}
+
+fn render_generated(dir: &Path) -> (Vec<Rendered>, Vec<String>) {
+    let mut rendered = Vec::new();
+    let mut problems = Vec::new();
+    let path = dir.join("generated.rhai");
+    for seed in 0..GENERATED {
+        let text = generate(seed, size_for(seed));
+        let result = Scenario::compile(path.clone(), text.clone()).and_then(|s| s.to_js());
+        match result {
+            Ok(js) => rendered.push(Rendered {
+                origin: format!("generated program, seed {seed}"),
+                js,
+            }),
+            Err(e) => problems.push(format!(
+                "generated program (seed {seed}) does not render:\n{}\n{text}",
+                e.report
+            )),
+        }
+    }
+    (rendered, problems)
+}
+
+/// Compiles each file as node compiles a CommonJS module; prints one line
+/// per failure: the file name, a tab, then node's error (location, source
+/// line, caret, message) with its newlines escaped.
+const CHECKER: &str = r#"
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const dir = process.argv[2];
+const params = ['exports', 'require', 'module', '__filename', '__dirname'];
+for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+  const filename = path.join(dir, name);
+  const source = fs.readFileSync(filename, 'utf8');
+  try {
+    vm.compileFunction(source, params, { filename });
+  } catch (e) {
+    const stack = String(e && e.stack ? e.stack : e);
+    const report = stack.split('\n').filter((l) => !l.startsWith('    at ')).join('\n').trim();
+    console.log(name + '\t' + JSON.stringify(report));
+  }
+}
+console.log('checked');
+"#;
+
+fn node_check(files: &[Rendered]) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (i, r) in files.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i:04}.js")), &r.js).expect("write the rendering");
+    }
+    let checker = dir.path().join("check.cjs");
+    std::fs::write(&checker, CHECKER).expect("write the checker");
+    let out = Command::new(node_command())
+        .arg(&checker)
+        .arg(dir.path())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.ends_with("checked\n"),
+        "the node checker failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut failures = Vec::new();
+    for line in stdout.lines().filter(|l| l.contains('\t')) {
+        let (name, report) = line.split_once('\t').unwrap_or((line, ""));
+        let report: String = serde_json::from_str(report).unwrap_or_else(|_| report.to_string());
+        let index: usize = name
+            .trim_end_matches(".js")
+            .parse()
+            .expect("a checked file name");
+        let r = &files[index];
+        failures.push(format!(
+            "=== {}: node rejects the rendering:\n{report}\n--- rendering ---\n{}",
+            r.origin, r.js
+        ));
+    }
+    failures
+}
+
+#[test]
+fn every_scenario_renders_to_javascript_node_compiles() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (mut files, mut problems) = render_shipped();
+    let shipped_count = files.len();
+    let (generated, generated_problems) = render_generated(dir.path());
+    files.extend(generated);
+    problems.extend(generated_problems);
+    assert!(
+        shipped_count >= 150,
+        "only {shipped_count} shipped scenarios rendered"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+
+    if !node_available() {
+        if std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1") {
+            panic!(
+                "node is required (WORKBENCH_REQUIRE_NODE=1) but `{}` does not run",
+                node_command()
+            );
+        }
+        eprintln!(
+            "render_js: node not found, skipping the syntax check (set WORKBENCH_REQUIRE_NODE=1 to fail instead)"
+        );
+        return;
+    }
+    let failures = node_check(&files);
+    assert!(
+        failures.is_empty(),
+        "{} of {} renderings do not compile in node:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// The checker itself: a syntax error is reported with the file it is in.
+#[test]
+fn the_node_check_names_the_file_and_the_error() {
+    if !node_available() {
+        eprintln!("render_js: node not found, skipping");
+        return;
+    }
+    let files = [
+        Rendered {
+            origin: "good".into(),
+            js: "return 1;\n".into(),
+        },
+        Rendered {
+            origin: "bad one".into(),
+            js: "let x = ;\n".into(),
+        },
+    ];
+    let failures = node_check(&files);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with("=== bad one: node rejects the rendering:")
+            && failures[0].contains("SyntaxError")
+            && failures[0].contains("let x = ;"),
+        "{}",
+        failures[0]
+    );
+}
+
+/// Snippets of every construct the renderer handles (and some it rejects),
+/// spliced into generated programs by the no-panic property.
+const SNIPPETS: &[&str] = &[
+    "let s = \"hello\"; print(s.sub_string(1, 3), s.len(), \"e\" in s);",
+    "let a = [3, 1, 2]; a.sort(); a += [4]; a += 5; print(a[-1], a.len(), 2 in a);",
+    "let m = #{ a: 1 }; m += #{ b: 2 }; print(m.keys(), m.len(), \"a\" in m);",
+    "for i in 0..3 { setTimeout(|| print(i), 0); }",
+    "for (x, i) in [\"a\", \"b\"] { print(i, x); }",
+    "for i in range(10, 0, -2) { if i == 4 { break; } print(i); }",
+    "for i in 0..=2 { i += 1; print(i); }",
+    "let n = 3; for i in 0..n { n -= 1; }",
+    "let t = \" x \"; t.trim(); t.replace(\"x\", \"y\");",
+    "let f = |v| { if v > 1 { v } else { () } };",
+    "let g = |v| { print(v); v * 2 };",
+    "let h = || { setImmediate(|| print(1)); };",
+    "let z = { let q = 2; q * 3 };",
+    "let y = if true { 1 } else { 2 };",
+    "fn helper(list) { list.len() }\nprint(helper([1, 2]));",
+    "let p = Promise.create(|resolve, reject| { resolve.call(1); });",
+    "let af = async_fn(|x| { let v = await Promise.resolve(x); v + 1 });",
+    "try { throw \"e\"; } catch (e) { print(e); }",
+    "let w = 0; while w < 2 { w += 1; } do { w -= 1; } until w == 0;",
+    "let q = [1, 2].map(|v| v * 2).filter(|v| v > 2);",
+    "print(7 / 2, 2.5.floor(), 4.is_even(), 3.max(8));",
+    "let r = [1].retain(|v| v > 0);",
+    "print(type_of(1));",
+    "let c = \"ab\"; print(c.pop());",
+    "let e = EventEmitter.create(); e.on(\"x\", |v| print(v)); e.emit(\"x\", 1);",
+    "switch 1 { 1 => print(1), _ => () }",
+    "let k = [1]; k[-1] = 2;",
+    "note(\"a comment\");",
+];
+
+/// Cuts and splices: drop a line, duplicate one, or insert a snippet.
+fn mutate(text: &str, rng: &mut Rng) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for _ in 0..1 + rng.below(3) {
+        let at = rng.below(lines.len() + 1);
+        match rng.below(3) {
+            0 if !lines.is_empty() => {
+                lines.remove(at.min(lines.len() - 1));
+            }
+            1 if !lines.is_empty() => {
+                let line = lines[at.min(lines.len() - 1)].clone();
+                lines.insert(at, line);
+            }
+            _ => lines.insert(at, SNIPPETS[rng.below(SNIPPETS.len())].to_string()),
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn rendering_never_panics() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("mutant.rhai");
+    let mut rng = Rng::new(0x5EED_0F3A);
+    let mut rendered = 0;
+    let mut compiled = 0;
+    let mut cases: Vec<String> = SNIPPETS.iter().map(|s| s.to_string()).collect();
+    for seed in 0..400 {
+        let text = generate(seed, size_for(seed));
+        for _ in 0..4 {
+            cases.push(mutate(&text, &mut rng));
+        }
+        cases.push(text);
+    }
+    let mut renderings = Vec::new();
+    for text in &cases {
+        // A panic fails the test with the program in its message.
+        let outcome = std::panic::catch_unwind(|| {
+            Scenario::compile(path.clone(), text.clone()).map(|s| s.to_js())
+        });
+        match outcome {
+            Ok(Ok(js)) => {
+                compiled += 1;
+                if let Ok(js) = js {
+                    rendered += 1;
+                    renderings.push(Rendered {
+                        origin: format!("this program\n{text}\n--- renders as ---"),
+                        js,
+                    });
+                }
+            }
+            Ok(Err(_)) => {}
+            Err(_) => panic!("rendering panicked on:\n{text}"),
+        }
+    }
+    assert!(
+        compiled > cases.len() / 3 && rendered > compiled / 2,
+        "too few programs exercised the renderer: {compiled} compiled, {rendered} rendered of {}",
+        cases.len()
+    );
+    // Whatever renders is JavaScript.
+    if node_available() {
+        let failures = node_check(&renderings);
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    }
+}
