@@ -1649,16 +1649,22 @@ impl Renderer {
                 };
                 out.push(format!("{p}{line}"));
             }
+            // The AST keeps a `switch`'s case values only as hashes.
             Stmt::Switch(_, pos) => {
                 return Err(RenderError::at(
                     *pos,
-                    "`switch` has no JavaScript rendering yet",
+                    "`switch` has no JavaScript rendering: write it as `if` / `else if`",
                 ));
             }
             other => {
+                let what = match other {
+                    Stmt::Import(..) => "`import` of a Rhai module",
+                    Stmt::Export(..) => "`export`",
+                    _ => "this statement",
+                };
                 return Err(RenderError::at(
                     other.position(),
-                    "statement has no JavaScript rendering",
+                    format!("{what} has no JavaScript rendering"),
                 ));
             }
         }
@@ -2611,9 +2617,20 @@ impl Renderer {
         for seg in segs {
             let recv = paren_if(cur.clone(), prec, P_POSTFIX);
             match seg {
+                // Rhai's `len` and `is_empty` getters of a string or an array.
+                Seg::Prop("len", opt) if matches!(kind, Kind::Str | Kind::Array) => {
+                    cur = format!("{recv}{}length", if opt { "?." } else { "." });
+                    (prec, kind) = (P_POSTFIX, Kind::Int);
+                    continue;
+                }
+                Seg::Prop("is_empty", opt) if matches!(kind, Kind::Str | Kind::Array) => {
+                    cur = format!("{recv}{}length === 0", if opt { "?." } else { "." });
+                    (prec, kind) = (P_EQ, Kind::Unknown);
+                    continue;
+                }
                 Seg::Prop(name, opt) => {
                     cur = format!("{recv}{}{name}", if opt { "?." } else { "." });
-                    kind = Kind::Unknown;
+                    (prec, kind) = (P_POSTFIX, Kind::Unknown);
                 }
                 Seg::Index(ix, opt) => {
                     let ix_ind = if broken { inner } else { ind };
@@ -2627,7 +2644,7 @@ impl Renderer {
                             format!("{recv}{}[{ix}]", if opt { "?." } else { "" })
                         }
                     };
-                    kind = Kind::Unknown;
+                    (prec, kind) = (P_POSTFIX, Kind::Unknown);
                 }
                 Seg::Method(fc, pos, opt) => {
                     if !fc.namespace.is_empty() || fc.capture_parent_scope {
@@ -2851,6 +2868,15 @@ impl Renderer {
                 ));
             }
             ("to_string", []) => (format!("String({recv})"), P_POSTFIX, Kind::Str),
+            // A function pointer with leading arguments bound.
+            ("curry", [_, ..]) => {
+                let args = self.args(args, ind)?;
+                (
+                    method("bind", &format!("null, {args}")),
+                    P_POSTFIX,
+                    Kind::Unknown,
+                )
+            }
             // JavaScript has one number type.
             ("to_float", []) => (recv.to_string(), prec, Kind::Float),
             ("is_even", []) => (
@@ -3694,6 +3720,26 @@ mod tests {
     }
 
     #[test]
+    fn chains_parenthesize_their_base_once() {
+        check(
+            "let a = [1]; let b = [2];\nprint((a + b).len, (a + b)[0].x.y, (1 + 2).to_string());",
+            "let a = [1];\nlet b = [2];\nconsole.log(a.concat(b).length, a.concat(b)[0].x.y, String(1 + 2));\n",
+        );
+        check(
+            "let x = #{ a: 1 };\nprint((x.a + 1).abs(), (-1).abs(), 1.5.floor());",
+            "let x = { a: 1 };\nconsole.log(Math.abs(x.a + 1), Math.abs(-1), Math.floor(1.5));\n",
+        );
+    }
+
+    #[test]
+    fn curry_binds_leading_arguments() {
+        check(
+            "let add = |a, b| a + b; let inc = add.curry(1); print(inc.call(2));",
+            "let add = (a, b) => a + b;\nlet inc = add.bind(null, 1);\nconsole.log(inc(2));\n",
+        );
+    }
+
+    #[test]
     fn number_builtins() {
         check(
             "let x = 2.5; print(x.floor(), floor(x), x.to_int(), x.is_nan(), 4.is_even(), x.max(3), x.to_float());",
@@ -3818,6 +3864,9 @@ mod tests {
     #[test]
     fn switch_is_an_error() {
         let e = render_err("let x = 1;\nswitch x { 1 => print(1), _ => () }");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("`switch`"), "{e}");
+        let e = render_err("let x = 1;\nlet y = switch x { 1 => 2, _ => 3 };");
         assert_eq!(e.line, 2);
     }
 
