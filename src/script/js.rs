@@ -1952,6 +1952,11 @@ impl Renderer {
                 };
                 format!("{kw} [{}, {js}] of {entries}", ident(&c.name))
             }
+            // Rhai iterates over a copy of the array: items the body adds
+            // are not visited, as they would be by `for...of`.
+            None if matches!(&fc.expr, Expr::Variable(v, ..) if changes_array(body, &v.1)) => {
+                format!("{kw} {js} of [...{iter}]")
+            }
             None => format!("{kw} {js} of {}", paren_if(iter, prec, P_ARROW + 1)),
         };
         let body = self.block(&fc.body, ind, false, &vars)?;
@@ -3120,6 +3125,57 @@ fn reads(e: &Expr, name: &str) -> bool {
     found
 }
 
+/// Rhai array methods that change the array in place.
+const ARRAY_CHANGERS: &[&str] = &[
+    "push",
+    "pop",
+    "shift",
+    "insert",
+    "append",
+    "remove",
+    "clear",
+    "splice",
+    "truncate",
+    "chop",
+    "drain",
+    "retain",
+    "extract",
+    "reverse",
+    "sort",
+    "sort_desc",
+    "dedup",
+    "pad",
+];
+
+/// Does a loop body change the array in variable `name` (a method that
+/// changes it in place, `+=`, an assignment to an item)?
+fn changes_array(stmts: &[Stmt], name: &str) -> bool {
+    let is_var = |e: &Expr| matches!(e, Expr::Variable(v, ..) if v.1 == name);
+    let mut found = false;
+    for s in stmts {
+        s.walk(&mut Vec::new(), &mut |path: &[ASTNode]| {
+            match path.last() {
+                Some(ASTNode::Stmt(Stmt::Assignment(a))) => {
+                    let lhs = &a.1.lhs;
+                    let item = matches!(flatten(lhs), Ok((base, _)) if is_var(base));
+                    found |= item || (is_var(lhs) && a.0.is_op_assignment());
+                }
+                Some(ASTNode::Expr(e @ Expr::Dot(..))) => {
+                    if let Ok((base, segs)) = flatten(e)
+                        && is_var(base)
+                        && let Some(Seg::Method(fc, ..)) = segs.first()
+                    {
+                        found |= ARRAY_CHANGERS.contains(&fc.name.as_str());
+                    }
+                }
+                _ => {}
+            }
+            !found
+        });
+    }
+    found
+}
+
 /// Does a block declare `name` again (`let name = ..` at its top level)?
 fn redeclares(stmts: &[Stmt], name: &str) -> bool {
     stmts
@@ -3594,6 +3650,14 @@ mod tests {
         check(
             "let f = |list| { for (v, i) in list { print(i, v); } };",
             "let f = (list) => {\n  for (const [i, v] of Array.from(list).entries()) {\n    console.log(i, v);\n  }\n};\n",
+        );
+    }
+
+    #[test]
+    fn for_of_visits_a_copy_when_the_body_changes_the_array() {
+        check(
+            "let a = [1, 2];\nfor x in a { if x < 3 { a.push(x + 10); } }\nfor y in a { print(y); }",
+            "let a = [1, 2];\nfor (const x of [...a]) {\n  if (x < 3) {\n    a.push(x + 10);\n  }\n}\nfor (const y of a) {\n  console.log(y);\n}\n",
         );
     }
 
