@@ -1,0 +1,443 @@
+//! Value kinds for the JavaScript rendering: what a value is known to be,
+//! where the rendering of a Rhai built-in depends on it (`len()` of a string
+//! or of an object, `/` of two integers, `+` of two arrays), inferred over
+//! the whole program.
+
+use std::collections::{HashMap, HashSet};
+
+use rhai::{ASTFlags, ASTNode, Expr, FnCallExpr, Stmt};
+
+use super::{
+    Fns, Seg, closure_ref, effective, flatten, plain_call, range_parts, single_value, yields_value,
+};
+
+/// What a value is known to be, where the JavaScript rendering of a Rhai
+/// built-in depends on it: `len()` of a string or of an object, `/` of two
+/// integers, `+` of two arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// No binding seen yet (the inference's starting point).
+    Nothing,
+    Int,
+    Float,
+    Str,
+    Array,
+    Map,
+    Unknown,
+}
+
+impl Kind {
+    pub(super) fn join(self, other: Kind) -> Kind {
+        match (self, other) {
+            (Kind::Nothing, k) | (k, Kind::Nothing) => k,
+            (a, b) if a == b => a,
+            _ => Kind::Unknown,
+        }
+    }
+
+    fn numeric(self) -> bool {
+        matches!(self, Kind::Int | Kind::Float)
+    }
+
+    /// `Nothing` (a name never bound, a function never called) is unknown.
+    pub(super) fn known(self) -> Kind {
+        if self == Kind::Nothing {
+            Kind::Unknown
+        } else {
+            self
+        }
+    }
+}
+
+/// The kind of `a op b` in Rhai.
+fn binary_kind(op: &str, a: Kind, b: Kind) -> Kind {
+    if a == Kind::Nothing || b == Kind::Nothing {
+        return Kind::Nothing;
+    }
+    match (op, a, b) {
+        ("+", Kind::Str, _) | ("+", _, Kind::Str) => Kind::Str,
+        ("+", Kind::Array, Kind::Array) => Kind::Array,
+        ("+", Kind::Map, Kind::Map) => Kind::Map,
+        ("+" | "-" | "*" | "/" | "%" | "**", Kind::Int, Kind::Int) => Kind::Int,
+        ("+" | "-" | "*" | "/" | "%" | "**", a, b) if a.numeric() && b.numeric() => Kind::Float,
+        _ => Kind::Unknown,
+    }
+}
+
+/// The kind of a Rhai built-in method's result.
+pub(super) fn method_kind(name: &str) -> Kind {
+    match name {
+        "len" | "index_of" | "to_int" => Kind::Int,
+        "to_float" => Kind::Float,
+        "to_upper" | "to_lower" | "sub_string" | "to_string" => Kind::Str,
+        "split" | "keys" | "values" | "filter" => Kind::Array,
+        _ => Kind::Unknown,
+    }
+}
+
+/// Kinds of variables and of named functions' results, inferred over the
+/// whole program. A variable's kind is by name: every binding of the name
+/// anywhere (`let`, assignment, parameter, loop variable) must agree, or
+/// it is unknown. A named function's parameter takes the kinds of the
+/// arguments at its call sites; a closure's parameters are unknown.
+#[derive(Default)]
+pub(super) struct Kinds {
+    vars: HashMap<String, Kind>,
+    returns: HashMap<String, Kind>,
+    /// Every name the script binds (the rest are globals: unknown).
+    pub(super) bound: HashSet<String>,
+    /// Named functions (their results start as `Nothing`).
+    named: HashSet<String>,
+}
+
+impl Kinds {
+    pub(super) fn infer(main: &[Stmt], fns: &Fns) -> Kinds {
+        let mut kinds = Kinds {
+            named: fns
+                .iter()
+                .filter(|(_, f)| !f.anonymous)
+                .map(|(n, _)| n.clone())
+                .collect(),
+            ..Kinds::default()
+        };
+        let mut bodies: Vec<(Option<&str>, &[Stmt])> = vec![(None, main)];
+        let mut names: Vec<&String> = fns.keys().collect();
+        names.sort();
+        for name in names {
+            let f = &fns[name];
+            bodies.push(((!f.anonymous).then_some(name.as_str()), &f.body));
+        }
+        let first = kinds.bindings(&bodies, fns);
+        kinds.bound = first.vars.iter().map(|(n, _)| n.clone()).collect();
+        // Each name's kind only moves up (Nothing, then a kind, then
+        // Unknown), so this settles in a few rounds.
+        for _ in 0..32 {
+            let found = kinds.bindings(&bodies, fns);
+            let mut changed = false;
+            for (name, kind) in found.vars {
+                let old = kinds.vars.get(&name).copied().unwrap_or(Kind::Nothing);
+                let new = old.join(kind);
+                if new != old {
+                    kinds.vars.insert(name, new);
+                    changed = true;
+                }
+            }
+            for (name, kind) in found.returns {
+                let old = kinds.returns.get(&name).copied().unwrap_or(Kind::Nothing);
+                let new = old.join(kind);
+                if new != old {
+                    kinds.returns.insert(name, new);
+                    changed = true;
+                }
+            }
+            if !changed {
+                return kinds;
+            }
+        }
+        // Not settled (it always does): know nothing rather than guess.
+        kinds.vars.clear();
+        kinds.returns.clear();
+        kinds.named.clear();
+        kinds.bound.clear();
+        kinds
+    }
+
+    /// Every binding in the program with the kind it gives, under the
+    /// current kinds.
+    fn bindings(&self, bodies: &[(Option<&str>, &[Stmt])], fns: &Fns) -> Found {
+        let mut found = Found::default();
+        for (fn_name, body) in bodies {
+            if let Some(name) = fn_name {
+                found.returns.push((name.to_string(), self.tail(body)));
+            }
+            for s in body.iter() {
+                s.walk(&mut Vec::new(), &mut |path: &[ASTNode]| {
+                    match path.last() {
+                        Some(ASTNode::Stmt(s)) => self.stmt_bindings(s, *fn_name, fns, &mut found),
+                        // The function of `curry(f, captured..)` is seen
+                        // with its captures, at the `curry`.
+                        Some(ASTNode::Expr(Expr::DynamicConstant(..)))
+                            if matches!(
+                                path.iter().rev().nth(1),
+                                Some(ASTNode::Expr(Expr::FnCall(fc, _)) | ASTNode::Stmt(Stmt::FnCall(fc, _)))
+                                    if fc.name == "curry"
+                            ) => {}
+                        Some(ASTNode::Expr(e)) => self.expr_bindings(e, fns, &mut found),
+                        _ => {}
+                    }
+                    true
+                });
+            }
+        }
+        found
+    }
+
+    fn stmt_bindings(&self, s: &Stmt, fn_name: Option<&str>, fns: &Fns, found: &mut Found) {
+        match s {
+            Stmt::Var(v, ..) => found.var(&v.0.name, self.expr(&v.1)),
+            Stmt::Assignment(a) => {
+                if let Expr::Variable(v, ..) = &a.1.lhs {
+                    let rhs = self.expr(&a.1.rhs);
+                    let var = self.var(&v.1);
+                    let kind = match a.0.get_op_assignment_info() {
+                        // `+=` appends to a string or an array whatever the value.
+                        Some(info) if info.5 == "+" && matches!(var, Kind::Str | Kind::Array) => {
+                            var
+                        }
+                        Some(info) => binary_kind(info.5, var, rhs),
+                        None => rhs,
+                    };
+                    found.var(&v.1, kind);
+                }
+            }
+            Stmt::For(f, _) => {
+                let (var, counter, fc) = &**f;
+                let kind = match range_parts(&fc.expr) {
+                    Some((a, b, _, step)) => {
+                        let k = self.expr(a).join(self.expr(b));
+                        let k = step.map_or(k, |s| k.join(self.expr(s)));
+                        if k.numeric() || k == Kind::Nothing {
+                            k
+                        } else {
+                            Kind::Unknown
+                        }
+                    }
+                    // A string's characters are strings in JavaScript.
+                    None if self.expr(&fc.expr) == Kind::Str => Kind::Str,
+                    None => Kind::Unknown,
+                };
+                found.var(&var.name, kind);
+                if let Some(c) = counter {
+                    found.var(&c.name, Kind::Int);
+                }
+            }
+            Stmt::TryCatch(fc, _) => {
+                if let Expr::Variable(v, ..) = &fc.expr {
+                    found.var(&v.1, Kind::Unknown);
+                }
+            }
+            Stmt::Return(Some(e), flags, _) if !flags.contains(ASTFlags::BREAK) => {
+                if let Some(name) = fn_name {
+                    found.returns.push((name.to_string(), self.expr(e)));
+                }
+            }
+            Stmt::FnCall(fc, _) => self.call_bindings(fc, fns, found),
+            _ => {}
+        }
+    }
+
+    fn expr_bindings(&self, e: &Expr, fns: &Fns, found: &mut Found) {
+        if let Some(c) = closure_ref(fns, e) {
+            if let Some(f) = fns.get(&c.name) {
+                for p in f.params.iter().skip(c.captured) {
+                    found.var(p, Kind::Unknown);
+                }
+            }
+            return;
+        }
+        if let Expr::FnCall(fc, _) = e {
+            self.call_bindings(fc, fns, found);
+        }
+    }
+
+    /// A call of a named function binds its parameters; `Fn("f")` lets
+    /// anyone call `f`, so its parameters are unknown.
+    fn call_bindings(&self, fc: &FnCallExpr, fns: &Fns, found: &mut Found) {
+        if !plain_call(fc) {
+            return;
+        }
+        if let ("Fn", [Expr::StringConstant(name, _)]) = (fc.name.as_str(), fc.args.as_slice()) {
+            if let Some(f) = fns.get(name.as_str()) {
+                for p in &f.params {
+                    found.var(p, Kind::Unknown);
+                }
+            }
+            return;
+        }
+        if let Some(f) = fns.get(fc.name.as_str()).filter(|f| !f.anonymous)
+            && f.params.len() == fc.args.len()
+        {
+            for (p, a) in f.params.iter().zip(fc.args.iter()) {
+                found.var(p, self.expr(a));
+            }
+        }
+    }
+
+    /// The kind of the value a body yields at its end.
+    fn tail(&self, stmts: &[Stmt]) -> Kind {
+        if !yields_value(stmts) {
+            return Kind::Nothing;
+        }
+        match effective(stmts).last() {
+            Some(Stmt::Expr(e)) => self.expr(e),
+            Some(Stmt::FnCall(fc, _)) => self.call(fc),
+            Some(Stmt::If(fc, _)) => {
+                let otherwise = if effective(fc.branch.statements()).is_empty() {
+                    Kind::Unknown
+                } else {
+                    self.tail(fc.branch.statements())
+                };
+                self.tail(fc.body.statements()).join(otherwise)
+            }
+            Some(Stmt::Block(b)) => self.tail(b.statements()),
+            Some(Stmt::Return(..)) => Kind::Nothing,
+            _ => Kind::Unknown,
+        }
+    }
+
+    fn var(&self, name: &str) -> Kind {
+        match self.vars.get(name) {
+            Some(k) => *k,
+            None if self.bound.contains(name) => Kind::Nothing,
+            None => Kind::Unknown,
+        }
+    }
+
+    pub(super) fn expr(&self, e: &Expr) -> Kind {
+        match e {
+            Expr::IntegerConstant(..) => Kind::Int,
+            Expr::FloatConstant(..) => Kind::Float,
+            Expr::StringConstant(..) | Expr::InterpolatedString(..) | Expr::CharConstant(..) => {
+                Kind::Str
+            }
+            Expr::Array(..) => Kind::Array,
+            Expr::Map(..) => Kind::Map,
+            Expr::Unit(..) => Kind::Nothing,
+            Expr::DynamicConstant(d, _) => {
+                if d.is_int() {
+                    Kind::Int
+                } else if d.is_float() {
+                    Kind::Float
+                } else if d.is_string() || d.is_char() {
+                    Kind::Str
+                } else if d.is_array() {
+                    Kind::Array
+                } else if d.is_map() {
+                    Kind::Map
+                } else {
+                    Kind::Unknown
+                }
+            }
+            Expr::Variable(v, ..) if v.2.is_empty() => self.var(&v.1),
+            Expr::FnCall(fc, _) => self.call(fc),
+            Expr::Dot(..) => match flatten(e) {
+                Ok((_, segs)) => match segs.last() {
+                    Some(Seg::Method(fc, ..)) => method_kind(fc.name.as_str()),
+                    _ => Kind::Unknown,
+                },
+                Err(_) => Kind::Unknown,
+            },
+            Expr::Stmt(b) => match single_value(b.statements()) {
+                Some(e) => self.expr(&e),
+                None => Kind::Unknown,
+            },
+            _ => Kind::Unknown,
+        }
+    }
+
+    fn call(&self, fc: &FnCallExpr) -> Kind {
+        if !fc.namespace.is_empty() {
+            return Kind::Unknown;
+        }
+        let name = fc.name.as_str();
+        match (name, fc.args.as_slice()) {
+            ("-" | "+", [a]) if fc.op_token.is_some() => match self.expr(a) {
+                k @ (Kind::Int | Kind::Float | Kind::Nothing) => k,
+                _ => Kind::Unknown,
+            },
+            (_, [a, b]) if fc.op_token.is_some() => binary_kind(name, self.expr(a), self.expr(b)),
+            ("parse_int" | "len", _) => Kind::Int,
+            ("parse_float", _) => Kind::Float,
+            ("to_string", _) => Kind::Str,
+            _ if self.named.contains(name) => {
+                self.returns.get(name).copied().unwrap_or(Kind::Nothing)
+            }
+            _ => Kind::Unknown,
+        }
+    }
+}
+
+/// Bindings found by one pass of the inference.
+#[derive(Default)]
+struct Found {
+    vars: Vec<(String, Kind)>,
+    returns: Vec<(String, Kind)>,
+}
+
+impl Found {
+    fn var(&mut self, name: &str, kind: Kind) {
+        self.vars.push((name.to_string(), kind));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::collect_fns;
+    use super::*;
+
+    fn infer(src: &str) -> Kinds {
+        let ast = crate::script::syntax::parse_only_engine()
+            .compile(src)
+            .expect("compiles");
+        let fns = collect_fns(&ast, true).expect("collects");
+        Kinds::infer(ast.statements(), &fns)
+    }
+
+    #[test]
+    fn literals_and_operators() {
+        let k = infer(
+            "let a = 1; let b = 2.5; let c = a + b; let d = a * 3; let s = \"x\" + a; let l = [1] + [2]; let m = #{} + #{};",
+        );
+        let kinds: Vec<Kind> = ["a", "b", "c", "d", "s", "l", "m"]
+            .iter()
+            .map(|n| k.var(n))
+            .collect();
+        use Kind::*;
+        assert_eq!(kinds, vec![Int, Float, Float, Int, Str, Array, Map]);
+        // A global is unknown.
+        assert_eq!(k.var("process"), Unknown);
+    }
+
+    #[test]
+    fn bindings_that_disagree_are_unknown() {
+        let k = infer("let x = 1; x = \"s\"; let y = [1]; y += 2; let z = \"a\"; z += 1;");
+        assert_eq!(
+            (k.var("x"), k.var("y"), k.var("z")),
+            (Kind::Unknown, Kind::Array, Kind::Str)
+        );
+    }
+
+    #[test]
+    fn parameters_and_results_flow_through_calls() {
+        // `n` is an int at every call site (also the recursive one), so
+        // `fact` gives an int, and `count` gives whatever `list.len()` does.
+        let k = infer(
+            "fn fact(n) { if n <= 1 { 1 } else { n * fact(n - 1) } }\nfn count(list) { list.len() }\nlet r = fact(5); let c = count([1]); let s = count(\"ab\");",
+        );
+        assert_eq!(k.var("n"), Kind::Int);
+        assert_eq!(k.var("r"), Kind::Int);
+        assert_eq!(k.var("list"), Kind::Unknown);
+        assert_eq!(k.var("c"), Kind::Int);
+    }
+
+    #[test]
+    fn closure_parameters_and_escaping_functions_are_unknown() {
+        let k = infer("fn f(x) { x }\nlet g = |y| y;\nf(1); setTimeout(Fn(\"f\"), 0); g.call(1);");
+        assert_eq!((k.var("x"), k.var("y")), (Kind::Unknown, Kind::Unknown));
+        // A captured variable keeps its own kind.
+        let k = infer("let s = \"a\"; let h = || s.len();");
+        assert_eq!(k.var("s"), Kind::Str);
+    }
+
+    #[test]
+    fn loop_variables() {
+        let k = infer(
+            "for i in 0..3 {}\nfor f in range(0.0, 1.0, 0.5) {}\nfor c in \"ab\" {}\nfor (x, n) in [1] {}",
+        );
+        use Kind::*;
+        assert_eq!(
+            (k.var("i"), k.var("f"), k.var("c"), k.var("x"), k.var("n")),
+            (Int, Float, Str, Unknown, Int)
+        );
+    }
+}
