@@ -123,6 +123,26 @@ fn js_renders_what_a_person_would_write() {
 }
 
 #[test]
+fn js_names_a_construct_it_cannot_render_and_exits_2() {
+    let out = workbench(&["js", "tests/fixtures/no_javascript.rhai"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the Rhai built-in `retain` has no JavaScript rendering")
+            && err.contains("no_javascript.rhai:2:3")
+            && err.contains("a.retain(|v| v > 0);"),
+        "{err}"
+    );
+    // The model runs it.
+    let run = workbench(&["run", "tests/fixtures/no_javascript.rhai"]);
+    assert_eq!(
+        (run.status.code(), text(&run.stdout)),
+        (Some(0), "[ 3, 2 ]\n".to_string())
+    );
+}
+
+#[test]
 fn a_parse_error_shows_file_line_column_and_caret() {
     let out = workbench(&["run", "tests/fixtures/bad_parse.rhai"]);
     assert_eq!(out.status.code(), Some(2));

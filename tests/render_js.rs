@@ -26,6 +26,10 @@ const GENERATED: u64 = 300;
 
 /// Files that are not meant to render, each with what stops it.
 const NOT_RENDERABLE: &[(&str, &str)] = &[
+    (
+        "tests/fixtures/no_javascript.rhai",
+        "uses a Rhai built-in with no JavaScript rendering",
+    ),
     ("tests/fixtures/bad_parse.rhai", "does not parse"),
     (
         "tests/fixtures/lessons/does_not_compile.rhai",
