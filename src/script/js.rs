@@ -433,7 +433,7 @@ pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, R
 
 /// Renders the main statements with the function library.
 fn render_parts(main: &[Stmt], fns: Fns, options: &RenderOptions) -> Res<String> {
-    let kinds = Kinds::infer(main, &fns);
+    let kinds = Kinds::infer(main, &fns, &options.params);
     let mut r = Renderer::new(fns, kinds, options.params.clone());
     r.render_program(main)
 }

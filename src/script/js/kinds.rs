@@ -3,12 +3,13 @@
 //! or of an object, `/` of two integers, `+` of two arrays), inferred over
 //! the whole program.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rhai::{ASTFlags, ASTNode, Expr, FnCallExpr, Stmt};
 
 use super::{
-    Fns, Seg, closure_ref, effective, flatten, plain_call, range_parts, single_value, yields_value,
+    Fns, Seg, closure_ref, effective, flatten, param_default, plain_call, range_parts,
+    single_value, yields_value,
 };
 
 /// What a value is known to be, where the JavaScript rendering of a Rhai
@@ -88,16 +89,33 @@ pub(super) struct Kinds {
     pub(super) bound: HashSet<String>,
     /// Named functions (their results start as `Nothing`).
     named: HashSet<String>,
+    /// Lesson parameter values (JavaScript literals) by parameter name.
+    params: BTreeMap<String, String>,
+}
+
+/// The kind of a JavaScript literal (a lesson parameter's value).
+fn literal_kind(js: &str) -> Kind {
+    let js = js.trim();
+    if js.parse::<i64>().is_ok() {
+        Kind::Int
+    } else if js.parse::<f64>().is_ok() {
+        Kind::Float
+    } else if js.starts_with('"') {
+        Kind::Str
+    } else {
+        Kind::Unknown
+    }
 }
 
 impl Kinds {
-    pub(super) fn infer(main: &[Stmt], fns: &Fns) -> Kinds {
+    pub(super) fn infer(main: &[Stmt], fns: &Fns, params: &BTreeMap<String, String>) -> Kinds {
         let mut kinds = Kinds {
             named: fns
                 .iter()
                 .filter(|(_, f)| !f.anonymous)
                 .map(|(n, _)| n.clone())
                 .collect(),
+            params: params.clone(),
             ..Kinds::default()
         };
         let mut bodies: Vec<(Option<&str>, &[Stmt])> = vec![(None, main)];
@@ -139,6 +157,7 @@ impl Kinds {
         kinds.returns.clear();
         kinds.named.clear();
         kinds.bound.clear();
+        kinds.params.clear();
         kinds
     }
 
@@ -174,7 +193,10 @@ impl Kinds {
 
     fn stmt_bindings(&self, s: &Stmt, fn_name: Option<&str>, fns: &Fns, found: &mut Found) {
         match s {
-            Stmt::Var(v, ..) => found.var(&v.0.name, self.expr(&v.1)),
+            Stmt::Var(v, ..) => found.var(
+                &v.0.name,
+                self.param(&v.1).unwrap_or_else(|| self.expr(&v.1)),
+            ),
             Stmt::Assignment(a) => {
                 if let Expr::Variable(v, ..) = &a.1.lhs {
                     let rhs = self.expr(&a.1.rhs);
@@ -261,6 +283,23 @@ impl Kinds {
                 found.var(p, self.expr(a));
             }
         }
+    }
+
+    /// A lesson parameter, `param("name", #{ default: .. })`: the kind of
+    /// the value it renders with.
+    fn param(&self, e: &Expr) -> Option<Kind> {
+        let Expr::FnCall(fc, _) = e else { return None };
+        if fc.name != "param" || !plain_call(fc) || self.named.contains("param") {
+            return None;
+        }
+        let Some(Expr::StringConstant(name, _)) = fc.args.first() else {
+            return Some(Kind::Unknown);
+        };
+        let value = match self.params.get(name.as_str()) {
+            Some(v) => Some(v.clone()),
+            None => param_default(fc.args.get(1)).ok().flatten(),
+        };
+        Some(value.map_or(Kind::Unknown, |v| literal_kind(&v)))
     }
 
     /// The kind of the value a body yields at its end.
@@ -380,7 +419,7 @@ mod tests {
             .compile(src)
             .expect("compiles");
         let fns = collect_fns(&ast, true).expect("collects");
-        Kinds::infer(ast.statements(), &fns)
+        Kinds::infer(ast.statements(), &fns, &BTreeMap::new())
     }
 
     #[test]
@@ -427,6 +466,15 @@ mod tests {
         // A captured variable keeps its own kind.
         let k = infer("let s = \"a\"; let h = || s.len();");
         assert_eq!(k.var("s"), Kind::Str);
+    }
+
+    #[test]
+    fn lesson_parameters_have_their_value_kind() {
+        let k = infer(
+            "let n = param(\"n\", #{ default: 2 });\nlet f = param(\"f\", #{ default: 0.5 });\nlet s = param(\"s\", #{ default: \"io\" });",
+        );
+        use Kind::*;
+        assert_eq!((k.var("n"), k.var("f"), k.var("s")), (Int, Float, Str));
     }
 
     #[test]
