@@ -1238,8 +1238,7 @@ impl Renderer {
             Stmt::Do(fc, flags, _) => {
                 let body = self.block(&fc.body, ind, false, &[])?;
                 let cond = if flags.contains(ASTFlags::NEGATED) {
-                    let (c, prec) = self.expr(&fc.expr, ind)?;
-                    format!("!{}", paren_if(c, prec, P_UNARY))
+                    self.negated(&fc.expr, ind)?
                 } else {
                     self.expr(&fc.expr, ind)?.0
                 };
@@ -1546,7 +1545,7 @@ impl Renderer {
         let Stmt::If(fc, _) = s else {
             unreachable!("if_stmt is only called on `if`")
         };
-        let (cond, prec) = self.expr(&fc.expr, ind)?;
+        let cond = self.expr(&fc.expr, ind)?.0;
         let body = self.block(&fc.body, ind, ret, &[])?;
         let branch = effective(fc.branch.statements());
         let otherwise = match branch.as_slice() {
@@ -1557,7 +1556,7 @@ impl Renderer {
         };
         Ok(match otherwise {
             Some(o) if body == "{}" && !o.starts_with("if ") => {
-                format!("if (!{}) {o}", paren_if(cond, prec, P_UNARY))
+                format!("if ({}) {o}", self.negated(&fc.expr, ind)?)
             }
             Some(o) => format!("if ({cond}) {body} else {o}"),
             None => format!("if ({cond}) {body}"),
@@ -1566,6 +1565,26 @@ impl Renderer {
 
     /// A `for` loop. Each iteration has its own binding of the loop
     /// variable (JavaScript's `for (let ...)` and `for (const ... of ...)`).
+    /// The negation of a condition: `a !== b` for `a == b`, `x` for `!x`.
+    fn negated(&mut self, e: &Expr, ind: usize) -> Res<String> {
+        if let Expr::FnCall(fc, pos) = e
+            && fc.op_token.is_some()
+            && fc.namespace.is_empty()
+        {
+            match (fc.name.as_str(), fc.args.as_slice()) {
+                ("==" | "!=", [_, _]) => {
+                    let mut flipped = (**fc).clone();
+                    flipped.name = if fc.name == "==" { "!=" } else { "==" }.into();
+                    return Ok(self.operator(&flipped, *pos, ind)?.0);
+                }
+                ("!", [inner]) => return Ok(self.expr(inner, ind)?.0),
+                _ => {}
+            }
+        }
+        let (c, p) = self.expr(e, ind)?;
+        Ok(format!("!{}", paren_if(c, p, P_UNARY)))
+    }
+
     fn for_stmt(
         &mut self,
         f: &(rhai::Ident, Option<rhai::Ident>, rhai::FlowControl),
@@ -3262,7 +3281,7 @@ mod tests {
     fn loops() {
         check(
             "let n = 0; while n < 3 { n += 1; } loop { break; } do { n -= 1; } until n == 0;",
-            "let n = 0;\nwhile (n < 3) {\n  n += 1;\n}\nwhile (true) {\n  break;\n}\ndo {\n  n -= 1;\n} while (!(n === 0));\n",
+            "let n = 0;\nwhile (n < 3) {\n  n += 1;\n}\nwhile (true) {\n  break;\n}\ndo {\n  n -= 1;\n} while (n !== 0);\n",
         );
     }
 
@@ -3347,7 +3366,7 @@ mod tests {
         );
         check(
             "let x = 1; if x == 1 {} else { print(x); }",
-            "let x = 1;\nif (!(x === 1)) {\n  console.log(x);\n}\n",
+            "let x = 1;\nif (x !== 1) {\n  console.log(x);\n}\n",
         );
     }
 
