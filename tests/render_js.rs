@@ -283,6 +283,13 @@ const SNIPPETS: &[&str] = &[
     "switch 1 { 1 => print(1), _ => () }",
     "let k = [1]; k[-1] = 2;",
     "note(\"a comment\");",
+    "let add = |a, b| a + b; let inc = add.curry(1); print(inc.call(2));",
+    "let xs = [1, 2]; for x in xs { if x < 2 { xs.push(x); } } print(xs.len, xs.is_empty);",
+    "let u = 3; do { u -= 1; } until u == 0; if u == 0 {} else { print(u); }",
+    "let v = 5; print(v in 0..10, v in 1..=4, !(v in 0..3));",
+    "let o = #{ a: [1, 2] }; print(o.a.len(), o.a[-1], (o.a + [3]).len);",
+    "fn show(x) { x.len() } print(show(\"ab\"), show([1]), show(#{ k: 1 }));",
+    "let str = \"a,b\"; print(str.split(\",\"), str.split(), str.split(\"\"), str.sub_string(1..=2));",
 ];
 
 /// Cuts and splices: drop a line, duplicate one, or insert a snippet.
