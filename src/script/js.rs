@@ -1792,9 +1792,20 @@ impl Renderer {
                 {
                     return Ok((ident(ptr.fn_name()), P_PRIMARY));
                 }
+                if let Some(literal) = dynamic_literal(d) {
+                    let prec = if literal.starts_with('-') {
+                        P_UNARY
+                    } else {
+                        P_PRIMARY
+                    };
+                    return Ok((literal, prec));
+                }
                 return Err(RenderError::at(
                     *pos,
-                    "constant has no JavaScript rendering",
+                    format!(
+                        "a constant of type `{}` has no JavaScript rendering",
+                        d.type_name()
+                    ),
                 ));
             }
             Expr::BoolConstant(b, _) => (b.to_string(), P_PRIMARY),
