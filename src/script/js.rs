@@ -2,8 +2,12 @@
 //!
 //! The output is CommonJS that `node file.js` runs with the same observable
 //! behaviour, written the way a person would write it: arrow functions for
-//! closures, `return` where Rhai yields a body's last value, `require`s and
-//! helpers emitted at the top only when used.
+//! closures, `return` where a body yields its last statement's value (no
+//! trailing `;`), loops whose iterations each have their own binding, Rhai's
+//! string, array and map built-ins as their JavaScript equivalents (chosen
+//! by the value kinds of the `kinds` module), `require`s and helpers emitted at the
+//! top only when used. What has no JavaScript meaning is a [`RenderError`]
+//! naming the construct, at its line and column.
 //!
 //! Rhai compiles every closure into an anonymous script function (`anon$...`)
 //! in the AST's function library. A closure that captures variables becomes a
