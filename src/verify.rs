@@ -65,10 +65,28 @@ pub fn node_command() -> String {
 
 /// Is a usable node on this machine?
 pub fn node_available() -> bool {
-    Command::new(node_command())
+    node_unavailable().is_none()
+}
+
+/// Why [`node_command`] cannot be used (`--version` does not run or
+/// fails), or `None` when it can.
+pub fn node_unavailable() -> Option<String> {
+    let command = node_command();
+    match Command::new(resolve_program(&command))
         .arg("--version")
+        .stdin(std::process::Stdio::null())
         .output()
-        .is_ok_and(|o| o.status.success())
+    {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(format!("`{command} --version` failed ({})", out.status)),
+        Err(e) => Some(format!("`{command}` does not run: {e}")),
+    }
+}
+
+/// `WORKBENCH_REQUIRE_NODE=1` (CI sets it): a missing node fails the
+/// node-backed tests instead of skipping them.
+pub fn node_required() -> bool {
+    std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1")
 }
 
 /// Runs JavaScript with node in a fresh copy of the sandbox directory, in
