@@ -15,6 +15,7 @@
 //! timing suffers under more load than that.
 
 mod differential;
+mod env;
 mod lessons;
 mod oracles;
 mod random_programs;
@@ -115,6 +116,18 @@ fn main() {
         node.test(
             "oracles::node_runs_rendered_scenarios",
             oracles::node_runs_rendered_scenarios,
+        ),
+        node.test(
+            "env::uv_threadpool_size_from_the_environment_agrees_with_node",
+            env::uv_threadpool_size_from_the_environment_agrees_with_node,
+        ),
+        node.test(
+            "env::verify_gives_node_the_environment_the_model_saw",
+            env::verify_gives_node_the_environment_the_model_saw,
+        ),
+        node.test(
+            "env::arguments_reach_both_sides",
+            env::arguments_reach_both_sides,
         ),
     ];
     let node_backed = trials.iter().filter(|t| t.kind() == "node").count();
