@@ -1,8 +1,9 @@
 //! The thread-pool users of shared/API.md ("Thread pool, CPU and the loop's
 //! health"): `crypto.pbkdf2`, `crypto.randomBytes`, `zlib.gzip`,
-//! `zlib.gunzip`, `dns.lookup` (`process.env.UV_THREADPOOL_SIZE` is in
-//! [`super::api_env`]), and the model knob `pool_cost(op, ms)`. Argument checks throw Node's own errors
-//! (codes and messages as node v20 prints them).
+//! `zlib.gunzip`, `dns.lookup`, and the model knob `pool_cost(op, ms)`
+//! (`process.env.UV_THREADPOOL_SIZE` is in [`super::api_env`]). Argument
+//! checks throw Node's own errors (codes and messages as node v20 prints
+//! them).
 
 use std::sync::Arc;
 
