@@ -363,6 +363,9 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
             entries: vec![("size".into(), Inspect::Number(s.0.size as f64))],
         };
     }
+    if value.is::<super::api_env::ProcessEnv>() {
+        return super::api_env::inspect_env();
+    }
     if value.is::<TimeoutHandle>() {
         return Inspect::Raw("Timeout {}".into());
     }
