@@ -78,6 +78,14 @@ enum NewWhat {
 struct RunArgs {
     /// The scenario (.rhai).
     file: PathBuf,
+    /// Arguments for the scenario: `process.argv` after the script's path,
+    /// as `node FILE.js ARGS...` (workbench's own options go before FILE).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    args: Vec<String>,
     /// Also show the recorded trace (on stderr unless --trace-out is given).
     #[arg(long)]
     trace: bool,
@@ -105,9 +113,10 @@ struct RunArgs {
     /// Print run statistics on stderr: events, trace bytes per event, time.
     #[arg(long)]
     stats: bool,
-    /// Thread-pool size (UV_THREADPOOL_SIZE).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    pool_size: u64,
+    /// Thread-pool size: runs as if started with UV_THREADPOOL_SIZE=N
+    /// (replacing the environment's value).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pool_size: Option<u64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -343,7 +352,16 @@ fn run(args: RunArgs) -> u8 {
     let mut options = RunOptions::default();
     options.runtime.clock = args.clock.mode();
     options.runtime.max_events = args.max_events as usize;
-    options.runtime.pool_size = args.pool_size as usize;
+    // `process.env` is the environment workbench was started with, as node's
+    // is; `--pool-size` replaces UV_THREADPOOL_SIZE in it.
+    options.runtime.env = workbench::runtime::env::Env::inherited();
+    if let Some(n) = args.pool_size {
+        options
+            .runtime
+            .env
+            .set(workbench::runtime::pool::ENV_VAR, &n.to_string());
+    }
+    options.runtime.args = args.args.clone();
     options.runtime.race_timeout_first = match args.race {
         Race::ImmediateFirst => 0,
         Race::TimeoutFirst => u64::MAX,

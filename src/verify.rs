@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::runtime::env::{Env, resolve_program};
 use crate::script::{self, RunOptions, Scenario};
 
 /// What a process printed and how it exited.
@@ -64,14 +65,47 @@ pub fn node_command() -> String {
 
 /// Is a usable node on this machine?
 pub fn node_available() -> bool {
-    Command::new(node_command())
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    node_unavailable().is_none()
 }
 
-/// Runs JavaScript with node in a fresh copy of the sandbox directory.
+/// Why [`node_command`] cannot be used (`--version` does not run or
+/// fails), or `None` when it can.
+pub fn node_unavailable() -> Option<String> {
+    let command = node_command();
+    match Command::new(resolve_program(&command))
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+    {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(format!("`{command} --version` failed ({})", out.status)),
+        Err(e) => Some(format!("`{command}` does not run: {e}")),
+    }
+}
+
+/// `WORKBENCH_REQUIRE_NODE=1` (CI sets it): a missing node fails the
+/// node-backed tests instead of skipping them.
+pub fn node_required() -> bool {
+    std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1")
+}
+
+/// Runs JavaScript with node in a fresh copy of the sandbox directory, in
+/// the empty environment a model run has by default
+/// ([`RunOptions::default`]).
 pub fn run_node(js: &str, sandbox: &Path, name: &str) -> std::io::Result<Output> {
+    run_node_with(js, sandbox, name, &Env::empty(), &[])
+}
+
+/// As [`run_node`], with exactly the environment `env` (give the model the
+/// same one, in [`Env::sorted`] order: see [`Env::apply_to`]) and `args`
+/// after the script (`process.argv[2..]`).
+pub fn run_node_with(
+    js: &str,
+    sandbox: &Path,
+    name: &str,
+    env: &Env,
+    args: &[String],
+) -> std::io::Result<Output> {
     let dir = tempfile::tempdir()?;
     if let Ok(entries) = std::fs::read_dir(sandbox) {
         for entry in entries.flatten() {
@@ -87,9 +121,12 @@ pub fn run_node(js: &str, sandbox: &Path, name: &str) -> std::io::Result<Output>
     std::fs::write(&js_path, js)?;
     // `--expose-gc` always: scenarios' `gc()` renders to `global.gc()`, and
     // the flag changes nothing else a scenario can observe.
-    let mut child = Command::new(node_command())
+    let mut command = Command::new(resolve_program(&node_command()));
+    env.apply_to(&mut command);
+    let mut child = command
         .arg("--expose-gc")
         .arg(&js_path)
+        .args(args)
         .current_dir(dir.path())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -261,17 +298,30 @@ pub fn verify_against_with(scenario: &Scenario, node: &Output, options: &RunOpti
     Verdict::Disagree(first)
 }
 
-/// Renders, runs node, runs the model, compares.
+/// Renders, runs node, runs the model, compares; both see the environment
+/// workbench was started with (`workbench verify`).
 pub fn verify_file(path: &Path) -> Result<Verdict, String> {
+    verify_file_with(path, &Env::inherited(), &[])
+}
+
+/// As [`verify_file`], node and the model both in the environment `env`
+/// and given `args` after the script.
+pub fn verify_file_with(path: &Path, env: &Env, args: &[String]) -> Result<Verdict, String> {
+    // A child given an explicit environment sees it sorted by name; so
+    // does the model, so that even `console.log(process.env)` agrees.
+    let env = env.clone().sorted();
     let scenario = Scenario::load(path).map_err(|e| e.report)?;
     let js = scenario.to_js().map_err(|e| e.report)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
-    let node = run_node(&js, &scenario.sandbox(), &name)
+    let node = run_node_with(&js, &scenario.sandbox(), &name, &env, args)
         .map_err(|e| format!("cannot run {}: {e}", node_command()))?;
-    Ok(verify_against(&scenario, &node))
+    let mut options = RunOptions::default();
+    options.runtime.env = env;
+    options.runtime.args = args.to_vec();
+    Ok(verify_against_with(&scenario, &node, &options))
 }
 
 /// Scenario files under a directory, sorted (for corpus runners).

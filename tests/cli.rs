@@ -3,10 +3,19 @@
 
 use std::process::{Command, Output};
 
+/// Runs workbench in this process's environment less `UV_THREADPOOL_SIZE`
+/// (a developer's own setting must not change the traces checked here).
 fn workbench(args: &[&str]) -> Output {
+    workbench_with(args, &[])
+}
+
+/// As [`workbench`], with variables added to its environment.
+fn workbench_with(args: &[&str], vars: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_workbench"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("UV_THREADPOOL_SIZE")
+        .envs(vars.iter().copied())
         .output()
         .expect("the workbench binary runs")
 }
@@ -240,4 +249,168 @@ fn a_missing_file_is_a_clear_error() {
     let out = workbench(&["run", "no/such/file.rhai"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read no/such/file.rhai"));
+}
+
+/// The pool line of a `--trace` run of the pool fixture.
+fn pool_line(out: &Output) -> String {
+    text(&out.stderr)
+        .lines()
+        .find(|l| l.contains("pool: queue task 0"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn uv_threadpool_size_from_the_environment_sizes_the_pool() {
+    let fixture = "tests/fixtures/env/pool_from_env.rhai";
+    let unset = workbench(&["run", "--trace", fixture]);
+    assert_eq!(
+        text(&unset.stdout),
+        "UV_THREADPOOL_SIZE is undefined\nshort hash 1\nshort hash 2\nlong hash\n"
+    );
+    assert!(
+        pool_line(&unset).ends_with("pool: queue task 0 (pbkdf2)"),
+        "{}",
+        pool_line(&unset)
+    );
+
+    let two = workbench_with(&["run", "--trace", fixture], &[("UV_THREADPOOL_SIZE", "2")]);
+    assert!(text(&two.stdout).starts_with("UV_THREADPOOL_SIZE is 2\n"));
+    assert!(
+        pool_line(&two).ends_with("the pool starts with 2 threads"),
+        "{}",
+        pool_line(&two)
+    );
+
+    // One thread: first in, first out, so the long hash delays the others.
+    let one = workbench_with(&["run", fixture], &[("UV_THREADPOOL_SIZE", "1")]);
+    assert_eq!(
+        text(&one.stdout),
+        "UV_THREADPOOL_SIZE is 1\nlong hash\nshort hash 1\nshort hash 2\n"
+    );
+    // libuv's atoi: garbage is 0, which gives one thread.
+    let garbage = workbench_with(
+        &["run", "--trace", fixture],
+        &[("UV_THREADPOOL_SIZE", "lots")],
+    );
+    assert!(
+        pool_line(&garbage).ends_with("the pool starts with 1 thread"),
+        "{}",
+        pool_line(&garbage)
+    );
+}
+
+#[test]
+fn pool_size_overrides_the_environment() {
+    let out = workbench_with(
+        &[
+            "run",
+            "--trace",
+            "--pool-size",
+            "3",
+            "tests/fixtures/env/pool_from_env.rhai",
+        ],
+        &[("UV_THREADPOOL_SIZE", "1")],
+    );
+    // As if started with UV_THREADPOOL_SIZE=3: the script sees it too.
+    assert!(
+        text(&out.stdout).starts_with("UV_THREADPOOL_SIZE is 3\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        pool_line(&out).ends_with("the pool starts with 3 threads"),
+        "{}",
+        pool_line(&out)
+    );
+}
+
+#[test]
+fn process_env_is_the_environment_workbench_started_with() {
+    let out = workbench_with(
+        &["run", "tests/fixtures/env/reads_env.rhai"],
+        &[
+            ("WORKBENCH_ENV_TEST", "from the CLI test"),
+            ("HOME", "/home/learner"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("from the CLI test\n/home/learner\nundefined\n{\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  WORKBENCH_ENV_TEST: 'from the CLI test',\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn arguments_after_the_file_are_the_scripts() {
+    let fixture = "tests/fixtures/env/argv.rhai";
+    let out = workbench(&["run", fixture, "a", "--trace", "two words", ""]);
+    assert_eq!(
+        text(&out.stdout),
+        "6 true true\n[a]\n[--trace]\n[two words]\n[]\n"
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "",
+        "--trace after an argument is the script's"
+    );
+    // Workbench's own options go before the first argument; `--` ends them.
+    let out = workbench(&["run", fixture, "--", "--pool-size"]);
+    assert_eq!(text(&out.stdout), "3 true true\n[--pool-size]\n");
+    let out = workbench(&["run", fixture]);
+    assert_eq!(text(&out.stdout), "2 true true\n");
+}
+
+#[test]
+fn argv_starts_with_workbench_and_the_absolute_script_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("argv0.rhai");
+    std::fs::write(
+        &script,
+        "console.log(process.argv[0]);\nconsole.log(process.argv[1]);\n",
+    )
+    .expect("write the script");
+    let out = Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(["run", "argv0.rhai"])
+        .current_dir(dir.path())
+        .output()
+        .expect("the workbench binary runs");
+    let stdout = text(&out.stdout);
+    let mut lines = stdout.lines();
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_workbench"))
+        .canonicalize()
+        .expect("the binary exists");
+    let argv0 = std::path::Path::new(lines.next().unwrap_or_default())
+        .canonicalize()
+        .expect("argv[0] names a file");
+    assert_eq!(argv0, exe);
+    let argv1 = lines.next().unwrap_or_default();
+    let expected = script.canonicalize().expect("the script exists");
+    assert_eq!(std::path::Path::new(argv1), expected);
+}
+
+#[test]
+fn a_lesson_does_not_see_the_shells_environment() {
+    // The lesson expects UV_THREADPOOL_SIZE to be unset: lessons (the
+    // player, `check`, the snapshot tests) run in an empty environment.
+    let out = workbench_with(
+        &["check", "--no-node", "tests/fixtures/env/lesson_env.rhai"],
+        &[("UV_THREADPOOL_SIZE", "9")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // `run` is `node FILE.js`: the same file there sees the variable.
+    let out = workbench_with(
+        &["run", "tests/fixtures/env/lesson_env.rhai"],
+        &[("UV_THREADPOOL_SIZE", "9")],
+    );
+    assert!(
+        text(&out.stdout).starts_with("pool size variable: 9\n"),
+        "{}",
+        text(&out.stdout)
+    );
 }

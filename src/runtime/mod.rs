@@ -12,6 +12,7 @@ pub mod buffer;
 pub mod clock;
 pub mod driver;
 pub mod eld;
+pub mod env;
 pub mod events;
 pub mod fs;
 pub mod mail;
@@ -242,7 +243,13 @@ pub struct Options {
     /// For each detected race (in detection order), bit i set means "the
     /// timeout wins race i" (a millisecond boundary was crossed).
     pub race_timeout_first: u64,
+    /// The pool's size when `UV_THREADPOOL_SIZE` is unset (libuv's 4).
     pub pool_size: usize,
+    /// What `process.env` starts as: empty unless given (see [`env`]).
+    pub env: env::Env,
+    /// `process.argv` after the script's path: `workbench run FILE a b`'s
+    /// `a b`, or a worker's `argv` option.
+    pub args: Vec<String>,
     /// Directory that fs paths are confined to.
     pub sandbox: std::path::PathBuf,
     /// Also write console output to the process's stdout/stderr as it
@@ -257,6 +264,8 @@ impl Default for Options {
             max_events: 10_000_000,
             race_timeout_first: 0,
             pool_size: 4,
+            env: env::Env::empty(),
+            args: Vec::new(),
             sandbox: std::path::PathBuf::from("."),
             live_console: false,
         }
@@ -358,6 +367,9 @@ pub struct Runtime<H: HostTypes> {
     pub threads: threads::Threads<H>,
     /// Buffers: the pool allocator and the backing stores' accounting.
     pub buffers: buffer::Heap,
+    /// `process.env`: the starting environment plus the script's
+    /// assignments (change it with [`Runtime::set_env`]).
+    env: env::Env,
 }
 
 /// The runtime as the host holds it.
@@ -365,7 +377,11 @@ pub type Shared<H> = Rc<RefCell<Runtime<H>>>;
 
 impl<H: HostTypes> Runtime<H> {
     pub fn new(options: Options) -> Self {
-        let pool = Pool::new(options.clock, options.sandbox.clone(), options.pool_size);
+        let mut pool = Pool::new(options.clock, options.sandbox.clone(), options.pool_size);
+        let env = options.env.clone();
+        // libuv reads UV_THREADPOOL_SIZE from the process environment when
+        // the pool is first used: the pool sees the variable as it stands.
+        pool.set_env_size(env.get(pool::ENV_VAR).map(str::to_string));
         Runtime {
             trace: Trace::default(),
             clock: Clock::new(options.clock),
@@ -398,6 +414,21 @@ impl<H: HostTypes> Runtime<H> {
             async_handled: Vec::new(),
             threads: threads::Threads::default(),
             buffers: buffer::Heap::default(),
+            env,
+        }
+    }
+
+    /// `process.env` as it stands now.
+    pub fn env(&self) -> &env::Env {
+        &self.env
+    }
+
+    /// `process.env[name] = value`. `UV_THREADPOOL_SIZE` also reaches the
+    /// pool, which reads it when first used (later values change nothing).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.set(name, value);
+        if name == pool::ENV_VAR {
+            self.pool.set_env_size(Some(value.to_string()));
         }
     }
 

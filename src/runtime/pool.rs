@@ -4,10 +4,11 @@
 //! active request and keeps the loop alive.
 //!
 //! Sizing (libuv `init_threads`): the size is read when the pool is first
-//! used, from `process.env.UV_THREADPOOL_SIZE` with `atoi` semantics
-//! (unset: the default, `--pool-size`, 4 unless given; 0 or garbage: 1;
-//! capped at 1024; a negative number wraps to a huge unsigned one and is
-//! capped too).
+//! used, from `UV_THREADPOOL_SIZE` in the process environment (the run's
+//! environment plus the script's `process.env` assignments so far) with
+//! `atoi` semantics (unset: 4; 0 or garbage: 1; capped at 1024; a negative
+//! number wraps to a huge unsigned one and is capped too). `workbench run
+//! --pool-size N` runs with `UV_THREADPOOL_SIZE=N` in the environment.
 //!
 //! Queueing ([`WorkQueue`]): CPU and fast-I/O work in one FIFO; slow I/O
 //! (`dns.lookup`'s getaddrinfo) waits in its own queue and enters the FIFO
@@ -49,6 +50,9 @@ use std::time::Instant;
 use super::clock::ClockMode;
 use super::fs::{FileStat, FsError, Sandbox};
 use crate::trace::{Kind, PoolOp};
+
+/// The variable libuv sizes the pool from.
+pub const ENV_VAR: &str = "UV_THREADPOOL_SIZE";
 
 /// libuv's `MAX_THREADPOOL_SIZE`.
 pub const MAX_THREADS: usize = 1024;
@@ -778,7 +782,7 @@ pub struct Pool {
     pub sandbox: Sandbox,
     /// The size when `UV_THREADPOOL_SIZE` is unset (`--pool-size`).
     default_size: usize,
-    /// `process.env.UV_THREADPOOL_SIZE` as the script set it.
+    /// `UV_THREADPOOL_SIZE` as the process environment has it now.
     env_size: Option<String>,
     /// The size, fixed when the pool is created (first use).
     size: Option<usize>,

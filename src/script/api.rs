@@ -233,6 +233,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     register_misc(&mut engine);
     super::api_perf::register(&mut engine);
     super::api_pool::register(&mut engine);
+    super::api_env::register(&mut engine);
     super::api_worker::register(&mut engine);
     super::api_stream::register(&mut engine);
     super::api_buffer::register(&mut engine);

@@ -1,8 +1,9 @@
 //! The thread-pool users of shared/API.md ("Thread pool, CPU and the loop's
 //! health"): `crypto.pbkdf2`, `crypto.randomBytes`, `zlib.gzip`,
-//! `zlib.gunzip`, `dns.lookup`, `process.env.UV_THREADPOOL_SIZE`, and the
-//! model knob `pool_cost(op, ms)`. Argument checks throw Node's own errors
-//! (codes and messages as node v20 prints them).
+//! `zlib.gunzip`, `dns.lookup`, and the model knob `pool_cost(op, ms)`
+//! (`process.env.UV_THREADPOOL_SIZE` is in [`super::api_env`]). Argument
+//! checks throw Node's own errors (codes and messages as node v20 prints
+//! them).
 
 use std::sync::Arc;
 
@@ -28,9 +29,6 @@ pub struct ZlibNs;
 /// The `dns` module object.
 #[derive(Clone, Copy)]
 pub struct DnsNs;
-/// `process.env`.
-#[derive(Clone, Copy)]
-pub struct ProcessEnv;
 
 /// The most bytes one randomBytes or pbkdf2 key may have in the model.
 const MAX_MODEL_BYTES: f64 = (16 << 20) as f64;
@@ -315,8 +313,7 @@ pub fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<CryptoNs>("crypto")
         .register_type_with_name::<ZlibNs>("zlib")
-        .register_type_with_name::<DnsNs>("dns")
-        .register_type_with_name::<ProcessEnv>("Object");
+        .register_type_with_name::<DnsNs>("dns");
     engine.register_fn(
         "pbkdf2",
         |c: NativeCallContext,
@@ -350,34 +347,6 @@ pub fn register(engine: &mut Engine) {
         "lookup",
         |c: NativeCallContext, _n: &mut DnsNs, host: Dynamic, f: Dynamic| dns_lookup(c, host, f),
     );
-
-    // process.env: only UV_THREADPOOL_SIZE. Node stores every value as a
-    // string; the pool reads it once, when the first item is queued.
-    engine.register_get("env", |_p: &mut Process| ProcessEnv);
-    rhai::FuncRegistration::new_setter("env")
-        .with_purity(true)
-        .register_into_engine(engine, |_p: &mut Process, _v: ProcessEnv| {});
-    engine.register_get(
-        "UV_THREADPOOL_SIZE",
-        |_e: &mut ProcessEnv| -> Res<Dynamic> {
-            Ok(ctx()?
-                .rt
-                .borrow()
-                .pool
-                .env_size()
-                .map_or(Dynamic::UNIT, |s| Dynamic::from(s.to_string())))
-        },
-    );
-    rhai::FuncRegistration::new_setter("UV_THREADPOOL_SIZE")
-        .with_purity(true)
-        .register_into_engine(engine, |_e: &mut ProcessEnv, v: Dynamic| -> Res<()> {
-            ctx()?
-                .rt
-                .borrow_mut()
-                .pool
-                .set_env_size(Some(to_js_string(&v)));
-            Ok(())
-        });
 
     // pool_cost(op, ms): the model cost of every `op` item (virtual clock;
     // under the real clock it sets a lookup's sleep). Renders as a comment.

@@ -195,6 +195,12 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
     let id = link.hub.register(start_ns);
     let mut options = rt.options.clone();
     options.live_console = false;
+    // Node's defaults: `env` is a copy of the parent's `process.env` as it
+    // stands now, and the worker's `process.argv` is `[execPath, filename,
+    // ...options.argv]`, where the rendering's `argv` is `[body]` (its
+    // prologue reads `process.argv[2]`).
+    options.env = rt.env().clone();
+    options.args = vec![body.to_string()];
     let spec = WorkerSpec {
         source: x.source.clone(),
         body: body.to_string(),

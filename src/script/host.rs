@@ -525,7 +525,7 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
         EvalAltResult::ErrorDataRace(_, pos) => Classified::Throw(
             Dynamic::from(JsError::new(
                 "TypeError",
-                "a variable is used while a method call on it is still running (for example `e.on(..)` inside a listener that `e.emit(..)` is calling). Rhai locks the variable for the call; give the object a second name (`let em = e;`) and use that inside the callback",
+                "an array, map or string is used inside a callback of a method still running on it (for example `list.for_each(|x| list.len())`): Rhai updates these values in place when the method returns. Read what the callback needs before the call (`let n = list.len();`)",
             )),
             if pos.is_none() { outer } else { pos },
         ),

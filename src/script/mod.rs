@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod api_buffer;
+pub mod api_env;
 pub mod api_perf;
 pub mod api_pool;
 pub mod api_stream;

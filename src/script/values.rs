@@ -77,12 +77,15 @@ impl JsFunc {
         }
     }
 
-    /// Same function (for `off`): the same closure literal, or the same
-    /// resolving function.
+    /// Same function (for `off`, `removeListener`): the same function
+    /// object, as JavaScript compares functions. Every evaluation of a
+    /// closure literal makes a new function (its identity, stamped by the
+    /// patched Rhai in vendor/rhai); copies of one value are the same
+    /// function; a named `fn` is one function.
     pub fn same(&self, other: &JsFunc) -> bool {
         match (self, other) {
             (JsFunc::Closure(a), JsFunc::Closure(b)) | (JsFunc::Async(a), JsFunc::Async(b)) => {
-                a.fn_name() == b.fn_name()
+                a.fn_name() == b.fn_name() && a.identity() == b.identity()
             }
             (JsFunc::Resolver(a), JsFunc::Resolver(b)) => {
                 a.target.same(&b.target) && a.reject == b.reject
@@ -359,6 +362,9 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
             class: Some("Stats".into()),
             entries: vec![("size".into(), Inspect::Number(s.0.size as f64))],
         };
+    }
+    if value.is::<super::api_env::ProcessEnv>() {
+        return super::api_env::inspect_env();
     }
     if value.is::<TimeoutHandle>() {
         return Inspect::Raw("Timeout {}".into());

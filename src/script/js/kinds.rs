@@ -1,7 +1,7 @@
 //! Value kinds for the JavaScript rendering: what a value is known to be,
 //! where the rendering of a Rhai built-in depends on it (`len()` of a string
-//! or of an object, `/` of two integers, `+` of two arrays), inferred over
-//! the whole program.
+//! or of an object, `+` of two arrays, a negative index), inferred over the
+//! whole program.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -13,8 +13,8 @@ use super::{
 };
 
 /// What a value is known to be, where the JavaScript rendering of a Rhai
-/// built-in depends on it: `len()` of a string or of an object, `/` of two
-/// integers, `+` of two arrays.
+/// built-in depends on it: `len()` of a string or of an object, `+` of two
+/// arrays, a negative index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     /// No binding seen yet (the inference's starting point).
@@ -59,7 +59,8 @@ fn binary_kind(op: &str, a: Kind, b: Kind) -> Kind {
         ("+", Kind::Str, _) | ("+", _, Kind::Str) => Kind::Str,
         ("+", Kind::Array, Kind::Array) => Kind::Array,
         ("+", Kind::Map, Kind::Map) => Kind::Map,
-        ("+" | "-" | "*" | "/" | "%" | "**", Kind::Int, Kind::Int) => Kind::Int,
+        // `7 / 2` is 3.5: a quotient of integers is a number, not an integer.
+        ("+" | "-" | "*" | "%" | "**", Kind::Int, Kind::Int) => Kind::Int,
         ("+" | "-" | "*" | "/" | "%" | "**", a, b) if a.numeric() && b.numeric() => Kind::Float,
         _ => Kind::Unknown,
     }
@@ -360,6 +361,14 @@ impl Kinds {
             Expr::Variable(v, ..) if v.2.is_empty() => self.var(&v.1),
             Expr::FnCall(fc, _) => self.call(fc),
             Expr::Dot(..) => match flatten(e) {
+                // The scenario API's arrays: `process.argv`.
+                Ok((Expr::Variable(v, ..), segs))
+                    if v.1 == "process"
+                        && !self.bound.contains("process")
+                        && matches!(segs.as_slice(), [Seg::Prop("argv", _)]) =>
+                {
+                    Kind::Array
+                }
                 Ok((_, segs)) => match segs.last() {
                     Some(Seg::Method(fc, ..)) => method_kind(fc.name.as_str()),
                     _ => Kind::Unknown,

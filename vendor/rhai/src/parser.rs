@@ -2959,11 +2959,27 @@ impl Engine {
             Expr::Unit(Position::NONE)
         };
 
-        let export = if is_export {
+        let mut export = if is_export {
             ASTFlags::EXPORTED
         } else {
             ASTFlags::empty()
         };
+
+        // workbench: a closure in the initializer that names the variable
+        // being defined shares it (`Stmt::Share`): define it first.
+        #[cfg(not(feature = "no_closure"))]
+        {
+            let mut captures_itself = false;
+            expr.walk(&mut Vec::new(), &mut |path: &[crate::ast::ASTNode]| {
+                if let Some(crate::ast::ASTNode::Stmt(Stmt::Share(vars))) = path.last() {
+                    captures_itself |= vars.iter().any(|(v, _)| v.name == name);
+                }
+                !captures_itself
+            });
+            if captures_itself {
+                export |= ASTFlags::RECURSIVE;
+            }
+        }
 
         let (existing, hit_barrier) = state.find_var(&name);
 
@@ -3175,7 +3191,15 @@ impl Engine {
                 (Token::RightBrace, ..) => break eat_token(state.input, &Token::RightBrace),
                 // { ... stmt;
                 (Token::SemiColon, ..) if need_semicolon => {
-                    eat_token(state.input, &Token::SemiColon);
+                    let semicolon = eat_token(state.input, &Token::SemiColon);
+                    // workbench: `{ ...; expr; }` yields `()`, and only
+                    // `{ ...; expr }` yields the value of `expr`, as in
+                    // Rust (and as a JavaScript function body returns
+                    // nothing without `return`). The terminated form ends
+                    // with a no-op, which the JavaScript renderer reads too.
+                    if matches!(state.input.peek().unwrap(), (Token::RightBrace, ..)) {
+                        block.statements_mut().push(Stmt::Noop(semicolon));
+                    }
                 }
                 // { ... { stmt } ;
                 (Token::SemiColon, ..) if !need_semicolon => {
@@ -3922,6 +3946,7 @@ impl Engine {
                 num_params: fn_def.params.len(),
                 hash: calc_fn_hash(None, &fn_def.name, fn_def.params.len()),
             },
+            identity: 0,
         };
 
         let expr = Expr::DynamicConstant(Box::new(fn_ptr.into()), new_settings.pos);

@@ -17,6 +17,12 @@ bitflags! {
         const NEGATED = 0b_0000_0100;
         /// The [`AST`][crate::AST] node breaks out of normal control flow.
         const BREAK = 0b_0000_1000;
+        /// workbench: a variable definition whose initializer holds a
+        /// closure that captures the variable being defined
+        /// (`let t = setInterval(|| clearInterval(t), 10)`). The variable
+        /// exists (as `()`) while its initializer is evaluated, and the
+        /// closures see the value it is then given, as in JavaScript.
+        const RECURSIVE = 0b_0001_0000;
     }
 }
 

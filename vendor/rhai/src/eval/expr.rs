@@ -99,7 +99,11 @@ impl Engine {
             .then_some(scope.len() - index)
             .or_else(|| scope.search(var_name))
         {
-            return scope.get_mut_by_index(scope_index).try_into();
+            // workbench: a data race is reported where the variable is used.
+            return scope
+                .get_mut_by_index(scope_index)
+                .try_into()
+                .map_err(|err: crate::RhaiError| err.fill_position(expr.position()));
         }
 
         // Search constants in global modules
@@ -126,6 +130,7 @@ impl Engine {
                     num_params: fn_def.params.len(),
                     hash: crate::calc_fn_hash(None, &fn_def.name, fn_def.params.len()),
                 },
+                identity: 0,
             }
             .into();
             return Ok(val.into());
@@ -233,7 +238,17 @@ impl Engine {
             _ => false,
         };
         if is_simple_constant {
-            if let Some(value) = expr.get_literal_value(Some(global)) {
+            if let Some(mut value) = expr.get_literal_value(Some(global)) {
+                // workbench: each evaluation of a closure literal makes a
+                // new function (one that captures nothing is a constant).
+                #[cfg(not(feature = "no_function"))]
+                if value.is_fnptr() {
+                    if let Some(mut f) = value.write_lock::<crate::FnPtr>() {
+                        if f.is_anonymous() {
+                            f.stamp_identity();
+                        }
+                    }
+                }
                 return Ok(value);
             }
         }

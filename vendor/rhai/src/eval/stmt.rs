@@ -366,10 +366,26 @@ impl Engine {
                     return Err(ERR::ErrorTooManyVariables(*pos).into());
                 }
 
+                // workbench: a recursive definition's variable exists while
+                // its initializer runs, so the closures there can capture it.
+                // The initializer's variable indices were computed without
+                // it, so they are searched by name until it is defined.
+                let recursive_slot = options.contains(ASTFlags::RECURSIVE).then(|| match index {
+                    Some(index) => scope.len() - index.get(),
+                    None => {
+                        scope.push_entry(var_name.name.clone(), access, Dynamic::UNIT);
+                        scope.len() - 1
+                    }
+                });
+                let orig_always_search_scope = global.always_search_scope;
+                if recursive_slot.is_some() {
+                    global.always_search_scope = true;
+                }
+
                 // Evaluate initial value
-                let value = self
-                    .eval_expr(global, caches, scope, this_ptr, expr)?
-                    .flatten();
+                let value = self.eval_expr(global, caches, scope, this_ptr, expr);
+                global.always_search_scope = orig_always_search_scope;
+                let value = value?.flatten();
                 let mut value = self.intern_string(value);
 
                 let _alias = if !rewind_scope {
@@ -396,12 +412,30 @@ impl Engine {
                     unreachable!("exported variable not on global level");
                 };
 
-                match index {
-                    Some(index) => {
+                match (recursive_slot, index) {
+                    // workbench: the closures that captured the variable
+                    // share it: write the value through.
+                    (Some(slot), _) => {
+                        value.set_access_mode(access);
+                        let target = scope.get_mut_by_index(slot);
+                        if target.is_shared() {
+                            let Some(mut shared) = target.write_lock::<Dynamic>() else {
+                                return Err(ERR::ErrorDataRace(
+                                    var_name.name.to_string(),
+                                    *pos,
+                                )
+                                .into());
+                            };
+                            *shared = value;
+                        } else {
+                            *target = value;
+                        }
+                    }
+                    (None, Some(index)) => {
                         value.set_access_mode(access);
                         *scope.get_mut_by_index(scope.len() - index.get()) = value;
                     }
-                    _ => {
+                    (None, None) => {
                         scope.push_entry(var_name.name.clone(), access, value);
                     }
                 }
@@ -679,9 +713,14 @@ impl Engine {
                             index_value += 1;
                         }
 
+                        // workbench: each iteration has its own binding, as
+                        // JavaScript's `for (let ...)` gives: the loop variables
+                        // are replaced, not written through, so a closure that
+                        // captured (shared) last iteration's value keeps it.
+
                         // Increment counter
                         if let Some(counter_index) = counter_index {
-                            *scope.get_mut_by_index(counter_index).write_lock().unwrap() =
+                            *scope.get_mut_by_index(counter_index) =
                                 Dynamic::from_int(index_value);
                         }
 
@@ -690,7 +729,7 @@ impl Engine {
                             .map_err(|err| err.fill_position(expr.position()))?
                             .flatten();
 
-                        *scope.get_mut_by_index(index).write_lock().unwrap() = value;
+                        *scope.get_mut_by_index(index) = value;
 
                         // Run block
                         let this_ptr = this_ptr.as_deref_mut();
@@ -945,7 +984,10 @@ impl Engine {
                     }
 
                     // Search the scope
+                    // workbench: by name while a recursive definition's
+                    // initializer runs (see `ASTFlags::RECURSIVE`).
                     let index = index
+                        .filter(|_| !global.always_search_scope)
                         .map(|n| scope.len() - n.get())
                         .or_else(|| scope.search(&var.name))
                         .ok_or_else(|| {

@@ -407,6 +407,19 @@ impl<'a> TryFrom<&'a mut Dynamic> for Target<'a> {
     fn try_from(value: &'a mut Dynamic) -> Result<Self, Self::Error> {
         #[cfg(not(feature = "no_closure"))]
         if value.is_shared() {
+            // workbench: a shared custom-type value (a handle to an object
+            // the host owns) or function pointer is a reference, as every
+            // object is in JavaScript. A method call on it works on a clone
+            // of the handle, so the variable is not held locked while the
+            // method runs and the callee may use it again (a listener that
+            // calls `e.emit(..)` on the emitter emitting it). Plain values
+            // (numbers, strings, arrays, maps, blobs) keep the lock and are
+            // updated in place.
+            if let Some(inner) = value.read_lock::<Dynamic>() {
+                if inner.is_variant() || inner.is_fnptr() {
+                    return Ok(Self::TempValue(inner.clone()));
+                }
+            }
             // Cloning is cheap for a shared value
             let shared_value = value.clone();
             let Some(guard) = value.write_lock::<Dynamic>() else {

@@ -287,8 +287,9 @@ pub fn get_builtin_binary_op_fn(op: &Token, x: &Dynamic, y: &Dynamic) -> Option<
                 Plus => return impl_op!(INT => add(as_int, as_int)),
                 Minus => return impl_op!(INT => subtract(as_int, as_int)),
                 Multiply => return impl_op!(INT => multiply(as_int, as_int)),
-                Divide => return impl_op!(INT => divide(as_int, as_int)),
-                Modulo => return impl_op!(INT => modulo(as_int, as_int)),
+                // workbench: JavaScript numbers (see `js_divide`).
+                Divide => return Some((|_, args| Ok(js_divide(args[0].as_int().unwrap(), args[1].as_int().unwrap())), false)),
+                Modulo => return Some((|_, args| Ok(js_modulo(args[0].as_int().unwrap(), args[1].as_int().unwrap())), false)),
                 PowerOf => return impl_op!(INT => power(as_int, as_int)),
                 RightShift => return impl_op!(INT => Ok(shift_right(as_int, as_int))),
                 LeftShift => return impl_op!(INT => Ok(shift_left(as_int, as_int))),
@@ -811,8 +812,29 @@ pub fn get_builtin_op_assignment_fn(op: &Token, x: &Dynamic, y: &Dynamic) -> Opt
                 PlusAssign => return impl_op!(INT => add(as_int, as_int)),
                 MinusAssign => return impl_op!(INT => subtract(as_int, as_int)),
                 MultiplyAssign => return impl_op!(INT => multiply(as_int, as_int)),
-                DivideAssign => return impl_op!(INT => divide(as_int, as_int)),
-                ModuloAssign => return impl_op!(INT => modulo(as_int, as_int)),
+                // workbench: JavaScript numbers (see `js_divide`).
+                DivideAssign => {
+                    return Some((
+                        |_, args| {
+                            let x = args[0].as_int().unwrap();
+                            let y = args[1].as_int().unwrap();
+                            *args[0].write_lock::<Dynamic>().unwrap() = js_divide(x, y);
+                            Ok(Dynamic::UNIT)
+                        },
+                        false,
+                    ))
+                }
+                ModuloAssign => {
+                    return Some((
+                        |_, args| {
+                            let x = args[0].as_int().unwrap();
+                            let y = args[1].as_int().unwrap();
+                            *args[0].write_lock::<Dynamic>().unwrap() = js_modulo(x, y);
+                            Ok(Dynamic::UNIT)
+                        },
+                        false,
+                    ))
+                }
                 PowerOfAssign => return impl_op!(INT => power(as_int, as_int)),
                 RightShiftAssign => return impl_op!(INT => Ok(shift_right(as_int, as_int))),
                 LeftShiftAssign => return impl_op!(INT => Ok(shift_left(as_int, as_int))),
@@ -1153,5 +1175,28 @@ pub fn get_builtin_op_assignment_fn(op: &Token, x: &Dynamic, y: &Dynamic) -> Opt
         }
 
         _ => None,
+    }
+}
+
+/// workbench: integer division as JavaScript's numbers give it. `7 / 2` is
+/// 3.5, an exact quotient stays an integer, and division by zero is
+/// `Infinity`, `-Infinity` or `NaN`, never an error.
+#[cfg(not(feature = "no_float"))]
+fn js_divide(x: INT, y: INT) -> Dynamic {
+    match x.checked_rem(y) {
+        Some(0) => Dynamic::from_int(x / y),
+        _ => Dynamic::from_float(x as crate::FLOAT / y as crate::FLOAT),
+    }
+}
+
+/// workbench: `%` as JavaScript gives it: the sign of the dividend, and
+/// `NaN` for a zero divisor.
+#[cfg(not(feature = "no_float"))]
+fn js_modulo(x: INT, y: INT) -> Dynamic {
+    match x.checked_rem(y) {
+        Some(r) => Dynamic::from_int(r),
+        None if y == 0 => Dynamic::from_float(crate::FLOAT::NAN),
+        // i64::MIN % -1
+        None => Dynamic::from_int(0),
     }
 }

@@ -163,7 +163,9 @@ impl Engine {
                 #[cfg(not(feature = "no_function"))]
                 let _is_anon = fn_ptr.is_anonymous();
 
-                let FnPtr { name, curry, typ } = fn_ptr;
+                let FnPtr {
+                    name, curry, typ, ..
+                } = fn_ptr;
 
                 // Adding the curried arguments and the remaining arguments
                 let curry = &mut curry.into_iter().collect::<FnArgsVec<_>>();
@@ -263,6 +265,8 @@ impl Engine {
 
                 // Append the new curried arguments to the existing list.
                 fn_ptr.extend(call_args.iter_mut().map(std::mem::take));
+                // workbench: a curried function is a new function.
+                fn_ptr.stamp_identity();
 
                 Ok((fn_ptr.into(), false))
             }
@@ -466,6 +470,7 @@ impl Engine {
                     name,
                     curry: extra_curry,
                     typ,
+                    ..
                 } = fn_ptr;
 
                 curry.extend(extra_curry);
@@ -586,6 +591,9 @@ impl Engine {
                         self.get_arg_value(global, caches, scope, this_ptr.as_deref_mut(), expr)?;
                     fn_ptr.add_curry(value);
                 }
+                // workbench: a closure that captures variables is made here
+                // (`curry(Fn, captured...)`): each evaluation a new function.
+                fn_ptr.stamp_identity();
 
                 return Ok(fn_ptr.into());
             }

@@ -1284,6 +1284,7 @@ pub mod array_functions {
             name: ctx.engine().get_interned_string(OP_EQUALS),
             curry: <_>::default(),
             typ: FnPtrType::Normal,
+            identity: 0,
         };
         dedup_by_comparer(ctx, array, comparer);
     }

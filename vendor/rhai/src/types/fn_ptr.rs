@@ -93,7 +93,16 @@ pub struct FnPtr {
     pub(crate) curry: ThinVec<Dynamic>,
     /// Type of function pointer.
     pub(crate) typ: FnPtrType,
+    /// workbench: which evaluation made this function value. Every
+    /// evaluation of a closure literal (and every `curry`) makes a new
+    /// function, as every evaluation of a JavaScript function expression
+    /// does; copies of the value keep it. 0: a named function, or a value
+    /// made by the host.
+    pub(crate) identity: u64,
 }
+
+/// workbench: the next closure identity (shared by every thread's engine).
+static NEXT_IDENTITY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl fmt::Display for FnPtr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -182,6 +191,20 @@ impl FnPtr {
         Ok(fp)
     }
 
+    /// workbench: the identity of this function value (see the field).
+    /// Two values are the same function when their names and identities
+    /// are equal.
+    #[inline(always)]
+    #[must_use]
+    pub fn identity(&self) -> u64 {
+        self.identity
+    }
+    /// workbench: marks this value as a new function (a closure literal was
+    /// evaluated, or `curry` made it).
+    #[inline]
+    pub(crate) fn stamp_identity(&mut self) {
+        self.identity = NEXT_IDENTITY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     /// Get the name of the function.
     #[inline(always)]
     #[must_use]
@@ -670,6 +693,7 @@ impl TryFrom<ImmutableString> for FnPtr {
                 name: value,
                 curry: ThinVec::new(),
                 typ: FnPtrType::Normal,
+                identity: 0,
             })
         } else if is_reserved_keyword_or_symbol(&value).0
             || Token::lookup_symbol_from_syntax(&value).is_some()
@@ -694,6 +718,7 @@ impl<T: Into<Shared<crate::func::ScriptFuncDef>>> From<T> for FnPtr {
                 num_params: fn_def.params.len(),
                 hash: crate::calc_fn_hash(None, &fn_def.name, fn_def.params.len()),
             },
+            identity: 0,
         }
     }
 }

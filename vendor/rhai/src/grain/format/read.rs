@@ -573,7 +573,12 @@ fn get_constant(
                     })
                 }
             };
-            Dynamic::from(FnPtr { name, curry, typ })
+            Dynamic::from(FnPtr {
+                name,
+                curry,
+                typ,
+                identity: 0,
+            })
         }
 
         #[cfg(not(feature = "no_index"))]

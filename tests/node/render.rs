@@ -9,17 +9,14 @@
 //!
 //! Also a property: rendering never panics, on generated programs nor on
 //! programs cut and spliced from them and from snippets of every construct
-//! the renderer knows.
+//! the renderer knows; and what renders, node compiles.
 //!
-//! The syntax check needs `node` (or `$WORKBENCH_NODE`); without it that
-//! test is skipped with a notice, unless WORKBENCH_REQUIRE_NODE=1.
+//! The node-backed tests find node as the harness does (main.rs).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use workbench::r#gen::{Rng, generate, size_for};
 use workbench::script::Scenario;
-use workbench::verify::{node_available, node_command};
 
 /// Generated programs whose rendering node compiles.
 const GENERATED: u64 = 300;
@@ -71,8 +68,10 @@ fn shipped() -> Vec<String> {
         "tests/fixtures",
         "tests/fixtures/lessons",
     ];
-    if root().join("tests/scenarios/pending").is_dir() {
-        dirs.push("tests/scenarios/pending");
+    for optional in ["tests/scenarios/pending", "tests/fixtures/env"] {
+        if root().join(optional).is_dir() {
+            dirs.push(optional);
+        }
     }
     dirs.into_iter()
         .flat_map(rhai_files)
@@ -160,7 +159,7 @@ fn node_check(files: &[Rendered]) -> Vec<String> {
     }
     let checker = dir.path().join("check.cjs");
     std::fs::write(&checker, CHECKER).expect("write the checker");
-    let out = Command::new(node_command())
+    let out = crate::node()
         .arg(&checker)
         .arg(dir.path())
         .output()
@@ -188,32 +187,20 @@ fn node_check(files: &[Rendered]) -> Vec<String> {
     failures
 }
 
-#[test]
-fn every_scenario_renders_to_javascript_node_compiles() {
+/// Every shipped scenario and generated program renders (no node needed).
+pub fn every_scenario_renders() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let (mut files, mut problems) = render_shipped();
-    let shipped_count = files.len();
-    let (generated, generated_problems) = render_generated(dir.path());
-    files.extend(generated);
-    problems.extend(generated_problems);
-    assert!(
-        shipped_count >= 150,
-        "only {shipped_count} shipped scenarios rendered"
-    );
+    let (files, problems) = render_all(dir.path());
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    assert!(files.len() >= 450, "only {} renderings", files.len());
+}
 
-    if !node_available() {
-        if std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1") {
-            panic!(
-                "node is required (WORKBENCH_REQUIRE_NODE=1) but `{}` does not run",
-                node_command()
-            );
-        }
-        eprintln!(
-            "render_js: node not found, skipping the syntax check (set WORKBENCH_REQUIRE_NODE=1 to fail instead)"
-        );
-        return;
-    }
+/// Every shipped scenario and generated program renders to JavaScript
+/// node compiles.
+pub fn every_rendering_compiles_in_node() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (files, problems) = render_all(dir.path());
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
     let failures = node_check(&files);
     assert!(
         failures.is_empty(),
@@ -224,13 +211,21 @@ fn every_scenario_renders_to_javascript_node_compiles() {
     );
 }
 
+fn render_all(dir: &Path) -> (Vec<Rendered>, Vec<String>) {
+    let (mut files, mut problems) = render_shipped();
+    assert!(
+        files.len() >= 150,
+        "only {} shipped scenarios rendered",
+        files.len()
+    );
+    let (generated, generated_problems) = render_generated(dir);
+    files.extend(generated);
+    problems.extend(generated_problems);
+    (files, problems)
+}
+
 /// The checker itself: a syntax error is reported with the file it is in.
-#[test]
-fn the_node_check_names_the_file_and_the_error() {
-    if !node_available() {
-        eprintln!("render_js: node not found, skipping");
-        return;
-    }
+pub fn the_node_check_names_the_file_and_the_error() {
     let files = [
         Rendered {
             origin: "good".into(),
@@ -311,13 +306,12 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
     lines.join("\n")
 }
 
-#[test]
-fn rendering_never_panics() {
+/// Generated programs, cut and spliced with snippets: (program, rendering
+/// when it compiles and renders).
+fn mutants() -> Vec<(String, Option<Result<String, String>>)> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("mutant.rhai");
     let mut rng = Rng::new(0x5EED_0F3A);
-    let mut rendered = 0;
-    let mut compiled = 0;
     let mut cases: Vec<String> = SNIPPETS.iter().map(|s| s.to_string()).collect();
     for seed in 0..400 {
         let text = generate(seed, size_for(seed));
@@ -326,35 +320,50 @@ fn rendering_never_panics() {
         }
         cases.push(text);
     }
-    let mut renderings = Vec::new();
-    for text in &cases {
-        // A panic fails the test with the program in its message.
-        let outcome = std::panic::catch_unwind(|| {
-            Scenario::compile(path.clone(), text.clone()).map(|s| s.to_js())
-        });
-        match outcome {
-            Ok(Ok(js)) => {
-                compiled += 1;
-                if let Ok(js) = js {
-                    rendered += 1;
-                    renderings.push(Rendered {
-                        origin: format!("this program\n{text}\n--- renders as ---"),
-                        js,
-                    });
-                }
+    cases
+        .into_iter()
+        .map(|text| {
+            // A panic fails the test with the program in its message.
+            let outcome = std::panic::catch_unwind(|| {
+                Scenario::compile(path.clone(), text.clone())
+                    .ok()
+                    .map(|s| s.to_js().map_err(|e| e.report))
+            });
+            match outcome {
+                Ok(rendering) => (text, rendering),
+                Err(_) => panic!("rendering panicked on:\n{text}"),
             }
-            Ok(Err(_)) => {}
-            Err(_) => panic!("rendering panicked on:\n{text}"),
-        }
-    }
+        })
+        .collect()
+}
+
+/// Rendering never panics, whatever the program.
+pub fn rendering_never_panics() {
+    let cases = mutants();
+    let compiled = cases.iter().filter(|(_, r)| r.is_some()).count();
+    let rendered = cases
+        .iter()
+        .filter(|(_, r)| matches!(r, Some(Ok(_))))
+        .count();
     assert!(
         compiled > cases.len() / 3 && rendered > compiled / 2,
         "too few programs exercised the renderer: {compiled} compiled, {rendered} rendered of {}",
         cases.len()
     );
-    // Whatever renders is JavaScript.
-    if node_available() {
-        let failures = node_check(&renderings);
-        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    }
+}
+
+/// Whatever renders is JavaScript node compiles.
+pub fn every_mutant_that_renders_compiles_in_node() {
+    let renderings: Vec<Rendered> = mutants()
+        .into_iter()
+        .filter_map(|(text, r)| match r {
+            Some(Ok(js)) => Some(Rendered {
+                origin: format!("this program\n{text}\n--- renders as ---"),
+                js,
+            }),
+            _ => None,
+        })
+        .collect();
+    let failures = node_check(&renderings);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

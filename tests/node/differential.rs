@@ -2,11 +2,17 @@
 //! JavaScript, run with real node, run with the model, and compared.
 //! Scenarios that expose known model bugs live in `tests/scenarios/pending/`
 //! and are not run here.
+//!
+//! Both sides run in the same fixed environment ([`corpus_env`]) with the
+//! same arguments ([`CORPUS_ARGS`]): `node NAME.js one 'two words'`, so
+//! scenarios can read `process.env` and `process.argv` and still agree on
+//! every machine.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use workbench::verify::{Verdict, node_available, scenario_files, verify_file};
+use workbench::runtime::env::Env;
+use workbench::verify::{Verdict, scenario_files, verify_file_with};
 
 const MIN_SCENARIOS: usize = 45;
 const THREADS: usize = 2;
@@ -15,8 +21,7 @@ fn scenario_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")
 }
 
-#[test]
-fn corpus_has_enough_scenarios() {
+pub fn corpus_has_enough_scenarios() {
     let files = scenario_files(&scenario_dir());
     assert!(
         files.len() >= MIN_SCENARIOS,
@@ -26,15 +31,22 @@ fn corpus_has_enough_scenarios() {
     );
 }
 
-#[test]
-fn corpus_agrees_with_node() {
-    if !node_available() {
-        if std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1") {
-            panic!("node is not available and WORKBENCH_REQUIRE_NODE=1");
-        }
-        eprintln!("skipping the differential corpus: node is not available");
-        return;
-    }
+/// The arguments every corpus scenario is given.
+pub const CORPUS_ARGS: &[&str] = &["one", "two words"];
+
+/// The environment of every corpus run: nothing of the machine's.
+pub fn corpus_env() -> Env {
+    Env::empty()
+        .with("WORKBENCH_CORPUS", "set by tests/node/differential.rs")
+        .with("WORKBENCH_CORPUS_EMPTY", "")
+}
+
+fn verify_file(path: &Path) -> Result<Verdict, String> {
+    let args: Vec<String> = CORPUS_ARGS.iter().map(|a| a.to_string()).collect();
+    verify_file_with(path, &corpus_env(), &args)
+}
+
+pub fn corpus_agrees_with_node() {
     let files = scenario_files(&scenario_dir());
     assert!(!files.is_empty(), "no scenarios found");
 

@@ -1,0 +1,271 @@
+//! Scripts read like the JavaScript they stand for. Each test here guards
+//! one change of the patched Rhai in `vendor/rhai` (see vendor/README.md)
+//! and fails without it: the expected outputs are what node prints for the
+//! JavaScript each script stands for (the same programs, checked against
+//! node, are in the differential corpus as `tests/scenarios/lang_*.rhai`).
+
+use std::path::PathBuf;
+
+use workbench::script::{RunOptions, Scenario, run};
+
+/// Runs a script and returns its stdout, stderr and exit code.
+fn run_text(text: &str) -> (String, String, i32) {
+    let scenario = Scenario::compile(PathBuf::from("/tmp/language_test.rhai"), text.to_string())
+        .unwrap_or_else(|e| panic!("does not compile: {}", e.report));
+    let result = run(&scenario, &RunOptions::default());
+    (result.stdout(), result.stderr(), result.outcome.exit_code)
+}
+
+fn stdout_of(text: &str) -> String {
+    let (out, err, code) = run_text(text);
+    assert_eq!(code, 0, "exit code; stderr:\n{err}");
+    out
+}
+
+// vendor/rhai/src/eval/target.rs: a method call on a shared object does not
+// hold its variable locked.
+
+#[test]
+fn a_listener_uses_the_emitter_that_is_emitting() {
+    let out = stdout_of(
+        r#"
+let e = EventEmitter.create();
+e.on("x", || console.log(e.listenerCount("x")));
+e.emit("x");
+"#,
+    );
+    assert_eq!(out, "1\n");
+}
+
+#[test]
+fn an_emit_inside_a_listener_recurses_several_levels() {
+    let out = stdout_of(
+        r#"
+let e = EventEmitter.create();
+e.on("down", |n| {
+  console.log("down " + n);
+  if n > 0 { e.emit("down", n - 1); }
+});
+e.emit("down", 3);
+"#,
+    );
+    assert_eq!(out, "down 3\ndown 2\ndown 1\ndown 0\n");
+}
+
+#[test]
+fn a_worker_listener_terminates_its_own_worker() {
+    let out = stdout_of(
+        r#"
+fn echo() {
+  worker_threads.parentPort.on("message", |m| worker_threads.parentPort.postMessage(m));
+}
+let w = worker_threads.Worker.create("echo");
+w.on("message", |m| {
+  console.log("got " + m);
+  w.terminate().then(|code| console.log("terminated " + code));
+});
+w.postMessage("hi");
+"#,
+    );
+    assert_eq!(out, "got hi\nterminated 1\n");
+}
+
+#[test]
+fn a_drain_listener_reads_its_own_stream() {
+    let out = stdout_of(
+        r#"
+let w = stream.Writable.create(#{
+  highWaterMark: 4,
+  write: |chunk, enc, cb| setImmediate(cb),
+});
+w.on("drain", || console.log("drain, buffered " + w.writableLength));
+console.log(w.write("abcdef"));
+"#,
+    );
+    assert_eq!(out, "false\ndrain, buffered 0\n");
+}
+
+// vendor/rhai/src/parser.rs and src/eval/stmt.rs: `let` is visible to the
+// closures of its own initializer (ASTFlags::RECURSIVE).
+
+#[test]
+fn an_interval_clears_itself_through_its_own_variable() {
+    let out = stdout_of(
+        r#"
+let n = 0;
+let t = setInterval(|| {
+  n += 1;
+  console.log("tick " + n);
+  if n == 3 { clearInterval(t); }
+}, 10);
+"#,
+    );
+    assert_eq!(out, "tick 1\ntick 2\ntick 3\n");
+}
+
+#[test]
+fn a_timeout_refreshes_itself() {
+    let out = stdout_of(
+        r#"
+let left = 2;
+let t = setTimeout(|| {
+  console.log("fired at " + Date.now() % 1000);
+  if left > 0 { left -= 1; t.refresh(); }
+}, 5);
+"#,
+    );
+    assert_eq!(out.lines().count(), 3, "{out}");
+}
+
+#[test]
+fn a_recursive_arrow_calls_itself_by_name() {
+    let out = stdout_of(
+        r#"
+let countdown = |n| {
+  if n == 0 { console.log("liftoff"); return; }
+  console.log(n);
+  countdown.call(n - 1);
+};
+countdown.call(3);
+let fib = |n| if n < 2 { n } else { fib.call(n - 1) + fib.call(n - 2) };
+console.log(fib.call(12));
+"#,
+    );
+    assert_eq!(out, "3\n2\n1\nliftoff\n144\n");
+}
+
+#[test]
+fn a_promise_step_schedules_itself() {
+    let out = stdout_of(
+        r#"
+let step = |i| {
+  console.log("step " + i);
+  if i < 2 { Promise.resolve(i + 1).then(step); }
+};
+step.call(0);
+"#,
+    );
+    assert_eq!(out, "step 0\nstep 1\nstep 2\n");
+}
+
+#[test]
+fn a_recursive_let_keeps_its_other_variables_right() {
+    // The initializer's other variables are found by name while the new
+    // variable exists: none of them may be confused with it.
+    let out = stdout_of(
+        r#"
+let a = 1;
+let b = 2;
+let f = |n| if n == 0 { a * 10 + b } else { f.call(n - 1) };
+let c = 3;
+console.log(f.call(2), a, b, c);
+"#,
+    );
+    assert_eq!(out, "12 1 2 3\n");
+}
+
+// vendor/rhai/src/eval/stmt.rs: each iteration of a `for` loop has its own
+// binding.
+
+#[test]
+fn each_loop_iteration_has_its_own_binding() {
+    let out = stdout_of(
+        r#"
+for i in 0..3 { setTimeout(|| console.log("t " + i), 0); }
+let fns = [];
+for (x, k) in ["a", "b"] { fns.push(|| x + k); }
+for f in fns { console.log(f.call()); }
+"#,
+    );
+    assert_eq!(out, "a0\nb1\nt 0\nt 1\nt 2\n");
+}
+
+#[test]
+fn a_variable_outside_the_loop_stays_shared() {
+    let out = stdout_of(
+        r#"
+let last = 0;
+for i in 0..3 { last = i; queueMicrotask(|| console.log("last " + last)); }
+"#,
+    );
+    assert_eq!(out, "last 2\nlast 2\nlast 2\n");
+}
+
+// vendor/rhai/src/types/fn_ptr.rs: every evaluation of a closure literal
+// makes a new function.
+
+#[test]
+fn off_removes_only_the_very_function() {
+    let out = stdout_of(
+        r#"
+let bus = EventEmitter.create();
+let handler_for = |id| |m| console.log("request " + id + " got " + m);
+let h1 = handler_for.call(1);
+let h2 = handler_for.call(2);
+bus.on("m", h1);
+bus.on("m", h2);
+bus.off("m", h1);
+bus.emit("m", "x");
+let make = || || 1;
+let a = make.call();
+let b = make.call();
+bus.on("y", a);
+bus.off("y", b);
+console.log(bus.listenerCount("y"));
+let copy = a;
+bus.off("y", copy);
+console.log(bus.listenerCount("y"));
+"#,
+    );
+    assert_eq!(out, "request 2 got x\n1\n0\n");
+}
+
+// vendor/rhai/src/parser.rs: `{ ...; expr; }` yields nothing, `{ expr }`
+// yields expr, as a JavaScript arrow's block body returns only with
+// `return`.
+
+#[test]
+fn a_terminated_last_statement_yields_undefined() {
+    let out = stdout_of(
+        r#"
+let f = |v| { v + 1; };
+let g = |v| { v + 1 };
+console.log(f.call(1), g.call(1));
+Promise.resolve(1).then(|v| { setImmediate(|| 1); }).then(|v| console.log(v));
+"#,
+    );
+    assert_eq!(out, "undefined 2\nundefined\n");
+}
+
+#[test]
+fn a_method_call_on_a_captured_array_still_updates_it() {
+    // Plain values keep Rhai's in-place update (and its lock).
+    let out = stdout_of(
+        r#"
+let log = [];
+let e = EventEmitter.create();
+e.on("v", |v| log.push(v));
+e.emit("v", 1);
+e.emit("v", 2);
+console.log(log);
+"#,
+    );
+    assert_eq!(out, "[ 1, 2 ]\n");
+}
+
+#[test]
+fn the_rhai_patch_file_describes_the_vendored_source() {
+    // `git apply` works outside a repository too; the check reverses the
+    // patch in memory only.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("git")
+        .args(["apply", "-R", "--check", "vendor/rhai.patch"])
+        .current_dir(root)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "vendor/rhai.patch is out of date with vendor/rhai (run scripts/rhai-patch.sh):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
