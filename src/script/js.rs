@@ -1997,9 +1997,12 @@ impl Renderer {
             _ => None,
         };
         // `() => expr` returns expr's value: right when the body yields it,
-        // or when that value is `undefined` anyway (`() => console.log(x)`).
-        let single = single
-            .filter(|e| (yields_value(body) || self.is_void(e)) && !self.in_place_string_call(e));
+        // or when that value is `undefined` anyway (`() => console.log(x)`),
+        // unless JavaScript gives a value where the scenario gives none
+        // (`push` returns the new length).
+        let single = single.filter(|e| {
+            (yields_value(body) || self.is_void(e)) && !self.in_place_string_call(e) && !is_push(e)
+        });
         if let Some(e) = single {
             let (s, p) = self.expr(&e, ind)?;
             let s = if s.starts_with('{') {
@@ -2702,6 +2705,11 @@ impl Renderer {
             }
         })
     }
+}
+
+/// `x.push(v)`: `()` in the scenario, the new length in JavaScript.
+fn is_push(e: &Expr) -> bool {
+    matches!(flatten(e), Ok((_, segs)) if matches!(segs.last(), Some(Seg::Method(fc, ..)) if fc.name == "push"))
 }
 
 fn is_note(e: &Expr) -> bool {
@@ -3472,8 +3480,9 @@ mod tests {
     #[test]
     fn push_in_tail_position_has_no_return() {
         check(
+            // Not `(v) => a.push(v)`, which returns the new length.
             "let a = []; let f = |v| a.push(v);",
-            "let a = [];\nlet f = (v) => a.push(v);\n",
+            "let a = [];\nlet f = (v) => {\n  a.push(v);\n};\n",
         );
         check(
             "let a = []; let f = |v| { print(v); a.push(v) };",
