@@ -319,3 +319,20 @@ console.log(a.len(), a[2], a[3]);
     );
     assert_eq!(out, "undefined undefined 2\n4 undefined 9\n");
 }
+
+#[test]
+fn a_recursive_let_inside_a_callback_captures_itself_there() {
+    let out = stdout_of(
+        r#"
+process.nextTick(|| {
+  console.log("tick");
+  let again = |n| {
+    console.log("again " + n);
+    if n > 0 { queueMicrotask(|| again.call(n - 1)); }
+  };
+  again.call(2);
+});
+"#,
+    );
+    assert_eq!(out, "tick\nagain 2\nagain 1\nagain 0\n");
+}
