@@ -189,14 +189,32 @@ pub struct Listener {
     pub handler: Handler,
     /// A listener this one adds to the same emitter while it runs.
     pub adds: Option<Handler>,
+    /// It logs its own emitter's `listenerCount` while it runs.
+    pub counts: bool,
+    /// It is a `let` that removes itself (`em.off("e", hN)`) by name.
+    pub self_off: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Emitter {
     pub var: String,
     pub listeners: Vec<Listener>,
+    /// Two handlers made by the same closure for different ids, the first
+    /// removed again: `off` must compare functions by identity.
+    pub lookalike: Option<(String, String)>,
     /// `Node::Emit`s, possibly wrapped in deferring nodes.
     pub emits: Vec<Node>,
+}
+
+/// How a callback is deferred (or not) by the newer idioms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Via {
+    Direct,
+    Tick,
+    Microtask,
+    Immediate,
+    Timeout0,
+    Then,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -224,6 +242,32 @@ pub enum Node {
     /// A deliberately unhandled rejection or uncaught exception (at most
     /// one per program).
     Unhandled(String, u8, i64),
+    /// `em.off("e", handler)` (rendered inside a self-removing listener).
+    Off(String, String),
+    /// A timer that names itself: an interval that clears itself after
+    /// `count` runs, or (`refresh`) a timeout that refreshes itself.
+    Repeat {
+        label: String,
+        var: String,
+        delay: u32,
+        count: u8,
+        refresh: bool,
+    },
+    /// A closure that calls itself through its own `let`, `n` times,
+    /// deferred by `via`.
+    Recurse {
+        label: String,
+        var: String,
+        via: Via,
+        n: u8,
+    },
+    /// `for i in 0..n { via(|| console.log(label, i)) }`: each closure sees
+    /// its own iteration's `i`.
+    Loop {
+        label: String,
+        n: u8,
+        via: Via,
+    },
 }
 
 /// A generated program: top-level statements.
@@ -249,6 +293,8 @@ struct Gen {
 /// `console.log` alone can take 10 ms), so distinct deadlines are kept
 /// far apart; see [`race_hazard`].
 const DELAYS: [u32; 4] = [0, 20, 45, 80];
+/// Delays of self-repeating timers (each run is another deadline).
+const REPEAT_DELAYS: [u32; 2] = [30, 100];
 
 /// Timers (and a timer and an immediate) closer than this in model time
 /// may run in either order in real node.
@@ -439,6 +485,18 @@ impl Gen {
         }
     }
 
+    fn via(&mut self) -> Via {
+        let immediate = if self.fs { 0 } else { 2 };
+        [
+            Via::Direct,
+            Via::Tick,
+            Via::Microtask,
+            Via::Immediate,
+            Via::Timeout0,
+            Via::Then,
+        ][self.rng.weighted(&[1, 3, 3, immediate, 1, 3])]
+    }
+
     fn emitter(&mut self, depth: usize) -> Emitter {
         let var = self.var("em");
         let mut listeners = Vec::new();
@@ -451,12 +509,17 @@ impl Gen {
             } else {
                 None
             };
+            let counts = self.rng.chance(20);
+            let self_off = self.rng.chance(20).then(|| self.var("h"));
             listeners.push(Listener {
                 once,
                 handler,
                 adds,
+                counts,
+                self_off,
             });
         }
+        let lookalike = self.rng.chance(20).then(|| (self.label(), self.var("mk")));
         let mut emits = Vec::new();
         for _ in 0..1 + self.rng.below(3) {
             let emit = if self.rng.chance(15) {
@@ -479,6 +542,7 @@ impl Gen {
         Emitter {
             var,
             listeners,
+            lookalike,
             emits,
         }
     }
@@ -500,6 +564,9 @@ impl Gen {
             3,
             unhandled,
             4,
+            2,
+            3,
+            3,
         ];
         match self.rng.weighted(&w) {
             0 => Node::Log(self.label()),
@@ -538,6 +605,24 @@ impl Gen {
                 let kind = self.rng.below(5) as u8;
                 Node::Unhandled(l, kind, self.val())
             }
+            11 => Node::Repeat {
+                label: self.label(),
+                var: self.var("t"),
+                delay: REPEAT_DELAYS[self.rng.below(REPEAT_DELAYS.len())],
+                count: 2 + self.rng.below(2) as u8,
+                refresh: self.rng.chance(40),
+            },
+            12 => Node::Recurse {
+                label: self.label(),
+                var: self.var("r"),
+                via: self.via(),
+                n: 1 + self.rng.below(3) as u8,
+            },
+            13 => Node::Loop {
+                label: self.label(),
+                n: 2 + self.rng.below(2) as u8,
+                via: self.via(),
+            },
             _ => {
                 let var = self.var("p");
                 let src = self.src(depth.min(2));
@@ -843,28 +928,123 @@ impl Node {
             Node::Emitter(em) => {
                 pad(out, indent);
                 let _ = writeln!(out, "let {} = EventEmitter.create();", em.var);
-                // Rhai locks a variable during a method call on it, so a
-                // listener passed to `em.on` cannot itself use `em`: it
-                // uses a second name (the model's documented workaround).
-                let alias = format!("{}b", em.var);
-                if em.listeners.iter().any(|l| l.adds.is_some()) {
-                    pad(out, indent);
-                    let _ = writeln!(out, "let {alias} = {};", em.var);
-                }
+                // Listeners use their own emitter (add listeners, count
+                // them, remove themselves by name), as JavaScript allows.
                 for l in &em.listeners {
-                    pad(out, indent);
                     let method = if l.once { "once" } else { "on" };
-                    let _ = write!(out, "{}.{method}(\"e\", ", em.var);
                     let mut handler = l.handler.clone();
+                    if l.counts {
+                        let label = format!("{}c", handler.label);
+                        handler.body.insert(0, Node::Count(label, em.var.clone()));
+                    }
                     if let Some(added) = &l.adds {
                         handler
                             .body
-                            .push(Node::AddListener(alias.clone(), added.clone()));
+                            .push(Node::AddListener(em.var.clone(), added.clone()));
                     }
-                    render_handler(out, &handler, Some("v"), indent);
-                    out.push_str(");\n");
+                    pad(out, indent);
+                    match &l.self_off {
+                        Some(name) => {
+                            handler.body.push(Node::Off(em.var.clone(), name.clone()));
+                            let _ = write!(out, "let {name} = ");
+                            render_handler(out, &handler, Some("v"), indent);
+                            out.push_str(";\n");
+                            pad(out, indent);
+                            let _ = writeln!(out, "{}.{method}(\"e\", {name});", em.var);
+                        }
+                        None => {
+                            let _ = write!(out, "{}.{method}(\"e\", ", em.var);
+                            render_handler(out, &handler, Some("v"), indent);
+                            out.push_str(");\n");
+                        }
+                    }
+                }
+                if let Some((label, mk)) = &em.lookalike {
+                    pad(out, indent);
+                    let _ = writeln!(out, "let {mk} = |id| |v| console.log(\"{label}\", id, v);");
+                    for id in 1..=2 {
+                        pad(out, indent);
+                        let _ = writeln!(out, "let {mk}h{id} = {mk}.call({id});");
+                        pad(out, indent);
+                        let _ = writeln!(out, "{}.on(\"e\", {mk}h{id});", em.var);
+                    }
+                    pad(out, indent);
+                    let _ = writeln!(out, "{}.off(\"e\", {mk}h1);", em.var);
                 }
                 render_nodes(out, &em.emits, indent);
+            }
+            Node::Off(em, name) => {
+                pad(out, indent);
+                let _ = writeln!(out, "{em}.off(\"e\", {name});");
+            }
+            Node::Repeat {
+                label,
+                var,
+                delay,
+                count,
+                refresh,
+            } => {
+                pad(out, indent);
+                let _ = writeln!(out, "let {var}n = 0;");
+                pad(out, indent);
+                let set = if *refresh {
+                    "setTimeout"
+                } else {
+                    "setInterval"
+                };
+                let _ = writeln!(out, "let {var} = {set}(|| {{");
+                pad(out, indent + 1);
+                let _ = writeln!(out, "{var}n += 1;");
+                pad(out, indent + 1);
+                let _ = writeln!(out, "console.log(\"{label}\", {var}n);");
+                pad(out, indent + 1);
+                if *refresh {
+                    let _ = writeln!(out, "if {var}n < {count} {{ {var}.refresh(); }}");
+                } else {
+                    let _ = writeln!(out, "if {var}n == {count} {{ clearInterval({var}); }}");
+                }
+                pad(out, indent);
+                let _ = writeln!(out, "}}, {delay});");
+            }
+            Node::Recurse { label, var, via, n } => {
+                pad(out, indent);
+                let _ = writeln!(out, "let {var} = |n| {{");
+                pad(out, indent + 1);
+                let _ = writeln!(out, "console.log(\"{label}\", n);");
+                pad(out, indent + 1);
+                let again = match via {
+                    Via::Direct => format!("{var}.call(n - 1);"),
+                    Via::Tick => format!("process.nextTick(|| {var}.call(n - 1));"),
+                    Via::Microtask => format!("queueMicrotask(|| {var}.call(n - 1));"),
+                    Via::Immediate => format!("setImmediate(|| {var}.call(n - 1));"),
+                    Via::Timeout0 => format!("setTimeout(|| {var}.call(n - 1), 0);"),
+                    Via::Then => format!("Promise.resolve(n - 1).then({var});"),
+                };
+                let _ = writeln!(out, "if n > 0 {{ {again} }}");
+                pad(out, indent);
+                out.push_str("};\n");
+                pad(out, indent);
+                let _ = writeln!(out, "{var}.call({n});");
+            }
+            Node::Loop { label, n, via } => {
+                pad(out, indent);
+                let _ = writeln!(out, "for i in 0..{n} {{");
+                pad(out, indent + 1);
+                let log = format!("console.log(\"{label}\", i)");
+                let _ = match via {
+                    Via::Direct => writeln!(
+                        out,
+                        "let f = || {log};\n{}f.call();",
+                        "  ".repeat(indent + 1)
+                    ),
+                    Via::Tick => writeln!(out, "process.nextTick(|| {log});"),
+                    Via::Microtask => writeln!(out, "queueMicrotask(|| {log});"),
+                    Via::Immediate => writeln!(out, "setImmediate(|| {log});"),
+                    Via::Timeout0 => writeln!(out, "setTimeout(|| {log}, 0);"),
+                    Via::Then => writeln!(out, "Promise.resolve(i).then(|v| {log});"),
+                };
+                pad(out, indent);
+                out.push_str("}\n");
             }
             Node::Emit(var, v) => {
                 pad(out, indent);
@@ -962,6 +1142,9 @@ struct CbRec {
 ///   ([`crate::trace::RaceKind`]).
 pub fn race_hazard(trace: &Trace) -> Option<String> {
     let mut recs: HashMap<u32, CbRec> = HashMap::new();
+    // A timer callback that runs again (an interval, a refreshed timeout)
+    // is one more deadline each time: (its id, the run before, this run).
+    let mut reruns: Vec<(u32, (usize, u64, u32), (usize, u64, u32))> = Vec::new();
     for (seq, e) in trace.events.iter().enumerate() {
         match e.kind {
             Kind::Queued { cb, due_ms } => {
@@ -972,8 +1155,17 @@ pub fn race_hazard(trace: &Trace) -> Option<String> {
             }
             Kind::CallbackStart { cb } => {
                 let r = recs.entry(cb.0).or_default();
-                if r.started.is_none() {
-                    r.started = Some((seq, e.time_ns, e.iteration()));
+                let this = (seq, e.time_ns, e.iteration());
+                match r.started {
+                    None => r.started = Some(this),
+                    Some(first) => {
+                        let previous = reruns
+                            .iter()
+                            .rev()
+                            .find(|(id, ..)| *id == cb.0)
+                            .map_or(first, |(.., last)| *last);
+                        reruns.push((cb.0, previous, this));
+                    }
                 }
             }
             _ => {}
@@ -989,7 +1181,19 @@ pub fn race_hazard(trace: &Trace) -> Option<String> {
             .map(|id| (*id, recs[id]))
             .collect()
     };
-    let timers = of_kind(CallbackKind::Timeout);
+    let mut timers = of_kind(CallbackKind::Timeout);
+    for (cb, (pseq, ptime, piter), this) in &reruns {
+        if kind_of(*cb) == Some(CallbackKind::Timeout) {
+            let due = (this.1 as f64 / 1e6).round() as u32;
+            timers.push((
+                *cb,
+                CbRec {
+                    queued: Some((*pseq, *ptime, Phase::Timers, *piter, due)),
+                    started: Some(*this),
+                },
+            ));
+        }
+    }
     let immediates = of_kind(CallbackKind::Immediate);
     let ios = of_kind(CallbackKind::Io);
     let span = |r: &CbRec| (r.queued.unwrap().0, r.started.map_or(end, |s| s.0));
@@ -1457,7 +1661,11 @@ fn edit_node(n: &mut Node, k: &mut usize, e: Edit) -> bool {
         | Node::Emit(..)
         | Node::Unhandled(..)
         | Node::Count(..)
-        | Node::AddListener(..) => false,
+        | Node::AddListener(..)
+        | Node::Off(..)
+        | Node::Repeat { .. }
+        | Node::Recurse { .. }
+        | Node::Loop { .. } => false,
         Node::Fork(_, src, branches) => edit_src(src, k, e) || edit_nodes(branches, k, e),
         Node::Branch(_, links) => edit_links(links, k, e),
         Node::Tick(_, b)
@@ -1486,9 +1694,18 @@ fn edit_node(n: &mut Node, k: &mut usize, e: Edit) -> bool {
                 || edit_links(&mut af.links, k, e)
         }
         Node::Emitter(em) => {
+            if e == Edit::Simplify && em.lookalike.is_some() && take_site(k) {
+                em.lookalike = None;
+                return true;
+            }
             edit_vec(&mut em.listeners, k, e, |l, k| {
                 if e == Edit::Simplify && l.adds.is_some() && take_site(k) {
                     l.adds = None;
+                    return true;
+                }
+                if e == Edit::Simplify && (l.counts || l.self_off.is_some()) && take_site(k) {
+                    l.counts = false;
+                    l.self_off = None;
                     return true;
                 }
                 edit_handler(&mut l.handler, k, e)

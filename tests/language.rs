@@ -269,3 +269,70 @@ fn the_rhai_patch_file_describes_the_vendored_source() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+// vendor/rhai/src/func/builtin.rs and the engine's `to_string`s: numbers
+// and string conversion as JavaScript has them.
+
+#[test]
+fn integer_division_gives_javascript_numbers() {
+    let out = stdout_of(
+        r#"
+let x = 7;
+console.log(x / 2, 8 / 2, 1 / 0, -1 / 0, -7 % 3, x % 0);
+let y = 9;
+y /= 2;
+console.log(y);
+"#,
+    );
+    assert_eq!(out, "3.5 4 Infinity -Infinity -1 NaN\n4.5\n");
+}
+
+#[test]
+fn strings_are_made_as_javascript_makes_them() {
+    let out = stdout_of(
+        r#"
+let u = ();
+console.log("a" + u, `${u}`, "f=" + 1.0, "arr " + [1, (), 2], "m " + #{x: 1}, () + "y");
+let s = "x";
+s += ();
+s += 2.0;
+console.log(s);
+"#,
+    );
+    assert_eq!(
+        out,
+        "aundefined undefined f=1 arr 1,,2 m [object Object] undefinedy\nxundefined2\n"
+    );
+}
+
+// vendor/rhai/src/eval/indexing.rs: arrays read and grow as JavaScript's.
+
+#[test]
+fn reading_past_the_end_of_an_array_gives_undefined() {
+    let out = stdout_of(
+        r#"
+let a = [1, 2];
+console.log(a[5], a[-1], a.len());
+a[3] = 9;
+console.log(a.len(), a[2], a[3]);
+"#,
+    );
+    assert_eq!(out, "undefined undefined 2\n4 undefined 9\n");
+}
+
+#[test]
+fn a_recursive_let_inside_a_callback_captures_itself_there() {
+    let out = stdout_of(
+        r#"
+process.nextTick(|| {
+  console.log("tick");
+  let again = |n| {
+    console.log("again " + n);
+    if n > 0 { queueMicrotask(|| again.call(n - 1)); }
+  };
+  again.call(2);
+});
+"#,
+    );
+    assert_eq!(out, "tick\nagain 2\nagain 1\nagain 0\n");
+}

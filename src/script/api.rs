@@ -268,8 +268,21 @@ fn register_types(engine: &mut Engine) {
         .register_type_with_name::<JsError>("Error")
         .register_type_with_name::<JsStats>("Stats")
         .register_type_with_name::<SettledRecord>("Object");
-    // String conversion used by `+` and string interpolation.
+    // String conversion used by `+` and string interpolation: JavaScript's
+    // `String(v)` (`"n=" + 1.0` is "n=1", `"" + [1, 2]` is "1,2", `"" + ()`
+    // is "undefined"), where Rhai would print `1.0`, `[1, 2]` and nothing.
     engine.register_fn("to_string", |v: &mut JsError| v.to_js_string());
+    engine.register_fn("to_string", |v: f64| inspect::number_to_string(v));
+    engine.register_fn("to_string", |_v: ()| "undefined".to_string());
+    engine.register_fn("to_string", |v: rhai::Array| {
+        to_js_string(&Dynamic::from_array(v))
+    });
+    engine.register_fn("to_string", |_v: &mut rhai::Map| {
+        "[object Object]".to_string()
+    });
+    engine.register_fn("+=", |s: &mut rhai::ImmutableString, _u: ()| {
+        *s = format!("{s}undefined").into();
+    });
     engine.register_fn("to_string", |v: &mut JsPromise| {
         let _ = v;
         "[object Promise]".to_string()

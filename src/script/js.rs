@@ -1314,8 +1314,8 @@ impl Renderer {
         Ok(())
     }
 
-    /// Where `a[-1]` (a Rhai array or string indexed from the end) is
-    /// assigned to.
+    /// Where `a[-1]` is assigned to: the scenario writes an array's last
+    /// item (a string's last character), JavaScript a property named "-1".
     fn negative_index(&self, e: &Expr) -> Option<Position> {
         let (base, segs) = flatten(e).ok()?;
         match segs.as_slice() {
@@ -2309,9 +2309,10 @@ impl Renderer {
                 }
                 Seg::Index(ix, opt) => {
                     let ix_ind = if broken { inner } else { ind };
-                    // Rhai counts a negative index into an array or a
-                    // string from the end (a Buffer's is JavaScript's).
-                    let from_end = matches!(kind, Kind::Array | Kind::Str);
+                    // A negative index counts from the end of a string
+                    // (arrays and Buffers read `undefined` there, as in
+                    // JavaScript).
+                    let from_end = kind == Kind::Str;
                     cur = match negative_literal(ix).filter(|_| from_end) {
                         Some(n) => format!("{recv}{}at({n})", if opt { "?." } else { "." }),
                         None => {
@@ -3349,7 +3350,7 @@ mod tests {
     fn array_and_map_builtins() {
         check(
             "let a = [3, 1]; a.sort(); a += [4]; a += 5; let b = a + [6];\nlet m = #{ x: 1 }; m += #{ y: 2 }; let n = m + #{ z: 3 };\nprint(m.keys(), m.values(), a[-1], a.index_of(1), a.all(|v| v > 0), a.reduce(|s, v| s + v));",
-            "let a = [3, 1];\na.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, ...{ z: 3 } };\nconsole.log(Object.keys(m), Object.values(m), a.at(-1), a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v, undefined));\n",
+            "let a = [3, 1];\na.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, ...{ z: 3 } };\nconsole.log(Object.keys(m), Object.values(m), a[-1], a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v, undefined));\n",
         );
         // `Promise.all` keeps its name.
         check(

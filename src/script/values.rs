@@ -449,6 +449,29 @@ pub fn to_js_string(value: &Dynamic) -> String {
     if let Some(e) = value.read_lock::<JsError>() {
         return e.to_js_string();
     }
+    // Array.prototype.toString: the items joined with commas, `null` and
+    // `undefined` as empty strings; an object is `[object Object]`.
+    if value.is_array() {
+        return value
+            .read_lock::<rhai::Array>()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|v| {
+                        if v.is_unit() || v.is::<JsNull>() {
+                            String::new()
+                        } else {
+                            to_js_string(v)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+    }
+    if value.is_map() || value.is::<SettledRecord>() {
+        return "[object Object]".into();
+    }
     match to_inspect(value) {
         Inspect::Str(s) => s,
         Inspect::Undefined => "undefined".into(),

@@ -2951,6 +2951,11 @@ impl Engine {
 
         let name = self.get_interned_string(name);
 
+        // workbench: whether an enclosing closure already captures `name`
+        // (see RECURSIVE below).
+        #[cfg(not(feature = "no_closure"))]
+        let captured_before = state.external_vars.iter().any(|v| v.name == name);
+
         // let name = ...
         let expr = if match_token(state.input, &Token::Equals).0 {
             // let name = expr
@@ -2978,6 +2983,11 @@ impl Engine {
             });
             if captures_itself {
                 export |= ASTFlags::RECURSIVE;
+                // The closures capture this definition, not a variable of
+                // an enclosing function's caller of the same name.
+                if !captured_before {
+                    state.external_vars.retain(|v| v.name != name);
+                }
             }
         }
 

@@ -58,6 +58,29 @@ impl Engine {
                     .map_err(|typ| self.make_type_mismatch_err::<crate::INT>(typ, idx_pos))?;
                 let len = arr.len();
 
+                // workbench: as a JavaScript array: reading past the end
+                // (or at a negative index) gives `undefined`, and writing
+                // past the end grows the array, the gap filled with
+                // `undefined`.
+                if index < 0 || index as u64 >= len as u64 {
+                    if !_add_if_not_found {
+                        return Ok(Target::from(Dynamic::UNIT));
+                    }
+                    if index >= 0 {
+                        let new_len = usize::try_from(index)
+                            .ok()
+                            .and_then(|i| i.checked_add(1))
+                            .filter(|&n| {
+                                self.max_array_size() == 0 || n <= self.max_array_size()
+                            })
+                            .ok_or_else(|| {
+                                ERR::ErrorDataTooLarge("Size of array".to_string(), idx_pos)
+                            })?;
+                        arr.resize(new_len, Dynamic::UNIT);
+                        return arr.get_mut(new_len - 1).unwrap().try_into();
+                    }
+                }
+
                 let arr_idx = match super::calc_index(len, index, true)
                     .ok_or_else(|| ERR::ErrorArrayBounds(len, index, idx_pos))
                 {

@@ -598,7 +598,8 @@ pub fn get_builtin_binary_op_fn(op: &Token, x: &Dynamic, y: &Dynamic) -> Option<
         // () op string
         (Union::Unit(..), Union::Str(..), _) => {
             return match op {
-                Plus => Some((|_, args| Ok(args[1].clone()), false)),
+                // workbench: JavaScript's `undefined + "s"` is "undefineds".
+                Plus => Some((|_, args| Ok(format!("undefined{}", args[1].clone().into_immutable_string().unwrap()).into()), false)),
                 EqualsTo | GreaterThan | GreaterThanEqualsTo | LessThan | LessThanEqualsTo => {
                     Some((const_false_fn, false))
                 }
@@ -609,7 +610,8 @@ pub fn get_builtin_binary_op_fn(op: &Token, x: &Dynamic, y: &Dynamic) -> Option<
         // string op ()
         (Union::Str(..), Union::Unit(..), _) => {
             return match op {
-                Plus => Some((|_, args| Ok(args[0].clone()), false)),
+                // workbench: JavaScript's `"s" + undefined` is "sundefined".
+                Plus => Some((|_, args| Ok(format!("{}undefined", args[0].clone().into_immutable_string().unwrap()).into()), false)),
                 EqualsTo | GreaterThan | GreaterThanEqualsTo | LessThan | LessThanEqualsTo => {
                     Some((const_false_fn, false))
                 }
