@@ -1143,8 +1143,10 @@ struct CbRec {
 pub fn race_hazard(trace: &Trace) -> Option<String> {
     let mut recs: HashMap<u32, CbRec> = HashMap::new();
     // A timer callback that runs again (an interval, a refreshed timeout)
-    // is one more deadline each time: (its id, the run before, this run).
-    let mut reruns: Vec<(u32, (usize, u64, u32), (usize, u64, u32))> = Vec::new();
+    // is one more deadline each time: (its id, the run before, this run),
+    // each run as (sequence, time, iteration).
+    type Run = (usize, u64, u32);
+    let mut reruns: Vec<(u32, Run, Run)> = Vec::new();
     for (seq, e) in trace.events.iter().enumerate() {
         match e.kind {
             Kind::Queued { cb, due_ms } => {
