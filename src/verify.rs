@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::script::{self, RunOptions, Scenario};
+use crate::script::modules::js_file_name;
+use crate::script::{self, ModuleKind, RunOptions, Scenario};
 
 /// What a process printed and how it exited.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,8 +71,19 @@ pub fn node_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Runs JavaScript with node in a fresh copy of the sandbox directory.
+/// Runs JavaScript with node in a fresh copy of the sandbox directory, as
+/// CommonJS (`NAME.js`).
 pub fn run_node(js: &str, sandbox: &Path, name: &str) -> std::io::Result<Output> {
+    run_node_as(js, sandbox, name, ModuleKind::Cjs)
+}
+
+/// As [`run_node`], as CommonJS (`NAME.js`) or an ES module (`NAME.mjs`).
+pub fn run_node_as(
+    js: &str,
+    sandbox: &Path,
+    name: &str,
+    module: ModuleKind,
+) -> std::io::Result<Output> {
     let dir = tempfile::tempdir()?;
     if let Ok(entries) = std::fs::read_dir(sandbox) {
         for entry in entries.flatten() {
@@ -83,7 +95,7 @@ pub fn run_node(js: &str, sandbox: &Path, name: &str) -> std::io::Result<Output>
             }
         }
     }
-    let js_path = dir.path().join(format!("{name}.js"));
+    let js_path = dir.path().join(js_file_name(name, module));
     std::fs::write(&js_path, js)?;
     // `--expose-gc` always: scenarios' `gc()` renders to `global.gc()`, and
     // the flag changes nothing else a scenario can observe.
@@ -261,17 +273,30 @@ pub fn verify_against_with(scenario: &Scenario, node: &Output, options: &RunOpti
     Verdict::Disagree(first)
 }
 
-/// Renders, runs node, runs the model, compares.
+/// Renders, runs node, runs the model, compares, as the file's own module
+/// kind (`NAME.mjs.rhai` is an ES module).
 pub fn verify_file(path: &Path) -> Result<Verdict, String> {
+    verify_file_as(path, None)
+}
+
+/// As [`verify_file`]; `module` overrides the file's kind (`--module`).
+pub fn verify_file_as(path: &Path, module: Option<ModuleKind>) -> Result<Verdict, String> {
     let scenario = Scenario::load(path).map_err(|e| e.report)?;
-    let js = scenario.to_js().map_err(|e| e.report)?;
+    let kind = scenario
+        .module_kind(module, &Default::default())
+        .map_err(|e| e.report)?;
+    let js = scenario.to_js_as(kind).map_err(|e| e.report)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
-    let node = run_node(&js, &scenario.sandbox(), &name)
+    let node = run_node_as(&js, &scenario.sandbox(), &name, kind)
         .map_err(|e| format!("cannot run {}: {e}", node_command()))?;
-    Ok(verify_against(&scenario, &node))
+    let options = RunOptions {
+        module: Some(kind),
+        ..RunOptions::default()
+    };
+    Ok(verify_against_with(&scenario, &node, &options))
 }
 
 /// Scenario files under a directory, sorted (for corpus runners).

@@ -198,9 +198,10 @@ fn verify_run(
     scenario: &crate::script::Scenario,
     decl: &Declarations,
     overrides: &BTreeMap<String, String>,
-    _result: &RunResult,
+    result: &RunResult,
     report: &mut Report,
 ) {
+    let module = result.module;
     let label = if overrides.is_empty() {
         "default parameters".to_string()
     } else {
@@ -214,6 +215,7 @@ fn verify_run(
         &scenario.ast,
         &RenderOptions {
             params: decl.js_params(),
+            module,
         },
     ) {
         Ok(js) => js,
@@ -225,7 +227,8 @@ fn verify_run(
             return;
         }
     };
-    let node = match verify::run_node(&js, &scenario.sandbox(), &name_of(&scenario.source.path)) {
+    let name = name_of(&scenario.source.path);
+    let node = match verify::run_node_as(&js, &scenario.sandbox(), &name, module) {
         Ok(out) => out,
         Err(e) => {
             report
@@ -236,6 +239,7 @@ fn verify_run(
     };
     let options = RunOptions {
         params: overrides.clone(),
+        module: Some(module),
         ..RunOptions::default()
     };
     match verify::verify_against_with(scenario, &node, &options) {
@@ -244,7 +248,7 @@ fn verify_run(
             // Node's timing varies under load (the model's does not): one
             // more node run, and a note if only that one agrees, since the
             // lesson's timing margin is then thinner than it should be.
-            let again = verify::run_node(&js, &scenario.sandbox(), &name_of(&scenario.source.path))
+            let again = verify::run_node_as(&js, &scenario.sandbox(), &name, module)
                 .map(|node| verify::verify_against_with(scenario, &node, &options));
             match again {
                 Ok(Verdict::Agree { .. }) => {

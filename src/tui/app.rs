@@ -120,6 +120,7 @@ impl Player {
             &run.scenario.ast,
             &RenderOptions {
                 params: run.declarations().js_params(),
+                module: run.result.module,
             },
         )
         .map_err(|e| format!("cannot render to JavaScript: {}", e.message));
