@@ -1,11 +1,13 @@
 //! Differential corpus: every `tests/scenarios/*.rhai` is rendered to
 //! JavaScript, run with real node, run with the model, and compared.
 //! Scenarios that expose known model bugs live in `tests/scenarios/pending/`
-//! and are not run here.
+//! and are not run here. A scenario named `NAME.mjs.rhai` is an ES module:
+//! it runs with `--module esm` and node runs it as `NAME.mjs`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use workbench::script::{ModuleKind, Scenario};
 use workbench::verify::{Verdict, node_available, scenario_files, verify_file};
 
 const MIN_SCENARIOS: usize = 45;
@@ -24,6 +26,30 @@ fn corpus_has_enough_scenarios() {
         scenario_dir().display(),
         files.len()
     );
+}
+
+#[test]
+fn corpus_has_es_module_scenarios_run_as_es_modules() {
+    let esm: Vec<PathBuf> = scenario_files(&scenario_dir())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".mjs.rhai"))
+        .collect();
+    assert!(
+        esm.len() >= 10,
+        "expected at least 10 ES-module scenarios (*.mjs.rhai), found {}",
+        esm.len()
+    );
+    for path in &esm {
+        let scenario = Scenario::load(path).expect("compiles");
+        assert_eq!(
+            scenario.module_kind(None, &Default::default()),
+            Ok(ModuleKind::Esm),
+            "{}",
+            path.display()
+        );
+        let js = scenario.to_js().expect("renders");
+        assert!(!js.contains("require("), "{}: {js}", path.display());
+    }
 }
 
 #[test]
