@@ -65,6 +65,7 @@ pub fn check(path: &Path, node: bool) -> Report {
             "{display}: the lesson has no scenario(|| {{ .. }}) body"
         ));
     }
+    check_module(&display, &decl, &base.result, &mut report.problems);
     check_expectations(&display, &decl, &base.result, &mut report.problems);
     let steps = narration_steps(base.trace()).len();
     if steps == 0 {
@@ -112,6 +113,12 @@ pub fn check(path: &Path, node: bool) -> Report {
                     .push(format!("{display} with {label}: {}", f.message));
                 continue;
             }
+            check_module(
+                &format!("{display} with {label}"),
+                extreme.declarations(),
+                &extreme.result,
+                &mut report.problems,
+            );
             if node {
                 let decl = extreme.declarations().clone();
                 verify_run(
@@ -126,6 +133,25 @@ pub fn check(path: &Path, node: bool) -> Report {
         }
     }
     report
+}
+
+/// The module kind the run used is the one `lesson(#{ module: .. })`
+/// declared (the run's kind is read from the source before it starts).
+fn check_module(
+    display: &str,
+    decl: &Declarations,
+    result: &RunResult,
+    problems: &mut Vec<String>,
+) {
+    if let Some(declared) = decl.lesson.as_ref().and_then(|l| l.module)
+        && declared != result.module
+    {
+        problems.push(format!(
+            "{display}: the lesson declares module \"{}\" but ran as {}",
+            declared.name(),
+            result.module.name()
+        ));
+    }
 }
 
 fn check_expectations(

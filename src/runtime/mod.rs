@@ -273,6 +273,14 @@ impl ModuleKind {
         }
     }
 
+    /// The other kind.
+    pub fn other(self) -> ModuleKind {
+        match self {
+            ModuleKind::Cjs => ModuleKind::Esm,
+            ModuleKind::Esm => ModuleKind::Cjs,
+        }
+    }
+
     /// The file extension node decides by (`js` or `mjs`).
     pub fn extension(self) -> &'static str {
         match self {

@@ -328,14 +328,19 @@ pub fn render(ast: &rhai::AST) -> Result<String, RenderError> {
 pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, RenderError> {
     let fns = collect_fns(ast, true)?;
     check_placement(ast, &fns, options.module)?;
+    let module_var = super::modules::declared_module(ast)
+        .ok()
+        .and_then(|d| d.knob_var().map(str::to_string));
     let mut r = Renderer::new(fns.clone(), options.params.clone());
     r.module = options.module;
+    r.module_var = module_var.clone();
     let out = r.render_program(ast)?;
     if r.module == ModuleKind::Esm && r.workers {
         // Workers are found while rendering; the main program then moves
         // into the prologue's `else` branch, one level deeper.
         let mut r = Renderer::new(fns, options.params.clone());
         r.module = options.module;
+        r.module_var = module_var;
         r.wrap_main = true;
         return r.render_program(ast);
     }
@@ -357,16 +362,30 @@ pub fn check_await_placement_for(ast: &rhai::AST, module: ModuleKind) -> Result<
     check_placement(ast, &fns, module)
 }
 
-/// The `await`s at the top level (an ES module's, making it an async
-/// module), in source order; an error for an `await` that no module kind
-/// allows.
-pub fn top_level_awaits(ast: &rhai::AST) -> Result<Vec<Position>, RenderError> {
+/// An `await` at the top level (an ES module's, making it an async module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopAwait {
+    pub pos: Position,
+    /// Inside a branch on the lesson's module knob (`if kind == "esm"`):
+    /// it exists only in that kind.
+    pub only: Option<ModuleKind>,
+}
+
+impl TopAwait {
+    pub fn applies_to(&self, module: ModuleKind) -> bool {
+        self.only.is_none_or(|k| k == module)
+    }
+}
+
+/// The `await`s at the top level, in source order; an error for an
+/// `await` that no module kind allows.
+pub fn top_level_awaits(ast: &rhai::AST) -> Result<Vec<TopAwait>, RenderError> {
     let fns = collect_fns(ast, false)?;
     let (misplaced, mut top) = await_sites(ast, &fns);
     if let Some(pos) = misplaced.first() {
         return Err(misplaced_await(*pos));
     }
-    top.sort_by_key(|p| (p.line(), p.position()));
+    top.sort_by_key(|a| (a.pos.line(), a.pos.position()));
     Ok(top)
 }
 
@@ -497,7 +516,7 @@ fn effective(stmts: &[Stmt]) -> Vec<&Stmt> {
 fn check_placement(ast: &AST, fns: &Fns, module: ModuleKind) -> Res<()> {
     let (mut misplaced, top) = await_sites(ast, fns);
     if module == ModuleKind::Cjs {
-        misplaced.extend(top);
+        misplaced.extend(top.iter().filter(|a| a.applies_to(module)).map(|a| a.pos));
     }
     match misplaced.iter().min_by_key(|p| (p.line(), p.position())) {
         Some(pos) => Err(misplaced_await(*pos)),
@@ -514,11 +533,14 @@ fn misplaced_await(pos: Position) -> RenderError {
 
 /// The `await`s outside any async body: those inside closures or named
 /// functions (never allowed), and those at the top level (an ES module's).
-fn await_sites(ast: &AST, fns: &Fns) -> (Vec<Position>, Vec<Position>) {
+fn await_sites(ast: &AST, fns: &Fns) -> (Vec<Position>, Vec<TopAwait>) {
+    let decl = super::modules::declared_module(ast).unwrap_or_default();
     let mut checker = AwaitChecker {
         fns,
         found: Vec::new(),
         top: Some(Vec::new()),
+        module_var: decl.knob_var().map(str::to_string),
+        only: None,
     };
     checker.stmts(ast.statements(), false);
     let top = checker.top.take().unwrap_or_default();
@@ -536,6 +558,8 @@ fn has_direct_await(fns: &Fns, stmts: &[Stmt]) -> bool {
         fns,
         found: Vec::new(),
         top: None,
+        module_var: None,
+        only: None,
     };
     checker.stmts(stmts, false);
     !checker.found.is_empty()
@@ -545,7 +569,11 @@ struct AwaitChecker<'a> {
     fns: &'a Fns,
     found: Vec<Position>,
     /// While checking the top level (outside every closure): its awaits.
-    top: Option<Vec<Position>>,
+    top: Option<Vec<TopAwait>>,
+    /// The variable holding the lesson's module knob.
+    module_var: Option<String>,
+    /// Inside a branch on it: the kind it exists in.
+    only: Option<ModuleKind>,
 }
 
 impl AwaitChecker<'_> {
@@ -568,6 +596,20 @@ impl AwaitChecker<'_> {
             }
             Stmt::FnCall(fc, _) => self.call(fc, in_async),
             Stmt::Expr(e) => self.expr(e, in_async),
+            Stmt::If(fc, _)
+                if self.top.is_some()
+                    && let Some(kind) = self
+                        .module_var
+                        .as_deref()
+                        .and_then(|v| super::modules::guard(&fc.expr, v)) =>
+            {
+                let outer = self.only;
+                self.only = Some(kind);
+                self.block(&fc.body, in_async);
+                self.only = Some(kind.other());
+                self.block(&fc.branch, in_async);
+                self.only = outer;
+            }
             Stmt::If(fc, _) | Stmt::While(fc, _) | Stmt::Do(fc, ..) | Stmt::TryCatch(fc, _) => {
                 self.expr(&fc.expr, in_async);
                 self.block(&fc.body, in_async);
@@ -639,7 +681,10 @@ impl AwaitChecker<'_> {
             Expr::Custom(c, pos) => {
                 if c.tokens.first().is_some_and(|t| t == AWAIT_KEYWORD) && !in_async {
                     match &mut self.top {
-                        Some(top) => top.push(*pos),
+                        Some(top) => top.push(TopAwait {
+                            pos: *pos,
+                            only: self.only,
+                        }),
                         None => self.found.push(*pos),
                     }
                 }
@@ -805,6 +850,9 @@ struct Renderer {
     /// An ES module with workers: the main program is the `else` branch of
     /// the worker prologue (a module has no top-level `return`).
     wrap_main: bool,
+    /// The variable holding a lesson's module knob: an `if` on it renders
+    /// only the branch of this run's kind (see `modules::guard`).
+    module_var: Option<String>,
     /// Names declared in each enclosing JavaScript block: name -> is `const`.
     scopes: Vec<HashMap<String, bool>>,
     /// Every name declared so far (for calling closures held in variables).
@@ -909,6 +957,7 @@ impl Renderer {
             module: ModuleKind::Cjs,
             filename: false,
             wrap_main: false,
+            module_var: None,
             scopes: vec![HashMap::new()],
             declared: HashSet::new(),
             params,
@@ -1178,6 +1227,42 @@ impl Renderer {
                 self.expr_stmt(&e, ind, ret, out)?;
             }
             Stmt::Expr(e) => self.expr_stmt(e, ind, ret, out)?,
+            Stmt::If(fc, _)
+                if let Some(var) = &self.module_var
+                    && let Some(kind) = super::modules::guard(&fc.expr, var) =>
+            {
+                // Code for one module kind only: this run's branch, as a
+                // block (CommonJS cannot parse a top-level `await`).
+                let branch = if kind == self.module {
+                    &fc.body
+                } else {
+                    &fc.branch
+                };
+                let list = effective(branch.statements());
+                let narration = list.iter().all(|s| match s {
+                    Stmt::Expr(e) => is_note(e),
+                    Stmt::FnCall(fc, _) => fc.name == "note",
+                    _ => false,
+                });
+                if !narration {
+                    out.push(format!(
+                        "{p}// {} only ({var} === \"{}\")",
+                        self.module.title(),
+                        self.module.name()
+                    ));
+                }
+                // In place, unless a declaration could clash with a name
+                // already in scope: then as a block of its own.
+                let clash = list.iter().any(
+                    |s| matches!(s, Stmt::Var(v, ..) if self.declared.contains(v.0.name.as_str())),
+                );
+                if clash {
+                    let block = self.block(branch, ind, ret, &[])?;
+                    out.push(format!("{p}{block}"));
+                } else {
+                    out.extend(self.stmts(branch.statements(), ind, ret)?);
+                }
+            }
             Stmt::If(..) => {
                 let text = self.if_stmt(s, ind, ret)?;
                 out.push(format!("{p}{text}"));

@@ -39,7 +39,7 @@ pub struct Scenario {
     pub module: ModuleDecl,
     /// The `await`s at the top level, in source order: allowed in an ES
     /// module (which they make an async module), an error in CommonJS.
-    pub top_level_awaits: Vec<rhai::Position>,
+    pub top_level_awaits: Vec<js::TopAwait>,
 }
 
 impl Scenario {
@@ -108,7 +108,7 @@ impl Scenario {
             .resolve(&self.source.path, requested, params)
             .map_err(|m| ScriptError::at(&self.source, m, self.module.line(), 1, EXIT_COMPILE))?;
         if kind == ModuleKind::Cjs
-            && let Some(pos) = self.top_level_awaits.first()
+            && let Some(pos) = self.top_level_awaits(kind).next()
         {
             return Err(ScriptError::at(
                 &self.source,
@@ -130,6 +130,15 @@ impl Scenario {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
+    /// The top-level `await`s that exist in a module kind (a lesson may
+    /// keep code for one kind in a branch on its module knob).
+    pub fn top_level_awaits(&self, kind: ModuleKind) -> impl Iterator<Item = rhai::Position> + '_ {
+        self.top_level_awaits
+            .iter()
+            .filter(move |a| a.applies_to(kind))
+            .map(|a| a.pos)
+    }
+
     /// The JavaScript rendering (`workbench js`), as the file's own module
     /// kind (see [`Scenario::module_kind`]).
     pub fn to_js(&self) -> Result<String, ScriptError> {
@@ -137,12 +146,18 @@ impl Scenario {
         self.to_js_as(kind)
     }
 
-    /// The JavaScript rendering as CommonJS or an ES module.
+    /// The JavaScript rendering as CommonJS or an ES module (a lesson's
+    /// module knob takes that value).
     pub fn to_js_as(&self, module: ModuleKind) -> Result<String, ScriptError> {
-        let options = js::RenderOptions {
+        let mut options = js::RenderOptions {
             module,
             ..Default::default()
         };
+        if let ModuleDecl::Knob { param, .. } = &self.module {
+            options
+                .params
+                .insert(param.clone(), format!("\"{}\"", module.name()));
+        }
         js::render_with(&self.ast, &options)
             .map_err(|e| ScriptError::at(&self.source, e.message, e.line, e.column, EXIT_COMPILE))
     }
@@ -205,10 +220,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
         scenario.source.clone(),
     );
     ctx.overrides = options.params.clone();
+    // A lesson's module knob has the value the run uses (`--module` sets it).
+    if let ModuleDecl::Knob { param, .. } = &scenario.module {
+        ctx.overrides
+            .entry(param.clone())
+            .or_insert_with(|| kind.name().to_string());
+    }
     ctx.module = kind;
     let ctx = Rc::new(ctx);
     // An async module: top-level `await` suspends the body.
-    let is_async = kind == ModuleKind::Esm && !scenario.top_level_awaits.is_empty();
+    let is_async = kind == ModuleKind::Esm && scenario.top_level_awaits(kind).next().is_some();
     let outcome = {
         let _guard = ctx.install();
         let mut host = Host { ctx: ctx.clone() };

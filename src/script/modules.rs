@@ -27,10 +27,12 @@ pub enum ModuleDecl {
     Undeclared,
     /// `lesson(#{ module: "esm" })`.
     Fixed { kind: ModuleKind, line: usize },
-    /// `lesson(#{ module: param("NAME", #{ default: .. }) })`: a knob.
+    /// `lesson(#{ module: param("NAME", #{ default: .. }) })`: a knob;
+    /// `var` is the variable holding it, when there is one.
     Knob {
         param: String,
         default: ModuleKind,
+        var: Option<String>,
         line: usize,
     },
 }
@@ -63,6 +65,16 @@ impl ModuleDecl {
         }
     }
 
+    /// The variable holding the module knob, if any: code may branch on
+    /// it (`if kind == "esm" { await .. }`), and each kind keeps only its
+    /// branch (see [`guard`]).
+    pub fn knob_var(&self) -> Option<&str> {
+        match self {
+            ModuleDecl::Knob { var: Some(v), .. } => Some(v),
+            _ => None,
+        }
+    }
+
     /// The line of the declaration (0 when undeclared).
     pub fn line(&self) -> usize {
         match self {
@@ -70,6 +82,31 @@ impl ModuleDecl {
             ModuleDecl::Fixed { line, .. } | ModuleDecl::Knob { line, .. } => *line,
         }
     }
+}
+
+/// A condition on the module knob, `VAR == "esm"` (either side, or `!=`):
+/// the kind for which it holds. Code guarded by it exists only in that
+/// kind: its `if` branch is the only one rendered (CommonJS cannot even
+/// parse a top-level `await`) and the only one whose `await`s count.
+pub fn guard(cond: &Expr, var: &str) -> Option<ModuleKind> {
+    let Expr::FnCall(fc, _) = cond else {
+        return None;
+    };
+    let negated = match fc.name.as_str() {
+        "==" => false,
+        "!=" => true,
+        _ => return None,
+    };
+    let kind = match fc.args.as_slice() {
+        [Expr::Variable(v, _, _), Expr::StringConstant(s, _)]
+        | [Expr::StringConstant(s, _), Expr::Variable(v, _, _)]
+            if v.1 == var =>
+        {
+            ModuleKind::parse(s.as_str())?
+        }
+        _ => return None,
+    };
+    Some(if negated { kind.other() } else { kind })
 }
 
 /// `NAME.mjs.rhai` is an ES module, as `node NAME.mjs` would be.
@@ -137,7 +174,12 @@ fn from_expr(stmts: &[Stmt], e: &Expr) -> Result<ModuleDecl, RenderError> {
             });
             match bound {
                 Some(Expr::FnCall(fc, at)) if fc.name == "param" && fc.namespace.is_empty() => {
-                    knob(fc, *at)
+                    let mut decl = knob(fc, *at)?;
+                    if let ModuleDecl::Knob { var, line, .. } = &mut decl {
+                        *var = Some(v.1.to_string());
+                        *line = pos.line().unwrap_or(*line);
+                    }
+                    Ok(decl)
                 }
                 _ => Err(error(*pos)),
             }
@@ -164,6 +206,7 @@ fn knob(fc: &FnCallExpr, pos: Position) -> Result<ModuleDecl, RenderError> {
     Ok(ModuleDecl::Knob {
         param: name.to_string(),
         default,
+        var: None,
         line: pos.line().unwrap_or(0),
     })
 }
@@ -235,22 +278,27 @@ mod tests {
 
     #[test]
     fn a_knob_inline_or_in_a_variable() {
-        let want = ModuleDecl::Knob {
-            param: "kind".into(),
-            default: ModuleKind::Cjs,
-            line: 1,
-        };
         assert_eq!(
             decl(
                 "lesson(#{ module: param(\"kind\", #{ default: \"cjs\", choices: [\"cjs\", \"esm\"] }) });"
             ),
-            Ok(want.clone())
+            Ok(ModuleDecl::Knob {
+                param: "kind".into(),
+                default: ModuleKind::Cjs,
+                var: None,
+                line: 1,
+            })
         );
         assert_eq!(
             decl(
-                "let k = param(\"kind\", #{ default: \"cjs\", choices: [\"cjs\", \"esm\"] });\nlesson(#{ module: k });"
+                "let k = param(\"kind\", #{ default: \"esm\", choices: [\"cjs\", \"esm\"] });\nlesson(#{ module: k });"
             ),
-            Ok(want)
+            Ok(ModuleDecl::Knob {
+                param: "kind".into(),
+                default: ModuleKind::Esm,
+                var: Some("k".into()),
+                line: 2,
+            })
         );
     }
 
@@ -288,6 +336,7 @@ mod tests {
         let knob = ModuleDecl::Knob {
             param: "kind".into(),
             default: ModuleKind::Cjs,
+            var: None,
             line: 1,
         };
         let esm = BTreeMap::from([("kind".to_string(), "esm".to_string())]);
@@ -382,6 +431,41 @@ mod tests {
         assert!(!js.contains("return void"), "{js}");
         let cjs = render(src, ModuleKind::Cjs).unwrap();
         assert!(cjs.contains("return void bodies[body]();"), "{cjs}");
+    }
+
+    #[test]
+    fn each_kind_keeps_only_its_branch_on_the_module_knob() {
+        let src = "let kind = param(\"kind\", #{ default: \"cjs\", choices: [\"cjs\", \"esm\"], help: \"h\" });\n\
+                   lesson(#{ module: kind });\n\
+                   scenario(|| {\n\
+                   if kind == \"esm\" {\n  let v = await Promise.resolve(1);\n  console.log(v);\n} else {\n  console.log(\"cjs\");\n}\n\
+                   });";
+        let esm = render(src, ModuleKind::Esm).unwrap();
+        assert!(
+            esm.ends_with("// ES module only (kind === \"esm\")\nlet v = await Promise.resolve(1);\nconsole.log(v);\n"),
+            "{esm}"
+        );
+        let cjs = render(src, ModuleKind::Cjs).unwrap();
+        assert!(
+            cjs.ends_with("// CommonJS only (kind === \"cjs\")\nconsole.log(\"cjs\");\n"),
+            "{cjs}"
+        );
+        assert!(!cjs.contains("await"), "{cjs}");
+        let ast = super::super::syntax::parse_only_engine()
+            .compile(src)
+            .unwrap();
+        let awaits = super::super::js::top_level_awaits(&ast).unwrap();
+        assert_eq!(awaits.len(), 1);
+        assert!(awaits[0].applies_to(ModuleKind::Esm));
+        assert!(!awaits[0].applies_to(ModuleKind::Cjs));
+        // Without the knob the same `if` is ordinary code: CommonJS refuses it.
+        let plain = "let kind = \"esm\";\nif kind == \"esm\" { await 1; }";
+        assert!(render(plain, ModuleKind::Cjs).is_err());
+        assert!(
+            render(plain, ModuleKind::Esm)
+                .unwrap()
+                .contains("if (kind === \"esm\")")
+        );
     }
 
     #[test]

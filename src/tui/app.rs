@@ -157,6 +157,14 @@ impl Player {
         }
     }
 
+    /// The module kind to show in the header: when the lesson declares
+    /// one (or a knob for it), or when it runs as an ES module.
+    pub fn module_shown(&self) -> Option<crate::script::ModuleKind> {
+        let kind = self.run.result.module;
+        let declared = self.run.scenario.module != crate::script::ModuleDecl::Undeclared;
+        (declared || kind == crate::script::ModuleKind::Esm).then_some(kind)
+    }
+
     /// The pool's size, as recorded in the trace (0 when unused).
     pub fn pool_threads(&self) -> usize {
         self.index.pool.size
