@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::script::{RunOptions, Scenario};
+use crate::script::{ModuleKind, RunOptions, Scenario};
 use crate::trace::{CallbackKind, Kind, Phase, Trace};
 use crate::verify::{self, Output, Verdict};
 
@@ -268,12 +268,28 @@ pub enum Node {
         n: u8,
         via: Via,
     },
+    /// ES modules only, at the top level: `let vN = await src;` (in a
+    /// try/catch when `catch_label` is set), then a log.
+    TopAwait {
+        label: String,
+        var: String,
+        src: Src,
+        catch_label: Option<String>,
+    },
+    /// ES modules only: a top-level `await` that never settles (the rest
+    /// never runs; node exits with 13 once the loop is empty).
+    Hang(String),
+    /// ES modules only: `throw v` at the top level (an uncaught exception
+    /// reported after the loader's hops).
+    TopThrow(String, i64),
 }
 
 /// A generated program: top-level statements.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Program {
     pub stmts: Vec<Node>,
+    /// CommonJS, or an ES module (whose top level may await).
+    pub module: ModuleKind,
 }
 
 // ---------------------------------------------------------------------------
@@ -644,6 +660,15 @@ impl Gen {
 
 /// The program tree for a seed; `size` bounds its statement count.
 pub fn generate_program(seed: u64, size: usize) -> Program {
+    generate_program_as(seed, size, ModuleKind::Cjs)
+}
+
+/// The program tree for a seed as CommonJS or as an ES module. An ES
+/// module's top level also awaits (a fifth of its statements), rarely
+/// hangs on a promise that never settles, or throws; a CommonJS program
+/// is the same as [`generate_program`]'s (the random stream is only drawn
+/// from for ES-module choices in an ES module).
+pub fn generate_program_as(seed: u64, size: usize, module: ModuleKind) -> Program {
     let mut rng = Rng::new(seed);
     let unhandled_allowed = rng.chance(10);
     let fs = rng.chance(33);
@@ -654,16 +679,47 @@ pub fn generate_program(seed: u64, size: usize) -> Program {
         unhandled_allowed,
         fs,
     };
+    let esm = module == ModuleKind::Esm;
+    let mut hang_allowed = esm && g.rng.chance(10);
     let mut stmts = Vec::new();
     while g.budget > 0 {
+        if esm && g.rng.chance(20) {
+            g.budget = g.budget.saturating_sub(1);
+            let label = g.label();
+            let node = if hang_allowed && g.rng.chance(25) {
+                hang_allowed = false;
+                Node::Hang(label)
+            } else if g.unhandled_allowed && g.rng.chance(35) {
+                g.unhandled_allowed = false;
+                Node::TopThrow(label, g.val())
+            } else {
+                let var = g.var("v");
+                let src = g.src(2);
+                let rejects = matches!(src, Src::Reject(_));
+                let catch_label = (rejects || g.rng.chance(40)).then(|| g.label());
+                Node::TopAwait {
+                    label,
+                    var,
+                    src,
+                    catch_label,
+                }
+            };
+            stmts.push(node);
+            continue;
+        }
         stmts.push(g.node(3));
     }
-    Program { stmts }
+    Program { stmts, module }
 }
 
 /// A Rhai scenario for a seed; `size` bounds its statement count.
 pub fn generate(seed: u64, size: usize) -> String {
     generate_program(seed, size).render()
+}
+
+/// As [`generate`], as CommonJS or as an ES module.
+pub fn generate_as(seed: u64, size: usize, module: ModuleKind) -> String {
+    generate_program_as(seed, size, module).render()
 }
 
 // ---------------------------------------------------------------------------
@@ -845,9 +901,57 @@ fn render_callback(
     let _ = writeln!(out, "}}{tail});");
 }
 
+/// `let var = await src; console.log(label, var);`, in a try/catch that
+/// logs `catch_label` when there is one.
+fn render_await(
+    out: &mut String,
+    label: &str,
+    var: &str,
+    src: &Src,
+    catch_label: Option<&str>,
+    indent: usize,
+) {
+    let mut inner = indent;
+    if catch_label.is_some() {
+        pad(out, indent);
+        out.push_str("try {\n");
+        inner += 1;
+    }
+    pad(out, inner);
+    let _ = writeln!(out, "let {var} = await {};", src.expr());
+    pad(out, inner);
+    let _ = writeln!(out, "console.log(\"{label}\", {var});");
+    if let Some(c) = catch_label {
+        pad(out, indent);
+        out.push_str("} catch (e) {\n");
+        pad(out, indent + 1);
+        let _ = writeln!(out, "console.log(\"{c}\", e);");
+        pad(out, indent);
+        out.push_str("}\n");
+    }
+}
+
 impl Node {
     fn render(&self, out: &mut String, indent: usize) {
         match self {
+            Node::TopAwait {
+                label,
+                var,
+                src,
+                catch_label,
+            } => render_await(out, label, var, src, catch_label.as_deref(), indent),
+            Node::Hang(l) => {
+                pad(out, indent);
+                let _ = writeln!(out, "console.log(\"{l}\");");
+                pad(out, indent);
+                out.push_str("await Promise.create(|res, rej| {});\n");
+            }
+            Node::TopThrow(l, v) => {
+                pad(out, indent);
+                let _ = writeln!(out, "console.log(\"{l}\");");
+                pad(out, indent);
+                let _ = writeln!(out, "throw {v};");
+            }
             Node::Log(l) => {
                 pad(out, indent);
                 let _ = writeln!(out, "console.log(\"{l}\");");
@@ -896,26 +1000,7 @@ impl Node {
                             var,
                             src,
                             catch_label,
-                        } => {
-                            let mut inner = indent + 1;
-                            if catch_label.is_some() {
-                                pad(out, indent + 1);
-                                out.push_str("try {\n");
-                                inner += 1;
-                            }
-                            pad(out, inner);
-                            let _ = writeln!(out, "let {var} = await {};", src.expr());
-                            pad(out, inner);
-                            let _ = writeln!(out, "console.log(\"{label}\", {var});");
-                            if let Some(c) = catch_label {
-                                pad(out, indent + 1);
-                                out.push_str("} catch (e) {\n");
-                                pad(out, indent + 2);
-                                let _ = writeln!(out, "console.log(\"{c}\", e);");
-                                pad(out, indent + 1);
-                                out.push_str("}\n");
-                            }
-                        }
+                        } => render_await(out, label, var, src, catch_label.as_deref(), indent + 1),
                     }
                 }
                 render_ret(out, &af.end, indent + 1);
@@ -1297,6 +1382,7 @@ pub fn race_hazard(trace: &Trace) -> Option<String> {
 pub struct Finding {
     pub seed: u64,
     pub size: usize,
+    pub module: ModuleKind,
     pub original: String,
     pub minimized: String,
     pub js: String,
@@ -1309,8 +1395,10 @@ impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "=== seed {} (size {}) disagrees with node",
-            self.seed, self.size
+            "=== seed {} (size {}, {}) disagrees with node",
+            self.seed,
+            self.size,
+            self.module.title()
         )?;
         writeln!(f, "--- minimised scenario:\n{}", self.minimized.trim_end())?;
         writeln!(f, "--- {}", self.divergence)?;
@@ -1369,17 +1457,24 @@ enum Probe {
 
 struct Checker {
     dir: tempfile::TempDir,
+    module: ModuleKind,
 }
 
 impl Checker {
-    fn new() -> std::io::Result<Checker> {
+    fn new(module: ModuleKind) -> std::io::Result<Checker> {
         Ok(Checker {
             dir: tempfile::tempdir()?,
+            module,
         })
     }
 
+    /// `prog.rhai`, or `prog.mjs.rhai` for an ES module (the name decides,
+    /// for the model as for node).
     fn path(&self) -> PathBuf {
-        self.dir.path().join("prog.rhai")
+        self.dir.path().join(match self.module {
+            ModuleKind::Cjs => "prog.rhai",
+            ModuleKind::Esm => "prog.mjs.rhai",
+        })
     }
 
     fn compile(&self, text: &str) -> Result<(Scenario, String), String> {
@@ -1422,7 +1517,7 @@ impl Checker {
         // 5-15 ms: long enough to let a 20 ms timer beat an immediate. Do
         // that before the program starts (it prints nothing).
         let js = format!("{NODE_WARMUP}{js}");
-        let node = verify::run_node(&js, &scenario.sandbox(), "prog")
+        let node = verify::run_node_as(&js, &scenario.sandbox(), "prog", self.module)
             .map_err(|e| format!("cannot run node: {e}"))?;
         let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             verify::verify_against(scenario, &node)
@@ -1446,11 +1541,17 @@ impl Checker {
 /// Generates the program for `seed`, filters races, compares the model
 /// with node, and shrinks a disagreement.
 pub fn check(seed: u64, size: usize) -> Outcome {
-    let checker = match Checker::new() {
+    check_as(seed, size, ModuleKind::Cjs)
+}
+
+/// As [`check`], generating and comparing the program as CommonJS or as
+/// an ES module.
+pub fn check_as(seed: u64, size: usize, module: ModuleKind) -> Outcome {
+    let checker = match Checker::new(module) {
         Ok(c) => c,
         Err(e) => return Outcome::Broken(format!("cannot make a temporary directory: {e}")),
     };
-    let program = generate_program(seed, size);
+    let program = generate_program_as(seed, size, module);
     let text = program.render();
     match checker.probe(&text) {
         Probe::Agree => Outcome::Agree,
@@ -1479,6 +1580,7 @@ pub fn check(seed: u64, size: usize) -> Outcome {
             Outcome::Disagree(Box::new(Finding {
                 seed,
                 size,
+                module,
                 original: text,
                 minimized,
                 js,
@@ -1668,6 +1770,20 @@ fn edit_node(n: &mut Node, k: &mut usize, e: Edit) -> bool {
         | Node::Repeat { .. }
         | Node::Recurse { .. }
         | Node::Loop { .. } => false,
+        Node::Hang(_) | Node::TopThrow(..) => false,
+        Node::TopAwait {
+            src, catch_label, ..
+        } => {
+            if e == Edit::Simplify
+                && catch_label.is_some()
+                && !matches!(src, Src::Reject(_))
+                && take_site(k)
+            {
+                *catch_label = None;
+                return true;
+            }
+            edit_src(src, k, e)
+        }
         Node::Fork(_, src, branches) => edit_src(src, k, e) || edit_nodes(branches, k, e),
         Node::Branch(_, links) => edit_links(links, k, e),
         Node::Tick(_, b)
@@ -1768,7 +1884,12 @@ impl Node {
 
 /// Checks a scenario text directly (for replaying a minimised program).
 pub fn check_text(text: &str) -> Result<Option<String>, String> {
-    let checker = Checker::new().map_err(|e| e.to_string())?;
+    check_text_as(text, ModuleKind::Cjs)
+}
+
+/// As [`check_text`], as CommonJS or as an ES module.
+pub fn check_text_as(text: &str, module: ModuleKind) -> Result<Option<String>, String> {
+    let checker = Checker::new(module).map_err(|e| e.to_string())?;
     match checker.probe(text) {
         Probe::Agree => Ok(None),
         Probe::Hazard(r) => Err(format!("race hazard: {r}")),
@@ -1808,6 +1929,61 @@ mod tests {
                 .to_js()
                 .unwrap_or_else(|e| panic!("seed {seed} does not render:\n{}\n{text}", e.report));
         }
+    }
+
+    #[test]
+    fn es_module_programs_await_at_the_top_level_and_compile_as_modules() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prog.mjs.rhai");
+        let mut awaits = 0;
+        for seed in 0..300 {
+            // CommonJS programs do not depend on the mode switch.
+            assert_eq!(
+                generate(seed, size_for(seed)),
+                generate_as(seed, size_for(seed), ModuleKind::Cjs)
+            );
+            let program = generate_program_as(seed, size_for(seed), ModuleKind::Esm);
+            awaits += program
+                .stmts
+                .iter()
+                .filter(|n| matches!(n, Node::TopAwait { .. } | Node::Hang(_)))
+                .count();
+            let text = program.render();
+            let scenario = Scenario::compile(path.clone(), text.clone())
+                .unwrap_or_else(|e| panic!("seed {seed} does not compile:\n{}\n{text}", e.report));
+            let js = scenario
+                .to_js()
+                .unwrap_or_else(|e| panic!("seed {seed} does not render:\n{}\n{text}", e.report));
+            assert!(!js.contains("require("), "seed {seed}: {js}");
+        }
+        assert!(
+            awaits > 100,
+            "only {awaits} top-level awaits in 300 programs"
+        );
+    }
+
+    #[test]
+    fn the_model_runs_es_module_programs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prog.mjs.rhai");
+        let mut hung = 0;
+        for seed in 0..150 {
+            let text = generate_as(seed, size_for(seed), ModuleKind::Esm);
+            std::fs::write(&path, &text).unwrap();
+            let scenario = Scenario::compile(path.clone(), text).unwrap();
+            let (out, result) = verify::run_model(&scenario, &RunOptions::default());
+            assert_eq!(result.module, ModuleKind::Esm);
+            assert!(
+                matches!(out.code, 0 | 1 | 13),
+                "seed {seed}: exit {}\n{}",
+                out.code,
+                out.stderr
+            );
+            if out.code == 13 {
+                hung += 1;
+            }
+        }
+        assert!(hung > 0, "no program hung on a top-level await");
     }
 
     #[test]

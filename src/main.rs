@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use workbench::lesson;
 use workbench::runtime::clock::ClockMode;
-use workbench::script::{self, RunOptions, Scenario};
+use workbench::script::{self, ModuleKind, RunOptions, Scenario};
 use workbench::trace::write;
 use workbench::verify::{self, Verdict};
 
@@ -41,12 +41,20 @@ enum Command {
     Js {
         /// The scenario (.rhai).
         file: PathBuf,
+        /// Render CommonJS (`require`) or an ES module (`import`, top-level
+        /// `await`); default: the file's own kind (`NAME.mjs.rhai` is esm).
+        #[arg(long, value_enum)]
+        module: Option<Module>,
     },
     /// Render each scenario to JavaScript, run real node, and compare.
     Verify {
         /// Scenarios (.rhai).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Compare as CommonJS (`node x.js`) or as an ES module (`node
+        /// x.mjs`); default: each file's own kind.
+        #[arg(long, value_enum)]
+        module: Option<Module>,
     },
     /// List the lessons.
     Lessons,
@@ -117,6 +125,28 @@ struct RunArgs {
     /// (replacing the environment's value).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pool_size: Option<u64>,
+    /// Run like `node x.js` (cjs) or `node x.mjs` (esm: evaluated inside a
+    /// promise job, top-level `await`); default: the file's own kind
+    /// (`NAME.mjs.rhai` is esm, a lesson may declare its kind).
+    #[arg(long, value_enum)]
+    module: Option<Module>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Module {
+    /// CommonJS: `node x.js`.
+    Cjs,
+    /// An ES module: `node x.mjs`.
+    Esm,
+}
+
+impl Module {
+    fn kind(self) -> ModuleKind {
+        match self {
+            Module::Cjs => ModuleKind::Cjs,
+            Module::Esm => ModuleKind::Esm,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -222,7 +252,10 @@ fn dispatch(cli: Cli) -> u8 {
             }
         },
         Command::Run(args) => run(args),
-        Command::Js { file } => match Scenario::load(&file).and_then(|s| s.to_js()) {
+        Command::Js { file, module } => match Scenario::load(&file).and_then(|s| {
+            let kind = s.module_kind(module.map(Module::kind), &Default::default())?;
+            s.to_js_as(kind)
+        }) {
             Ok(js) => {
                 let newline = if js.ends_with('\n') { "" } else { "\n" };
                 let _ = write!(std::io::stdout().lock(), "{js}{newline}");
@@ -233,7 +266,7 @@ fn dispatch(cli: Cli) -> u8 {
                 exit_byte(e.exit_code)
             }
         },
-        Command::Verify { files } => verify_files(&files),
+        Command::Verify { files, module } => verify_files(&files, module.map(Module::kind)),
         Command::Lessons => list_lessons(),
         Command::Check { paths, no_node } => check_lessons(&paths, !no_node),
         Command::New {
@@ -368,6 +401,7 @@ fn run(args: RunArgs) -> u8 {
     };
     options.limits.max_operations = args.max_ops;
     options.params = args.params.iter().cloned().collect();
+    options.module = args.module.map(Module::kind);
     if !options.params.is_empty() {
         // A silent run first: unknown parameters are an error before any output.
         let probe = script::run(&scenario, &options);
@@ -447,7 +481,7 @@ fn write_trace(
     }
 }
 
-fn verify_files(files: &[PathBuf]) -> u8 {
+fn verify_files(files: &[PathBuf], module: Option<ModuleKind>) -> u8 {
     if !verify::node_available() {
         eprintln!(
             "workbench verify: cannot run `{}`; install Node.js v20 or set WORKBENCH_NODE",
@@ -457,7 +491,7 @@ fn verify_files(files: &[PathBuf]) -> u8 {
     }
     let mut failed = 0;
     for file in files {
-        match verify::verify_file(file) {
+        match verify::verify_file_as(file, module) {
             Ok(Verdict::Agree { variants }) => {
                 if variants > 1 {
                     out!(

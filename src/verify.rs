@@ -9,7 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::runtime::env::{Env, resolve_program};
-use crate::script::{self, RunOptions, Scenario};
+use crate::script::modules::js_file_name;
+use crate::script::{self, ModuleKind, RunOptions, Scenario};
 
 /// What a process printed and how it exited.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,20 +90,31 @@ pub fn node_required() -> bool {
     std::env::var("WORKBENCH_REQUIRE_NODE").is_ok_and(|v| v == "1")
 }
 
-/// Runs JavaScript with node in a fresh copy of the sandbox directory, in
-/// the empty environment a model run has by default
-/// ([`RunOptions::default`]).
+/// Runs JavaScript with node in a fresh copy of the sandbox directory, as
+/// CommonJS (`NAME.js`), in the empty environment a model run has by
+/// default ([`RunOptions::default`]).
 pub fn run_node(js: &str, sandbox: &Path, name: &str) -> std::io::Result<Output> {
-    run_node_with(js, sandbox, name, &Env::empty(), &[])
+    run_node_with(js, sandbox, name, ModuleKind::Cjs, &Env::empty(), &[])
 }
 
-/// As [`run_node`], with exactly the environment `env` (give the model the
-/// same one, in [`Env::sorted`] order: see [`Env::apply_to`]) and `args`
-/// after the script (`process.argv[2..]`).
+/// As [`run_node`], as CommonJS (`NAME.js`) or an ES module (`NAME.mjs`).
+pub fn run_node_as(
+    js: &str,
+    sandbox: &Path,
+    name: &str,
+    module: ModuleKind,
+) -> std::io::Result<Output> {
+    run_node_with(js, sandbox, name, module, &Env::empty(), &[])
+}
+
+/// As [`run_node_as`], with exactly the environment `env` (give the model
+/// the same one, in [`Env::sorted`] order: see [`Env::apply_to`]) and
+/// `args` after the script (`process.argv[2..]`).
 pub fn run_node_with(
     js: &str,
     sandbox: &Path,
     name: &str,
+    module: ModuleKind,
     env: &Env,
     args: &[String],
 ) -> std::io::Result<Output> {
@@ -117,7 +129,7 @@ pub fn run_node_with(
             }
         }
     }
-    let js_path = dir.path().join(format!("{name}.js"));
+    let js_path = dir.path().join(js_file_name(name, module));
     std::fs::write(&js_path, js)?;
     // `--expose-gc` always: scenarios' `gc()` renders to `global.gc()`, and
     // the flag changes nothing else a scenario can observe.
@@ -298,27 +310,44 @@ pub fn verify_against_with(scenario: &Scenario, node: &Output, options: &RunOpti
     Verdict::Disagree(first)
 }
 
-/// Renders, runs node, runs the model, compares; both see the environment
+/// Renders, runs node, runs the model, compares, as the file's own module
+/// kind (`NAME.mjs.rhai` is an ES module); both see the environment
 /// workbench was started with (`workbench verify`).
 pub fn verify_file(path: &Path) -> Result<Verdict, String> {
-    verify_file_with(path, &Env::inherited(), &[])
+    verify_file_with(path, None, &Env::inherited(), &[])
 }
 
-/// As [`verify_file`], node and the model both in the environment `env`
+/// As [`verify_file`]; `module` overrides the file's kind (`--module`).
+pub fn verify_file_as(path: &Path, module: Option<ModuleKind>) -> Result<Verdict, String> {
+    verify_file_with(path, module, &Env::inherited(), &[])
+}
+
+/// As [`verify_file_as`], node and the model both in the environment `env`
 /// and given `args` after the script.
-pub fn verify_file_with(path: &Path, env: &Env, args: &[String]) -> Result<Verdict, String> {
+pub fn verify_file_with(
+    path: &Path,
+    module: Option<ModuleKind>,
+    env: &Env,
+    args: &[String],
+) -> Result<Verdict, String> {
     // A child given an explicit environment sees it sorted by name; so
     // does the model, so that even `console.log(process.env)` agrees.
     let env = env.clone().sorted();
     let scenario = Scenario::load(path).map_err(|e| e.report)?;
-    let js = scenario.to_js().map_err(|e| e.report)?;
+    let kind = scenario
+        .module_kind(module, &Default::default())
+        .map_err(|e| e.report)?;
+    let js = scenario.to_js_as(kind).map_err(|e| e.report)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
-    let node = run_node_with(&js, &scenario.sandbox(), &name, &env, args)
+    let node = run_node_with(&js, &scenario.sandbox(), &name, kind, &env, args)
         .map_err(|e| format!("cannot run {}: {e}", node_command()))?;
-    let mut options = RunOptions::default();
+    let mut options = RunOptions {
+        module: Some(kind),
+        ..RunOptions::default()
+    };
     options.runtime.env = env;
     options.runtime.args = args.to_vec();
     Ok(verify_against_with(&scenario, &node, &options))

@@ -414,3 +414,92 @@ fn a_lesson_does_not_see_the_shells_environment() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn module_esm_drains_microtasks_before_ticks() {
+    let cjs = workbench(&["run", "tests/fixtures/drain_order.rhai"]);
+    assert_eq!(cjs.status.code(), Some(0));
+    assert_eq!(text(&cjs.stdout), "nextTick\nqueueMicrotask\nthen\n");
+    let esm = workbench(&["run", "--module", "esm", "tests/fixtures/drain_order.rhai"]);
+    assert_eq!(esm.status.code(), Some(0));
+    assert_eq!(text(&esm.stdout), "queueMicrotask\nthen\nnextTick\n");
+    assert_eq!(text(&esm.stderr), "");
+    // The trace shows why: the module job runs in the poll phase.
+    let traced = workbench(&[
+        "run",
+        "--module",
+        "esm",
+        "--trace",
+        "tests/fixtures/drain_order.rhai",
+    ]);
+    let trace = text(&traced.stderr);
+    assert!(
+        trace.contains("ESM loader reads drain_order.rhai"),
+        "{trace}"
+    );
+    let job = trace
+        .lines()
+        .find(|l| l.contains("ES module job: evaluate drain_order.rhai"))
+        .unwrap_or_default();
+    assert!(job.contains(" poll "), "{trace}");
+}
+
+#[test]
+fn an_unsettled_top_level_await_exits_with_13_and_is_a_compile_error_in_commonjs() {
+    let esm = workbench(&[
+        "run",
+        "--module",
+        "esm",
+        "tests/fixtures/top_level_await.rhai",
+    ]);
+    assert_eq!(esm.status.code(), Some(13));
+    assert_eq!(text(&esm.stdout), "waiting\n");
+    // Node 20 prints nothing about it.
+    assert_eq!(text(&esm.stderr), "");
+    let cjs = workbench(&["run", "tests/fixtures/top_level_await.rhai"]);
+    assert_eq!(cjs.status.code(), Some(2));
+    let err = text(&cjs.stderr);
+    assert!(err.contains("top_level_await.rhai:2:1"), "{err}");
+    assert!(err.contains("--module esm"), "{err}");
+    assert_eq!(text(&cjs.stdout), "");
+}
+
+#[test]
+fn js_module_esm_renders_imports_and_top_level_await() {
+    let out = workbench(&[
+        "js",
+        "--module",
+        "esm",
+        "tests/scenarios/esm_fs_filename.mjs.rhai",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let js = text(&out.stdout);
+    assert!(
+        js.starts_with("import { fileURLToPath } from 'url';\nimport fs from 'fs';\n\nconst __filename = fileURLToPath(import.meta.url);\n"),
+        "{js}"
+    );
+    assert!(js.contains("let ok = await new Promise("), "{js}");
+    // The file name makes it an ES module without the flag; --module cjs
+    // cannot render its top-level await.
+    let by_name = workbench(&["js", "tests/scenarios/esm_fs_filename.mjs.rhai"]);
+    assert_eq!(text(&by_name.stdout), js);
+    let cjs = workbench(&[
+        "js",
+        "--module",
+        "cjs",
+        "tests/scenarios/esm_fs_filename.mjs.rhai",
+    ]);
+    assert_eq!(cjs.status.code(), Some(2));
+}
+
+#[test]
+fn a_lessons_declared_module_kind_wins_and_a_contradiction_is_an_error() {
+    let out = workbench(&["run", "tests/fixtures/esm_lesson.rhai"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "awaited\n");
+    let out = workbench(&["run", "--module", "cjs", "tests/fixtures/esm_lesson.rhai"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("declares `module: \"esm\"`"), "{err}");
+    assert!(err.contains("esm_lesson.rhai:7"), "{err}");
+}

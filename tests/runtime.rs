@@ -256,3 +256,104 @@ fn a_tick_storm_hits_the_event_budget_and_names_starvation() {
     let stderr = trace.output(workbench::trace::Stream::Stderr);
     assert!(stderr.contains("Starvation"), "{stderr}");
 }
+
+/// Runs `main` as an ES module (`node x.mjs`) on the bare runtime.
+fn run_esm(
+    main: impl FnOnce(&Shared<T>, &Log) -> Result<driver::Evaluated<T>, V>,
+) -> (Vec<String>, RunOutcome, Shared<T>) {
+    // The loader reads the module file (its steps and costs are real).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let entry = dir.path().join("main.mjs");
+    std::fs::write(&entry, "// the module").expect("write");
+    let rt = Runtime::<T>::shared(Options {
+        module: workbench::runtime::ModuleKind::Esm,
+        entry: entry.display().to_string(),
+        sandbox: dir.path().to_path_buf(),
+        ..Options::default()
+    });
+    let log: Log = Rc::default();
+    let mut host = Host { rt: rt.clone() };
+    let outcome = driver::run_entry(&rt, &mut host, |_| main(&rt, &log).map_err(Abrupt::Throw));
+    let lines = log.borrow().clone();
+    (lines, outcome, rt)
+}
+
+#[test]
+fn an_es_module_runs_its_microtasks_before_its_ticks_in_the_poll_phase() {
+    let (log, outcome, rt) = run_esm(|rt, log| {
+        log.borrow_mut().push("body".into());
+        let p = rt.borrow_mut().promise_resolve(V::Undef);
+        rt.borrow_mut()
+            .then(&p, Some(say(log, "P1", |_| {})), None, &site());
+        rt.borrow_mut().next_tick(say(log, "T1", |_| {}), &site());
+        rt.borrow_mut()
+            .set_timeout(say(log, "timeout", |_| {}), 0.0, false, &site());
+        rt.borrow_mut()
+            .set_immediate(say(log, "immediate", |_| {}), &site());
+        Ok(driver::Evaluated::Done)
+    });
+    // No race: the module ran in the poll phase, so check comes first.
+    assert_eq!(log, ["body", "P1", "T1", "immediate", "timeout"]);
+    assert_eq!(outcome.exit_code, 0);
+    let r = rt.borrow();
+    let body = r
+        .trace
+        .events
+        .iter()
+        .find(|e| {
+            matches!(e.kind, workbench::trace::Kind::CallbackStart { cb }
+                if r.trace.callback(cb).is_some_and(|c| c.kind == workbench::trace::CallbackKind::Main))
+        })
+        .expect("the module job is a traced callback");
+    assert_eq!(body.phase(), workbench::trace::Phase::Poll);
+    // The loader read the module through the pool first: open, fstat, read, close.
+    assert!(body.iteration() >= 4, "iteration {}", body.iteration());
+    assert!(r.trace.races.is_empty());
+}
+
+#[test]
+fn an_es_module_that_throws_is_reported_three_hops_later() {
+    let (log, outcome, _) = run_esm(|rt, log| {
+        // A chain of reactions, one hop each.
+        let mut p = rt.borrow_mut().promise_resolve(V::Undef);
+        for hop in 1..=6 {
+            p = rt.borrow_mut().then(
+                &p,
+                Some(say(log, &format!("hop {hop}"), |_| {})),
+                None,
+                &site(),
+            );
+        }
+        rt.borrow_mut().next_tick(say(log, "tick", |_| {}), &site());
+        Err(V::Str("boom".into()))
+    });
+    assert_eq!(log, ["hop 1", "hop 2", "hop 3"]);
+    assert_eq!(outcome.exit_code, 1);
+}
+
+#[test]
+fn an_unsettled_top_level_await_exits_with_13_unless_an_exit_code_is_set() {
+    let (_, outcome, _) = run_esm(|rt, _| {
+        let never = rt.borrow_mut().new_promise();
+        Ok(driver::Evaluated::Async(never))
+    });
+    assert_eq!(outcome.exit_code, 13);
+    let (_, outcome, _) = run_esm(|rt, _| {
+        rt.borrow_mut().exit_code = Some(5);
+        let never = rt.borrow_mut().new_promise();
+        Ok(driver::Evaluated::Async(never))
+    });
+    assert_eq!(outcome.exit_code, 5);
+    // Settled by a timer: a normal exit.
+    let (_, outcome, _) = run_esm(|rt, _| {
+        let body = rt.borrow_mut().new_promise();
+        let settle = body.clone();
+        let resolve = F(Rc::new(move |rt, _| {
+            rt.borrow_mut().resolve_promise(&settle, V::Undef);
+            Ok(V::Undef)
+        }));
+        rt.borrow_mut().set_timeout(resolve, 10.0, false, &site());
+        Ok(driver::Evaluated::Async(body))
+    });
+    assert_eq!(outcome.exit_code, 0);
+}

@@ -516,3 +516,82 @@ fn t_reruns_the_lesson_on_the_real_clock_and_back() {
     assert_eq!(p.clock, workbench::runtime::clock::ClockMode::Virtual);
     assert!(render(&p, 160, 48).contains(" virtual "));
 }
+
+/// The modules lesson as CommonJS and as an ES module: the header names
+/// the kind, and frames at each narration step are snapshotted.
+#[test]
+fn modules_frames_match_their_snapshots() {
+    for kind in ["cjs", "esm"] {
+        let params = BTreeMap::from([("kind".to_string(), kind.to_string())]);
+        let mut p = Player::open(&lesson("modules"), params, 0);
+        let title = if kind == "esm" {
+            "ES module"
+        } else {
+            "CommonJS"
+        };
+        assert!(render(&p, 120, 36).contains(title), "{kind}: header");
+        let mut positions = vec![("start".to_string(), 0)];
+        for (i, &seq) in p.index.notes.iter().enumerate() {
+            positions.push((format!("note-{}", i + 1), seq as usize));
+        }
+        positions.push(("end".to_string(), p.len() - 1));
+        for (label, seq) in positions {
+            p.cursor = seq;
+            p.overlay = Overlay::None;
+            let frame = render(&p, 120, 36);
+            insta::with_settings!({
+                snapshot_path => "../snapshots",
+                prepend_module_to_snapshot => false,
+                description => format!("player: modules ({kind}) at {label} (120x36)"),
+            }, {
+                insta::assert_snapshot!(format!("player-modules-{kind}-{label}-120x36"), frame);
+            });
+        }
+        p.cursor = 0;
+        p.show_js = true;
+        let frame = render(&p, 120, 36);
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            description => format!("player: modules ({kind}), JavaScript"),
+        }, {
+            insta::assert_snapshot!(format!("player-modules-{kind}-js-120x36"), frame);
+        });
+    }
+}
+
+#[test]
+fn the_module_knob_reruns_as_the_other_kind_at_the_same_step() {
+    let mut p = open("modules");
+    assert_eq!(p.run.result.module, workbench::script::ModuleKind::Cjs);
+    let _ = p.update(Action::NextNote);
+    let _ = p.update(Action::NextNote);
+    // Step 2 asks which runs first; answer and dismiss.
+    assert!(matches!(p.overlay, Overlay::Question { .. }));
+    let _ = p.update(Action::Answer(0));
+    let _ = p.update(Action::Enter);
+    let step = p.step().0;
+    let cjs = p.trace().output(workbench::trace::Stream::Stdout);
+    let _ = p.update(Action::ToggleKnobs);
+    let _ = p.update(Action::StepForward); // kind: cjs -> esm
+    assert_eq!(p.params.get("kind").map(String::as_str), Some("esm"));
+    assert_eq!(p.run.result.module, workbench::script::ModuleKind::Esm);
+    assert_eq!(p.step().0, step, "same narration step after the re-run");
+    let esm = p.trace().output(workbench::trace::Stream::Stdout);
+    let order = |out: &str| -> Vec<usize> {
+        ["nextTick\n", "queueMicrotask\n", "promise then\n"]
+            .iter()
+            .map(|l| out.find(l).unwrap_or(usize::MAX))
+            .collect()
+    };
+    let (c, e) = (order(&cjs), order(&esm));
+    assert!(c[0] < c[1] && c[1] < c[2], "CommonJS: ticks first\n{cjs}");
+    assert!(
+        e[1] < e[2] && e[2] < e[0],
+        "ES module: microtasks first\n{esm}"
+    );
+    // The JavaScript view follows: top-level await only in the module.
+    let js = p.js.clone().unwrap_or_default();
+    assert!(js.contains("const kind = \"esm\";"), "{js}");
+    assert!(js.contains("\nlet v = await new Promise("), "{js}");
+}

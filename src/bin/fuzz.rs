@@ -1,18 +1,22 @@
 //! Random-program hunt for disagreements between the model and real node.
 //!
-//! `fuzz [COUNT] [START_SEED]` checks seeds START_SEED.. (COUNT of them) on
-//! `FUZZ_THREADS` threads (default: all cores), prints progress on stderr and
-//! each minimised disagreement on stdout, and exits 1 if there was any.
-//! `fuzz show SEED` prints the program of one seed; `fuzz replay FILE`
-//! compares one scenario file (e.g. a minimised program) with node.
+//! `fuzz [COUNT] [START_SEED] [--module cjs|esm|both]` checks seeds
+//! START_SEED.. (COUNT of them) on `FUZZ_THREADS` threads (default: all
+//! cores), as CommonJS, as ES modules (`node prog.mjs`, with top-level
+//! awaits), or each seed both ways (the default); it prints progress on
+//! stderr and each minimised disagreement on stdout, and exits 1 if there
+//! was any. `fuzz show SEED [--module esm]` prints the program of one seed;
+//! `fuzz replay FILE` compares one scenario file (e.g. a minimised
+//! program) with node, as an ES module when it is named `*.mjs.rhai`.
 
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use workbench::r#gen::{self as fuzzgen, Outcome};
+use workbench::script::ModuleKind;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Tally {
     done: u64,
     agree: u64,
@@ -22,15 +26,41 @@ struct Tally {
     broken: u64,
 }
 
+/// `--module cjs|esm|both` (removed from `args`): the kinds to check.
+fn module_option(args: &mut Vec<String>) -> Result<Vec<ModuleKind>, String> {
+    let Some(at) = args.iter().position(|a| a == "--module") else {
+        return Ok(vec![ModuleKind::Cjs, ModuleKind::Esm]);
+    };
+    let value = args.get(at + 1).cloned().unwrap_or_default();
+    args.drain(at..(at + 2).min(args.len()));
+    match value.as_str() {
+        "cjs" => Ok(vec![ModuleKind::Cjs]),
+        "esm" => Ok(vec![ModuleKind::Esm]),
+        "both" => Ok(vec![ModuleKind::Cjs, ModuleKind::Esm]),
+        other => Err(format!("--module takes cjs, esm or both, not `{other}`")),
+    }
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let modules = match module_option(&mut args) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     match args.first().map(String::as_str) {
         Some("show") => {
             let Some(seed) = args.get(1).and_then(|s| s.parse::<u64>().ok()) else {
-                eprintln!("usage: fuzz show SEED");
+                eprintln!("usage: fuzz show SEED [--module esm]");
                 return ExitCode::from(2);
             };
-            print!("{}", fuzzgen::generate(seed, fuzzgen::size_for(seed)));
+            let module = *modules.last().unwrap_or(&ModuleKind::Cjs);
+            print!(
+                "{}",
+                fuzzgen::generate_as(seed, fuzzgen::size_for(seed), module)
+            );
             return ExitCode::SUCCESS;
         }
         Some("hazards") => {
@@ -38,10 +68,14 @@ fn main() -> ExitCode {
             let count: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
             let dir = std::env::temp_dir().join(format!("fuzz-hazards-{}", std::process::id()));
             let _ = std::fs::create_dir_all(&dir);
-            let path = dir.join("prog.rhai");
+            let module = *modules.last().unwrap_or(&ModuleKind::Cjs);
+            let path = dir.join(match module {
+                ModuleKind::Cjs => "prog.rhai",
+                ModuleKind::Esm => "prog.mjs.rhai",
+            });
             let mut reasons: std::collections::BTreeMap<String, u64> = Default::default();
             for seed in 1..=count {
-                let text = fuzzgen::generate(seed, fuzzgen::size_for(seed));
+                let text = fuzzgen::generate_as(seed, fuzzgen::size_for(seed), module);
                 let _ = std::fs::write(&path, &text);
                 let Ok(scenario) = workbench::script::Scenario::compile(path.clone(), text) else {
                     continue;
@@ -66,7 +100,8 @@ fn main() -> ExitCode {
                 eprintln!("usage: fuzz replay FILE.rhai");
                 return ExitCode::from(2);
             };
-            return match fuzzgen::check_text(&text) {
+            let module = workbench::script::modules::by_file_name(std::path::Path::new(&args[1]));
+            return match fuzzgen::check_text_as(&text, module) {
                 Ok(None) => {
                     println!("agree");
                     ExitCode::SUCCESS
@@ -87,7 +122,9 @@ fn main() -> ExitCode {
         None => 1000,
         Some(Ok(n)) => n,
         Some(Err(_)) => {
-            eprintln!("usage: fuzz [COUNT] [START_SEED] | fuzz show SEED | fuzz replay FILE");
+            eprintln!(
+                "usage: fuzz [COUNT] [START_SEED] [--module cjs|esm|both] | fuzz show SEED [--module esm] | fuzz replay FILE"
+            );
             return ExitCode::from(2);
         }
     };
@@ -108,20 +145,38 @@ fn main() -> ExitCode {
         .and_then(|s| s.parse::<usize>().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1);
-    let next = AtomicU64::new(start);
-    let end = start.saturating_add(count);
+    // Work items: each seed once per module kind.
+    let kinds = modules.len() as u64;
+    let next = AtomicU64::new(0);
+    let end = count.saturating_mul(kinds);
     let tally = Mutex::new(Tally::default());
+    let per_kind = Mutex::new(vec![Tally::default(); modules.len()]);
     let began = std::time::Instant::now();
-    let step = (count / 20).clamp(1, 500);
+    let step = (end / 20).clamp(1, 500);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 loop {
-                    let seed = next.fetch_add(1, Ordering::Relaxed);
-                    if seed >= end {
+                    let item = next.fetch_add(1, Ordering::Relaxed);
+                    if item >= end {
                         break;
                     }
-                    let outcome = fuzzgen::check(seed, fuzzgen::size_for(seed));
+                    let seed = start + item / kinds;
+                    let k = (item % kinds) as usize;
+                    let module = modules[k];
+                    let outcome = fuzzgen::check_as(seed, fuzzgen::size_for(seed), module);
+                    {
+                        let mut p = per_kind.lock().unwrap();
+                        let t = &mut p[k];
+                        t.done += 1;
+                        match &outcome {
+                            Outcome::Agree => t.agree += 1,
+                            Outcome::Discarded(_) => t.discarded += 1,
+                            Outcome::Flaky => t.flaky += 1,
+                            Outcome::Disagree(_) => t.disagree += 1,
+                            Outcome::Broken(_) => t.broken += 1,
+                        }
+                    }
                     let mut t = tally.lock().unwrap();
                     t.done += 1;
                     match outcome {
@@ -129,7 +184,10 @@ fn main() -> ExitCode {
                         Outcome::Discarded(_) => t.discarded += 1,
                         Outcome::Flaky => {
                             t.flaky += 1;
-                            eprintln!("seed {seed}: node disagreed once, agreed on a re-run (timing race)");
+                            eprintln!(
+                                "seed {seed} ({}): node disagreed once, agreed on a re-run (timing race)",
+                                module.name()
+                            );
                         }
                         Outcome::Disagree(f) => {
                             t.disagree += 1;
@@ -137,7 +195,10 @@ fn main() -> ExitCode {
                         }
                         Outcome::Broken(e) => {
                             t.broken += 1;
-                            println!("=== seed {seed}: generator or harness problem\n{e}");
+                            println!(
+                                "=== seed {seed} ({}): generator or harness problem\n{e}",
+                                module.name()
+                            );
                         }
                     }
                     if t.done % step == 0 {
@@ -145,7 +206,7 @@ fn main() -> ExitCode {
                             "[{:>6.1}s] {}/{} seeds: {} agree, {} discarded, {} flaky, {} disagree, {} broken",
                             began.elapsed().as_secs_f64(),
                             t.done,
-                            count,
+                            end,
                             t.agree,
                             t.discarded,
                             t.flaky,
@@ -162,13 +223,25 @@ fn main() -> ExitCode {
         "done in {:.1}s: seeds {}..{}: {} agree, {} discarded as racy, {} flaky, {} disagree, {} broken",
         began.elapsed().as_secs_f64(),
         start,
-        end - 1,
+        start + count.saturating_sub(1),
         t.agree,
         t.discarded,
         t.flaky,
         t.disagree,
         t.broken
     );
+    for (module, t) in modules.iter().zip(per_kind.into_inner().unwrap()) {
+        eprintln!(
+            "  {:<10} {} programs: {} agree, {} discarded, {} flaky, {} disagree, {} broken",
+            module.title(),
+            t.done,
+            t.agree,
+            t.discarded,
+            t.flaky,
+            t.disagree,
+            t.broken
+        );
+    }
     if t.disagree + t.broken > 0 {
         ExitCode::from(1)
     } else {

@@ -65,6 +65,7 @@ pub fn check(path: &Path, node: bool) -> Report {
             "{display}: the lesson has no scenario(|| {{ .. }}) body"
         ));
     }
+    check_module(&display, &decl, &base.result, &mut report.problems);
     check_expectations(&display, &decl, &base.result, &mut report.problems);
     let steps = narration_steps(base.trace()).len();
     if steps == 0 {
@@ -112,6 +113,12 @@ pub fn check(path: &Path, node: bool) -> Report {
                     .push(format!("{display} with {label}: {}", f.message));
                 continue;
             }
+            check_module(
+                &format!("{display} with {label}"),
+                extreme.declarations(),
+                &extreme.result,
+                &mut report.problems,
+            );
             if node {
                 let decl = extreme.declarations().clone();
                 verify_run(
@@ -126,6 +133,25 @@ pub fn check(path: &Path, node: bool) -> Report {
         }
     }
     report
+}
+
+/// The module kind the run used is the one `lesson(#{ module: .. })`
+/// declared (the run's kind is read from the source before it starts).
+fn check_module(
+    display: &str,
+    decl: &Declarations,
+    result: &RunResult,
+    problems: &mut Vec<String>,
+) {
+    if let Some(declared) = decl.lesson.as_ref().and_then(|l| l.module)
+        && declared != result.module
+    {
+        problems.push(format!(
+            "{display}: the lesson declares module \"{}\" but ran as {}",
+            declared.name(),
+            result.module.name()
+        ));
+    }
 }
 
 fn check_expectations(
@@ -198,9 +224,10 @@ fn verify_run(
     scenario: &crate::script::Scenario,
     decl: &Declarations,
     overrides: &BTreeMap<String, String>,
-    _result: &RunResult,
+    result: &RunResult,
     report: &mut Report,
 ) {
+    let module = result.module;
     let label = if overrides.is_empty() {
         "default parameters".to_string()
     } else {
@@ -214,6 +241,7 @@ fn verify_run(
         &scenario.ast,
         &RenderOptions {
             params: decl.js_params(),
+            module,
         },
     ) {
         Ok(js) => js,
@@ -225,7 +253,8 @@ fn verify_run(
             return;
         }
     };
-    let node = match verify::run_node(&js, &scenario.sandbox(), &name_of(&scenario.source.path)) {
+    let name = name_of(&scenario.source.path);
+    let node = match verify::run_node_as(&js, &scenario.sandbox(), &name, module) {
         Ok(out) => out,
         Err(e) => {
             report
@@ -236,6 +265,7 @@ fn verify_run(
     };
     let options = RunOptions {
         params: overrides.clone(),
+        module: Some(module),
         ..RunOptions::default()
     };
     match verify::verify_against_with(scenario, &node, &options) {
@@ -244,7 +274,7 @@ fn verify_run(
             // Node's timing varies under load (the model's does not): one
             // more node run, and a note if only that one agrees, since the
             // lesson's timing margin is then thinner than it should be.
-            let again = verify::run_node(&js, &scenario.sandbox(), &name_of(&scenario.source.path))
+            let again = verify::run_node_as(&js, &scenario.sandbox(), &name, module)
                 .map(|node| verify::verify_against_with(scenario, &node, &options));
             match again {
                 Ok(Verdict::Agree { .. }) => {

@@ -5,8 +5,11 @@
 use super::eld::UvTimerRef;
 use super::pool::Completion;
 use super::promise::{Handler, ThenTarget};
-use super::{Abrupt, HostTypes, Invoke, Job, Origin, ProcessEvent, Shared, Stop, Tick};
-use crate::trace::{BudgetKind, CbId, Kind, Phase, RaceKind, SplitU64, Stream};
+use super::{
+    Abrupt, HostTypes, Invoke, IoTarget, Job, ModuleKind, Origin, ProcessEvent, Promise, Shared,
+    Site, Stop, Tick,
+};
+use crate::trace::{BudgetKind, CallbackKind, CbId, Kind, Phase, RaceKind, SplitU64, Stream};
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,12 +24,37 @@ pub(super) type Step = Result<(), Stop>;
 /// Exit code for an exceeded budget.
 pub const EXIT_BUDGET: i32 = 3;
 
+/// How evaluating the main script ended (when it did not throw).
+pub enum Evaluated<H: HostTypes> {
+    /// It ran to its end.
+    Done,
+    /// An ES module with top-level `await` (an "async module"): the promise
+    /// of its body, which settles when the body finishes or throws.
+    Async(Promise<H>),
+}
+
+/// The main script, kept until the ESM loader has read it.
+type Entry<'a, H, I> =
+    Box<dyn FnOnce(&mut I) -> Result<Evaluated<H>, Abrupt<<H as HostTypes>::Value>> + 'a>;
+
 /// Runs a whole process: the main script (`main`), then the event loop,
 /// `beforeExit` and `exit`, recording everything in the trace.
 pub fn run<H: HostTypes, I: Invoke<H>>(
     rt: &Shared<H>,
     host: &mut I,
     main: impl FnOnce(&mut I) -> Result<(), Abrupt<H::Value>>,
+) -> RunOutcome {
+    run_entry(rt, host, |host| main(host).map(|()| Evaluated::Done))
+}
+
+/// As [`run`], for a main script that may suspend at top-level `await`
+/// (an ES module). Under [`ModuleKind::Cjs`] the main script runs at
+/// startup; under [`ModuleKind::Esm`] it runs when the ESM loader has read
+/// it, as a promise job in the poll phase.
+pub fn run_entry<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    main: impl FnOnce(&mut I) -> Result<Evaluated<H>, Abrupt<H::Value>>,
 ) -> RunOutcome {
     let result = run_process(rt, host, main);
     let outcome = match result {
@@ -227,7 +255,12 @@ fn finish_explicit_exit<H: HostTypes, I: Invoke<H>>(
     if rt.borrow().exiting {
         return code;
     }
-    rt.borrow_mut().exit_code = Some(code);
+    {
+        let mut r = rt.borrow_mut();
+        r.exit_code = Some(code);
+        // `process.exit` first removes the ESM loader's 'exit' listener.
+        r.entry_pending = false;
+    }
     match emit_exit(rt, host, code, false) {
         Ok(c) => c,
         Err(Stop::Exit(c)) => c,
@@ -254,6 +287,13 @@ fn emit_exit<H: HostTypes, I: Invoke<H>>(
         r.exiting = true;
         r.phase = Phase::Exit;
         r.emit(Kind::ExitEvent { code });
+        // ES modules: Node's own first 'exit' listener, registered before
+        // the module ran (lib/internal/modules/run_main.js
+        // `handleProcessExit`): the listeners still get `code`, but
+        // `process.exitCode` is 13 unless something set it.
+        if r.entry_pending && r.exit_code.is_none() {
+            r.exit_code = Some(super::EXIT_UNFINISHED_TLA);
+        }
         r.process_events
             .snapshot_for_emit(ProcessEvent::Exit.name())
     };
@@ -278,27 +318,37 @@ fn emit_exit<H: HostTypes, I: Invoke<H>>(
     Ok(rt.borrow().exit_code.unwrap_or(code))
 }
 
-fn run_process<H: HostTypes, I: Invoke<H>>(
+fn run_process<'a, H: HostTypes, I: Invoke<H>>(
     rt: &Shared<H>,
     host: &mut I,
-    main: impl FnOnce(&mut I) -> Result<(), Abrupt<H::Value>>,
+    main: impl FnOnce(&mut I) -> Result<Evaluated<H>, Abrupt<H::Value>> + 'a,
 ) -> Result<i32, Stop> {
-    {
+    let module = {
         let mut r = rt.borrow_mut();
         r.phase = Phase::Main;
         r.libuv_now();
         r.emit(Kind::ScriptStart);
-    }
-    match main(host) {
-        Ok(()) => {}
-        Err(Abrupt::Throw(e)) => uncaught(rt, host, e, Origin::UncaughtException)?,
-        Err(Abrupt::Stop(s)) => return Err(s),
+        r.options.module
+    };
+    let mut entry: Option<Entry<'a, H, I>> = None;
+    match module {
+        ModuleKind::Cjs => match main(host) {
+            Ok(_) => {}
+            Err(Abrupt::Throw(e)) => uncaught(rt, host, e, Origin::UncaughtException)?,
+            Err(Abrupt::Stop(s)) => return Err(s),
+        },
+        // Node's main script is the loader's bootstrap: it starts reading
+        // the module, and the loop evaluates it once read.
+        ModuleKind::Esm => {
+            rt.borrow_mut().load_entry();
+            entry = Some(Box::new(main));
+        }
     }
     rt.borrow_mut().emit(Kind::ScriptEnd);
     budget_check(rt)?;
     close_scope(rt, host)?;
     loop {
-        uv_run(rt, host)?;
+        uv_run(rt, host, &mut entry)?;
         if rt.borrow().loop_alive() {
             continue;
         }
@@ -538,6 +588,21 @@ fn run_job<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, job: Job<H>
                     rt.borrow_mut().emit(Kind::CallbackEnd { cb, threw: false });
                     return Ok(());
                 }
+                Handler::EntryDone => {
+                    // `asyncRunEntryPointWithESMLoader`: catch →
+                    // triggerUncaughtException(err, fromPromise = true);
+                    // finally → process.off('exit', handleProcessExit).
+                    {
+                        let mut r = rt.borrow_mut();
+                        r.emit(Kind::CallbackStart { cb });
+                        r.emit(Kind::CallbackEnd { cb, threw: false });
+                    }
+                    if rejected {
+                        uncaught(rt, host, arg, Origin::UnhandledRejection)?;
+                    }
+                    rt.borrow_mut().entry_pending = false;
+                    return Ok(());
+                }
                 Handler::Finally {
                     on_finally,
                     rejected: is_catch,
@@ -588,7 +653,10 @@ fn run_job<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, job: Job<H>
                                 Ok(value)
                             }
                         }
-                        Handler::User(_) | Handler::Await(_) | Handler::Finally { .. } => {
+                        Handler::User(_)
+                        | Handler::Await(_)
+                        | Handler::Finally { .. }
+                        | Handler::EntryDone => {
                             unreachable!("handled above")
                         }
                     };
@@ -608,8 +676,13 @@ fn run_job<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, job: Job<H>
     }
 }
 
-/// `uv_run(loop, UV_RUN_DEFAULT)` as libuv 1.46 shapes it.
-fn uv_run<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+/// `uv_run(loop, UV_RUN_DEFAULT)` as libuv 1.46 shapes it. `entry` is an
+/// ES module waiting for the loader to read it.
+fn uv_run<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    entry: &mut Option<Entry<'_, H, I>>,
+) -> Step {
     let alive = rt.borrow().loop_alive();
     if !alive {
         rt.borrow_mut().libuv_now();
@@ -625,7 +698,7 @@ fn uv_run<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
         set_phase(rt, Phase::Idle);
         set_phase(rt, Phase::Prepare);
         set_phase(rt, Phase::Poll);
-        poll(rt, host)?;
+        poll(rt, host, entry)?;
         set_phase(rt, Phase::Check);
         check_immediates(rt, host)?;
         set_phase(rt, Phase::Close);
@@ -765,7 +838,11 @@ fn run_js_timers<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> St
 
 /// The poll phase: wait for I/O up to the backend timeout, then run the
 /// completions of pool work, each as its own callback with a drain.
-fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+fn poll<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    entry: &mut Option<Entry<'_, H, I>>,
+) -> Step {
     let timeout = rt.borrow().backend_timeout();
     {
         let mut r = rt.borrow_mut();
@@ -853,10 +930,24 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
     let completions: Vec<Completion> = rt.borrow_mut().pool.take_completed();
     for completion in completions {
         let due = rt.borrow_mut().complete(completion);
-        if let Some((func, cb, result)) = due {
-            let args = H::io_args(rt, result);
-            macrotask(rt, host, &func, args, cb)?;
-            close_scope(rt, host)?;
+        match due {
+            Some((IoTarget::Script(func), cb, result)) => {
+                let args = H::io_args(rt, result);
+                macrotask(rt, host, &func, args, cb)?;
+                close_scope(rt, host)?;
+            }
+            Some((IoTarget::Entry, cb, _)) => {
+                // The loader's last read resolved its promise: the
+                // checkpoint after this callback evaluates the module.
+                {
+                    let mut r = rt.borrow_mut();
+                    r.ticks_since_progress = 0;
+                    r.emit(Kind::CallbackStart { cb });
+                    r.emit(Kind::CallbackEnd { cb, threw: false });
+                }
+                evaluate_entry(rt, host, entry.take())?;
+            }
+            None => {}
         }
     }
     super::mail::deliver(rt, host)?;
@@ -866,6 +957,101 @@ fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
         close_scope(rt, host)?;
     }
     Ok(())
+}
+
+/// Evaluates an ES module as Node does: `ModuleJob.run` calls
+/// `module.evaluate()` from a promise job, in the microtask checkpoint
+/// after the loader's last read. The body runs first in that checkpoint,
+/// so the microtasks it queues run before its nextTicks (the checkpoint
+/// goes on; the ticks wait for the callback scope to close).
+///
+/// The evaluation promise is awaited by three loader frames
+/// (`ModuleJob.run`, `ModuleLoader.import`,
+/// `asyncRunEntryPointWithESMLoader`), one microtask each: a module that
+/// throws becomes an uncaught exception (origin `unhandledRejection`) three
+/// hops later, and four for a module with top-level `await`, whose body
+/// settles the evaluation promise through one more job
+/// (`AsyncModuleExecutionRejected`). Measured on v20.20.2.
+fn evaluate_entry<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    entry: Option<Entry<'_, H, I>>,
+) -> Step {
+    let Some(main) = entry else {
+        return close_scope(rt, host);
+    };
+    let label = |text: &str| Site {
+        label: text.into(),
+        ..Site::default()
+    };
+    let (evaluation, module_cb) = {
+        let mut r = rt.borrow_mut();
+        let evaluation = r.new_promise();
+        let mut awaited = evaluation.clone();
+        for frame in [
+            "ModuleJob.run: await module.evaluate()",
+            "ModuleLoader.import: await job.run()",
+        ] {
+            let cb = r.register_callback(CallbackKind::Reaction, &label(frame));
+            let next = r.new_promise();
+            r.perform_then(
+                &awaited,
+                Handler::Identity,
+                Handler::Thrower,
+                Some(next.clone()),
+                cb,
+            );
+            awaited = next;
+        }
+        let cb = r.register_callback(
+            CallbackKind::Reaction,
+            &label("runEntryPointWithESMLoader: await import()"),
+        );
+        r.perform_then(&awaited, Handler::EntryDone, Handler::EntryDone, None, cb);
+        let name = std::path::Path::new(&r.options.entry)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let module_cb = r.register_callback(
+            CallbackKind::Main,
+            &label(&format!("ES module job: evaluate {name}")),
+        );
+        r.ticks_since_progress = 0;
+        r.emit(Kind::CallbackStart { cb: module_cb });
+        (evaluation, module_cb)
+    };
+    let result = main(host);
+    let threw = matches!(result, Err(Abrupt::Throw(_)));
+    rt.borrow_mut().emit(Kind::CallbackEnd {
+        cb: module_cb,
+        threw,
+    });
+    {
+        let mut r = rt.borrow_mut();
+        match result {
+            Ok(Evaluated::Done) => r.resolve_promise(&evaluation, H::undefined()),
+            Ok(Evaluated::Async(body)) => {
+                let (resolve, reject) = r.resolving_functions(&evaluation);
+                let cb = r.register_callback(
+                    CallbackKind::Reaction,
+                    &label("async module: body settled"),
+                );
+                r.perform_then(
+                    &body,
+                    Handler::Resolve(resolve),
+                    Handler::Resolve(reject),
+                    None,
+                    cb,
+                );
+            }
+            Err(Abrupt::Throw(e)) => r.reject_promise(&evaluation, e),
+            Err(Abrupt::Stop(s)) => return Err(s),
+        }
+    }
+    budget_check(rt)?;
+    // The rest of the checkpoint, then the callback scope's close.
+    run_microtasks(rt, host)?;
+    close_scope(rt, host)
 }
 
 /// Why the hub stopped this loop, as the run's end.

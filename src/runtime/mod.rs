@@ -234,6 +234,63 @@ impl ProcessEvent {
     }
 }
 
+/// How Node loads the main script: `node file.js` (CommonJS) or
+/// `node file.mjs` (an ES module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ModuleKind {
+    /// The main script runs synchronously at startup; when it returns,
+    /// Node drains the nextTick queue first, then microtasks.
+    #[default]
+    Cjs,
+    /// The ESM loader reads the file through the thread pool
+    /// (`fs/promises` readFile: open, fstat, read, close), then evaluates it
+    /// inside a promise job in the poll phase: the microtasks it queues run
+    /// before its nextTicks, and top-level `await` suspends it.
+    Esm,
+}
+
+impl ModuleKind {
+    /// `cjs` or `esm`, as the command line and lessons spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModuleKind::Cjs => "cjs",
+            ModuleKind::Esm => "esm",
+        }
+    }
+
+    /// What a person calls it.
+    pub fn title(self) -> &'static str {
+        match self {
+            ModuleKind::Cjs => "CommonJS",
+            ModuleKind::Esm => "ES module",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ModuleKind> {
+        match name {
+            "cjs" => Some(ModuleKind::Cjs),
+            "esm" => Some(ModuleKind::Esm),
+            _ => None,
+        }
+    }
+
+    /// The other kind.
+    pub fn other(self) -> ModuleKind {
+        match self {
+            ModuleKind::Cjs => ModuleKind::Esm,
+            ModuleKind::Esm => ModuleKind::Cjs,
+        }
+    }
+
+    /// The file extension node decides by (`js` or `mjs`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            ModuleKind::Cjs => "js",
+            ModuleKind::Esm => "mjs",
+        }
+    }
+}
+
 /// Settings of one run.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -255,6 +312,11 @@ pub struct Options {
     /// Also write console output to the process's stdout/stderr as it
     /// happens (the CLI's `run`), not only to the trace.
     pub live_console: bool,
+    /// CommonJS or ES module.
+    pub module: ModuleKind,
+    /// The main module's path (inside the sandbox), which the ESM loader
+    /// reads through the thread pool before evaluating it.
+    pub entry: String,
 }
 
 impl Default for Options {
@@ -268,6 +330,8 @@ impl Default for Options {
             args: Vec::new(),
             sandbox: std::path::PathBuf::from("."),
             live_console: false,
+            module: ModuleKind::Cjs,
+            entry: String::new(),
         }
     }
 }
@@ -338,7 +402,7 @@ pub struct Runtime<H: HostTypes> {
     pub pool: Pool,
     /// `monitorEventLoopDelay` histograms and their libuv timers.
     pub eld: eld::Eld,
-    fs_requests: Vec<Option<(FsRequest, H::Func, CbId)>>,
+    fs_requests: Vec<Option<IoRequest<H::Func>>>,
     promise_counter: u32,
     pending_rejections: Vec<Promise<H>>,
     has_rejection_to_warn: bool,
@@ -370,7 +434,26 @@ pub struct Runtime<H: HostTypes> {
     /// `process.env`: the starting environment plus the script's
     /// assignments (change it with [`Runtime::set_env`]).
     env: env::Env,
+    /// ES modules: Node's `handleProcessExit` 'exit' listener is still
+    /// registered (the main module's evaluation has not settled), so a
+    /// natural exit sets `process.exitCode ??= 13`.
+    pub entry_pending: bool,
 }
+
+/// An I/O request in flight: its steps, who it calls back, its callback id.
+type IoRequest<F> = (FsRequest, IoTarget<F>, CbId);
+
+/// Who a finished I/O request calls back.
+pub enum IoTarget<F> {
+    /// A script callback (`fs.readFile(path, cb)` and friends).
+    Script(F),
+    /// The ESM loader: the main module has been read; evaluate it.
+    Entry,
+}
+
+/// Exit code of an ES module whose top-level `await` never settled
+/// (`kUnfinishedTopLevelAwait`).
+pub const EXIT_UNFINISHED_TLA: i32 = 13;
 
 /// The runtime as the host holds it.
 pub type Shared<H> = Rc<RefCell<Runtime<H>>>;
@@ -415,6 +498,7 @@ impl<H: HostTypes> Runtime<H> {
             threads: threads::Threads::default(),
             buffers: buffer::Heap::default(),
             env,
+            entry_pending: false,
         }
     }
 
@@ -1176,11 +1260,41 @@ impl<H: HostTypes> Runtime<H> {
 impl<H: HostTypes> Runtime<H> {
     /// Starts an fs call (`fs.readFile` and friends) on the thread pool.
     pub fn fs_call(&mut self, request: FsRequest, func: H::Func, site: &Site) {
+        self.io_request(request, IoTarget::Script(func), site);
+    }
+
+    fn io_request(&mut self, request: FsRequest, target: IoTarget<H::Func>, site: &Site) {
         let cb = self.register_callback(CallbackKind::Io, site);
         self.queued(cb, 0);
         let id = self.fs_requests.len() as u32;
-        self.fs_requests.push(Some((request, func, cb)));
+        self.fs_requests.push(Some((request, target, cb)));
         self.submit_step(id);
+    }
+
+    /// ES modules: Node's bootstrap registers `handleProcessExit` and starts
+    /// the loader, which reads the main module with `fs/promises` readFile
+    /// (open, fstat, read, close on the thread pool; the first item creates
+    /// the pool, before the module can set `UV_THREADPOOL_SIZE`).
+    pub fn load_entry(&mut self) {
+        self.entry_pending = true;
+        let path = self.options.entry.clone();
+        let name = std::path::Path::new(&path)
+            .file_name()
+            .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+        let request = FsRequest {
+            kind: pool::FsKind::ReadFile,
+            path,
+            data: None,
+            step: 0,
+            bytes: Vec::new(),
+            utf8: false,
+            job: None,
+        };
+        let site = Site {
+            label: format!("ESM loader reads {name}"),
+            ..Site::default()
+        };
+        self.io_request(request, IoTarget::Entry, &site);
     }
 
     fn submit_step(&mut self, id: u32) {
@@ -1199,7 +1313,10 @@ impl<H: HostTypes> Runtime<H> {
 
     /// Folds a pool completion into its fs request: either the next step is
     /// submitted, or the user callback is due with its result.
-    pub fn complete(&mut self, completion: pool::Completion) -> Option<(H::Func, CbId, IoResult)> {
+    pub fn complete(
+        &mut self,
+        completion: pool::Completion,
+    ) -> Option<(IoTarget<H::Func>, CbId, IoResult)> {
         let owner = completion.owner as usize;
         let slot = self.fs_requests.get_mut(owner)?;
         let (req, _, _) = slot.as_mut()?;

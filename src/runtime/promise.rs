@@ -118,6 +118,10 @@ pub enum Handler<H: HostTypes> {
     Finally { on_finally: H::Func, rejected: bool },
     /// `() => value` / `() => { throw reason }` of `finally`.
     Thunk { value: H::Value, throw: bool },
+    /// The ES-module entry point settled (the end of Node's
+    /// `runEntryPointWithESMLoader`): a rejection is an uncaught exception
+    /// (origin `unhandledRejection`), and the top-level-await exit hook goes.
+    EntryDone,
 }
 
 impl<H: HostTypes> Clone for Handler<H> {
@@ -150,6 +154,7 @@ impl<H: HostTypes> Clone for Handler<H> {
                 value: value.clone(),
                 throw: *throw,
             },
+            Handler::EntryDone => Handler::EntryDone,
         }
     }
 }

@@ -322,6 +322,8 @@ pub struct Ctx {
     pub decl: RefCell<super::lesson_decl::Declarations>,
     pub mode: Cell<super::lesson_api::Mode>,
     pub scenario_fn: RefCell<Option<FnPtr>>,
+    /// CommonJS or an ES module (error reports name an ES module by URL).
+    pub module: crate::runtime::ModuleKind,
 }
 
 impl Ctx {
@@ -355,6 +357,16 @@ impl Ctx {
             decl: Default::default(),
             mode: Default::default(),
             scenario_fn: RefCell::new(None),
+            module: Default::default(),
+        }
+    }
+
+    /// How Node names the script in reports: its path (CommonJS) or its
+    /// `file://` URL (an ES module).
+    pub fn script_name(&self) -> String {
+        match self.module {
+            crate::runtime::ModuleKind::Cjs => self.source.display_path(),
+            crate::runtime::ModuleKind::Esm => format!("file://{}", self.source.display_path()),
         }
     }
 
@@ -552,26 +564,51 @@ pub fn start_async(
 ) -> Result<Dynamic, Box<EvalAltResult>> {
     let promise = ctx.rt.borrow_mut().new_promise();
     let args = ctx.adapt_args(f, args);
+    let f = f.clone();
+    spawn(ctx, promise.clone(), move || {
+        let ctx = ctx_for_body()?;
+        f.call::<Dynamic>(&ctx.engine, &ctx.ast, args)
+    })?;
+    Ok(Dynamic::from(JsPromise(promise)))
+}
+
+/// Starts an ES module's body with top-level `await` (an async module):
+/// runs it until its first `await` (or its end) and returns the promise
+/// its completion settles. Its value is never a result: a module body
+/// yields nothing.
+pub fn start_module(
+    ctx: &Rc<Ctx>,
+    body: fn(&Rc<Ctx>) -> Result<(), Box<EvalAltResult>>,
+) -> Result<Promise<Rh>, Box<EvalAltResult>> {
+    let promise = ctx.rt.borrow_mut().new_promise();
+    spawn(ctx, promise.clone(), move || {
+        body(&ctx_for_body()?).map(|()| Dynamic::UNIT)
+    })?;
+    Ok(promise)
+}
+
+/// Runs `body` on a coroutine of its own until it first suspends at
+/// `await` or ends; its end settles `promise`.
+fn spawn(
+    ctx: &Rc<Ctx>,
+    promise: Promise<Rh>,
+    body: impl FnOnce() -> CoReturn + 'static,
+) -> Result<(), Box<EvalAltResult>> {
     let stack = match ctx.stacks.borrow_mut().pop() {
         Some(s) => s,
         None => DefaultStack::new(COROUTINE_STACK_BYTES)
             .map_err(|e| format!("cannot allocate a stack for an async function: {e}"))?,
     };
-    let f = f.clone();
-    let body: AsyncBody = Coroutine::with_stack(
+    let co: AsyncBody = Coroutine::with_stack(
         stack,
         move |yielder: &Yielder<CoInput, CoYield>, _first: CoInput| {
             YIELDERS.with(|y| y.borrow_mut().push(yielder as *const _));
-            let result = match ctx_for_body() {
-                Ok(ctx) => f.call::<Dynamic>(&ctx.engine, &ctx.ast, args),
-                Err(e) => Err(e),
-            };
+            let result = body();
             YIELDERS.with(|y| y.borrow_mut().pop());
             result
         },
     );
-    drive(ctx, body, promise.clone(), Ok(Dynamic::UNIT))?;
-    Ok(Dynamic::from(JsPromise(promise)))
+    drive(ctx, co, promise, Ok(Dynamic::UNIT))
 }
 
 fn ctx_for_body() -> Result<Rc<Ctx>, Box<EvalAltResult>> {
@@ -789,7 +826,7 @@ impl Host {
 pub const NODE_VERSION: &str = "v20.20.2";
 
 /// What Node prints on stderr for an error nobody handled.
-pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
+pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
     let footer = format!("\n\nNode.js {NODE_VERSION}");
     if let Some(e) = value.read_lock::<JsError>()
         && e.name == "UnhandledPromiseRejection"
@@ -813,9 +850,22 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
         _ if emitted.is_some() => {
             "node:events:502\n      throw er; // Unhandled 'error' event\n      ^".to_string()
         }
-        (Some(line), Some(col)) => ctx.source.node_header(line, col),
-        (Some(line), None) => ctx.source.node_header(line, 1),
-        _ => ctx.source.display_path(),
+        // An ES module's uncaught throw of a non-Error: Node reports it
+        // from the loader, which rethrows the rejection of its evaluation.
+        _ if origin == Origin::UnhandledRejection
+            && ctx.module == crate::runtime::ModuleKind::Esm
+            && value.read_lock::<JsError>().is_none() =>
+        {
+            "node:internal/modules/run_main:123\n    triggerUncaughtException(\n    ^".to_string()
+        }
+        (Some(line), col) => {
+            let header = ctx.source.node_header(line, col.unwrap_or(1));
+            match ctx.module {
+                crate::runtime::ModuleKind::Cjs => header,
+                crate::runtime::ModuleKind::Esm => format!("file://{header}"),
+            }
+        }
+        _ => ctx.script_name(),
     };
     if let Some(e) = value.read_lock::<JsError>()
         && let Some(on @ "Worker") = e.emitted_on
@@ -828,7 +878,7 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
              {}\n    at {}\nEmitted 'error' event on {on} instance at:\n    \
              at [kOnErrorMessage] (node:internal/worker:333:10){footer}",
             e.to_js_string(),
-            ctx.source.display_path()
+            ctx.script_name()
         );
     }
     if let Some(e) = value.read_lock::<JsError>() {
@@ -850,9 +900,9 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, _origin: Origin) -> String {
                 // EventEmitter's report for an 'error' event nobody heard.
                 Some(class) if class != "Worker" => format!(
                     "{head}\n    at {}\nEmitted 'error' event on {class} instance at:\n    at emitErrorNT (node:internal/streams/destroy:169:8)",
-                    ctx.source.display_path()
+                    ctx.script_name()
                 ),
-                _ => format!("{head}\n    at {}", ctx.source.display_path()),
+                _ => format!("{head}\n    at {}", ctx.script_name()),
             }),
             props: e
                 .props

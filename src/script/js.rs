@@ -125,6 +125,26 @@ const WORKER_PROLOGUE: &str = "if (!worker_threads.isMainThread) {
   }
   return void bodies[body]();
 }";
+/// The ES-module form of [`WORKER_PROLOGUE`]: a module has no top-level
+/// `return`, so the main program goes in the `else` branch (MAIN).
+const WORKER_PROLOGUE_ESM: &str = "if (!worker_threads.isMainThread) {
+  const bodies = { BODIES };
+  const body = process.argv[2];
+  if (!Object.hasOwn(bodies, body)) {
+    throw new TypeError(`worker body \"${body}\" is not a function of this script`);
+  }
+  bodies[body]();
+} else {MAIN}";
+/// An ES module has no `__filename`: emitted when the script uses it.
+const ESM_FILENAME: &str = "const __filename = fileURLToPath(import.meta.url);";
+/// The `import` an ES module renders for `MODULES[i]` (a builtin's default
+/// export is its `module.exports`).
+fn esm_import(name: &str) -> String {
+    match name {
+        "EventEmitter" => "import { EventEmitter } from 'events';".to_string(),
+        _ => format!("import {name} from '{name}';"),
+    }
+}
 /// The helper emitted once at the top when `gc()` is used. The model's
 /// `gc()` is a full collection whose sweep has finished; V8 sweeps
 /// ArrayBuffers concurrently, and one `global.gc()` leaves
@@ -357,6 +377,7 @@ const JS_RESERVED: &[&str] = &[
     "instanceof",
     "interface",
     "let",
+    "module",
     "new",
     "null",
     "package",
@@ -408,11 +429,16 @@ const MAX_WIDTH: usize = 80;
 // Public API
 // ---------------------------------------------------------------------------
 
+pub use crate::runtime::ModuleKind;
+
 /// How to render a scenario or lesson.
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     /// Values of lesson parameters, by name, as JavaScript literals already formatted (e.g. "2", "\"io\"", "true").
     pub params: BTreeMap<String, String>,
+    /// CommonJS (`require`, for `node file.js`) or an ES module (`import`,
+    /// top-level `await`, for `node file.mjs`).
+    pub module: ModuleKind,
 }
 
 /// Renders a compiled scenario to JavaScript (CommonJS, runnable with `node file.js`).
@@ -431,18 +457,67 @@ pub fn render(ast: &rhai::AST) -> Result<String, RenderError> {
 /// ordinary rendering for that name.
 pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, RenderError> {
     let fns = collect_fns(ast, true)?;
-    check_placement(ast, &fns)?;
+    check_placement(ast, &fns, options.module)?;
+    let module_var = super::modules::declared_module(ast)
+        .ok()
+        .and_then(|d| d.knob_var().map(str::to_string));
     let kinds = Kinds::infer(ast.statements(), &fns, &options.params);
-    let mut r = Renderer::new(fns, kinds, options.params.clone());
-    r.render_program(ast)
+    let mut r = Renderer::new(fns.clone(), kinds.clone(), options.params.clone());
+    r.module = options.module;
+    r.module_var = module_var.clone();
+    let out = r.render_program(ast)?;
+    if r.module == ModuleKind::Esm && r.workers {
+        // Workers are found while rendering; the main program then moves
+        // into the prologue's `else` branch, one level deeper.
+        let mut r = Renderer::new(fns, kinds, options.params.clone());
+        r.module = options.module;
+        r.module_var = module_var;
+        r.wrap_main = true;
+        return r.render_program(ast);
+    }
+    Ok(out)
 }
 
 /// Static check: every `await` must be lexically inside an `async_fn(|..| ...)`
 /// closure body (not inside a nested plain closure or fn). Returns the
 /// position of the first misplaced await.
 pub fn check_await_placement(ast: &rhai::AST) -> Result<(), RenderError> {
+    check_await_placement_for(ast, ModuleKind::Cjs)
+}
+
+/// As [`check_await_placement`] for a module kind: an ES module also allows
+/// `await` at its top level (a lesson's `scenario(|| ..)` body is the top
+/// level), never inside a plain closure or a named `fn`.
+pub fn check_await_placement_for(ast: &rhai::AST, module: ModuleKind) -> Result<(), RenderError> {
     let fns = collect_fns(ast, false)?;
-    check_placement(ast, &fns)
+    check_placement(ast, &fns, module)
+}
+
+/// An `await` at the top level (an ES module's, making it an async module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopAwait {
+    pub pos: Position,
+    /// Inside a branch on the lesson's module knob (`if kind == "esm"`):
+    /// it exists only in that kind.
+    pub only: Option<ModuleKind>,
+}
+
+impl TopAwait {
+    pub fn applies_to(&self, module: ModuleKind) -> bool {
+        self.only.is_none_or(|k| k == module)
+    }
+}
+
+/// The `await`s at the top level, in source order; an error for an
+/// `await` that no module kind allows.
+pub fn top_level_awaits(ast: &rhai::AST) -> Result<Vec<TopAwait>, RenderError> {
+    let fns = collect_fns(ast, false)?;
+    let (misplaced, mut top) = await_sites(ast, &fns);
+    if let Some(pos) = misplaced.first() {
+        return Err(misplaced_await(*pos));
+    }
+    top.sort_by_key(|a| (a.pos.line(), a.pos.position()));
+    Ok(top)
 }
 
 // ---------------------------------------------------------------------------
@@ -591,28 +666,43 @@ fn single_value(stmts: &[Stmt]) -> Option<Expr> {
 // `await` placement
 // ---------------------------------------------------------------------------
 
-fn check_placement(ast: &AST, fns: &Fns) -> Res<()> {
+fn check_placement(ast: &AST, fns: &Fns, module: ModuleKind) -> Res<()> {
+    let (mut misplaced, top) = await_sites(ast, fns);
+    if module == ModuleKind::Cjs {
+        misplaced.extend(top.iter().filter(|a| a.applies_to(module)).map(|a| a.pos));
+    }
+    match misplaced.iter().min_by_key(|p| (p.line(), p.position())) {
+        Some(pos) => Err(misplaced_await(*pos)),
+        None => Ok(()),
+    }
+}
+
+fn misplaced_await(pos: Position) -> RenderError {
+    RenderError::at(
+        pos,
+        "`await` is only allowed directly inside an `async_fn(|..| ...)` closure body (or at the top level of an ES module: --module esm)",
+    )
+}
+
+/// The `await`s outside any async body: those inside closures or named
+/// functions (never allowed), and those at the top level (an ES module's).
+fn await_sites(ast: &AST, fns: &Fns) -> (Vec<Position>, Vec<TopAwait>) {
+    let decl = super::modules::declared_module(ast).unwrap_or_default();
     let mut checker = AwaitChecker {
         fns,
         found: Vec::new(),
+        top: Some(Vec::new()),
+        module_var: decl.knob_var().map(str::to_string),
+        only: None,
     };
     checker.stmts(ast.statements(), false);
+    let top = checker.top.take().unwrap_or_default();
     let mut named: Vec<_> = fns.values().filter(|f| !f.anonymous).collect();
     named.sort_by_key(|f| (f.pos.line(), f.pos.position()));
     for f in named {
         checker.stmts(&f.body, false);
     }
-    match checker
-        .found
-        .iter()
-        .min_by_key(|p| (p.line(), p.position()))
-    {
-        Some(pos) => Err(RenderError::at(
-            *pos,
-            "`await` is only allowed directly inside an `async_fn(|..| ...)` closure body",
-        )),
-        None => Ok(()),
-    }
+    (checker.found, top)
 }
 
 /// Does this code contain an `await` outside any closure?
@@ -620,6 +710,9 @@ fn has_direct_await(fns: &Fns, stmts: &[Stmt]) -> bool {
     let mut checker = AwaitChecker {
         fns,
         found: Vec::new(),
+        top: None,
+        module_var: None,
+        only: None,
     };
     checker.stmts(stmts, false);
     !checker.found.is_empty()
@@ -628,6 +721,12 @@ fn has_direct_await(fns: &Fns, stmts: &[Stmt]) -> bool {
 struct AwaitChecker<'a> {
     fns: &'a Fns,
     found: Vec<Position>,
+    /// While checking the top level (outside every closure): its awaits.
+    top: Option<Vec<TopAwait>>,
+    /// The variable holding the lesson's module knob.
+    module_var: Option<String>,
+    /// Inside a branch on it: the kind it exists in.
+    only: Option<ModuleKind>,
 }
 
 impl AwaitChecker<'_> {
@@ -650,6 +749,20 @@ impl AwaitChecker<'_> {
             }
             Stmt::FnCall(fc, _) => self.call(fc, in_async),
             Stmt::Expr(e) => self.expr(e, in_async),
+            Stmt::If(fc, _)
+                if self.top.is_some()
+                    && let Some(kind) = self
+                        .module_var
+                        .as_deref()
+                        .and_then(|v| super::modules::guard(&fc.expr, v)) =>
+            {
+                let outer = self.only;
+                self.only = Some(kind);
+                self.block(&fc.body, in_async);
+                self.only = Some(kind.other());
+                self.block(&fc.branch, in_async);
+                self.only = outer;
+            }
             Stmt::If(fc, _) | Stmt::While(fc, _) | Stmt::Do(fc, ..) | Stmt::TryCatch(fc, _) => {
                 self.expr(&fc.expr, in_async);
                 self.block(&fc.body, in_async);
@@ -672,16 +785,36 @@ impl AwaitChecker<'_> {
         }
     }
 
+    /// Checks a closure's body, which is not the top level.
+    fn nested(&mut self, body: &[Stmt], in_async: bool) {
+        let top = self.top.take();
+        self.stmts(body, in_async);
+        self.top = top;
+    }
+
     fn call(&mut self, fc: &FnCallExpr, in_async: bool) {
         if fc.name == "async_fn"
             && fc.namespace.is_empty()
             && let Some(c) = fc.args.first().and_then(|a| closure_ref(self.fns, a))
         {
             if let Some(f) = self.fns.get(&c.name).cloned() {
-                self.stmts(&f.body, true);
+                self.nested(&f.body, true);
             }
             for a in fc.args.iter().skip(1) {
                 self.expr(a, in_async);
+            }
+            return;
+        }
+        // A lesson's program: its body is the top level.
+        if self.top.is_some()
+            && fc.name == "scenario"
+            && plain_call(fc)
+            && self.fns.get("scenario").is_none_or(|f| f.anonymous)
+            && let [arg] = fc.args.as_slice()
+            && let Some(c) = closure_ref(self.fns, arg)
+        {
+            if let Some(f) = self.fns.get(&c.name).cloned() {
+                self.stmts(&f.body, in_async);
             }
             return;
         }
@@ -693,14 +826,20 @@ impl AwaitChecker<'_> {
     fn expr(&mut self, e: &Expr, in_async: bool) {
         if let Some(c) = closure_ref(self.fns, e) {
             if let Some(f) = self.fns.get(&c.name).cloned() {
-                self.stmts(&f.body, false);
+                self.nested(&f.body, false);
             }
             return;
         }
         match e {
             Expr::Custom(c, pos) => {
                 if c.tokens.first().is_some_and(|t| t == AWAIT_KEYWORD) && !in_async {
-                    self.found.push(*pos);
+                    match &mut self.top {
+                        Some(top) => top.push(TopAwait {
+                            pos: *pos,
+                            only: self.only,
+                        }),
+                        None => self.found.push(*pos),
+                    }
                 }
                 for i in &c.inputs {
                     self.expr(i, in_async);
@@ -857,6 +996,16 @@ struct Renderer {
     /// workers' script (see [`WORKER_PROLOGUE`]).
     workers: bool,
     gc: bool,
+    /// CommonJS or an ES module (imports, `__filename`, the worker prologue).
+    module: ModuleKind,
+    /// `__filename` is used (an ES module declares it).
+    filename: bool,
+    /// An ES module with workers: the main program is the `else` branch of
+    /// the worker prologue (a module has no top-level `return`).
+    wrap_main: bool,
+    /// The variable holding a lesson's module knob: an `if` on it renders
+    /// only the branch of this run's kind (see `modules::guard`).
+    module_var: Option<String>,
     /// Names declared in each enclosing JavaScript block: name -> is `const`.
     scopes: Vec<HashMap<String, bool>>,
     /// Every name declared so far (for calling closures held in variables).
@@ -962,6 +1111,10 @@ impl Renderer {
             busy: false,
             workers: false,
             gc: false,
+            module: ModuleKind::Cjs,
+            filename: false,
+            wrap_main: false,
+            module_var: None,
             scopes: vec![HashMap::new()],
             declared: HashSet::new(),
             params,
@@ -996,8 +1149,9 @@ impl Renderer {
         !self.declared.contains(name) && self.fns.get(name).is_none_or(|f| f.anonymous)
     }
 
-    /// The top-level statements, with lesson calls handled.
-    fn top_level(&mut self, stmts: &[Stmt]) -> Res<Vec<String>> {
+    /// The top-level statements at indentation `ind`, with lesson calls
+    /// handled.
+    fn top_level(&mut self, stmts: &[Stmt], ind: usize) -> Res<Vec<String>> {
         let mut out = Vec::new();
         for s in effective(stmts) {
             if let Some((fc, pos)) = stmt_call(s) {
@@ -1006,7 +1160,7 @@ impl Renderer {
                     continue;
                 }
                 if name == "scenario" && self.lesson_builtin(name) {
-                    self.scenario(fc, pos, &mut out)?;
+                    self.scenario(fc, pos, ind, &mut out)?;
                     continue;
                 }
             }
@@ -1018,15 +1172,16 @@ impl Renderer {
             {
                 let value = self.param_value(fc, *cpos, &v.0.name, *pos)?;
                 let js = ident(&v.0.name);
+                let p = pad(ind);
                 let line = if self.declare(&v.0.name, true, *pos)? {
-                    format!("{js} = {value};")
+                    format!("{p}{js} = {value};")
                 } else {
-                    format!("const {js} = {value};")
+                    format!("{p}const {js} = {value};")
                 };
                 out.push(line);
                 continue;
             }
-            self.stmt(s, 0, false, &mut out)?;
+            self.stmt(s, ind, false, &mut out)?;
         }
         Ok(out)
     }
@@ -1066,7 +1221,13 @@ impl Renderer {
     }
 
     /// `scenario(|| { BODY })`: BODY's statements, in place at the top level.
-    fn scenario(&mut self, fc: &FnCallExpr, pos: Position, out: &mut Vec<String>) -> Res<()> {
+    fn scenario(
+        &mut self,
+        fc: &FnCallExpr,
+        pos: Position,
+        ind: usize,
+        out: &mut Vec<String>,
+    ) -> Res<()> {
         let closure = match fc.args.as_slice() {
             [arg] => closure_ref(&self.fns, arg),
             _ => None,
@@ -1081,7 +1242,7 @@ impl Renderer {
                 "`scenario` takes a closure without parameters `|| { .. }`",
             ));
         };
-        out.extend(self.stmts(&f.body, 0, false)?);
+        out.extend(self.stmts(&f.body, ind, false)?);
         Ok(())
     }
 
@@ -1113,10 +1274,24 @@ impl Renderer {
             ));
         }
 
-        let main = self.top_level(ast.statements())?;
+        let esm = self.module == ModuleKind::Esm;
+        let wrapped = self.wrap_main;
+        let mut main = self.top_level(ast.statements(), usize::from(wrapped))?;
 
         let mut sections = Vec::new();
-        if !self.requires.is_empty() {
+        if esm {
+            let mut lines: Vec<String> = Vec::new();
+            if self.filename {
+                lines.push("import { fileURLToPath } from 'url';".into());
+            }
+            lines.extend(self.requires.iter().map(|&i| esm_import(MODULES[i].0)));
+            if !lines.is_empty() {
+                sections.push(lines.join("\n"));
+            }
+            if self.filename {
+                sections.push(ESM_FILENAME.to_string());
+            }
+        } else if !self.requires.is_empty() {
             let lines: Vec<&str> = self.requires.iter().map(|&i| MODULES[i].1).collect();
             sections.push(lines.join("\n"));
         }
@@ -1126,18 +1301,30 @@ impl Renderer {
         for &h in &self.helpers {
             sections.push(h.code(&self.helper_name(h)));
         }
-        if self.workers {
-            let bodies: Vec<String> = named
-                .iter()
-                .filter(|(_, f)| f.params.is_empty())
-                .map(|(n, _)| ident(n))
-                .collect();
+        let bodies: Vec<String> = named
+            .iter()
+            .filter(|(_, f)| f.params.is_empty())
+            .map(|(n, _)| ident(n))
+            .collect();
+        if self.workers && !wrapped {
             sections.push(WORKER_PROLOGUE.replace("BODIES", &bodies.join(", ")));
         }
         if self.gc {
             sections.push(GC_HELPER.to_string());
         }
         sections.extend(functions);
+        if wrapped {
+            let body = if main.is_empty() {
+                String::new()
+            } else {
+                format!("\n{}\n", main.join("\n"))
+            };
+            main = vec![
+                WORKER_PROLOGUE_ESM
+                    .replace("BODIES", &bodies.join(", "))
+                    .replace("MAIN", &body),
+            ];
+        }
         if !main.is_empty() {
             sections.push(main.join("\n"));
         }
@@ -1218,6 +1405,42 @@ impl Renderer {
                 self.expr_stmt(&e, ind, ret, out)?;
             }
             Stmt::Expr(e) => self.expr_stmt(e, ind, ret, out)?,
+            Stmt::If(fc, _)
+                if let Some(var) = &self.module_var
+                    && let Some(kind) = super::modules::guard(&fc.expr, var) =>
+            {
+                // Code for one module kind only: this run's branch, as a
+                // block (CommonJS cannot parse a top-level `await`).
+                let branch = if kind == self.module {
+                    &fc.body
+                } else {
+                    &fc.branch
+                };
+                let list = effective(branch.statements());
+                let narration = list.iter().all(|s| match s {
+                    Stmt::Expr(e) => is_note(e),
+                    Stmt::FnCall(fc, _) => fc.name == "note",
+                    _ => false,
+                });
+                if !narration {
+                    out.push(format!(
+                        "{p}// {} only ({var} === \"{}\")",
+                        self.module.title(),
+                        self.module.name()
+                    ));
+                }
+                // In place, unless a declaration could clash with a name
+                // already in scope: then as a block of its own.
+                let clash = list.iter().any(
+                    |s| matches!(s, Stmt::Var(v, ..) if self.declared.contains(v.0.name.as_str())),
+                );
+                if clash {
+                    let block = self.block(branch, ind, ret, &[])?;
+                    out.push(format!("{p}{block}"));
+                } else {
+                    out.extend(self.stmts(branch.statements(), ind, ret)?);
+                }
+            }
             Stmt::If(..) => {
                 let text = self.if_stmt(s, ind, ret)?;
                 out.push(format!("{p}{text}"));
@@ -1909,6 +2132,9 @@ impl Renderer {
         {
             self.requires.insert(i);
         }
+        if name == "__filename" && !self.declared.contains(name) {
+            self.filename = true;
+        }
         ident(name)
     }
 
@@ -2414,6 +2640,7 @@ impl Renderer {
             None => format!("{{ {argv} }}"),
         };
         self.workers = true;
+        self.filename = true;
         Ok(format!("new {class}(__filename, {options})"))
     }
 
@@ -3611,6 +3838,7 @@ question(#{ step: 2, ask: "What prints first?", choices: ["a", "b"], answer: 0, 
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            ..RenderOptions::default()
         };
         render_with(&compile(src), &options)
     }

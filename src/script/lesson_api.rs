@@ -88,7 +88,33 @@ fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
     let x = ctx()?;
     let pos = c.call_position();
     const FIELDS: [&str; 5] = ["title", "summary", "topic", "teaches", "duration"];
-    check_keys(&x, &map, &FIELDS, "lesson", pos)?;
+    check_keys(
+        &x,
+        &map,
+        &["title", "summary", "topic", "teaches", "duration", "module"],
+        "lesson",
+        pos,
+    )?;
+    // `module` is optional: "cjs", "esm", or a knob's value (read from the
+    // source before the run too; see script::modules).
+    let module = match map.get("module") {
+        None => None,
+        Some(v) => match v
+            .clone()
+            .into_string()
+            .ok()
+            .and_then(|s| crate::runtime::ModuleKind::parse(&s))
+        {
+            Some(kind) => Some(kind),
+            None => {
+                return Err(decl_error(
+                    &x,
+                    format!("lesson: `module` must be \"cjs\" or \"esm\", not {v}"),
+                    pos,
+                ));
+            }
+        },
+    };
     for field in FIELDS {
         if string_field(&map, field).is_none_or(|s| s.trim().is_empty()) {
             return Err(decl_error(
@@ -109,6 +135,7 @@ fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
         topic: get("topic"),
         teaches: get("teaches"),
         duration: get("duration"),
+        module,
         line: line(&c),
     });
     x.mode.set(Mode::LessonTop);

@@ -149,6 +149,8 @@ pub struct LessonInfo {
     /// The Node.js behaviour the lesson teaches.
     pub teaches: String,
     pub duration: String,
+    /// The module kind it declares (`module: "esm"`, or a knob's value).
+    pub module: Option<crate::runtime::ModuleKind>,
     pub line: u32,
 }
 

@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod js;
 pub mod lesson_api;
 pub mod lesson_decl;
+pub mod modules;
 pub mod syntax;
 pub mod values;
 
@@ -23,17 +24,23 @@ use std::rc::Rc;
 
 use rhai::{AST, Scope};
 
-use crate::runtime::driver::{self, RunOutcome};
-use crate::runtime::{Options, Runtime};
+use crate::runtime::driver::{self, Evaluated, RunOutcome};
+use crate::runtime::{Abrupt, Fatal, Options, Runtime, Stop};
 use crate::trace::Trace;
 pub use errors::{EXIT_COMPILE, ScriptError, Source};
 use host::{Ctx, Host, Rh};
+pub use modules::{ModuleDecl, ModuleKind};
 
 /// A compiled scenario.
 #[derive(Clone)]
 pub struct Scenario {
     pub source: Source,
     pub ast: AST,
+    /// How the file declares its module kind (a lesson's `module` field).
+    pub module: ModuleDecl,
+    /// The `await`s at the top level, in source order: allowed in an ES
+    /// module (which they make an async module), an error in CommonJS.
+    pub top_level_awaits: Vec<js::TopAwait>,
 }
 
 impl Scenario {
@@ -65,9 +72,54 @@ impl Scenario {
                 EXIT_COMPILE,
             )
         })?;
-        js::check_await_placement(&ast)
-            .map_err(|e| ScriptError::at(&source, e.message, e.line, e.column, EXIT_COMPILE))?;
-        Ok(Scenario { source, ast })
+        let at = |e: js::RenderError| {
+            ScriptError::at(&source, e.message, e.line, e.column, EXIT_COMPILE)
+        };
+        let top_level_awaits = js::top_level_awaits(&ast).map_err(at)?;
+        let module = modules::declared_module(&ast).map_err(at)?;
+        let scenario = Scenario {
+            source,
+            ast,
+            module,
+            top_level_awaits,
+        };
+        // A file that can only be CommonJS cannot await at the top level.
+        if let ModuleDecl::Fixed {
+            kind: ModuleKind::Cjs,
+            ..
+        } = scenario.module
+        {
+            scenario.module_kind(None, &Default::default())?;
+        }
+        Ok(scenario)
+    }
+
+    /// The module kind a run uses: a lesson's knob (from `params`), else
+    /// `requested` (`--module`), else what the file declares or its name
+    /// says (`NAME.mjs.rhai` is an ES module). An error when the request
+    /// contradicts the declaration, or when CommonJS meets a top-level
+    /// `await` (located, exit code 2).
+    pub fn module_kind(
+        &self,
+        requested: Option<ModuleKind>,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Result<ModuleKind, ScriptError> {
+        let kind = self
+            .module
+            .resolve(&self.source.path, requested, params)
+            .map_err(|m| ScriptError::at(&self.source, m, self.module.line(), 1, EXIT_COMPILE))?;
+        if kind == ModuleKind::Cjs
+            && let Some(pos) = self.top_level_awaits(kind).next()
+        {
+            return Err(ScriptError::at(
+                &self.source,
+                "`await` is only allowed directly inside an `async_fn(|..| ...)` closure body (or at the top level of an ES module: --module esm)",
+                pos.line().unwrap_or(0),
+                pos.position().unwrap_or(1),
+                EXIT_COMPILE,
+            ));
+        }
+        Ok(kind)
     }
 
     /// The directory fs paths are confined to: the scenario's own.
@@ -79,9 +131,35 @@ impl Scenario {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
-    /// The JavaScript rendering (`workbench js`).
+    /// The top-level `await`s that exist in a module kind (a lesson may
+    /// keep code for one kind in a branch on its module knob).
+    pub fn top_level_awaits(&self, kind: ModuleKind) -> impl Iterator<Item = rhai::Position> + '_ {
+        self.top_level_awaits
+            .iter()
+            .filter(move |a| a.applies_to(kind))
+            .map(|a| a.pos)
+    }
+
+    /// The JavaScript rendering (`workbench js`), as the file's own module
+    /// kind (see [`Scenario::module_kind`]).
     pub fn to_js(&self) -> Result<String, ScriptError> {
-        js::render(&self.ast)
+        let kind = self.module_kind(None, &Default::default())?;
+        self.to_js_as(kind)
+    }
+
+    /// The JavaScript rendering as CommonJS or an ES module (a lesson's
+    /// module knob takes that value).
+    pub fn to_js_as(&self, module: ModuleKind) -> Result<String, ScriptError> {
+        let mut options = js::RenderOptions {
+            module,
+            ..Default::default()
+        };
+        if let ModuleDecl::Knob { param, .. } = &self.module {
+            options
+                .params
+                .insert(param.clone(), format!("\"{}\"", module.name()));
+        }
+        js::render_with(&self.ast, &options)
             .map_err(|e| ScriptError::at(&self.source, e.message, e.line, e.column, EXIT_COMPILE))
     }
 }
@@ -93,6 +171,9 @@ pub struct RunOptions {
     pub limits: api::Limits,
     /// Lesson parameter overrides, by name (values as typed).
     pub params: std::collections::BTreeMap<String, String>,
+    /// `--module`: CommonJS or an ES module (None: what the file declares
+    /// or its name says; see [`Scenario::module_kind`]).
+    pub module: Option<ModuleKind>,
 }
 
 /// A finished run: the trace and how the process ended.
@@ -101,6 +182,8 @@ pub struct RunResult {
     pub outcome: RunOutcome,
     /// What a lesson file declared (empty for plain scenarios).
     pub declarations: lesson_decl::Declarations,
+    /// The module kind it ran as.
+    pub module: ModuleKind,
 }
 
 impl RunResult {
@@ -125,6 +208,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
     if runtime_options.sandbox == Path::new(".") {
         runtime_options.sandbox = scenario.sandbox();
     }
+    let module = scenario.module_kind(options.module, &options.params);
+    let kind = module.as_ref().map_or(ModuleKind::Cjs, |k| *k);
+    runtime_options.module = kind;
+    runtime_options.entry = scenario.source.path.display().to_string();
     let rt = Runtime::<Rh>::shared(runtime_options);
     let engine = api::build_engine(options.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
@@ -134,24 +221,33 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
         scenario.source.clone(),
     );
     ctx.overrides = options.params.clone();
+    // A lesson's module knob has the value the run uses (`--module` sets it).
+    if let ModuleDecl::Knob { param, .. } = &scenario.module {
+        ctx.overrides
+            .entry(param.clone())
+            .or_insert_with(|| kind.name().to_string());
+    }
+    ctx.module = kind;
     let ctx = Rc::new(ctx);
+    // An async module: top-level `await` suspends the body.
+    let is_async = kind == ModuleKind::Esm && scenario.top_level_awaits(kind).next().is_some();
     let outcome = {
         let _guard = ctx.install();
         let mut host = Host { ctx: ctx.clone() };
-        driver::run(&rt, &mut host, |host| {
-            let mut scope = Scope::new();
-            host.ctx
-                .engine
-                .run_ast_with_scope(&mut scope, &host.ctx.ast)
-                .map_err(|e| host.abrupt(e))?;
-            // A lesson's program is its `scenario(|| ..)` body: it runs as
-            // the main script, right after the declarations.
-            if let Some(body) = lesson_api::take_scenario(&host.ctx) {
-                let _ = body
-                    .call::<rhai::Dynamic>(&host.ctx.engine, &host.ctx.ast, ())
-                    .map_err(|e| host.abrupt(e))?;
+        driver::run_entry(&rt, &mut host, |host| {
+            if let Err(e) = module {
+                return Err(Abrupt::Stop(Stop::Fatal(Fatal {
+                    message: e.report,
+                    exit_code: e.exit_code,
+                })));
             }
-            Ok(())
+            if is_async {
+                return host::start_module(&host.ctx, main_body)
+                    .map(Evaluated::Async)
+                    .map_err(|e| host.abrupt(e));
+            }
+            main_body(&host.ctx).map_err(|e| host.abrupt(e))?;
+            Ok(Evaluated::Done)
         })
     };
     let mut declarations = ctx.decl.borrow().clone();
@@ -168,7 +264,20 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
         trace,
         outcome,
         declarations,
+        module: kind,
     }
+}
+
+/// The main script: the file's statements, then a lesson's program (its
+/// `scenario(|| ..)` body, which runs as the main script right after the
+/// declarations).
+fn main_body(ctx: &Rc<Ctx>) -> Result<(), Box<rhai::EvalAltResult>> {
+    let mut scope = Scope::new();
+    ctx.engine.run_ast_with_scope(&mut scope, &ctx.ast)?;
+    if let Some(body) = lesson_api::take_scenario(ctx) {
+        let _ = body.call::<rhai::Dynamic>(&ctx.engine, &ctx.ast, ())?;
+    }
+    Ok(())
 }
 
 /// The process exits: worker threads still running end now (Node kills
@@ -228,12 +337,14 @@ pub fn run_worker(spec: api_worker::WorkerSpec) {
     let rt = api_worker::worker_runtime(&spec, start_ns);
     rt.borrow().threads.send(parent, start_ns, Body::Online);
     let engine = api::build_engine(spec.limits, scenario.source.display_path());
-    let ctx = Rc::new(Ctx::new(
+    let mut ctx = Ctx::new(
         engine,
         scenario.ast.clone(),
         rt.clone(),
         scenario.source.clone(),
-    ));
+    );
+    ctx.module = spec.options.module;
+    let ctx = Rc::new(ctx);
     let body = spec.body.clone();
     let outcome = {
         let _guard = ctx.install();

@@ -13,7 +13,8 @@ pub const AWAIT_KEYWORD: &str = "await";
 ///
 /// - `catch` after a `.` is turned into an identifier, so `p.catch(g)` parses
 ///   while `try { } catch (e) { }` keeps its meaning.
-/// - `default` (reserved by Rhai, unused) is an ordinary identifier.
+/// - `default` and `module` (reserved by Rhai, unused) are ordinary
+///   identifiers.
 /// - expression-depth limits are raised: promise chains nest closures deeply,
 ///   and the operations budget (not the parser) bounds the work.
 /// - the optimizer is off: the AST must keep the author's shape for the
@@ -26,10 +27,11 @@ pub fn configure_parser(engine: &mut Engine) {
     engine.on_parse_token(move |token, _pos, _state| {
         let mapped = match &token {
             Token::Catch if previous_was_dot.get() => Token::Identifier(Box::new("catch".into())),
-            // Rhai reserves `default` for the future; lessons use it as a
-            // field name (`param("n", #{ default: 2, .. })`).
-            Token::Reserved(word) if word.as_str() == "default" => {
-                Token::Identifier(Box::new("default".into()))
+            // Rhai reserves `default` and `module` for the future; lessons
+            // use them as field names (`param("n", #{ default: 2, .. })`,
+            // `lesson(#{ module: "esm", .. })`).
+            Token::Reserved(word) if matches!(word.as_str(), "default" | "module") => {
+                Token::Identifier(word.clone())
             }
             _ => token,
         };

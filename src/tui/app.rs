@@ -120,6 +120,7 @@ impl Player {
             &run.scenario.ast,
             &RenderOptions {
                 params: run.declarations().js_params(),
+                module: run.result.module,
             },
         )
         .map_err(|e| format!("cannot render to JavaScript: {}", e.message));
@@ -154,6 +155,14 @@ impl Player {
             last_advance: None,
             clock,
         }
+    }
+
+    /// The module kind to show in the header: when the lesson declares
+    /// one (or a knob for it), or when it runs as an ES module.
+    pub fn module_shown(&self) -> Option<crate::script::ModuleKind> {
+        let kind = self.run.result.module;
+        let declared = self.run.scenario.module != crate::script::ModuleDecl::Undeclared;
+        (declared || kind == crate::script::ModuleKind::Esm).then_some(kind)
     }
 
     /// The pool's size, as recorded in the trace (0 when unused).

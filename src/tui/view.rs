@@ -170,8 +170,12 @@ fn draw_header(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, 
         Playback::Playing => format!("▶ {}/s", SPEEDS[player.speed]),
         Playback::Paused => "paused".into(),
     };
+    // The module kind, when the lesson chose it or it is not CommonJS.
+    let module = player
+        .module_shown()
+        .map_or(String::new(), |m| format!(" · {}", m.title()));
     let left = format!(
-        " {} · {step_text} · {clock} {} · iteration {} · {phase}",
+        " {}{module} · {step_text} · {clock} {} · iteration {} · {phase}",
         player.title,
         ms(folded.time_ns),
         folded.iteration
@@ -677,7 +681,10 @@ pub fn rule_for(trace: &Trace, event: &crate::trace::Event) -> Option<&'static s
             }
             CallbackKind::Listener => "process events are emitted synchronously to their listeners",
             CallbackKind::Close => "close callbacks run last in an iteration, newest first",
-            CallbackKind::Main => return None,
+            // Only an ES module's body is a callback: the loader's job.
+            CallbackKind::Main => {
+                "an ES module runs inside a promise job: its microtasks run before its nextTicks"
+            }
         },
         Kind::PhaseEnter(Phase::Poll) => {
             "poll waits for I/O unless an immediate is queued or a timer is due"

@@ -1,7 +1,8 @@
 //! Differential corpus: every `tests/scenarios/*.rhai` is rendered to
 //! JavaScript, run with real node, run with the model, and compared.
 //! Scenarios that expose known model bugs live in `tests/scenarios/pending/`
-//! and are not run here.
+//! and are not run here. A scenario named `NAME.mjs.rhai` is an ES module:
+//! it runs with `--module esm` and node runs it as `NAME.mjs`.
 //!
 //! Both sides run in the same fixed environment ([`corpus_env`]) with the
 //! same arguments ([`CORPUS_ARGS`]): `node NAME.js one 'two words'`, so
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use workbench::runtime::env::Env;
+use workbench::script::{ModuleKind, Scenario};
 use workbench::verify::{Verdict, scenario_files, verify_file_with};
 
 const MIN_SCENARIOS: usize = 45;
@@ -31,6 +33,29 @@ pub fn corpus_has_enough_scenarios() {
     );
 }
 
+pub fn corpus_has_es_module_scenarios_run_as_es_modules() {
+    let esm: Vec<PathBuf> = scenario_files(&scenario_dir())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".mjs.rhai"))
+        .collect();
+    assert!(
+        esm.len() >= 10,
+        "expected at least 10 ES-module scenarios (*.mjs.rhai), found {}",
+        esm.len()
+    );
+    for path in &esm {
+        let scenario = Scenario::load(path).expect("compiles");
+        assert_eq!(
+            scenario.module_kind(None, &Default::default()),
+            Ok(ModuleKind::Esm),
+            "{}",
+            path.display()
+        );
+        let js = scenario.to_js().expect("renders");
+        assert!(!js.contains("require("), "{}: {js}", path.display());
+    }
+}
+
 /// The arguments every corpus scenario is given.
 pub const CORPUS_ARGS: &[&str] = &["one", "two words"];
 
@@ -43,7 +68,7 @@ pub fn corpus_env() -> Env {
 
 fn verify_file(path: &Path) -> Result<Verdict, String> {
     let args: Vec<String> = CORPUS_ARGS.iter().map(|a| a.to_string()).collect();
-    verify_file_with(path, &corpus_env(), &args)
+    verify_file_with(path, None, &corpus_env(), &args)
 }
 
 pub fn corpus_agrees_with_node() {

@@ -17,7 +17,7 @@ fn fixture(name: &str) -> PathBuf {
 
 fn agrees(path: &Path, env: &Env, args: &[&str]) {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    match verify_file_with(path, env, &args) {
+    match verify_file_with(path, None, env, &args) {
         Ok(Verdict::Agree { .. }) => {}
         Ok(Verdict::Disagree(d)) => panic!("{}: disagrees with node: {d}", path.display()),
         Err(e) => panic!("{}: cannot verify: {e}", path.display()),
@@ -89,4 +89,22 @@ pub fn arguments_reach_both_sides() {
     let path = fixture("argv.rhai");
     agrees(&path, &Env::empty(), &["a", "--b", "two words", ""]);
     agrees(&path, &Env::empty(), &[]);
+}
+
+/// `workbench verify --module esm` runs node on an `.mjs` (a top-level
+/// await that never settles: exit 13 on both sides).
+pub fn verify_module_esm_compares_with_node_running_an_mjs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args([
+            "verify",
+            "--module",
+            "esm",
+            "tests/fixtures/top_level_await.rhai",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the workbench binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 agree, 0 disagree"), "{stdout}");
 }

@@ -86,6 +86,10 @@ fn main() {
             "differential::corpus_has_enough_scenarios",
             differential::corpus_has_enough_scenarios,
         ),
+        plain(
+            "differential::corpus_has_es_module_scenarios_run_as_es_modules",
+            differential::corpus_has_es_module_scenarios_run_as_es_modules,
+        ),
         node.test(
             "differential::corpus_agrees_with_node",
             differential::corpus_agrees_with_node,
@@ -93,6 +97,14 @@ fn main() {
         node.test(
             "random_programs::random_programs_agree_with_node",
             random_programs::random_programs_agree_with_node,
+        ),
+        node.test(
+            "random_programs::random_es_modules_agree_with_node",
+            random_programs::random_es_modules_agree_with_node,
+        ),
+        node.test(
+            "env::verify_module_esm_compares_with_node_running_an_mjs",
+            env::verify_module_esm_compares_with_node_running_an_mjs,
         ),
         node.test(
             "lessons::every_lesson_agrees_with_node",

@@ -21,6 +21,7 @@ fn lesson_js(src: &str, params: &[(&str, &str)]) -> Result<String, RenderError> 
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        ..RenderOptions::default()
     };
     render_with(&compile(src), &options)
 }

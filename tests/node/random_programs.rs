@@ -1,6 +1,8 @@
 //! Random programs against real node: seeds FIRST_SEED.. of the generator
 //! in `workbench::gen`, each compared with node v20 after the race filter,
 //! disagreements shrunk and reported (up to five in the failure message).
+//! CommonJS programs run as `node prog.js`; ES-module programs (which also
+//! await at the top level) as `node prog.mjs`.
 //!
 //! Needs `node` (or `$WORKBENCH_NODE`): see the harness (main.rs).
 
@@ -8,19 +10,25 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use workbench::r#gen::{self as fuzzgen, Finding, Outcome};
+use workbench::script::ModuleKind;
 
 const FIRST_SEED: u64 = 1;
 const SEEDS: u64 = 500;
+/// ES-module programs: fewer (the CommonJS run covers the shared shapes).
+const ESM_SEEDS: u64 = 200;
 const THREADS: usize = 2;
 /// Fewer agreeing programs than this means the race filter discards too
 /// much for the run to mean anything.
 const MIN_AGREE: usize = 250;
+const ESM_MIN_AGREE: usize = 100;
 
 /// Seeds whose disagreement is a known model bug, each with the bug it
 /// shows. They may disagree; any other seed that disagrees fails the test.
 /// Remove an entry once its bug is fixed (the test says when a listed
 /// seed agrees).
 const KNOWN_BUGS: &[(u64, &str)] = &[];
+/// The same, for the ES-module programs.
+const KNOWN_ESM_BUGS: &[(u64, &str)] = &[];
 
 #[derive(Default)]
 struct Results {
@@ -32,6 +40,14 @@ struct Results {
 }
 
 pub fn random_programs_agree_with_node() {
+    check_seeds(ModuleKind::Cjs, SEEDS, MIN_AGREE);
+}
+
+pub fn random_es_modules_agree_with_node() {
+    check_seeds(ModuleKind::Esm, ESM_SEEDS, ESM_MIN_AGREE);
+}
+
+fn check_seeds(module: ModuleKind, seeds: u64, min_agree: usize) {
     let next = AtomicU64::new(FIRST_SEED);
     let results = Mutex::new(Results::default());
     std::thread::scope(|s| {
@@ -39,10 +55,10 @@ pub fn random_programs_agree_with_node() {
             s.spawn(|| {
                 loop {
                     let seed = next.fetch_add(1, Ordering::Relaxed);
-                    if seed >= FIRST_SEED + SEEDS {
+                    if seed >= FIRST_SEED + seeds {
                         break;
                     }
-                    let outcome = fuzzgen::check(seed, fuzzgen::size_for(seed));
+                    let outcome = fuzzgen::check_as(seed, fuzzgen::size_for(seed), module);
                     let mut r = results.lock().unwrap();
                     match outcome {
                         Outcome::Agree => r.agree += 1,
@@ -59,8 +75,9 @@ pub fn random_programs_agree_with_node() {
     r.findings.sort_by_key(|f| f.seed);
     r.flaky.sort_unstable();
     eprintln!(
-        "random_programs: seeds {FIRST_SEED}..{}: {} agree, {} discarded by the race filter, {} flaky {:?}, {} disagree, {} broken",
-        FIRST_SEED + SEEDS - 1,
+        "random_programs ({}): seeds {FIRST_SEED}..{}: {} agree, {} discarded by the race filter, {} flaky {:?}, {} disagree, {} broken",
+        module.title(),
+        FIRST_SEED + seeds - 1,
         r.agree,
         r.discarded,
         r.flaky.len(),
@@ -68,8 +85,12 @@ pub fn random_programs_agree_with_node() {
         r.findings.len(),
         r.broken.len()
     );
-    let known = |seed: u64| KNOWN_BUGS.iter().any(|(s, _)| *s == seed);
-    for (seed, bug) in KNOWN_BUGS {
+    let known_bugs: &[(u64, &str)] = match module {
+        ModuleKind::Cjs => KNOWN_BUGS,
+        ModuleKind::Esm => KNOWN_ESM_BUGS,
+    };
+    let known = |seed: u64| known_bugs.iter().any(|(s, _)| *s == seed);
+    for (seed, bug) in known_bugs {
         if !r.findings.iter().any(|f| f.seed == *seed) {
             eprintln!(
                 "random_programs: known-bug seed {seed} ({bug}) no longer disagrees; remove it from KNOWN_BUGS"
@@ -92,8 +113,8 @@ pub fn random_programs_agree_with_node() {
         r.broken.len()
     );
     assert!(
-        r.agree >= MIN_AGREE,
-        "only {} of {SEEDS} programs were compared (the rest discarded or flaky)",
+        r.agree >= min_agree,
+        "only {} of {seeds} programs were compared (the rest discarded or flaky)",
         r.agree
     );
 }

@@ -1,11 +1,13 @@
 //! Every scenario the project ships renders to JavaScript that node
 //! compiles: the differential corpus, the lessons, the examples, the bench
 //! scenarios, the test fixtures, and a seeded sample of the random-program
-//! generator's programs. Each is rendered with the library
-//! (`Scenario::load(..)?.to_js()`), written to a temporary directory, and
-//! compiled by one node process as node compiles a CommonJS module (the
-//! module wrapper function, so a top-level `return` is allowed). A failure
-//! names the scenario and node's syntax error.
+//! generator's programs, each in every module kind it can run as (CommonJS,
+//! ES module). Each is rendered with the library (`Scenario::load(..)` then
+//! `to_js_as(kind)`), written to a temporary directory, and compiled by one
+//! node process as node compiles it (a CommonJS module inside the module
+//! wrapper function, so a top-level `return` is allowed; an ES module as a
+//! module, so `import` and top-level `await` are). A failure names the
+//! scenario and node's syntax error.
 //!
 //! Also a property: rendering never panics, on generated programs nor on
 //! programs cut and spliced from them and from snippets of every construct
@@ -15,8 +17,8 @@
 
 use std::path::{Path, PathBuf};
 
-use workbench::r#gen::{Rng, generate, size_for};
-use workbench::script::Scenario;
+use workbench::r#gen::{Rng, generate, generate_as, size_for};
+use workbench::script::{ModuleKind, Scenario};
 
 /// Generated programs whose rendering node compiles.
 const GENERATED: u64 = 300;
@@ -84,10 +86,40 @@ fn shipped() -> Vec<String> {
         .collect()
 }
 
-/// A JavaScript file to check: where it came from, and the code.
+/// A JavaScript file to check: where it came from, the code, and whether
+/// it is an ES module.
 struct Rendered {
     origin: String,
     js: String,
+    esm: bool,
+}
+
+/// A scenario rendered in every module kind it can run as (a script as
+/// CommonJS and as an ES module, `NAME.mjs.rhai` as an ES module, a lesson
+/// with a module knob both ways). `Err` if none renders.
+fn render_each_kind(s: &Scenario, origin: &str) -> Result<Vec<Rendered>, String> {
+    let mut out = Vec::new();
+    let mut first_error = None;
+    for kind in [ModuleKind::Cjs, ModuleKind::Esm] {
+        if s.module_kind(Some(kind), &Default::default()).is_err() {
+            continue;
+        }
+        match s.to_js_as(kind) {
+            Ok(js) => out.push(Rendered {
+                origin: format!("{origin} (as {})", kind.name()),
+                js,
+                esm: kind == ModuleKind::Esm,
+            }),
+            Err(e) => {
+                first_error.get_or_insert(e.report);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None if out.is_empty() => Err(format!("{origin}: no module kind applies")),
+        None => Ok(out),
+    }
 }
 
 fn render_shipped() -> (Vec<Rendered>, Vec<String>) {
@@ -95,14 +127,16 @@ fn render_shipped() -> (Vec<Rendered>, Vec<String>) {
     let mut problems = Vec::new();
     for rel in shipped() {
         let expected_failure = NOT_RENDERABLE.iter().find(|(f, _)| *f == rel);
-        let result = Scenario::load(&root().join(&rel)).and_then(|s| s.to_js());
+        let result = Scenario::load(&root().join(&rel))
+            .map_err(|e| e.report)
+            .and_then(|s| render_each_kind(&s, &rel));
         match (result, expected_failure) {
-            (Ok(js), None) => rendered.push(Rendered { origin: rel, js }),
+            (Ok(js), None) => rendered.extend(js),
             (Err(_), Some(_)) => {}
             (Ok(_), Some((_, why))) => problems.push(format!(
                 "{rel} renders, but NOT_RENDERABLE says it {why}: remove it from the list"
             )),
-            (Err(e), None) => problems.push(format!("{rel} does not render:\n{}", e.report)),
+            (Err(e), None) => problems.push(format!("{rel} does not render:\n{e}")),
         }
     }
     (rendered, problems)
@@ -111,38 +145,54 @@ fn render_shipped() -> (Vec<Rendered>, Vec<String>) {
 fn render_generated(dir: &Path) -> (Vec<Rendered>, Vec<String>) {
     let mut rendered = Vec::new();
     let mut problems = Vec::new();
-    let path = dir.join("generated.rhai");
     for seed in 0..GENERATED {
-        let text = generate(seed, size_for(seed));
-        let result = Scenario::compile(path.clone(), text.clone()).and_then(|s| s.to_js());
-        match result {
-            Ok(js) => rendered.push(Rendered {
-                origin: format!("generated program, seed {seed}"),
-                js,
-            }),
-            Err(e) => problems.push(format!(
-                "generated program (seed {seed}) does not render:\n{}\n{text}",
-                e.report
-            )),
+        for kind in [ModuleKind::Cjs, ModuleKind::Esm] {
+            let text = generate_as(seed, size_for(seed), kind);
+            let name = match kind {
+                ModuleKind::Esm => "generated.mjs.rhai",
+                ModuleKind::Cjs => "generated.rhai",
+            };
+            let path = dir.join(name);
+            let result = Scenario::compile(path, text.clone()).and_then(|s| s.to_js_as(kind));
+            match result {
+                Ok(js) => rendered.push(Rendered {
+                    origin: format!("generated program, seed {seed} (as {})", kind.name()),
+                    js,
+                    esm: kind == ModuleKind::Esm,
+                }),
+                Err(e) => problems.push(format!(
+                    "generated program (seed {seed}, {}) does not render:\n{}\n{text}",
+                    kind.name(),
+                    e.report
+                )),
+            }
         }
     }
     (rendered, problems)
 }
 
-/// Compiles each file as node compiles a CommonJS module; prints one line
+/// Compiles each file as node compiles it: a `.js` file as a CommonJS
+/// module (the module wrapper's parameters, so a top-level `return` is
+/// allowed), an `.mjs` file as an ES module (top-level `await` and `import`
+/// allowed; node runs this with --experimental-vm-modules). Prints one line
 /// per failure: the file name, a tab, then node's error (location, source
-/// line, caret, message) with its newlines escaped.
+/// line, caret, message) as a JSON string.
 const CHECKER: &str = r#"
 const fs = require('fs');
 const path = require('path');
 const vm = require('vm');
 const dir = process.argv[2];
 const params = ['exports', 'require', 'module', '__filename', '__dirname'];
-for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+const names = fs.readdirSync(dir).filter((f) => /\.m?js$/.test(f)).sort();
+for (const name of names) {
   const filename = path.join(dir, name);
   const source = fs.readFileSync(filename, 'utf8');
   try {
-    vm.compileFunction(source, params, { filename });
+    if (name.endsWith('.mjs')) {
+      new vm.SourceTextModule(source, { identifier: filename });
+    } else {
+      vm.compileFunction(source, params, { filename });
+    }
   } catch (e) {
     const stack = String(e && e.stack ? e.stack : e);
     const report = stack.split('\n').filter((l) => !l.startsWith('    at ')).join('\n').trim();
@@ -155,11 +205,14 @@ console.log('checked');
 fn node_check(files: &[Rendered]) -> Vec<String> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for (i, r) in files.iter().enumerate() {
-        std::fs::write(dir.path().join(format!("{i:04}.js")), &r.js).expect("write the rendering");
+        let ext = if r.esm { "mjs" } else { "js" };
+        std::fs::write(dir.path().join(format!("{i:04}.{ext}")), &r.js)
+            .expect("write the rendering");
     }
     let checker = dir.path().join("check.cjs");
     std::fs::write(&checker, CHECKER).expect("write the checker");
     let out = crate::node()
+        .args(["--experimental-vm-modules", "--no-warnings"])
         .arg(&checker)
         .arg(dir.path())
         .output()
@@ -175,8 +228,9 @@ fn node_check(files: &[Rendered]) -> Vec<String> {
         let (name, report) = line.split_once('\t').unwrap_or((line, ""));
         let report: String = serde_json::from_str(report).unwrap_or_else(|_| report.to_string());
         let index: usize = name
-            .trim_end_matches(".js")
-            .parse()
+            .split('.')
+            .next()
+            .and_then(|n| n.parse().ok())
             .expect("a checked file name");
         let r = &files[index];
         failures.push(format!(
@@ -230,14 +284,32 @@ pub fn the_node_check_names_the_file_and_the_error() {
         Rendered {
             origin: "good".into(),
             js: "return 1;\n".into(),
+            esm: false,
         },
         Rendered {
             origin: "bad one".into(),
             js: "let x = ;\n".into(),
+            esm: false,
+        },
+        Rendered {
+            origin: "a good module".into(),
+            js: "import fs from 'fs';\nawait Promise.resolve(fs);\n".into(),
+            esm: true,
+        },
+        Rendered {
+            origin: "a bad module".into(),
+            js: "await;\n".into(),
+            esm: true,
         },
     ];
     let failures = node_check(&files);
-    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(
+        failures[1].starts_with("=== a bad module: node rejects the rendering:")
+            && failures[1].contains("SyntaxError"),
+        "{}",
+        failures[1]
+    );
     assert!(
         failures[0].starts_with("=== bad one: node rejects the rendering:")
             && failures[0].contains("SyntaxError")
@@ -360,6 +432,7 @@ pub fn every_mutant_that_renders_compiles_in_node() {
             Some(Ok(js)) => Some(Rendered {
                 origin: format!("this program\n{text}\n--- renders as ---"),
                 js,
+                esm: false,
             }),
             _ => None,
         })

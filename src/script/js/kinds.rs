@@ -82,7 +82,7 @@ pub(super) fn method_kind(name: &str) -> Kind {
 /// anywhere (`let`, assignment, parameter, loop variable) must agree, or
 /// it is unknown. A named function's parameter takes the kinds of the
 /// arguments at its call sites; a closure's parameters are unknown.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Kinds {
     vars: HashMap<String, Kind>,
     returns: HashMap<String, Kind>,
