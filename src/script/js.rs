@@ -2476,7 +2476,13 @@ impl Renderer {
                     return Ok((format!("{l}.concat({r})"), P_POSTFIX));
                 }
                 if name == "+" && lk == Kind::Map && rk == Kind::Map {
-                    return Ok((format!("{{ ...{l}, ...{r} }}"), P_PRIMARY));
+                    let mut entries = vec![format!("...{l}")];
+                    match rhs {
+                        // `m + #{ d: 4 }` is `{ ...m, d: 4 }`.
+                        Expr::Map(m, _) => entries.extend(self.map_entries(m.0.iter(), ind)?),
+                        _ => entries.push(format!("...{r}")),
+                    }
+                    return Ok((self.list("{ ", " }", entries, ind), P_PRIMARY));
                 }
                 // `-x ** 2` is a syntax error in JavaScript: the base of `**` must not be unary.
                 let lmin = if right { prec + 2 } else { prec };
@@ -3577,7 +3583,7 @@ mod tests {
     fn array_and_map_builtins() {
         check(
             "let a = [3, 1]; a.sort(); a += [4]; a += 5; let b = a + [6];\nlet m = #{ x: 1 }; m += #{ y: 2 }; let n = m + #{ z: 3 };\nprint(m.keys(), m.values(), a[-1], a.index_of(1), a.all(|v| v > 0), a.reduce(|s, v| s + v));",
-            "let a = [3, 1];\na.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, ...{ z: 3 } };\nconsole.log(Object.keys(m), Object.values(m), a[-1], a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v, undefined));\n",
+            "let a = [3, 1];\na.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, z: 3 };\nconsole.log(Object.keys(m), Object.values(m), a[-1], a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v, undefined));\n",
         );
         // `Promise.all` keeps its name.
         check(
