@@ -268,9 +268,17 @@ const IN_PLACE_STRING_METHODS: &[(&str, &str)] = &[
 ];
 
 /// A comparator giving Rhai's `sort()` order (numbers by value, strings by
-/// code point); JavaScript's `sort()` without one compares strings.
-const ASCENDING: &str = "(a, b) => (a < b ? -1 : a > b ? 1 : 0)";
-const DESCENDING: &str = "(a, b) => (a > b ? -1 : a < b ? 1 : 0)";
+/// code point), with parameter names other than the sorted array's;
+/// JavaScript's `sort()` without one compares strings.
+fn comparator(array: &str, descending: bool) -> String {
+    let (a, b) = if array == "a" || array == "b" {
+        ("x", "y")
+    } else {
+        ("a", "b")
+    };
+    let (lt, gt) = if descending { (">", "<") } else { ("<", ">") };
+    format!("({a}, {b}) => ({a} {lt} {b} ? -1 : {a} {gt} {b} ? 1 : 0)")
+}
 
 /// Helpers emitted at the top when a Rhai built-in's JavaScript rendering
 /// depends on a type the renderer cannot know.
@@ -2751,8 +2759,16 @@ impl Renderer {
             }
             ("keys", []) => (format!("Object.keys({recv})"), P_POSTFIX, Kind::Array),
             ("values", []) => (format!("Object.values({recv})"), P_POSTFIX, Kind::Array),
-            ("sort", []) => (method("sort", ASCENDING), P_POSTFIX, Kind::Array),
-            ("sort_desc", []) => (method("sort", DESCENDING), P_POSTFIX, Kind::Array),
+            ("sort", []) => (
+                method("sort", &comparator(recv, false)),
+                P_POSTFIX,
+                Kind::Array,
+            ),
+            ("sort_desc", []) => (
+                method("sort", &comparator(recv, true)),
+                P_POSTFIX,
+                Kind::Array,
+            ),
             ("all", [f]) if kind == Kind::Array || is_fn(self, f) => {
                 let f = self.expr(f, ind)?.0;
                 (method("every", &f), P_POSTFIX, Kind::Unknown)
@@ -3583,7 +3599,7 @@ mod tests {
     fn array_and_map_builtins() {
         check(
             "let a = [3, 1]; a.sort(); a += [4]; a += 5; let b = a + [6];\nlet m = #{ x: 1 }; m += #{ y: 2 }; let n = m + #{ z: 3 };\nprint(m.keys(), m.values(), a[-1], a.index_of(1), a.all(|v| v > 0), a.reduce(|s, v| s + v));",
-            "let a = [3, 1];\na.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, z: 3 };\nconsole.log(Object.keys(m), Object.values(m), a[-1], a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v, undefined));\n",
+            "let a = [3, 1];\na.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, z: 3 };\nconsole.log(Object.keys(m), Object.values(m), a[-1], a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v, undefined));\n",
         );
         // `Promise.all` keeps its name.
         check(
