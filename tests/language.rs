@@ -336,3 +336,20 @@ process.nextTick(|| {
     );
     assert_eq!(out, "tick\nagain 2\nagain 1\nagain 0\n");
 }
+
+// vendor/rhai/src/lib.rs `Map`: object maps keep insertion order.
+
+#[test]
+fn an_object_map_keeps_its_keys_in_insertion_order() {
+    let out = stdout_of(
+        r#"
+let user = #{ name: "ada", age: 36, city: "london" };
+user.id = 7;
+console.log(user, user.keys());
+"#,
+    );
+    assert_eq!(
+        out,
+        "{ name: 'ada', age: 36, city: 'london', id: 7 } [ 'name', 'age', 'city', 'id' ]\n"
+    );
+}

@@ -325,7 +325,9 @@ pub type Blob = Vec<u8>;
 /// so they can be stored inline: [`SmartString`](https://crates.io/crates/smartstring) by default,
 /// or [`CompactString`](https://crates.io/crates/compact_str) under the `compact_str` feature.
 #[cfg(not(feature = "no_object"))]
-pub type Map = std::collections::BTreeMap<Identifier, Dynamic>;
+// workbench: an object map keeps its keys in insertion order, as a
+// JavaScript object does (`#{ b: 1, a: 2 }` prints `{ b: 1, a: 2 }`).
+pub type Map = indexmap::IndexMap<Identifier, Dynamic>;
 
 #[cfg(not(feature = "no_object"))]
 pub use api::json::format_map_as_json;

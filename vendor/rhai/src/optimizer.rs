@@ -1051,7 +1051,7 @@ fn optimize_expr(expr: &mut Expr, state: &mut OptimizerState, _chaining: bool) {
                 state.set_dirty();
                 let mut cst = mem::take(cst);
                 *expr = cst.as_map_mut().unwrap()
-                    .remove(s.as_str())
+                    .shift_remove(s.as_str())
                     .map_or_else(
                         || Expr::Unit(*pos),
                         |v| Expr::from_dynamic(v, *pos),

@@ -984,7 +984,7 @@ impl Engine {
         settings.pos = eat_token(state.input, &Token::MapStart);
 
         let mut map = StaticVec::<(Ident, Expr)>::new();
-        let mut template = std::collections::BTreeMap::<crate::Identifier, crate::Dynamic>::new();
+        let mut template = crate::Map::new();
 
         loop {
             const MISSING_RBRACE: &str = "to end this object map literal";
@@ -1090,7 +1090,10 @@ impl Engine {
 
         map.shrink_to_fit();
 
-        Ok(Expr::Map((map, template).into(), settings.pos))
+        Ok(Expr::Map(
+            (map, crate::ast::MapTemplate(template)).into(),
+            settings.pos,
+        ))
     }
 
     /// Parse a switch expression.

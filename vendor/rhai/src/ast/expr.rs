@@ -6,13 +6,11 @@ use crate::eval::GlobalRuntimeState;
 use crate::func::FnCallHashes;
 use crate::types::{dynamic::Union, Ident, Token};
 use crate::{
-    calc_fn_hash, Dynamic, FnArgsVec, FnPtr, Identifier, ImmutableString, Position, StaticVec,
-    ThinVec, INT,
+    calc_fn_hash, Dynamic, FnArgsVec, FnPtr, ImmutableString, Position, StaticVec, ThinVec, INT,
 };
 #[cfg(feature = "no_std")]
 use std::prelude::v1::*;
 use std::{
-    collections::BTreeMap,
     fmt,
     fmt::Write,
     hash::Hash,
@@ -134,6 +132,18 @@ impl FnCallExpr {
     }
 }
 
+/// workbench: the keys of an object map literal in source order, each with
+/// `()` (the map a literal's evaluation starts from). It hashes as its keys.
+#[derive(Debug, Clone, Default)]
+pub struct MapTemplate(pub crate::Map);
+
+impl Hash for MapTemplate {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.len().hash(state);
+        self.0.keys().for_each(|k| k.hash(state));
+    }
+}
+
 /// _(internals)_ An expression sub-tree.
 /// Exported under the `internals` feature only.
 #[derive(Clone, Hash)]
@@ -164,7 +174,7 @@ pub enum Expr {
     Array(ThinVec<Self>, Position),
     /// #{ name:expr, ... }
     Map(
-        Box<(StaticVec<(Ident, Self)>, BTreeMap<Identifier, Dynamic>)>,
+        Box<(StaticVec<(Ident, Self)>, MapTemplate)>,
         Position,
     ),
     /// ()
@@ -377,7 +387,7 @@ impl Expr {
 
             #[cfg(not(feature = "no_object"))]
             Self::Map(x, ..) if self.is_constant() => {
-                let mut map = x.1.clone();
+                let mut map = x.1 .0.clone();
 
                 for (k, v) in &x.0 {
                     *map.get_mut(k.as_str()).unwrap() = v.get_literal_value(global).unwrap();

@@ -325,7 +325,7 @@ impl Engine {
 
             #[cfg(not(feature = "no_object"))]
             Expr::Map(x, ..) => {
-                let mut map = x.1.clone();
+                let mut map = x.1 .0.clone();
 
                 #[cfg(not(feature = "unchecked"))]
                 let mut total_data_sizes = (0, 0, 0);

@@ -120,7 +120,8 @@ mod map_functions {
             return Dynamic::UNIT;
         }
 
-        map.remove(property).unwrap_or(Dynamic::UNIT)
+        // workbench: the other keys keep their order.
+        map.shift_remove(property).unwrap_or(Dynamic::UNIT)
     }
     /// Add all property values of another object map into the object map.
     /// Existing property values of the same names are replaced.

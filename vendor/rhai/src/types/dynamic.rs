@@ -413,7 +413,14 @@ impl Hash for Dynamic {
             #[cfg(not(feature = "no_index"))]
             Union::Blob(ref a, ..) => a.hash(state),
             #[cfg(not(feature = "no_object"))]
-            Union::Map(ref m, ..) => m.hash(state),
+            // workbench: an insertion-ordered map hashes as its entries.
+            Union::Map(ref m, ..) => {
+                m.len().hash(state);
+                m.iter().for_each(|(k, v)| {
+                    k.hash(state);
+                    v.hash(state);
+                });
+            }
             Union::FnPtr(ref f, ..) => {
                 f.fn_name().hash(state);
                 f.curry().hash(state);
@@ -3017,6 +3024,23 @@ impl<K: Into<crate::Identifier>, T: Variant + Clone> From<std::collections::BTre
 {
     #[inline]
     fn from(value: std::collections::BTreeMap<K, T>) -> Self {
+        Self(Union::Map(
+            Box::new(
+                value
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), Self::from(v)))
+                    .collect(),
+            ),
+            DEFAULT_TAG_VALUE,
+            ReadWrite,
+        ))
+    }
+}
+/// workbench: object maps are insertion-ordered (see `crate::Map`).
+#[cfg(not(feature = "no_object"))]
+impl<K: Into<crate::Identifier>, T: Variant + Clone> From<indexmap::IndexMap<K, T>> for Dynamic {
+    #[inline]
+    fn from(value: indexmap::IndexMap<K, T>) -> Self {
         Self(Union::Map(
             Box::new(
                 value
