@@ -353,3 +353,29 @@ console.log(user, user.keys());
         "{ name: 'ada', age: 36, city: 'london', id: 7 } [ 'name', 'age', 'city', 'id' ]\n"
     );
 }
+
+// vendor/rhai/src/parser.rs `parse_finally`, src/eval/stmt.rs: `finally`.
+
+#[test]
+fn a_finally_block_runs_however_the_try_ends() {
+    let out = stdout_of(
+        r#"
+let f = |x| {
+  try {
+    if x == 1 { return "early"; }
+    if x == 2 { throw "boom"; }
+  } catch (e) {
+    console.log("caught", e);
+  } finally {
+    console.log("finally", x);
+  }
+  "end"
+};
+console.log(f.call(1), f.call(2), f.call(3));
+"#,
+    );
+    assert_eq!(
+        out,
+        "finally 1\ncaught boom\nfinally 2\nfinally 3\nearly end end\n"
+    );
+}

@@ -248,10 +248,19 @@ pub struct ErrorCtor(pub &'static str);
 
 fn register_types(engine: &mut Engine) {
     engine.register_type_with_name::<ErrorCtor>("ErrorConstructor");
-    engine.register_fn("create", |c: &mut ErrorCtor| JsError::new(c.0, ""));
-    engine.register_fn("create", |c: &mut ErrorCtor, message: Dynamic| {
-        JsError::new(c.0, &to_js_string(&message))
+    engine.register_fn("create", |x: NativeCallContext, c: &mut ErrorCtor| {
+        let mut e = JsError::new(c.0, "");
+        e.site = x.call_position();
+        e
     });
+    engine.register_fn(
+        "create",
+        |x: NativeCallContext, c: &mut ErrorCtor, message: Dynamic| {
+            let mut e = JsError::new(c.0, &to_js_string(&message));
+            e.site = x.call_position();
+            e
+        },
+    );
     engine
         .register_type_with_name::<Console>("Console")
         .register_type_with_name::<Process>("Process")

@@ -840,7 +840,18 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
             e.message
         );
     }
-    let pos = ctx.last_throw.get();
+    // A thrown error is reported where it was thrown; a rejection, where
+    // the error was made (node shows its first stack frame).
+    let made_at = value
+        .read_lock::<JsError>()
+        .map(|e| e.site)
+        .filter(|p| !p.is_none());
+    let pos = match made_at {
+        Some(site) if origin == Origin::UnhandledRejection || ctx.last_throw.get().is_none() => {
+            site
+        }
+        _ => ctx.last_throw.get(),
+    };
     let emitted = value.read_lock::<JsError>().and_then(|e| e.emitted_on);
     let header = match (pos.line(), pos.position()) {
         // A worker's error is emitted by Node's MessagePort code, which

@@ -1478,6 +1478,40 @@ impl Renderer {
                 let body = self.block(b, ind, ret, &[])?;
                 out.push(format!("{p}{body}"));
             }
+            // `try { A } [catch (e) { B }] finally { C }`: the parser keeps
+            // the finally block as a try whose catch variable is a marker,
+            // around the try/catch when there is one.
+            Stmt::TryCatch(fc, _) if is_finally(&fc.expr) => {
+                let handler = self.block(&fc.branch, ind, false, &[])?;
+                let inner = match fc.body.statements() {
+                    [Stmt::TryCatch(inner, _)] if !is_finally(&inner.expr) => Some(inner),
+                    _ => None,
+                };
+                let text = match inner {
+                    Some(inner) => {
+                        let body = self.block(&inner.body, ind, false, &[])?;
+                        let caught = match &inner.expr {
+                            Expr::Variable(v, _, _) => {
+                                let var = v.1.to_string();
+                                let h = self.block(
+                                    &inner.branch,
+                                    ind,
+                                    false,
+                                    std::slice::from_ref(&var),
+                                )?;
+                                format!("catch ({}) {h}", ident(&var))
+                            }
+                            _ => format!("catch {}", self.block(&inner.branch, ind, false, &[])?),
+                        };
+                        format!("try {body} {caught} finally {handler}")
+                    }
+                    None => {
+                        let body = self.block(&fc.body, ind, false, &[])?;
+                        format!("try {body} finally {handler}")
+                    }
+                };
+                out.push(format!("{p}{text}"));
+            }
             Stmt::TryCatch(fc, _) => {
                 // In Rhai a `try`/`catch` statement's value is always `()`.
                 let ret = false;
@@ -3120,6 +3154,12 @@ fn assigns_to(stmts: &[Stmt], name: &str) -> bool {
         Stmt::Block(b) => any(b),
         _ => false,
     })
+}
+
+/// The catch variable of a `try { .. } finally { .. }` (see the patched
+/// Rhai's `FINALLY_MARKER`).
+fn is_finally(expr: &Expr) -> bool {
+    matches!(expr, Expr::Variable(v, ..) if v.1 == rhai::FINALLY_MARKER)
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ pub const AWAIT_KEYWORD: &str = "await";
 ///
 /// - `catch` after a `.` is turned into an identifier, so `p.catch(g)` parses
 ///   while `try { } catch (e) { }` keeps its meaning.
-/// - `default` and `module` (reserved by Rhai, unused) are ordinary
-///   identifiers.
+/// - `default` and `module` (reserved by Rhai, unused) and `_` are
+///   ordinary identifiers.
 /// - expression-depth limits are raised: promise chains nest closures deeply,
 ///   and the operations budget (not the parser) bounds the work.
 /// - the optimizer is off: the AST must keep the author's shape for the
@@ -33,6 +33,10 @@ pub fn configure_parser(engine: &mut Engine) {
             Token::Reserved(word) if matches!(word.as_str(), "default" | "module") => {
                 Token::Identifier(word.clone())
             }
+            // `_` is an ordinary name in JavaScript, typically an unused
+            // parameter (`|_, reject| ..`); Rhai reserves it for `switch`
+            // defaults, which scenarios cannot use (no JavaScript rendering).
+            Token::Underscore => Token::Identifier(Box::new("_".into())),
             _ => token,
         };
         previous_was_dot.set(matches!(mapped, Token::Period | Token::Elvis));

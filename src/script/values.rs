@@ -129,6 +129,10 @@ pub struct JsError {
     /// the class of the emitter (`Worker` for a worker's error), for
     /// Node's "Emitted 'error' event on X instance at:" report line.
     pub emitted_on: Option<&'static str>,
+    /// Where the script made it (`Error.create(..)`): the line node's
+    /// report of an unhandled rejection shows (the error's first stack
+    /// frame). `NONE` for errors the runtime makes.
+    pub site: rhai::Position,
 }
 
 impl JsError {
@@ -138,6 +142,7 @@ impl JsError {
             message: message.to_string(),
             props: Vec::new(),
             emitted_on: None,
+            site: rhai::Position::NONE,
         }
     }
 
@@ -152,6 +157,7 @@ impl JsError {
                 ("path".into(), Dynamic::from(e.path.clone())),
             ],
             emitted_on: None,
+            site: rhai::Position::NONE,
         }
     }
 
@@ -171,6 +177,7 @@ impl JsError {
                     ("code".into(), Dynamic::from(code.to_string())),
                 ],
                 emitted_on: None,
+                site: rhai::Position::NONE,
             },
             TaskError::NotFound { host } => JsError {
                 name: "Error".into(),
@@ -182,6 +189,7 @@ impl JsError {
                     ("hostname".into(), Dynamic::from(host.clone())),
                 ],
                 emitted_on: None,
+                site: rhai::Position::NONE,
             },
         }
     }

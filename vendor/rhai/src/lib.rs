@@ -375,6 +375,9 @@ pub use tokenizer::{
 #[cfg(not(feature = "no_ast"))]
 pub use parser::ParseState;
 
+/// workbench: see `parser::FINALLY_MARKER`.
+pub use parser::FINALLY_MARKER;
+
 #[cfg(feature = "internals")]
 pub use api::default_limits;
 

@@ -513,6 +513,11 @@ fn optimize_combo_chain(expr: &mut Expr) {
     *expr = make_root(root, root_options, root_pos);
 }
 
+/// workbench: the catch variable of a `try` that is JavaScript's
+/// `try { .. } finally { .. }` (not a valid identifier, so no script
+/// variable can have it).
+pub const FINALLY_MARKER: &str = "$finally";
+
 impl Engine {
     /// Find explicitly declared variable by name in the [`ParseState`], searching in reverse order.
     ///
@@ -3541,7 +3546,12 @@ impl Engine {
         let settings = settings.level_up_with_position(eat_token(state.input, &Token::Try))?;
 
         // try { try_block }
-        let body = self.parse_block(state, settings, false)?.into();
+        let body: StmtBlock = self.parse_block(state, settings, false)?.into();
+
+        // workbench: `try { A } finally { C }`, as JavaScript has it.
+        if let Some(stmt) = self.parse_finally(state, settings, body.clone())? {
+            return Ok(stmt);
+        }
 
         // try { try_block } catch
         let (matched, catch_pos) = match_token(state.input, &Token::Catch);
@@ -3595,10 +3605,46 @@ impl Engine {
             )
         };
 
-        Ok(Stmt::TryCatch(
-            FlowControl { expr, body, branch }.into(),
+        let stmt = Stmt::TryCatch(FlowControl { expr, body, branch }.into(), settings.pos);
+
+        // workbench: `try { A } catch (e) { B } finally { C }`.
+        let block = StmtBlock::new([stmt.clone()], settings.pos, Position::NONE);
+        Ok(self.parse_finally(state, settings, block)?.unwrap_or(stmt))
+    }
+
+    /// workbench: when `finally` follows, the whole statement is
+    /// `try { body } finally { block }`: a try/catch whose catch variable is
+    /// [`FINALLY_MARKER`], evaluated as JavaScript's `finally` (the block runs
+    /// however the body ends, except when the run is terminated).
+    fn parse_finally(
+        &self,
+        state: &mut ParseState,
+        settings: ParseSettings,
+        body: StmtBlock,
+    ) -> ParseResult<Option<Stmt>> {
+        let pos = match state.input.peek().unwrap() {
+            (Token::Identifier(s), pos) if s.as_str() == "finally" => *pos,
+            _ => return Ok(None),
+        };
+        state.input.next();
+        let branch = self.parse_block(state, settings, false)?.into();
+        let marker = Expr::Variable(
+            #[cfg(not(feature = "no_module"))]
+            (None, self.get_interned_string(FINALLY_MARKER), <_>::default(), 0).into(),
+            #[cfg(feature = "no_module")]
+            (None, self.get_interned_string(FINALLY_MARKER)).into(),
+            None,
+            pos,
+        );
+        Ok(Some(Stmt::TryCatch(
+            FlowControl {
+                expr: marker,
+                body,
+                branch,
+            }
+            .into(),
             settings.pos,
-        ))
+        )))
     }
 
     /// Parse a function definition.

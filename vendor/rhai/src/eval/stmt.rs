@@ -767,6 +767,37 @@ impl Engine {
             }
 
             // Try/Catch statement
+            // workbench: JavaScript's `try { body } finally { branch }`: the
+            // block runs however the body ends (a value, a throw, `return`,
+            // `break`), except when the run is terminated (`process.exit`, a
+            // budget); an error or `return` in the block wins.
+            Stmt::TryCatch(x, ..)
+                if matches!(&x.expr, Expr::Variable(v, ..) if v.1 == crate::parser::FINALLY_MARKER) =>
+            {
+                let result = self.eval_stmt_block(
+                    global,
+                    caches,
+                    scope,
+                    this_ptr.as_deref_mut(),
+                    x.body.statements(),
+                    true,
+                );
+                if let Err(ref err) = result {
+                    if matches!(**err, ERR::ErrorTerminated(..)) {
+                        return result;
+                    }
+                }
+                let _ = self.eval_stmt_block(
+                    global,
+                    caches,
+                    scope,
+                    this_ptr,
+                    x.branch.statements(),
+                    true,
+                )?;
+                result.map(|_| Dynamic::UNIT)
+            }
+
             Stmt::TryCatch(x, ..) => {
                 let FlowControl {
                     body,
