@@ -379,3 +379,21 @@ console.log(f.call(1), f.call(2), f.call(3));
         "finally 1\ncaught boom\nfinally 2\nfinally 3\nearly end end\n"
     );
 }
+
+// vendor/rhai: `Engine::js_truthy` (conditions, `&&`, `||`) and the
+// conditional operator (`parse_conditional`).
+
+#[test]
+fn conditions_follow_javascript_truthiness() {
+    let out = stdout_of(
+        r#"
+let x = 5;
+console.log(x > 3 ? "big" : "small", x == 0 ? "zero" : x < 0 ? "neg" : "pos");
+console.log(() || "default", 0 || "", "a" && "b", !(), !"", !x);
+let e = ();
+if e { console.log("never"); } else { console.log("no error"); }
+while "" { console.log("never"); }
+"#,
+    );
+    assert_eq!(out, "big pos\ndefault  b true true false\nno error\n");
+}

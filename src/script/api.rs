@@ -956,6 +956,11 @@ fn register_misc(engine: &mut Engine) {
     engine.register_fn("==", |_a: (), _b: JsNull| true);
     engine.register_fn("!=", |_a: (), _b: JsNull| false);
     engine.register_fn("to_string", |_n: &mut JsNull| "null".to_string());
+    // `!x` for any value, by JavaScript's truthiness (the patched Rhai's
+    // `Engine::js_truthy`, as its conditions, `&&` and `||` use).
+    engine.register_fn("!", |c: NativeCallContext, v: Dynamic| {
+        !c.engine().js_truthy(&v)
+    });
     engine.register_fn("busy", |c: NativeCallContext, ms: Dynamic| -> Res<()> {
         guard(&c, "busy")?;
         let ms = to_number(&ms);

@@ -3812,10 +3812,11 @@ mod tests {
 
     #[test]
     fn switch_is_an_error() {
-        let e = render_err("let x = 1;\nswitch x { 1 => print(1), _ => () }");
+        // (`_` is an ordinary name in scenarios, so no `_ =>` default.)
+        let e = render_err("let x = 1;\nswitch x { 1 => print(1), 2 => () }");
         assert_eq!(e.line, 2);
         assert!(e.message.contains("`switch`"), "{e}");
-        let e = render_err("let x = 1;\nlet y = switch x { 1 => 2, _ => 3 };");
+        let e = render_err("let x = 1;\nlet y = switch x { 1 => 2, 2 => 3 };");
         assert_eq!(e.line, 2);
     }
 

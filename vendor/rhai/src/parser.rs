@@ -294,6 +294,11 @@ pub fn make_anonymous_fn(hash: u64) -> crate::Identifier {
 impl Expr {
     /// Raise an error if the expression can never yield a boolean value.
     fn ensure_bool_expr(self) -> ParseResult<Self> {
+        // workbench: any value is a condition, by JavaScript's truthiness
+        // (`if err { .. }`, `x || "default"`): see `Engine::js_truthy`.
+        if true {
+            return Ok(self);
+        }
         let type_name = match self {
             Self::Unit(..) => "()",
             Self::DynamicConstant(ref v, ..) if !v.is_bool() => v.type_name(),
@@ -2249,6 +2254,9 @@ impl Engine {
             }
 
             let precedence = match current_op {
+                // workbench: `?` of `cond ? a : b` ends the operand chain
+                // (see `parse_conditional`).
+                Token::Reserved(c) if c.as_str() == "?" => return Ok(root),
                 #[cfg(not(feature = "no_custom_syntax"))]
                 Token::Custom(c) => self
                     .custom_keywords
@@ -2303,6 +2311,7 @@ impl Engine {
 
             let (next_op, next_pos) = state.input.peek().unwrap();
             let next_precedence = match next_op {
+                Token::Reserved(c) if c.as_str() == "?" => None,
                 #[cfg(not(feature = "no_custom_syntax"))]
                 Token::Custom(c) => self
                     .custom_keywords
@@ -2721,7 +2730,46 @@ impl Engine {
         let precedence = Precedence::new(1);
         let settings = settings.level_up()?;
         let lhs = self.parse_unary(state, settings)?;
-        self.parse_binary_op(state, settings, precedence, lhs)
+        let expr = self.parse_binary_op(state, settings, precedence, lhs)?;
+        self.parse_conditional(state, settings, expr)
+    }
+
+    /// workbench: JavaScript's conditional operator, `cond ? a : b`, binding
+    /// looser than every other operator and to the right; it means
+    /// `if cond { a } else { b }` (and is that if-expression in the AST).
+    fn parse_conditional(
+        &self,
+        state: &mut ParseState,
+        settings: ParseSettings,
+        condition: Expr,
+    ) -> ParseResult<Expr> {
+        let pos = match state.input.peek().unwrap() {
+            (Token::Reserved(c), pos) if c.as_str() == "?" => *pos,
+            _ => return Ok(condition),
+        };
+        state.input.next();
+        let yes = self.parse_expr(state, settings.level_up()?)?;
+        let (matched, colon_pos) = match_token(state.input, &Token::Colon);
+        if !matched {
+            return Err(PERR::MissingToken(
+                Token::Colon.into(),
+                "to separate the two values of the conditional operator (`cond ? a : b`)".into(),
+            )
+            .into_err(colon_pos));
+        }
+        let no = self.parse_expr(state, settings.level_up()?)?;
+        let (yes_pos, no_pos) = (yes.start_position(), no.start_position());
+        let branch = |e: Expr, p: Position| StmtBlock::new([Stmt::Expr(e.into())], p, Position::NONE);
+        let stmt = Stmt::If(
+            FlowControl {
+                expr: condition,
+                body: branch(yes, yes_pos),
+                branch: branch(no, no_pos),
+            }
+            .into(),
+            pos,
+        );
+        Ok(Expr::Stmt(Box::new(stmt.into())))
     }
 
     /// Parse an if statement.

@@ -353,16 +353,14 @@ impl Engine {
                 Ok(Dynamic::from_map(map))
             }
 
+            // workbench: JavaScript's `&&` and `||`: the first operand that
+            // decides (by truthiness) is the value, not a boolean.
             Expr::And(x, ..) => {
                 let mut value = Dynamic::TRUE;
 
                 for expr in &***x {
-                    if !self
-                        .eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?
-                        .as_bool()
-                        .map_err(|typ| self.make_type_mismatch_err::<bool>(typ, expr.position()))?
-                    {
-                        value = Dynamic::FALSE;
+                    value = self.eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?;
+                    if !self.js_truthy(&value) {
                         break;
                     }
                 }
@@ -374,12 +372,8 @@ impl Engine {
                 let mut value = Dynamic::FALSE;
 
                 for expr in &***x {
-                    if self
-                        .eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?
-                        .as_bool()
-                        .map_err(|typ| self.make_type_mismatch_err::<bool>(typ, expr.position()))?
-                    {
-                        value = Dynamic::TRUE;
+                    value = self.eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?;
+                    if self.js_truthy(&value) {
                         break;
                     }
                 }
@@ -434,6 +428,29 @@ impl Engine {
 
             #[allow(unreachable_patterns)]
             _ => unreachable!("expression cannot be evaluated: {:?}", expr),
+        }
+    }
+}
+
+impl Engine {
+    /// workbench: JavaScript's ToBoolean, for conditions, `&&`, `||` and the
+    /// conditional operator: `()`, `false`, `0`, `NaN`, `""` and a custom
+    /// type registered under the name `null` are falsy; everything else
+    /// (objects, arrays, maps, functions) is truthy.
+    pub fn js_truthy(&self, value: &Dynamic) -> bool {
+        match value.0 {
+            crate::types::dynamic::Union::Bool(b, ..) => b,
+            crate::types::dynamic::Union::Unit(..) => false,
+            crate::types::dynamic::Union::Int(i, ..) => i != 0,
+            #[cfg(not(feature = "no_float"))]
+            crate::types::dynamic::Union::Float(f, ..) => !(*f == 0.0 || f.is_nan()),
+            crate::types::dynamic::Union::Str(ref s, ..) => !s.is_empty(),
+            #[cfg(not(feature = "no_closure"))]
+            crate::types::dynamic::Union::Shared(..) => self.js_truthy(&value.flatten_clone()),
+            crate::types::dynamic::Union::Variant(..) => {
+                self.map_type_name(value.type_name()) != "null"
+            }
+            _ => true,
         }
     }
 }

@@ -453,9 +453,7 @@ impl Engine {
                 let FlowControl { expr, body, branch } = &**x;
 
                 let guard_val = self
-                    .eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?
-                    .as_bool()
-                    .map_err(|typ| self.make_type_mismatch_err::<bool>(typ, expr.position()))?;
+                    .js_truthy(&self.eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?);
 
                 if guard_val && !body.is_empty() {
                     self.eval_stmt_block(global, caches, scope, this_ptr, body.statements(), true)
@@ -573,10 +571,9 @@ impl Engine {
                 let FlowControl { expr, body, .. } = &**x;
 
                 loop {
-                    let condition = self
-                        .eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?
-                        .as_bool()
-                        .map_err(|typ| self.make_type_mismatch_err::<bool>(typ, expr.position()))?;
+                    let condition = self.js_truthy(
+                        &self.eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?,
+                    );
 
                     if !condition {
                         break Ok(Dynamic::UNIT);
@@ -622,10 +619,9 @@ impl Engine {
                         }
                     }
 
-                    let condition = self
-                        .eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?
-                        .as_bool()
-                        .map_err(|typ| self.make_type_mismatch_err::<bool>(typ, expr.position()))?;
+                    let condition = self.js_truthy(
+                        &self.eval_expr(global, caches, scope, this_ptr.as_deref_mut(), expr)?,
+                    );
 
                     if condition ^ is_while {
                         break Ok(Dynamic::UNIT);
