@@ -320,7 +320,7 @@ pub struct Ctx {
     pub scenario_fn: RefCell<Option<FnPtr>>,
     /// Evaluation states for calls into script functions, reused from one
     /// callback to the next (one per nesting level in use).
-    call_states: RefCell<Vec<CallState>>,
+    call_states: RefCell<Vec<Box<CallState>>>,
 }
 
 /// A script function as the host sees it.
@@ -419,14 +419,16 @@ impl Ctx {
         result
     }
 
-    fn new_call_state(&self) -> CallState {
+    /// Boxed: the state is large (the caches hold bloom filters inline)
+    /// and moves in and out of the pool on every call.
+    fn new_call_state(&self) -> Box<CallState> {
         let mut global = self.engine.new_global_runtime_state();
         global.lib.push(self.ast.shared_lib().clone());
-        CallState {
+        Box::new(CallState {
             global,
             caches: Caches::new(),
             scope: Scope::new(),
-        }
+        })
     }
 
     /// Installs this context for the current thread; the guard removes it
