@@ -176,62 +176,6 @@ fn budget(c: &Rc<Ctx>, pos: Position) -> Res<()> {
     Ok(())
 }
 
-/// The globals `build_engine`'s variable resolver answers (keep in step
-/// with its `match`).
-const GLOBALS: &[&str] = &[
-    "console",
-    "process",
-    "Promise",
-    "fs",
-    "EventEmitter",
-    "Date",
-    "performance",
-    "perf_hooks",
-    "crypto",
-    "zlib",
-    "dns",
-    "worker_threads",
-    "Error",
-    "TypeError",
-    "RangeError",
-    "stream",
-    "Buffer",
-    "__filename",
-];
-
-/// A quick "cannot be one of these names" test: the lengths and first
-/// bytes the names have. No false negatives; few false positives.
-#[derive(Clone, Copy)]
-struct NameFilter {
-    lengths: u64,
-    first: [u64; 4],
-}
-
-impl NameFilter {
-    fn new(names: &[&str]) -> Self {
-        let mut f = NameFilter {
-            lengths: 0,
-            first: [0; 4],
-        };
-        for n in names {
-            assert!(!n.is_empty() && n.len() < 64, "global name {n:?}");
-            f.lengths |= 1 << n.len();
-            let b = n.as_bytes()[0] as usize;
-            f.first[b >> 6] |= 1 << (b & 63);
-        }
-        f
-    }
-
-    fn may_match(&self, name: &str) -> bool {
-        let (len, Some(&b)) = (name.len(), name.as_bytes().first()) else {
-            return false;
-        };
-        len < 64
-            && self.lengths & (1 << len) != 0
-            && self.first[b as usize >> 6] & (1 << (b & 63)) != 0
-    }
-}
-
 /// Builds the scenario engine: parser settings, limits, globals and API.
 pub fn build_engine(limits: Limits, filename: String) -> Engine {
     let mut engine = Engine::new();
@@ -244,16 +188,8 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     engine.set_max_map_size(limits.max_map_size);
     engine.disable_symbol("eval");
 
-    // Rhai asks this resolver about every variable read, before the scope:
-    // a local (`i`, `f`, `sum`) is turned away by a length and first-byte
-    // test before any name comparison.
-    let filter = NameFilter::new(GLOBALS);
     #[allow(deprecated)] // `on_var` is volatile, not deprecated.
     engine.on_var(move |name, _index, _context| {
-        if !filter.may_match(name) {
-            return Ok(None);
-        }
-        // Every name here is in GLOBALS.
         Ok(Some(match name {
             "console" => Dynamic::from(Console),
             "process" => Dynamic::from(Process),
@@ -1014,29 +950,4 @@ fn register_misc(engine: &mut Engine) {
         ctx_of(&c)?.rt.borrow_mut().note(&to_js_string(&text));
         Ok(())
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_global_passes_the_name_filter_and_resolves() {
-        let filter = NameFilter::new(GLOBALS);
-        let engine = build_engine(Limits::default(), "x.rhai".into());
-        for name in GLOBALS {
-            assert!(filter.may_match(name), "{name}");
-            assert!(engine.eval::<Dynamic>(name).is_ok(), "{name}");
-        }
-        for local in [
-            "i",
-            "f",
-            "b",
-            "keep",
-            "",
-            "x_very_long_name_of_a_local_variable",
-        ] {
-            assert!(!filter.may_match(local), "{local}");
-        }
-    }
 }
