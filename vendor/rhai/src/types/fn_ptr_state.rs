@@ -54,13 +54,19 @@ impl FnPtr {
             // reference to a fresh state, which it clones one level up. Running on
             // `global` one level up is the same.
             Some((fn_def, env)) => {
-                let mut args_data: FnArgsVec<Dynamic> = self
-                    .curry()
-                    .iter()
-                    .cloned()
-                    .chain(arg_values.iter_mut().map(std::mem::take))
-                    .collect();
-                let args = &mut args_data.iter_mut().collect::<FnArgsVec<_>>();
+                let mut args_data: FnArgsVec<Dynamic>;
+                let values: &mut [Dynamic] = if self.is_curried() {
+                    args_data = self
+                        .curry()
+                        .iter()
+                        .cloned()
+                        .chain(arg_values.iter_mut().map(std::mem::take))
+                        .collect();
+                    &mut args_data
+                } else {
+                    arg_values
+                };
+                let args = &mut values.iter_mut().collect::<FnArgsVec<_>>();
 
                 global.level += 1;
                 let result = engine.call_script_fn(
