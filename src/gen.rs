@@ -1268,9 +1268,14 @@ pub fn race_hazard(trace: &Trace) -> Option<String> {
             .map(|id| (*id, recs[id]))
             .collect()
     };
+    // Intervals are timers too (each run one more deadline, below).
     let mut timers = of_kind(CallbackKind::Timeout);
+    timers.extend(of_kind(CallbackKind::Interval));
     for (cb, (pseq, ptime, piter), this) in &reruns {
-        if kind_of(*cb) == Some(CallbackKind::Timeout) {
+        if matches!(
+            kind_of(*cb),
+            Some(CallbackKind::Timeout | CallbackKind::Interval)
+        ) {
             let due = (this.1 as f64 / 1e6).round() as u32;
             timers.push((
                 *cb,

@@ -110,6 +110,17 @@ struct ViewInner {
     /// A plain `Uint8Array` rather than a Buffer (what a worker receives
     /// for a posted Buffer): it prints and converts as a typed array.
     typed: bool,
+    /// Where a traced view records its id when it dies, for the next
+    /// `gc()` to report (None for a view the trace never saw).
+    graveyard: Option<Rc<RefCell<Vec<u32>>>>,
+}
+
+impl Drop for ViewInner {
+    fn drop(&mut self) {
+        if let Some(g) = &self.graveyard {
+            g.borrow_mut().push(self.id);
+        }
+    }
 }
 
 /// A Buffer: a window (offset, length) on a backing store. Clones are the
@@ -265,7 +276,9 @@ pub struct Heap {
     slab_size: usize,
     pool_offset: usize,
     entries: Vec<Entry>,
-    views: Vec<(u32, Weak<ViewInner>)>,
+    /// Ids of traced views that died since the last `gc()` (a view's
+    /// memory goes with it; only its id waits here).
+    dead_views: Rc<RefCell<Vec<u32>>>,
     ledger: Rc<Cell<u64>>,
     next_store: u32,
     next_view: u32,
@@ -291,7 +304,7 @@ impl Default for Heap {
             slab_size: DEFAULT_POOL_SIZE,
             pool_offset: BOOTSTRAP_POOL_OFFSET,
             entries: Vec::new(),
-            views: Vec::new(),
+            dead_views: Rc::default(),
             ledger: Rc::new(Cell::new(DEFAULT_POOL_SIZE as u64)),
             next_store: 0,
             next_view: 0,
@@ -450,16 +463,15 @@ impl<H: HostTypes> Runtime<H> {
             self.trace_store(store);
             self.trace_view(store, offset, len)
         };
+        let graveyard = (id != UNTRACED_VIEW).then(|| self.buffers.dead_views.clone());
         let inner = Rc::new(ViewInner {
             id,
             store: store.clone(),
             offset,
             len,
             typed,
+            graveyard,
         });
-        if id != UNTRACED_VIEW {
-            self.buffers.views.push((id, Rc::downgrade(&inner)));
-        }
         View(inner)
     }
 
@@ -612,14 +624,9 @@ impl<H: HostTypes> Runtime<H> {
     /// accounting. The current slab is held by the allocator.
     pub fn collect_garbage(&mut self) -> GcReport {
         let mut report = GcReport::default();
-        let mut dead_views = Vec::new();
-        self.buffers.views.retain(|(id, w)| {
-            let alive = w.strong_count() > 0;
-            if !alive {
-                dead_views.push(*id);
-            }
-            alive
-        });
+        // In the order the views were made, as the trace numbered them.
+        let mut dead_views = std::mem::take(&mut *self.buffers.dead_views.borrow_mut());
+        dead_views.sort_unstable();
         let mut dead_stores = Vec::new();
         let ledger = self.buffers.ledger.clone();
         self.buffers.entries.retain(|e| {

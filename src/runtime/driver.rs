@@ -980,8 +980,8 @@ fn evaluate_entry<H: HostTypes, I: Invoke<H>>(
     let Some(main) = entry else {
         return close_scope(rt, host);
     };
-    let label = |text: &str| Site {
-        label: text.into(),
+    let label = |text: std::borrow::Cow<'static, str>| Site {
+        label: text,
         ..Site::default()
     };
     let (evaluation, module_cb) = {
@@ -992,7 +992,7 @@ fn evaluate_entry<H: HostTypes, I: Invoke<H>>(
             "ModuleJob.run: await module.evaluate()",
             "ModuleLoader.import: await job.run()",
         ] {
-            let cb = r.register_callback(CallbackKind::Reaction, &label(frame));
+            let cb = r.register_callback(CallbackKind::Reaction, &label(frame.into()));
             let next = r.new_promise();
             r.perform_then(
                 &awaited,
@@ -1005,7 +1005,7 @@ fn evaluate_entry<H: HostTypes, I: Invoke<H>>(
         }
         let cb = r.register_callback(
             CallbackKind::Reaction,
-            &label("runEntryPointWithESMLoader: await import()"),
+            &label("runEntryPointWithESMLoader: await import()".into()),
         );
         r.perform_then(&awaited, Handler::EntryDone, Handler::EntryDone, None, cb);
         let name = std::path::Path::new(&r.options.entry)
@@ -1014,7 +1014,7 @@ fn evaluate_entry<H: HostTypes, I: Invoke<H>>(
             .unwrap_or_default();
         let module_cb = r.register_callback(
             CallbackKind::Main,
-            &label(&format!("ES module job: evaluate {name}")),
+            &label(format!("ES module job: evaluate {name}").into()),
         );
         r.ticks_since_progress = 0;
         r.emit(Kind::CallbackStart { cb: module_cb });
@@ -1034,7 +1034,7 @@ fn evaluate_entry<H: HostTypes, I: Invoke<H>>(
                 let (resolve, reject) = r.resolving_functions(&evaluation);
                 let cb = r.register_callback(
                     CallbackKind::Reaction,
-                    &label("async module: body settled"),
+                    &label("async module: body settled".into()),
                 );
                 r.perform_then(
                     &body,

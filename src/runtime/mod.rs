@@ -201,7 +201,8 @@ pub trait Invoke<H: HostTypes> {
 pub struct Site {
     pub line: u32,
     pub body_line: u32,
-    pub label: String,
+    /// Borrowed when fixed, so scheduling a callback allocates nothing.
+    pub label: std::borrow::Cow<'static, str>,
 }
 
 /// Process-wide events scripts can listen to with `process.on`.
@@ -908,7 +909,7 @@ impl<H: HostTypes> Runtime<H> {
 
     fn thenable_job_callback(&mut self, promise: &Promise<H>, what: &str) -> CbId {
         let site = Site {
-            label: format!("p{} adopts a {what}", promise.id()),
+            label: format!("p{} adopts a {what}", promise.id()).into(),
             ..Site::default()
         };
         self.register_callback(CallbackKind::ThenableJob, &site)
@@ -1291,7 +1292,7 @@ impl<H: HostTypes> Runtime<H> {
             job: None,
         };
         let site = Site {
-            label: format!("ESM loader reads {name}"),
+            label: format!("ESM loader reads {name}").into(),
             ..Site::default()
         };
         self.io_request(request, IoTarget::Entry, &site);

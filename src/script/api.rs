@@ -45,7 +45,7 @@ impl Default for Limits {
     }
 }
 
-fn site(ctx: &NativeCallContext, label: impl Into<String>) -> Site {
+fn site(ctx: &NativeCallContext, label: impl Into<std::borrow::Cow<'static, str>>) -> Site {
     Site {
         line: ctx.call_position().line().unwrap_or(0) as u32,
         body_line: 0,
@@ -56,7 +56,7 @@ fn site(ctx: &NativeCallContext, label: impl Into<String>) -> Site {
 /// A site for a script callback: also where its body is and what it prints.
 pub(super) fn site_for(
     ctx: &NativeCallContext,
-    label: impl Into<String>,
+    label: impl Into<std::borrow::Cow<'static, str>>,
     func: Option<&JsFunc>,
 ) -> Site {
     let mut s = site(ctx, label);
@@ -66,7 +66,7 @@ pub(super) fn site_for(
         let (line, prints) = c.describe_fn(f);
         s.body_line = line;
         if let Some(text) = prints {
-            s.label = format!("{} → \"{text}\"", s.label);
+            s.label = format!("{} → \"{text}\"", s.label).into();
         }
     }
     s
@@ -636,7 +636,7 @@ fn register_promises(engine: &mut Engine) {
         p: &JsPromise,
         f: Option<Dynamic>,
         r: Option<Dynamic>,
-        label: &str,
+        label: &'static str,
     ) -> Res<JsPromise> {
         let x = ctx_of(c)?;
         let on_f = f.as_ref().and_then(JsFunc::from_dynamic);

@@ -13,7 +13,9 @@ use std::rc::Rc;
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use rhai::{AST, Dynamic, Engine, EvalAltResult, FnPtr, Position};
+use rhai::{
+    AST, Caches, Dynamic, Engine, EvalAltResult, FnPtr, GlobalRuntimeState, Position, Scope,
+};
 
 use super::errors::Source;
 use super::inspect;
@@ -300,17 +302,11 @@ pub struct Ctx {
     pub ast: AST,
     pub rt: Shared<Rh>,
     pub source: Source,
-    /// Explicit parameter counts of script functions, by name (JS lets a
-    /// callback take fewer arguments than it is given; Rhai does not).
-    arities: HashMap<String, usize, crate::trace::FnvBuild>,
-    /// Where each script function's body starts (Rhai reports some
-    /// budget errors without a position; the body is the next best place).
-    body_positions: HashMap<String, Position>,
-    /// Where each script function's body ends (with the start: its text).
-    body_ends: HashMap<String, Position>,
-    /// [`Ctx::describe_fn`] results by function name (a hot path: every
-    /// `then` asks).
-    described: RefCell<HashMap<String, (u32, Option<String>), crate::trace::FnvBuild>>,
+    /// What is known of each script function, by name.
+    fns: HashMap<Box<str>, Rc<FnInfo>, crate::trace::FnvBuild>,
+    /// The last function looked up in `fns` (a callback scheduled or run
+    /// in a loop is the same function every time).
+    last_fn: RefCell<Option<Rc<FnInfo>>>,
     suspended: RefCell<HashMap<u32, Suspended>>,
     next_co: Cell<u32>,
     /// Where the last `throw` (or runtime error) happened, for reports.
@@ -324,31 +320,60 @@ pub struct Ctx {
     pub scenario_fn: RefCell<Option<FnPtr>>,
     /// CommonJS or an ES module (error reports name an ES module by URL).
     pub module: crate::runtime::ModuleKind,
+    /// Evaluation states for calls into script functions, reused from one
+    /// callback to the next (one per nesting level in use). Boxed: a state
+    /// is large and moves in and out of the pool on every call, which
+    /// measurably costs more than the pointer.
+    #[allow(clippy::vec_box)]
+    call_states: RefCell<Vec<Box<CallState>>>,
+}
+
+/// A script function as the host sees it.
+struct FnInfo {
+    name: Box<str>,
+    /// Explicit parameter count (JS lets a callback take fewer arguments
+    /// than it is given; Rhai does not).
+    arity: usize,
+    /// Where the body starts (Rhai reports some budget errors without a
+    /// position; the body is the next best place) and ends (with the
+    /// start: its text).
+    body_start: Position,
+    body_end: Position,
+    /// [`Ctx::describe_fn`]'s result (a hot path: every `then` asks).
+    described: std::cell::OnceCell<(u32, Option<String>)>,
+}
+
+/// What Rhai's `FnPtr::call` builds afresh for every call: the global
+/// runtime state (with the script's functions), the function-resolution
+/// cache and the scope. Kept and reset instead (see [`Ctx::call_fn`]).
+struct CallState {
+    global: GlobalRuntimeState,
+    caches: Caches,
+    scope: Scope<'static>,
 }
 
 impl Ctx {
     pub fn new(engine: Engine, ast: AST, rt: Shared<Rh>, source: Source) -> Self {
-        let arities = ast
-            .iter_fn_def()
-            .map(|f| (f.name.to_string(), f.params.len()))
-            .collect();
-        let body_positions = ast
-            .iter_fn_def()
-            .map(|f| (f.name.to_string(), f.body.start_position()))
-            .collect();
-        let body_ends = ast
-            .iter_fn_def()
-            .map(|f| (f.name.to_string(), f.body.end_position()))
-            .collect();
+        // As with `collect`, a later definition of a name replaces an
+        // earlier one (overloads by arity).
+        let mut fns = HashMap::default();
+        for f in ast.iter_fn_def() {
+            let info = FnInfo {
+                name: f.name.as_str().into(),
+                arity: f.params.len(),
+                body_start: f.body.start_position(),
+                body_end: f.body.end_position(),
+                described: Default::default(),
+            };
+            fns.insert(info.name.clone(), Rc::new(info));
+        }
         Ctx {
             engine,
             ast,
             rt,
             source,
-            arities,
-            body_positions,
-            body_ends,
-            described: RefCell::new(HashMap::default()),
+            fns,
+            last_fn: RefCell::new(None),
             suspended: RefCell::new(HashMap::new()),
             next_co: Cell::new(0),
             last_throw: Cell::new(Position::NONE),
@@ -358,6 +383,7 @@ impl Ctx {
             mode: Default::default(),
             scenario_fn: RefCell::new(None),
             module: Default::default(),
+            call_states: RefCell::new(Vec::new()),
         }
     }
 
@@ -370,6 +396,56 @@ impl Ctx {
         }
     }
 
+    /// Calls a script function as `FnPtr::call` (or, with `this`,
+    /// `FnPtr::call_as_method`) does, on a reused evaluation state: each
+    /// call starts from a fresh state's values (level 0, an operations
+    /// count of 0, the script's functions only, an empty scope), so limits
+    /// and lookups behave exactly as with a new one. Re-entrant: a nested
+    /// call takes another state.
+    pub fn call_fn(
+        &self,
+        f: &FnPtr,
+        this: Option<&mut Dynamic>,
+        args: Vec<Dynamic>,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        let popped = self.call_states.borrow_mut().pop();
+        let mut st = popped.unwrap_or_else(|| self.new_call_state());
+        let g = &mut st.global;
+        g.num_operations = 0;
+        g.level = 0;
+        g.scope_level = 0;
+        g.always_search_scope = false;
+        g.source = None;
+        g.lib.truncate(1);
+        g.truncate_imports(0);
+        g.embedded_module_resolver = None;
+        g.constants = None;
+        st.scope.clear();
+        let result = f.call_with_state(
+            &self.engine,
+            &mut st.global,
+            &mut st.caches,
+            &mut st.scope,
+            this,
+            args,
+        );
+        st.scope.clear();
+        self.call_states.borrow_mut().push(st);
+        result
+    }
+
+    /// Boxed: the state is large (the caches hold bloom filters inline)
+    /// and moves in and out of the pool on every call.
+    fn new_call_state(&self) -> Box<CallState> {
+        let mut global = self.engine.new_global_runtime_state();
+        global.lib.push(self.ast.shared_lib().clone());
+        Box::new(CallState {
+            global,
+            caches: Caches::new(),
+            scope: Scope::new(),
+        })
+    }
+
     /// Installs this context for the current thread; the guard removes it
     /// (and drops suspended async bodies) when the run ends.
     pub fn install(self: &Rc<Self>) -> CtxGuard {
@@ -377,11 +453,27 @@ impl Ctx {
         CtxGuard
     }
 
+    fn fn_info(&self, name: &str) -> Option<Rc<FnInfo>> {
+        if let Some(last) = self.last_fn.borrow().as_ref()
+            && *last.name == *name
+        {
+            return Some(last.clone());
+        }
+        let info = self.fns.get(name)?.clone();
+        *self.last_fn.borrow_mut() = Some(info.clone());
+        Some(info)
+    }
+
+    /// Where a script function's body starts.
+    fn body_position(&self, f: &FnPtr) -> Option<Position> {
+        self.fn_info(f.fn_name()).map(|i| i.body_start)
+    }
+
     /// Adapts an argument list to what a closure declares: extra arguments
     /// are dropped, missing ones are `()` (JS's `undefined`).
     pub fn adapt_args(&self, f: &FnPtr, mut args: Vec<Dynamic>) -> Vec<Dynamic> {
-        if let Some(&total) = self.arities.get(f.fn_name()) {
-            let wanted = total.saturating_sub(f.curry().len());
+        if let Some(info) = self.fn_info(f.fn_name()) {
+            let wanted = info.arity.saturating_sub(f.curry().len());
             args.resize(wanted, Dynamic::UNIT);
         }
         args
@@ -409,23 +501,18 @@ impl Ctx {
     /// literal with `console.log`, that text: "what it will print", for
     /// the player's queue labels.
     pub fn describe_fn(&self, f: &FnPtr) -> (u32, Option<String>) {
-        if let Some(hit) = self.described.borrow().get(f.fn_name()) {
-            return hit.clone();
+        match self.fn_info(f.fn_name()) {
+            Some(info) => info
+                .described
+                .get_or_init(|| self.describe_fn_uncached(&info))
+                .clone(),
+            None => (0, None),
         }
-        let result = self.describe_fn_uncached(f);
-        self.described
-            .borrow_mut()
-            .insert(f.fn_name().to_string(), result.clone());
-        result
     }
 
-    fn describe_fn_uncached(&self, f: &FnPtr) -> (u32, Option<String>) {
-        let name = f.fn_name();
-        let (Some(start), end) = (self.body_positions.get(name), self.body_ends.get(name)) else {
-            return (0, None);
-        };
-        let line = start.line().unwrap_or(0) as u32;
-        let text = self.source_between(*start, end.copied().unwrap_or(Position::NONE));
+    fn describe_fn_uncached(&self, info: &FnInfo) -> (u32, Option<String>) {
+        let line = info.body_start.line().unwrap_or(0) as u32;
+        let text = self.source_between(info.body_start, info.body_end);
         (line, text.and_then(|t| first_logged_literal(&t)))
     }
 
@@ -566,8 +653,7 @@ pub fn start_async(
     let args = ctx.adapt_args(f, args);
     let f = f.clone();
     spawn(ctx, promise.clone(), move || {
-        let ctx = ctx_for_body()?;
-        f.call::<Dynamic>(&ctx.engine, &ctx.ast, args)
+        ctx_for_body()?.call_fn(&f, None, args)
     })?;
     Ok(Dynamic::from(JsPromise(promise)))
 }
@@ -698,14 +784,13 @@ pub fn call_from_script(
     match func {
         JsFunc::Closure(f) => {
             let args = ctx.adapt_args(f, args);
-            f.call::<Dynamic>(&ctx.engine, &ctx.ast, args)
-                .map_err(|e| match *e {
-                    EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
-                        let body = ctx.body_positions.get(f.fn_name()).copied().unwrap_or(pos);
-                        Box::new(EvalAltResult::ErrorTooManyOperations(body))
-                    }
-                    other => Box::new(other),
-                })
+            ctx.call_fn(f, None, args).map_err(|e| match *e {
+                EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
+                    let body = ctx.body_position(f).unwrap_or(pos);
+                    Box::new(EvalAltResult::ErrorTooManyOperations(body))
+                }
+                other => Box::new(other),
+            })
         }
         JsFunc::Async(f) => start_async(ctx, f, args),
         JsFunc::Resolver(r) => {
@@ -727,14 +812,13 @@ pub fn call_method_from_script(
     match func {
         JsFunc::Closure(f) => {
             let args = ctx.adapt_args(f, args);
-            f.call_as_method::<Dynamic>(&ctx.engine, &ctx.ast, &mut this, args)
-                .map_err(|e| match *e {
-                    EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
-                        let body = ctx.body_positions.get(f.fn_name()).copied().unwrap_or(pos);
-                        Box::new(EvalAltResult::ErrorTooManyOperations(body))
-                    }
-                    other => Box::new(other),
-                })
+            ctx.call_fn(f, Some(&mut this), args).map_err(|e| match *e {
+                EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
+                    let body = ctx.body_position(f).unwrap_or(pos);
+                    Box::new(EvalAltResult::ErrorTooManyOperations(body))
+                }
+                other => Box::new(other),
+            })
         }
         other => call_from_script(ctx, other, args),
     }

@@ -38,16 +38,27 @@ pub struct Strings {
     data: String,
     spans: Vec<(u32, u32)>,
     interned: HashMap<Box<str>, StrId, FnvBuild>,
+    /// The last text interned: callbacks scheduled in a loop repeat it.
+    last_interned: Option<StrId>,
 }
 
 impl Strings {
     /// Stores `text` once and returns the same id for the same text.
     pub fn intern(&mut self, text: &str) -> StrId {
-        if let Some(id) = self.interned.get(text) {
-            return *id;
+        if let Some(id) = self.last_interned
+            && self.get(id) == text
+        {
+            return id;
         }
-        let id = self.append(text);
-        self.interned.insert(text.into(), id);
+        let id = match self.interned.get(text) {
+            Some(id) => *id,
+            None => {
+                let id = self.append(text);
+                self.interned.insert(text.into(), id);
+                id
+            }
+        };
+        self.last_interned = Some(id);
         id
     }
 

@@ -575,7 +575,7 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
             None => op.name().to_string(),
         };
         let site = Site {
-            label,
+            label: label.into(),
             ..Site::default()
         };
         let cb = rt.register_callback(CallbackKind::NextTick, &site);

@@ -49,6 +49,11 @@ impl FnResolutionCache {
 #[derive(Debug, Clone, Default)]
 pub struct Caches {
     fn_resolution: StaticVec<FnResolutionCache>,
+    /// Typed-method hash parts by type name (the name's address and length: a
+    /// `&'static str` from `type_name`), so a method call does not map the type
+    /// name through the engine's custom types every time (workbench
+    /// performance patch).
+    type_hashes: StaticVec<(usize, usize, u64)>,
 }
 
 impl Caches {
@@ -58,6 +63,7 @@ impl Caches {
     pub const fn new() -> Self {
         Self {
             fn_resolution: StaticVec::new_const(),
+            type_hashes: StaticVec::new_const(),
         }
     }
     /// Get the number of function resolution cache(s) in the stack.
@@ -87,5 +93,26 @@ impl Caches {
     #[inline(always)]
     pub fn rewind_fn_resolution_caches(&mut self, len: usize) {
         self.fn_resolution.truncate(len);
+    }
+    /// `calc_typed_method_hash(base, engine.map_type_name(type_name))`, remembering the
+    /// part that depends on the type.
+    #[cfg(not(feature = "no_function"))]
+    #[cfg(not(feature = "no_object"))]
+    #[inline]
+    pub(crate) fn typed_method_hash(
+        &mut self,
+        engine: &crate::Engine,
+        type_name: &'static str,
+        base: u64,
+    ) -> u64 {
+        let key = (type_name.as_ptr() as usize, type_name.len());
+        if let Some(&(.., h)) = self.type_hashes.iter().find(|e| (e.0, e.1) == key) {
+            return h ^ base;
+        }
+        let h = crate::calc_typed_method_hash(0, engine.map_type_name(type_name));
+        if self.type_hashes.len() < 64 {
+            self.type_hashes.push((key.0, key.1, h));
+        }
+        h ^ base
     }
 }

@@ -400,6 +400,11 @@ impl Engine {
                 .call_indexer_get(global, caches, target, idx, op_pos)
                 .map(Into::into),
 
+            // Asked without indexers, only an index assignment gets here (the other
+            // such callers index maps); it drops this error for the set indexer, so
+            // the message is not built (workbench performance patch).
+            _ if !use_indexers => Err(ERR::ErrorIndexingType(String::new(), op_pos).into()),
+
             _ => Err(ERR::ErrorIndexingType(
                 format!(
                     "{} [{}]",

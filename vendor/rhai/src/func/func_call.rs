@@ -552,6 +552,26 @@ impl Engine {
             return Ok((result, false));
         }
 
+        self.exec_checked_native_fn_call(
+            global, caches, name, op_token, hash, args, is_ref_mut, non_volatile_only, pos,
+        )
+    }
+
+    /// [`exec_native_fn_call`][Engine::exec_native_fn_call] after its operation count, data
+    /// race check and syntactic functions: for `exec_fn_call`, which has just done the last
+    /// two with the same arguments (workbench performance patch).
+    fn exec_checked_native_fn_call(
+        &self,
+        global: &mut GlobalRuntimeState,
+        caches: &mut Caches,
+        name: &str,
+        op_token: Option<&Token>,
+        hash: u64,
+        args: &mut FnCallArgs,
+        is_ref_mut: bool,
+        non_volatile_only: bool,
+        pos: Position,
+    ) -> RhaiResultOf<(Dynamic, bool)> {
         // Check if function access already in the cache
         let local_entry = &mut None;
         let a = Some(&mut *args);
@@ -824,8 +844,7 @@ impl Engine {
 
             #[cfg(not(feature = "no_object"))]
             if _is_method_call && !args.is_empty() {
-                let typed_hash =
-                    crate::calc_typed_method_hash(hash, self.map_type_name(args[0].type_name()));
+                let typed_hash = caches.typed_method_hash(self, args[0].type_name(), hash);
                 resolved =
                     self.resolve_fn(global, caches, local_entry, None, typed_hash, None, false);
             }
@@ -899,9 +918,12 @@ impl Engine {
         // Native function call
         let hash = hashes.native();
 
-        let result = self.exec_native_fn_call(
-            global, caches, fn_name, op_token, hash, args, is_ref_mut, false, pos,
-        );
+        // The data race check and syntactic functions were done above.
+        let result = self.track_operation(global, pos).and_then(|()| {
+            self.exec_checked_native_fn_call(
+                global, caches, fn_name, op_token, hash, args, is_ref_mut, false, pos,
+            )
+        });
 
         #[cfg(feature = "internals")]
         if result.is_err() {

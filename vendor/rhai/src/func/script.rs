@@ -388,7 +388,11 @@ impl Engine {
             #[cfg(not(feature = "no_ast"))]
             ScriptFuncPayload::Statements(ref body) => {
                 // Put arguments into scope as variables
-                scope.extend(fn_def.params.iter().cloned().zip(arg_values));
+                // The parameter names are shared, not copied into new strings
+                // (workbench performance patch).
+                for (name, value) in fn_def.params.iter().zip(arg_values) {
+                    scope.push_entry(name.clone(), crate::AccessMode::ReadWrite, value);
+                }
                 _arg_slots = fn_def.params.len();
 
                 #[cfg(feature = "debugging")]

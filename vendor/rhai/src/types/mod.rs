@@ -6,6 +6,7 @@ pub mod dynamic;
 pub mod error;
 pub mod float;
 pub mod fn_ptr;
+mod fn_ptr_state;
 pub mod ident;
 pub mod immutable_string;
 pub mod interner;
