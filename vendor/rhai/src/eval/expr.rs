@@ -73,7 +73,11 @@ impl Engine {
         };
 
         // Check the variable resolver, if any
-        if let Some(ref resolve_var) = self.resolve_var {
+        // workbench: not for a variable the parser resolved to a local slot
+        // (`index > 0`): that is the local, as in JavaScript, where a local
+        // shadows a global of the same name (and a local access does not pay
+        // for a resolver call).
+        if let Some(ref resolve_var) = self.resolve_var.as_ref().filter(|_| index == 0) {
             let orig_scope_len = scope.len();
 
             let context = EvalContext::new(self, global, caches, scope, this_ptr);

@@ -986,7 +986,10 @@ impl Engine {
             Stmt::Share(x) => {
                 for (var, index) in &**x {
                     // Check the variable resolver, if any
-                    if let Some(ref resolve_var) = self.resolve_var {
+                    // workbench: not for a local the parser resolved to a
+                    // slot (see `search_scope_only`).
+                    let is_local = index.is_some() && !global.always_search_scope;
+                    if let Some(ref resolve_var) = self.resolve_var.as_ref().filter(|_| !is_local) {
                         let orig_scope_len = scope.len();
 
                         let context =
