@@ -267,6 +267,18 @@ impl Engine {
                 .ok_or_else(|| ERR::ErrorUnboundThis(*var_pos).into())
                 .cloned(),
 
+            // workbench: a local the parser resolved to a slot, not shared by
+            // a closure: its value, as `search_scope_only` would find it.
+            Expr::Variable(_, Some(i), ..) if !global.always_search_scope => {
+                let value = scope.get_mut_by_index(scope.len() - i.get() as usize);
+                if value.is_shared() {
+                    self.search_namespace(global, caches, scope, this_ptr, expr)
+                        .map(Target::take_or_clone)
+                } else {
+                    Ok(value.clone())
+                }
+            }
+
             Expr::Variable(..) => self
                 .search_namespace(global, caches, scope, this_ptr, expr)
                 .map(Target::take_or_clone),
