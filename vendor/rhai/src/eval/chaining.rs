@@ -341,25 +341,32 @@ impl Engine {
                             obj
                         };
 
-                        let new_scope = x!(s, b);
                         let idx_val = &mut idx_values.pop().unwrap();
-                        let idx = &mut idx_val.clone();
-                        let try_setter = match self.get_indexed_mut(
-                            global, caches, new_scope, this_ptr, obj, idx, pos, op_pos, true, false,
-                        ) {
-                            // Indexed value is not a temp value - update directly
-                            Ok(ref mut item_ptr) => {
-                                self.eval_op_assignment(
-                                    global, caches, op_info, root, item_ptr, new_val,
-                                )?;
-                                self.check_data_size(item_ptr.as_ref(), op_info.position())?;
-                                None
+                        // workbench: a custom type is only indexed by its indexers:
+                        // `get_indexed_mut` would count the operation and fail.
+                        let try_setter = if obj.is_variant() {
+                            self.track_operation(global, Position::NONE)?;
+                            Some(new_val)
+                        } else {
+                            let new_scope = x!(s, b);
+                            let idx = &mut idx_val.clone();
+                            match self.get_indexed_mut(
+                                global, caches, new_scope, this_ptr, obj, idx, pos, op_pos, true, false,
+                            ) {
+                                // Indexed value is not a temp value - update directly
+                                Ok(ref mut item_ptr) => {
+                                    self.eval_op_assignment(
+                                        global, caches, op_info, root, item_ptr, new_val,
+                                    )?;
+                                    self.check_data_size(item_ptr.as_ref(), op_info.position())?;
+                                    None
+                                }
+                                // Indexed value cannot be referenced - use indexer
+                                #[cfg(not(feature = "no_index"))]
+                                Err(err) if matches!(*err, ERR::ErrorIndexingType(..)) => Some(new_val),
+                                // Any other error
+                                Err(err) => return Err(err),
                             }
-                            // Indexed value cannot be referenced - use indexer
-                            #[cfg(not(feature = "no_index"))]
-                            Err(err) if matches!(*err, ERR::ErrorIndexingType(..)) => Some(new_val),
-                            // Any other error
-                            Err(err) => return Err(err),
                         };
 
                         if let Some(mut new_val) = try_setter {
