@@ -3,7 +3,7 @@
 
 use super::{Caches, GlobalRuntimeState, Target};
 use crate::ast::{ASTFlags, BinaryExpr, Expr, OpAssignment};
-use crate::{Dynamic, Engine, FnArgsVec, RhaiResult, RhaiResultOf, Scope, ERR};
+use crate::{Dynamic, Engine, FnArgsVec, Position, RhaiResult, RhaiResultOf, Scope, ERR};
 #[cfg(feature = "no_std")]
 use std::prelude::v1::*;
 use std::{convert::TryInto, hash::Hash};
@@ -140,7 +140,7 @@ impl Engine {
         expr: &Expr,
         idx_values: &mut FnArgsVec<Dynamic>,
     ) -> RhaiResultOf<()> {
-        self.track_operation(global, expr.position())?;
+        self.track_operation_at(global, || expr.position())?;
 
         match (expr, ChainType::from(parent)) {
             #[cfg(not(feature = "no_object"))]

@@ -219,4 +219,19 @@ impl Engine {
 
         Ok(())
     }
+
+    /// workbench: [`track_operation`][Engine::track_operation] with the
+    /// position (a `match` on the node) computed only for an error.
+    #[inline(always)]
+    pub(crate) fn track_operation_at(
+        &self,
+        global: &mut GlobalRuntimeState,
+        pos: impl FnOnce() -> Position,
+    ) -> RhaiResultOf<()> {
+        self.track_operation(global, Position::NONE)
+            .map_err(|mut err| {
+                err.set_position(pos());
+                err
+            })
+    }
 }

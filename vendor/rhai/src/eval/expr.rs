@@ -222,7 +222,7 @@ impl Engine {
         mut this_ptr: Option<&mut Dynamic>,
         expr: &Expr,
     ) -> RhaiResult {
-        self.track_operation(global, expr.position())?;
+        self.track_operation_at(global, || expr.position())?;
 
         #[cfg(feature = "debugging")]
         let reset = self.dbg_reset(global, caches, scope, this_ptr.as_deref_mut(), expr)?;

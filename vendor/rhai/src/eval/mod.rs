@@ -69,6 +69,16 @@ mod unchecked {
             Ok(())
         }
 
+        /// workbench: `track_operation` with a lazily computed position.
+        #[inline(always)]
+        pub(crate) fn track_operation_at(
+            &self,
+            _: &GlobalRuntimeState,
+            _: impl FnOnce() -> Position,
+        ) -> RhaiResultOf<()> {
+            Ok(())
+        }
+
         /// Check whether the size of a [`Dynamic`] is within limits.
         #[inline(always)]
         pub(crate) const fn check_data_size<T: Borrow<Dynamic>>(

@@ -199,7 +199,7 @@ impl Engine {
         stmt: &Stmt,
         rewind_scope: bool,
     ) -> RhaiResult {
-        self.track_operation(global, stmt.position())?;
+        self.track_operation_at(global, || stmt.position())?;
 
         #[cfg(feature = "debugging")]
         let reset = self.dbg_reset(global, caches, scope, this_ptr.as_deref_mut(), stmt)?;
