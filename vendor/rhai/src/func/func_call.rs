@@ -28,6 +28,13 @@ use std::{
 /// Arguments to a function call, which is a list of [`&mut Dynamic`][Dynamic].
 pub type FnCallArgs<'a> = [&'a mut Dynamic];
 
+/// workbench: salts of the resolution cache keys of calls known to resolve to a native function
+/// (see [`Engine::exec_fn_call`]): a method call and a function call.
+#[cfg(not(feature = "no_function"))]
+const KNOWN_METHOD_SALT: u64 = 0x6d65_7468_6f64_2e6b;
+#[cfg(not(feature = "no_function"))]
+const KNOWN_FN_SALT: u64 = 0x6675_6e63_7469_6f6b;
+
 /// _(internals)_ A set of function call hashes. Exported under the `internals` feature only.
 ///
 /// Two separate hashes are pre-calculated because of the following patterns:
@@ -553,13 +560,40 @@ impl Engine {
         }
 
         self.exec_checked_native_fn_call(
-            global, caches, name, op_token, hash, args, is_ref_mut, non_volatile_only, pos,
+            global, caches, name, op_token, hash, false, args, is_ref_mut, non_volatile_only, pos,
+        )
+    }
+
+    /// workbench: [`exec_native_fn_call`][Engine::exec_native_fn_call] for an indexer
+    /// (`index$get$`, `index$set$`), which is never a syntactic function.
+    pub(crate) fn exec_indexer_fn_call(
+        &self,
+        global: &mut GlobalRuntimeState,
+        caches: &mut Caches,
+        name: &str,
+        hash: u64,
+        args: &mut FnCallArgs,
+        is_ref_mut: bool,
+        pos: Position,
+    ) -> RhaiResultOf<(Dynamic, bool)> {
+        self.track_operation(global, pos)?;
+
+        // Check for data race.
+        #[cfg(not(feature = "no_closure"))]
+        #[cfg(not(feature = "unchecked"))]
+        ensure_no_data_race(name, args, is_ref_mut)?;
+
+        self.exec_checked_native_fn_call(
+            global, caches, name, None, hash, false, args, is_ref_mut, false, pos,
         )
     }
 
     /// [`exec_native_fn_call`][Engine::exec_native_fn_call] after its operation count, data
     /// race check and syntactic functions: for `exec_fn_call`, which has just done the last
     /// two with the same arguments (workbench performance patch).
+    ///
+    /// workbench: with `pre_resolved`, `hash` is the complete key (the hash with the argument
+    /// types) of an entry the current resolution cache holds.
     fn exec_checked_native_fn_call(
         &self,
         global: &mut GlobalRuntimeState,
@@ -567,6 +601,7 @@ impl Engine {
         name: &str,
         op_token: Option<&Token>,
         hash: u64,
+        pre_resolved: bool,
         args: &mut FnCallArgs,
         is_ref_mut: bool,
         non_volatile_only: bool,
@@ -574,7 +609,7 @@ impl Engine {
     ) -> RhaiResultOf<(Dynamic, bool)> {
         // Check if function access already in the cache
         let local_entry = &mut None;
-        let a = Some(&mut *args);
+        let a = (!pre_resolved).then_some(&mut *args);
         let func = self.resolve_fn(global, caches, local_entry, op_token, hash, a, true);
 
         if let Some(FnResolutionCacheEntry { func, source }) = func {
@@ -835,9 +870,28 @@ impl Engine {
 
         defer! { let orig_level = global.level; global.level += 1 }
 
-        // Script-defined function call?
+        // workbench: a call resolved before to a native function, with no script function in
+        // the way, is remembered in the resolution cache under its native key (the hash with
+        // the argument types, which also decide the script lookups: the name, the number of
+        // arguments and the receiver's type) salted by the kind of call. Such a call skips the
+        // script lookups and the native resolution. The entry lives and goes with the
+        // resolution cache, as the results it stands for do.
+        #[cfg(not(feature = "no_function"))]
+        let mut known_native = None;
+        #[cfg(not(feature = "no_function"))]
+        let mut native_key = 0;
         #[cfg(not(feature = "no_function"))]
         if !hashes.is_native_only() {
+            native_key = calc_fn_hash_full(hashes.native(), args.iter().map(|a| a.type_id()));
+            let key = native_key ^ if _is_method_call { KNOWN_METHOD_SALT } else { KNOWN_FN_SALT };
+            if matches!(caches.fn_resolution_cache_mut().dict.get(&key), Some(Some(..))) {
+                known_native = Some(key);
+            }
+        }
+
+        // Script-defined function call?
+        #[cfg(not(feature = "no_function"))]
+        if !hashes.is_native_only() && known_native.is_none() {
             let hash = hashes.script();
             let local_entry = &mut None;
             let mut resolved = None;
@@ -917,13 +971,30 @@ impl Engine {
 
         // Native function call
         let hash = hashes.native();
+        #[cfg(not(feature = "no_function"))]
+        let (hash, pre_resolved) = known_native.map_or((hash, false), |key| (key, true));
+        #[cfg(feature = "no_function")]
+        let pre_resolved = false;
 
         // The data race check and syntactic functions were done above.
         let result = self.track_operation(global, pos).and_then(|()| {
             self.exec_checked_native_fn_call(
-                global, caches, fn_name, op_token, hash, args, is_ref_mut, false, pos,
+                global, caches, fn_name, op_token, hash, pre_resolved, args, is_ref_mut, false,
+                pos,
             )
         });
+
+        // workbench: remember a native function found after the script lookups missed (once
+        // the resolution cache holds it, past its one-hit-wonder filter).
+        #[cfg(not(feature = "no_function"))]
+        if !hashes.is_native_only() && !pre_resolved && result.is_ok() {
+            let cache = caches.fn_resolution_cache_mut();
+            if let Some(Some(entry)) = cache.dict.get(&native_key) {
+                let entry = entry.clone();
+                let key = native_key ^ if _is_method_call { KNOWN_METHOD_SALT } else { KNOWN_FN_SALT };
+                cache.dict.insert(key, Some(entry));
+            }
+        }
 
         #[cfg(feature = "internals")]
         if result.is_err() {
