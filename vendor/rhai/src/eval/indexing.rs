@@ -432,9 +432,8 @@ impl Engine {
         let hash = hash_idx().0;
         let args = &mut [target, idx];
 
-        self.exec_native_fn_call(
-            global, caches, FN_IDX_GET, None, hash, args, true, false, pos,
-        )
+        // workbench: an indexer is never a syntactic function.
+        self.exec_indexer_fn_call(global, caches, FN_IDX_GET, hash, args, true, pos)
         .map(|(r, ..)| r)
     }
 
@@ -455,8 +454,7 @@ impl Engine {
         let hash = hash_idx().1;
         let args = &mut [target, idx, new_val];
 
-        self.exec_native_fn_call(
-            global, caches, FN_IDX_SET, None, hash, args, is_ref_mut, false, pos,
-        )
+        // workbench: an indexer is never a syntactic function.
+        self.exec_indexer_fn_call(global, caches, FN_IDX_SET, hash, args, is_ref_mut, pos)
     }
 }
