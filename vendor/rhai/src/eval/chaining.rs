@@ -53,6 +53,16 @@ impl Engine {
 
         let idx_values = &mut FnArgsVec::new_const();
 
+        // workbench: `{expr}[literal]`'s index value, made once.
+        #[cfg(not(feature = "no_index"))]
+        let literal_index = match (rhs, ChainType::from(expr)) {
+            #[cfg(not(feature = "no_object"))]
+            (Expr::Property(..), _) => None,
+            (_, ChainType::Indexing) => rhs.get_literal_value(Some(global)),
+            #[cfg(not(feature = "no_object"))]
+            _ => None,
+        };
+
         match (rhs, ChainType::from(expr)) {
             // Short-circuit for simple property access: {expr}.prop
             #[cfg(not(feature = "no_object"))]
@@ -64,8 +74,10 @@ impl Engine {
             }
             // Short-circuit for indexing with literal: {expr}[1]
             #[cfg(not(feature = "no_index"))]
-            (_, ChainType::Indexing) if rhs.get_literal_value(Some(global)).is_some() => {
-                idx_values.push(rhs.get_literal_value(Some(global)).unwrap())
+            // workbench: the literal is made once, not twice.
+            #[cfg(not(feature = "no_index"))]
+            (_, ChainType::Indexing) if literal_index.is_some() => {
+                idx_values.push(literal_index.unwrap())
             }
             // Short-circuit for simple method call: {expr}.func()
             #[cfg(not(feature = "no_object"))]
