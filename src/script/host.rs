@@ -17,8 +17,8 @@ use rhai::{
     AST, Caches, Dynamic, Engine, EvalAltResult, FnPtr, GlobalRuntimeState, Position, Scope,
 };
 
-use super::errors::Source;
 use super::inspect;
+use super::source::Source;
 use super::values::{
     JsBuffer, JsError, JsFunc, JsPromise, JsStats, SettledRecord, to_inspect, to_js_string,
 };
@@ -636,7 +636,7 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
                 }
                 _ => "TypeError",
             };
-            let message = super::errors::strip_position(&other.to_string());
+            let message = super::source::strip_position(&other.to_string());
             Classified::Throw(Dynamic::from(JsError::new(name, &message)), pos)
         }
     }

@@ -7,9 +7,9 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
 
-use super::errors::EXIT_COMPILE;
 use super::host::{Ctx, ctx, stop_error};
 use super::lesson_decl::*;
+use super::source::EXIT_COMPILE;
 use crate::runtime::{Fatal, Stop};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;

@@ -9,13 +9,13 @@ pub mod api_pool;
 pub mod api_stream;
 pub mod api_worker;
 pub mod clone;
-pub mod errors;
 pub mod host;
 pub mod inspect;
-pub mod js;
 pub mod lesson_api;
 pub mod lesson_decl;
 pub mod modules;
+pub mod render;
+pub mod source;
 pub mod syntax;
 pub mod values;
 
@@ -27,9 +27,9 @@ use rhai::{AST, Scope};
 use crate::runtime::driver::{self, Evaluated, RunOutcome};
 use crate::runtime::{Abrupt, Fatal, Options, Runtime, Stop};
 use crate::trace::Trace;
-pub use errors::{EXIT_COMPILE, ScriptError, Source};
 use host::{Ctx, Host, Rh};
 pub use modules::{ModuleDecl, ModuleKind};
+pub use source::{EXIT_COMPILE, ScriptError, Source};
 
 /// A compiled scenario.
 #[derive(Clone)]
@@ -40,7 +40,7 @@ pub struct Scenario {
     pub module: ModuleDecl,
     /// The `await`s at the top level, in source order: allowed in an ES
     /// module (which they make an async module), an error in CommonJS.
-    pub top_level_awaits: Vec<js::TopAwait>,
+    pub top_level_awaits: Vec<render::TopAwait>,
 }
 
 impl Scenario {
@@ -66,16 +66,16 @@ impl Scenario {
             let pos = e.position();
             ScriptError::at(
                 &source,
-                errors::strip_position(&e.to_string()),
+                source::strip_position(&e.to_string()),
                 pos.line().unwrap_or(0),
                 pos.position().unwrap_or(1),
                 EXIT_COMPILE,
             )
         })?;
-        let at = |e: js::RenderError| {
+        let at = |e: source::RenderError| {
             ScriptError::at(&source, e.message, e.line, e.column, EXIT_COMPILE)
         };
-        let top_level_awaits = js::top_level_awaits(&ast).map_err(at)?;
+        let top_level_awaits = render::top_level_awaits(&ast).map_err(at)?;
         let module = modules::declared_module(&ast).map_err(at)?;
         let scenario = Scenario {
             source,
@@ -150,7 +150,7 @@ impl Scenario {
     /// The JavaScript rendering as CommonJS or an ES module (a lesson's
     /// module knob takes that value).
     pub fn to_js_as(&self, module: ModuleKind) -> Result<String, ScriptError> {
-        let mut options = js::RenderOptions {
+        let mut options = render::RenderOptions {
             module,
             ..Default::default()
         };
@@ -159,7 +159,7 @@ impl Scenario {
                 .params
                 .insert(param.clone(), format!("\"{}\"", module.name()));
         }
-        js::render_with(&self.ast, &options)
+        render::render_with(&self.ast, &options)
             .map_err(|e| ScriptError::at(&self.source, e.message, e.line, e.column, EXIT_COMPILE))
     }
 }

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use super::keymap::Action;
 use crate::lesson::{self, LessonRun};
-use crate::script::js::{RenderOptions, render_with};
 use crate::script::lesson_decl::{ParamKind, ParamValue};
+use crate::script::render::{RenderOptions, render_with};
 use crate::script::{RunOptions, Scenario, script_run};
 use crate::trace::fold::{Folded, TraceIndex};
 use crate::trace::{Phase, Trace};

@@ -4,7 +4,7 @@
 
 use workbench::runtime::pool::{Digest, gunzip, gzip, pbkdf2_key};
 use workbench::script::inspect::{Inspect, format_args};
-use workbench::script::js::{RenderError, RenderOptions, render, render_with};
+use workbench::script::render::{RenderError, RenderOptions, render, render_with};
 use workbench::script::syntax::parse_only_engine;
 
 fn compile(src: &str) -> rhai::AST {
