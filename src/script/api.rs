@@ -9,10 +9,10 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use super::host::{Ctx, call_from_script, ctx, start_async, stop_error};
-use super::inspect;
 use super::lesson_api::guard;
 use super::syntax;
-use super::values::*;
+use super::value::inspect;
+use super::value::*;
 use crate::runtime::pool::{FsKind, FsRequest};
 use crate::runtime::promise::Combinator;
 use crate::runtime::{ProcessEvent, Site, Stop};
@@ -77,27 +77,6 @@ fn type_error(message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
         Dynamic::from(JsError::new("TypeError", &message.into())),
         pos,
     ))
-}
-
-pub(super) fn describe_received(v: &Dynamic) -> String {
-    if v.is_unit() {
-        return "undefined".into();
-    }
-    match inspect::inspect(&to_inspect(v)) {
-        s if v.is_string() => format!("type string ({s})"),
-        s if v.is_int() || v.is_float() => format!("type number ({s})"),
-        s if v.is_bool() => format!("type boolean ({s})"),
-        s => format!(
-            "an instance of {}",
-            if v.is_array() {
-                "Array".into()
-            } else if v.is_map() {
-                "Object".into()
-            } else {
-                s
-            }
-        ),
-    }
 }
 
 /// Node's `ERR_INVALID_ARG_TYPE`: `The "name" argument must be
@@ -780,8 +759,8 @@ fn fs_call(
             let x = ctx_of(c)?;
             let made =
                 x.rt.borrow_mut()
-                    .quietly(|r| super::api_buffer::buffer_from_str(r, &s));
-            made.map_err(|e| super::api_buffer::alloc_error(e, c.call_position()))?;
+                    .quietly(|r| super::value::buffer::buffer_from_str(r, &s));
+            made.map_err(|e| super::value::buffer::alloc_error(e, c.call_position()))?;
             std::sync::Arc::new(s.into_bytes())
         }),
         None => None,

@@ -13,13 +13,14 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use super::api::{describe_received, to_number};
+use super::api::to_number;
 use super::api_pool::{node_error, received_number};
-use super::host::{Rh, ctx};
+use super::host::ctx;
 use super::lesson_api::guard;
-use super::values::*;
+use super::value::buffer::{alloc_error, buffer_to_string};
+use super::value::*;
 use crate::runtime::Runtime;
-use crate::runtime::buffer::{Alloc, AllocError, MAX_LENGTH};
+use crate::runtime::buffer::{Alloc, MAX_LENGTH};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
@@ -36,64 +37,6 @@ const NODE_BASE_EXTERNAL: u64 = 1_113_672;
 const NODE_BASE_RSS: u64 = 41_263_104;
 const NODE_BASE_HEAP_TOTAL: u64 = 5_218_304;
 const NODE_BASE_HEAP_USED: u64 = 2_686_680;
-
-/// `RangeError: Array buffer allocation failed`, what V8 throws when a
-/// backing store cannot be had (here: beyond the model's memory caps).
-pub fn allocation_failed() -> JsError {
-    JsError::new("RangeError", "Array buffer allocation failed")
-}
-
-pub fn alloc_error(_e: AllocError, pos: Position) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(
-        Dynamic::from(allocation_failed()),
-        pos,
-    ))
-}
-
-/// `Buffer.from(buffer)` for bytes from Rust: `allocate(len)`, pooled when
-/// small, exactly as Node copies a Buffer.
-pub fn buffer_from_bytes(rt: &mut Runtime<Rh>, bytes: &[u8]) -> Result<JsBuffer, AllocError> {
-    rt.buffer_with(bytes, Alloc::Pooled)
-}
-
-/// `Buffer.from(string)` (UTF-8), as `fromStringFast` reserves pool room.
-pub fn buffer_from_str(rt: &mut Runtime<Rh>, s: &str) -> Result<JsBuffer, AllocError> {
-    rt.buffer_from_str(s)
-}
-
-/// `Buffer.concat(parts)`: one `allocUnsafe(total)` (pooled when small).
-pub fn buffer_concat(rt: &mut Runtime<Rh>, parts: &[JsBuffer]) -> Result<JsBuffer, AllocError> {
-    rt.buffer_concat(parts)
-}
-
-/// zlib.gzip / gunzip results as Node's `zlibBufferOnEnd` makes them: a
-/// gzip stream yields its header and the rest as separate chunks, so the
-/// result is `Buffer.concat` (pooled when small); a gunzip result of at most
-/// one 16 KiB chunk is a view on that chunk's own store (`_outBuffer`).
-pub fn zlib_result(
-    rt: &crate::runtime::Shared<Rh>,
-    gzip: bool,
-    bytes: &[u8],
-) -> Result<JsBuffer, AllocError> {
-    rt.borrow_mut().quietly(|r| zlib_buffer(r, gzip, bytes))
-}
-
-fn zlib_buffer(r: &mut Runtime<Rh>, gzip: bool, bytes: &[u8]) -> Result<JsBuffer, AllocError> {
-    const CHUNK: usize = 16 * 1024;
-    if gzip {
-        return r.buffer_with(bytes, Alloc::Pooled);
-    }
-    if bytes.is_empty() {
-        return r.buffer_with(bytes, Alloc::Own);
-    }
-    if bytes.len() <= CHUNK {
-        let chunk = r.buffer_alloc(CHUNK, Alloc::Own)?;
-        chunk.write_at(0, bytes);
-        let store = chunk.store().clone();
-        return Ok(r.new_view(&store, 0, bytes.len()));
-    }
-    r.buffer_with(bytes, Alloc::Pooled)
-}
 
 /// `assertSize(size)`: `validateNumber(size, 'size', 0, kMaxLength)`, then
 /// the typed array constructor truncates.

@@ -13,15 +13,10 @@
 use rhai::{Dynamic, Engine, EvalAltResult};
 
 use super::host::ctx;
-use super::inspect::Inspect;
-use super::values::{JsError, JsNull, JsPromise, Process, to_js_string};
+use super::value::{JsError, JsNull, JsPromise, Process, ProcessEnv, to_js_string};
 use crate::runtime::env::exec_path;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-/// `process.env`.
-#[derive(Clone, Copy)]
-pub struct ProcessEnv;
 
 /// JavaScript's `String(value)`, as `process.env`'s setter applies it.
 pub fn string_coercion(value: &Dynamic) -> String {
@@ -55,24 +50,6 @@ pub fn string_coercion(value: &Dynamic) -> String {
             .join(",");
     }
     to_js_string(value)
-}
-
-/// `util.inspect(process.env)`: a plain object of strings.
-pub fn inspect_env() -> Inspect {
-    match ctx() {
-        Ok(x) => Inspect::Object {
-            class: None,
-            entries: x
-                .rt
-                .borrow()
-                .env()
-                .vars()
-                .iter()
-                .map(|(k, v)| (k.clone(), Inspect::Str(v.clone())))
-                .collect(),
-        },
-        Err(_) => Inspect::Raw("{}".into()),
-    }
 }
 
 fn env_get(name: &str) -> Res<Dynamic> {

@@ -11,9 +11,9 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use super::api::{callback, invalid_arg_type as arg_type, site_for};
 use super::host::{call_from_script, ctx};
-use super::inspect::number_to_string;
 use super::lesson_api::guard;
-use super::values::*;
+use super::value::inspect::number_to_string;
+use super::value::*;
 use crate::runtime::buffer::Alloc;
 use crate::runtime::pool::{Digest, FsRequest, MAX_PBKDF2_BLOCKS, Work};
 use crate::trace::PoolOp;
@@ -118,8 +118,8 @@ fn bytes_arg(v: &Dynamic, name: &str, expected: &str, pos: Position) -> Res<Arc<
         let x = ctx()?;
         let made =
             x.rt.borrow_mut()
-                .quietly(|r| super::api_buffer::buffer_from_str(r, &s));
-        made.map_err(|e| super::api_buffer::alloc_error(e, pos))?;
+                .quietly(|r| super::value::buffer::buffer_from_str(r, &s));
+        made.map_err(|e| super::value::buffer::alloc_error(e, pos))?;
         return Ok(Arc::new(s.into_bytes()));
     }
     Err(arg_type(name, expected, v, pos))
@@ -240,7 +240,7 @@ fn random_bytes(c: NativeCallContext, size: Dynamic, f: Dynamic) -> Res<()> {
         let made =
             x.rt.borrow_mut()
                 .quietly(|r| r.buffer_with(&[], Alloc::Own));
-        let buf = Dynamic::from(made.map_err(|e| super::api_buffer::alloc_error(e, pos))?);
+        let buf = Dynamic::from(made.map_err(|e| super::value::buffer::alloc_error(e, pos))?);
         let _ = call_from_script(&x, &func, vec![null(), buf])?;
         return Ok(());
     }

@@ -21,10 +21,10 @@
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
 use super::api::{callback, site_for};
-use super::clone::{from_cloned, to_cloned};
 use super::host::{Ctx, ctx};
 use super::lesson_api::guard;
-use super::values::{JsArrayBuffer, JsError, JsNull, JsPromise};
+use super::value::clone::{from_cloned, to_cloned};
+use super::value::{JsArrayBuffer, JsError, JsNull, JsPromise};
 use crate::runtime::buffer::Store;
 use crate::runtime::clock::ClockMode;
 use crate::runtime::threads::{Child, Link, Port};
@@ -443,8 +443,11 @@ pub fn register(engine: &mut Engine) {
 
 /// The worker side of a thread start: a fresh runtime whose `parentPort`
 /// is open and whose `workerData` is the clone.
-pub fn worker_runtime(spec: &WorkerSpec, start_ns: u64) -> crate::runtime::Shared<super::host::Rh> {
-    let rt = crate::runtime::Runtime::<super::host::Rh>::shared(spec.options.clone());
+pub fn worker_runtime(
+    spec: &WorkerSpec,
+    start_ns: u64,
+) -> crate::runtime::Shared<super::value::Rh> {
+    let rt = crate::runtime::Runtime::<super::value::Rh>::shared(spec.options.clone());
     {
         let mut r = rt.borrow_mut();
         let start = spec.link.hub.start;

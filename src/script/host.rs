@@ -17,10 +17,11 @@ use rhai::{
     AST, Caches, Dynamic, Engine, EvalAltResult, FnPtr, GlobalRuntimeState, Position, Scope,
 };
 
-use super::inspect;
 use super::source::Source;
-use super::values::{
-    JsBuffer, JsError, JsFunc, JsPromise, JsStats, SettledRecord, to_inspect, to_js_string,
+use super::value::inspect;
+use super::value::print::no_side_effects_to_string;
+use super::value::{
+    JsBuffer, JsError, JsFunc, JsPromise, JsStats, Rh, SettledRecord, to_inspect, to_js_string,
 };
 use crate::runtime::buffer::Alloc;
 use crate::runtime::pool::{IoResult, Output};
@@ -28,9 +29,6 @@ use crate::runtime::{
     Abrupt, CoId, Fatal, HostTypes, Invoke, Origin, Promise, Resolvable, Resolver, Shared, Site,
     Stop,
 };
-
-/// The Rhai instantiation of the runtime's host types.
-pub struct Rh;
 
 impl HostTypes for Rh {
     type Value = Dynamic;
@@ -59,7 +57,7 @@ impl HostTypes for Rh {
     }
 
     fn resolver_value(resolver: Resolver<Rh>) -> Dynamic {
-        super::values::resolver_value(resolver)
+        super::value::resolver_value(resolver)
     }
 
     fn type_error(message: &str) -> Dynamic {
@@ -95,16 +93,16 @@ impl HostTypes for Rh {
     fn clone_value(value: &Dynamic) -> crate::runtime::worker::Cloned {
         // An uncloneable error value (a function...) still reaches the
         // parent, as Node's serializer falls back to its string form.
-        super::clone::to_cloned(value, &[])
+        super::value::clone::to_cloned(value, &[])
             .unwrap_or_else(|_| crate::runtime::worker::Cloned::Str(to_js_string(value)))
     }
 
     fn from_cloned(value: crate::runtime::worker::Cloned) -> Dynamic {
-        super::clone::from_cloned(value)
+        super::value::clone::from_cloned(value)
     }
 
     fn worker_error(value: crate::runtime::worker::Cloned) -> Dynamic {
-        let v = super::clone::from_cloned(value);
+        let v = super::value::clone::from_cloned(value);
         if let Some(mut e) = v.read_lock::<JsError>().map(|e| e.clone()) {
             e.emitted_on = Some("Worker");
             return Dynamic::from(e);
@@ -115,7 +113,7 @@ impl HostTypes for Rh {
             "Error",
             &format!(
                 "Unhandled error. ({})",
-                super::inspect::inspect(&to_inspect(&v))
+                super::value::inspect::inspect(&to_inspect(&v))
             ),
         );
         e.props.push((
@@ -146,19 +144,19 @@ impl HostTypes for Rh {
     }
 
     fn chunk_kind(v: &Dynamic) -> crate::runtime::stream::ChunkKind {
-        super::api_stream::chunk_kind(v)
+        super::value::stream::chunk_kind(v)
     }
 
     fn byte_len(v: &Dynamic) -> usize {
-        super::api_stream::byte_len(v)
+        super::value::stream::byte_len(v)
     }
 
     fn to_buffer(rt: &mut crate::runtime::Runtime<Rh>, v: &Dynamic) -> Dynamic {
-        super::api_stream::to_buffer(rt, v)
+        super::value::stream::to_buffer(rt, v)
     }
 
     fn concat(rt: &mut crate::runtime::Runtime<Rh>, parts: Vec<Dynamic>) -> Dynamic {
-        super::api_stream::concat(rt, parts)
+        super::value::stream::concat(rt, parts)
     }
 
     fn slice(
@@ -167,11 +165,11 @@ impl HostTypes for Rh {
         start: usize,
         end: usize,
     ) -> Dynamic {
-        super::api_stream::slice(rt, v, start, end)
+        super::value::stream::slice(rt, v, start, end)
     }
 
     fn stream_error(e: crate::runtime::stream::StreamErr, culprit: Option<&Dynamic>) -> Dynamic {
-        super::api_stream::stream_error(e, culprit)
+        super::value::stream::stream_error(e, culprit)
     }
 
     fn error_code(v: &Dynamic) -> Option<String> {
@@ -181,7 +179,7 @@ impl HostTypes for Rh {
     }
 
     fn truthy(v: &Dynamic) -> bool {
-        super::api_stream::truthy(v)
+        super::value::stream::truthy(v)
     }
 
     fn null() -> Dynamic {
@@ -189,11 +187,11 @@ impl HostTypes for Rh {
     }
 
     fn stream_value(id: crate::runtime::stream::StreamId) -> Dynamic {
-        super::api_stream::JsStream::value(id)
+        super::value::JsStream::value(id)
     }
 
     fn stream_callback(cb: crate::runtime::stream::StreamCallback) -> Dynamic {
-        super::api_stream::stream_callback_value(cb)
+        super::value::stream::stream_callback_value(cb)
     }
 
     fn unhandled_error_event(err: &Dynamic, class: &str) -> Dynamic {
@@ -202,7 +200,7 @@ impl HostTypes for Rh {
             "Writable" => "Writable",
             _ => "Transform",
         };
-        super::api_stream::unhandled_error_event(err, class)
+        super::value::stream::unhandled_error_event(err, class)
     }
 
     fn same_func(a: &JsFunc, b: &JsFunc) -> bool {
@@ -213,7 +211,7 @@ impl HostTypes for Rh {
         let err = |e: &crate::runtime::fs::FsError| Dynamic::from(JsError::from_fs(e));
         let buffer = |r: Result<JsBuffer, _>| match r {
             Ok(b) => Dynamic::from(b),
-            Err(_) => Dynamic::from(super::api_buffer::allocation_failed()),
+            Err(_) => Dynamic::from(super::value::buffer::allocation_failed()),
         };
         match result {
             // ReadFileContext: `Buffer.allocUnsafeSlow(size)`, never pooled.
@@ -246,7 +244,7 @@ impl HostTypes for Rh {
             IoResult::Zlib { gzip, bytes } => {
                 vec![
                     null(),
-                    buffer(super::api_buffer::zlib_result(rt, gzip, &bytes)),
+                    buffer(super::value::buffer::zlib_result(rt, gzip, &bytes)),
                 ]
             }
             IoResult::Job(Ok(Output::Address { address, family })) => vec![
@@ -261,7 +259,7 @@ impl HostTypes for Rh {
 }
 
 fn null() -> Dynamic {
-    Dynamic::from(super::values::JsNull)
+    Dynamic::from(super::value::JsNull)
 }
 
 /// Carried by `ErrorTerminated` so a [`Stop`] unwinds through Rhai frames
@@ -450,6 +448,7 @@ impl Ctx {
     /// (and drops suspended async bodies) when the run ends.
     pub fn install(self: &Rc<Self>) -> CtxGuard {
         CTX.with(|c| *c.borrow_mut() = Some(self.clone()));
+        super::value::current::install(Some(self.rt.clone()));
         CtxGuard
     }
 
@@ -554,6 +553,7 @@ pub struct CtxGuard;
 impl Drop for CtxGuard {
     fn drop(&mut self) {
         let ctx = CTX.with(|c| c.borrow_mut().take());
+        super::value::current::install(None);
         if let Some(ctx) = ctx {
             // Suspended bodies hold their own frames; unwind them now, with
             // the table borrow released.
@@ -1025,18 +1025,4 @@ pub fn uncaught_report(ctx: &Ctx, value: &Dynamic, origin: Origin) -> String {
             inspect::inspect(&to_inspect(value))
         )
     }
-}
-
-/// V8's `NoSideEffectsToString`, as the unhandled-rejection message uses it.
-fn no_side_effects_to_string(value: &Dynamic) -> String {
-    if value.is_map() || value.is::<super::values::SettledRecord>() {
-        return "#<Object>".into();
-    }
-    if value.is_array() {
-        return "[object Array]".into();
-    }
-    if value.is::<JsPromise>() {
-        return "#<Promise>".into();
-    }
-    to_js_string(value)
 }

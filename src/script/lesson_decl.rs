@@ -48,7 +48,7 @@ impl ParamValue {
     pub fn to_js(&self) -> String {
         match self {
             ParamValue::Int(i) => i.to_string(),
-            ParamValue::Float(f) => super::inspect::number_to_string(*f),
+            ParamValue::Float(f) => super::value::inspect::number_to_string(*f),
             ParamValue::Bool(b) => b.to_string(),
             ParamValue::Str(s) => serde_json::to_string(s).unwrap_or_default(),
         }
@@ -59,7 +59,7 @@ impl std::fmt::Display for ParamValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ParamValue::Int(i) => write!(f, "{i}"),
-            ParamValue::Float(x) => write!(f, "{}", super::inspect::number_to_string(*x)),
+            ParamValue::Float(x) => write!(f, "{}", super::value::inspect::number_to_string(*x)),
             ParamValue::Bool(b) => write!(f, "{b}"),
             ParamValue::Str(s) => write!(f, "{s}"),
         }
@@ -82,8 +82,8 @@ impl ParamKind {
             ParamKind::Int { min, max } => format!("an integer in {min}..={max}"),
             ParamKind::Float { min, max } => format!(
                 "a number in {}..={}",
-                super::inspect::number_to_string(*min),
-                super::inspect::number_to_string(*max)
+                super::value::inspect::number_to_string(*min),
+                super::value::inspect::number_to_string(*max)
             ),
             ParamKind::Bool => "true or false".into(),
             ParamKind::Choice(c) => format!("one of {}", c.join(", ")),

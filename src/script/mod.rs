@@ -8,16 +8,14 @@ pub mod api_perf;
 pub mod api_pool;
 pub mod api_stream;
 pub mod api_worker;
-pub mod clone;
 pub mod host;
-pub mod inspect;
 pub mod lesson_api;
 pub mod lesson_decl;
 pub mod modules;
 pub mod render;
 pub mod source;
 pub mod syntax;
-pub mod values;
+pub mod value;
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -27,9 +25,10 @@ use rhai::{AST, Scope};
 use crate::runtime::driver::{self, Evaluated, RunOutcome};
 use crate::runtime::{Abrupt, Fatal, Options, Runtime, Stop};
 use crate::trace::Trace;
-use host::{Ctx, Host, Rh};
+use host::{Ctx, Host};
 pub use modules::{ModuleDecl, ModuleKind};
 pub use source::{EXIT_COMPILE, ScriptError, Source};
+use value::Rh;
 
 /// A compiled scenario.
 #[derive(Clone)]
@@ -358,7 +357,7 @@ pub fn run_worker(spec: api_worker::WorkerSpec) {
             if !exists {
                 // What the rendered JavaScript throws on the worker thread.
                 return Err(crate::runtime::Abrupt::Throw(rhai::Dynamic::from(
-                    values::JsError::new(
+                    value::JsError::new(
                         "TypeError",
                         &format!("worker body \"{body}\" is not a function of this script"),
                     ),

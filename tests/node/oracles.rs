@@ -3,7 +3,7 @@
 //! JavaScript rendering run in node.
 
 use workbench::runtime::pool::{Digest, gunzip, gzip, pbkdf2_key};
-use workbench::script::inspect::{Inspect, format_args};
+use workbench::script::value::inspect::{Inspect, format_args};
 use workbench::script::render::{RenderError, RenderOptions, render, render_with};
 use workbench::script::syntax::parse_only_engine;
 

@@ -1,19 +1,23 @@
-//! The script-visible objects of the scenario API (promises, timers,
-//! emitters, errors, buffers, the global namespaces) and how every value
-//! prints, through Node's `util.inspect` rules in [`super::inspect`].
+//! The script-visible objects of the scenario API: functions, promises,
+//! timers, emitters, errors, buffers, streams, histograms, the global
+//! namespaces; and [`Rh`], the runtime's host types for Rhai values. How
+//! they print is [`super::print`].
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use rhai::{Dynamic, FnPtr};
 
-use super::host::Rh;
-use super::inspect::{Inspect, PromiseView};
 use crate::runtime::events::Emitter;
 use crate::runtime::fs::{FileStat, FsError};
 use crate::runtime::pool::TaskError;
+use crate::runtime::stream::StreamId;
 use crate::runtime::timers::TimerId;
-use crate::runtime::{Promise, PromiseState, Resolver};
+use crate::runtime::{Promise, Resolver};
+
+/// The Rhai instantiation of the runtime's host types (its `HostTypes`
+/// implementation is the host's: `script::host::types`).
+pub struct Rh;
 
 /// A function the runtime can call: a Rhai closure, an async function, or a
 /// promise's resolving function.
@@ -233,8 +237,8 @@ impl JsError {
 /// A Buffer: a view (offset, length) on a shared backing store, made by the
 /// runtime's allocator ([`crate::runtime::buffer`]) with Node's pooling
 /// rules. `len()`, `to_vec()`, `with_bytes()`, `store()` are its Rust API;
-/// [`super::api_buffer::buffer_from_bytes`] and
-/// [`super::api_buffer::buffer_concat`] allocate as `Buffer.from` and
+/// [`super::buffer::buffer_from_bytes`] and
+/// [`super::buffer::buffer_concat`] allocate as `Buffer.from` and
 /// `Buffer.concat` do.
 pub use crate::runtime::buffer::View as JsBuffer;
 
@@ -262,234 +266,6 @@ pub struct DateNs;
 #[derive(Clone)]
 pub struct PerformanceNs;
 
-/// How deep `inspect` follows nested values before Node's own depth limit
-/// takes over (cycles through shared values stop here too).
-const MAX_CONVERT_DEPTH: usize = 8;
-
-/// Converts a script value to the tree Node's formatter prints.
-pub fn to_inspect(value: &Dynamic) -> Inspect {
-    convert(value, 0)
-}
-
-fn convert(value: &Dynamic, depth: usize) -> Inspect {
-    if depth > MAX_CONVERT_DEPTH {
-        return Inspect::Raw("[Object]".into());
-    }
-    if value.is_unit() {
-        return Inspect::Undefined;
-    }
-    if value.is::<JsNull>() {
-        return Inspect::Null;
-    }
-    if let Ok(b) = value.as_bool() {
-        return Inspect::Bool(b);
-    }
-    if let Ok(i) = value.as_int() {
-        return Inspect::Number(i as f64);
-    }
-    if let Ok(f) = value.as_float() {
-        return Inspect::Number(f);
-    }
-    if let Ok(c) = value.as_char() {
-        return Inspect::Str(c.to_string());
-    }
-    if value.is_string() {
-        return Inspect::Str(value.clone().into_string().unwrap_or_default());
-    }
-    if value.is_array() {
-        let arr = value.read_lock::<rhai::Array>();
-        return Inspect::Array(
-            arr.map(|a| a.iter().map(|v| convert(v, depth + 1)).collect())
-                .unwrap_or_default(),
-        );
-    }
-    if value.is_map() {
-        let map = value.read_lock::<rhai::Map>();
-        return Inspect::Object {
-            class: None,
-            entries: map
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.to_string(), convert(v, depth + 1)))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
-    }
-    if let Some(f) = value.read_lock::<FnPtr>() {
-        let is_async = f.fn_name() == ASYNC_FN;
-        let name = match f.fn_name() {
-            n if n == ASYNC_FN || n == RESOLVE_FN => None,
-            n if n.starts_with("anon$") => None,
-            n => Some(n.to_string()),
-        };
-        return Inspect::Function { name, is_async };
-    }
-    if let Some(p) = value.read_lock::<JsPromise>() {
-        let view = match p.0.view() {
-            PromiseState::Pending => PromiseView::Pending,
-            PromiseState::Fulfilled(v) => PromiseView::Fulfilled(Box::new(convert(&v, depth + 1))),
-            PromiseState::Rejected(v) => PromiseView::Rejected(Box::new(convert(&v, depth + 1))),
-        };
-        return Inspect::Promise(view);
-    }
-    if let Some(e) = value.read_lock::<JsError>() {
-        return Inspect::Error {
-            name: e.name.clone(),
-            message: e.message.clone(),
-            stack: None,
-            props: e
-                .props
-                .iter()
-                .map(|(k, v)| (k.clone(), convert(v, depth + 1)))
-                .collect(),
-        };
-    }
-    if let Some(b) = value.read_lock::<JsBuffer>()
-        && b.is_typed_array()
-    {
-        return Inspect::Typed {
-            name: "Uint8Array".into(),
-            items: b.with_bytes(|x| x.iter().map(|&v| Inspect::Number(v as f64)).collect()),
-        };
-    }
-    if let Some(b) = value.read_lock::<JsBuffer>() {
-        return Inspect::Raw(b.with_bytes(buffer_text));
-    }
-    if let Some(a) = value.read_lock::<JsArrayBuffer>() {
-        return Inspect::Raw(array_buffer_text(&a.0));
-    }
-    if let Some(h) = value.read_lock::<super::api_perf::EldHistogram>() {
-        return super::api_perf::inspect_histogram(h.0);
-    }
-    if let Some(r) = value.read_lock::<SettledRecord>() {
-        return r.inspect(depth);
-    }
-    if let Some(s) = value.read_lock::<JsStats>() {
-        return Inspect::Object {
-            class: Some("Stats".into()),
-            entries: vec![("size".into(), Inspect::Number(s.0.size as f64))],
-        };
-    }
-    if value.is::<super::api_env::ProcessEnv>() {
-        return super::api_env::inspect_env();
-    }
-    if value.is::<TimeoutHandle>() {
-        return Inspect::Raw("Timeout {}".into());
-    }
-    if value.is::<ImmediateHandle>() {
-        return Inspect::Raw("Immediate {}".into());
-    }
-    if value.is::<JsEmitter>() {
-        return Inspect::Raw("EventEmitter {}".into());
-    }
-    if let Some(s) = value.read_lock::<super::api_stream::JsStream>() {
-        return Inspect::Raw(format!("{} {{}}", super::api_stream::stream_class_name(&s)));
-    }
-    Inspect::Raw(value.type_name().to_string())
-}
-
-/// `buf.toString(encoding)`: 'hex', 'base64', 'latin1'/'binary'; anything
-/// else decodes UTF-8.
-pub fn buffer_to_string(bytes: &[u8], encoding: &str) -> String {
-    match encoding.to_ascii_lowercase().as_str() {
-        "hex" => bytes.iter().map(|b| format!("{b:02x}")).collect(),
-        "base64" => {
-            const T: &[u8; 64] =
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-            let mut out = String::new();
-            for chunk in bytes.chunks(3) {
-                let n = chunk
-                    .iter()
-                    .enumerate()
-                    .fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
-                for i in 0..4 {
-                    if i <= chunk.len() {
-                        out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-                    } else {
-                        out.push('=');
-                    }
-                }
-            }
-            out
-        }
-        "latin1" | "binary" => bytes.iter().map(|&b| b as char).collect(),
-        _ => String::from_utf8_lossy(bytes).into_owned(),
-    }
-}
-
-/// `<Buffer 68 69>` as Node prints a Buffer (50 bytes at most).
-pub fn buffer_text(bytes: &[u8]) -> String {
-    let mut s = String::from("<Buffer");
-    for b in bytes.iter().take(50) {
-        s.push_str(&format!(" {b:02x}"));
-    }
-    if bytes.len() > 50 {
-        s.push_str(&format!(" ... {} more bytes", bytes.len() - 50));
-    }
-    s.push('>');
-    s
-}
-
-/// `ArrayBuffer { [Uint8Contents]: <00 00 00>, byteLength: 3 }` as Node
-/// prints an ArrayBuffer.
-pub fn array_buffer_text(store: &crate::runtime::buffer::Store) -> String {
-    let n = store.byte_length();
-    let view = store.read(|bytes| {
-        let mut s = String::from("<");
-        for (i, b) in bytes.iter().take(50).enumerate() {
-            if i > 0 {
-                s.push(' ');
-            }
-            s.push_str(&format!("{b:02x}"));
-        }
-        if bytes.len() > 50 {
-            s.push_str(&format!(" ... {} more bytes", bytes.len() - 50));
-        }
-        s.push('>');
-        s
-    });
-    format!("ArrayBuffer {{ [Uint8Contents]: {view}, byteLength: {n} }}")
-}
-
-/// `String(value)`, as template literals and `+` with strings render it.
-pub fn to_js_string(value: &Dynamic) -> String {
-    if let Some(e) = value.read_lock::<JsError>() {
-        return e.to_js_string();
-    }
-    // Array.prototype.toString: the items joined with commas, `null` and
-    // `undefined` as empty strings; an object is `[object Object]`.
-    if value.is_array() {
-        return value
-            .read_lock::<rhai::Array>()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|v| {
-                        if v.is_unit() || v.is::<JsNull>() {
-                            String::new()
-                        } else {
-                            to_js_string(v)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
-    }
-    if value.is_map() || value.is::<SettledRecord>() {
-        return "[object Object]".into();
-    }
-    match to_inspect(value) {
-        Inspect::Str(s) => s,
-        Inspect::Undefined => "undefined".into(),
-        Inspect::Null => "null".into(),
-        Inspect::Number(n) => super::inspect::number_to_string(n),
-        Inspect::Bool(b) => b.to_string(),
-        other => super::inspect::inspect(&other),
-    }
-}
-
 /// An element of `Promise.allSettled`'s result: `{ status, value }` or
 /// `{ status, reason }`, printed in that key order.
 #[derive(Clone)]
@@ -506,15 +282,22 @@ impl SettledRecord {
             "rejected"
         }
     }
+}
 
-    pub fn inspect(&self, depth: usize) -> Inspect {
-        let key = if self.fulfilled { "value" } else { "reason" };
-        Inspect::Object {
-            class: None,
-            entries: vec![
-                ("status".into(), Inspect::Str(self.status().into())),
-                (key.into(), convert(&self.value, depth + 1)),
-            ],
-        }
+/// A stream (a handle: its number in the model).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct JsStream(pub u32);
+
+impl JsStream {
+    pub fn value(id: StreamId) -> Dynamic {
+        Dynamic::from(JsStream(id.0))
     }
 }
+
+/// An `ELDHistogram`: the id of its monitor in the runtime.
+#[derive(Clone)]
+pub struct EldHistogram(pub u32);
+
+/// `process.env`.
+#[derive(Clone, Copy)]
+pub struct ProcessEnv;
