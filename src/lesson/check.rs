@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{name_of, narration_steps, run};
-use crate::script::lesson_decl::{Declarations, Expectation};
+use crate::script::lesson::{Declarations, Expectation};
 use crate::script::render::{RenderOptions, render_with};
 use crate::script::{RunOptions, RunResult};
 use crate::trace::{Kind, Stream, Trace};

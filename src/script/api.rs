@@ -9,7 +9,7 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use super::host::{Ctx, call_from_script, ctx, start_async, stop_error};
-use super::lesson_api::guard;
+use super::lesson::bindings::guard;
 use super::syntax;
 use super::value::inspect;
 use super::value::*;
@@ -216,7 +216,7 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     super::api_worker::register(&mut engine);
     super::api_stream::register(&mut engine);
     super::api_buffer::register(&mut engine);
-    super::lesson_api::register(&mut engine);
+    super::lesson::bindings::register(&mut engine);
     engine
 }
 

@@ -16,7 +16,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 use super::api::to_number;
 use super::api_pool::{node_error, received_number};
 use super::host::ctx;
-use super::lesson_api::guard;
+use super::lesson::bindings::guard;
 use super::value::buffer::{alloc_error, buffer_to_string};
 use super::value::*;
 use crate::runtime::Runtime;

@@ -6,7 +6,7 @@
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext};
 
 use super::host::ctx;
-use super::lesson_api::guard;
+use super::lesson::bindings::guard;
 use super::value::inspect::{self, number_to_string};
 use super::value::{EldHistogram, JsError, JsNull, Rh, to_inspect};
 use crate::runtime::HostTypes;

@@ -11,7 +11,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use super::api::{callback, invalid_arg_type as arg_type, site_for};
 use super::host::{call_from_script, ctx};
-use super::lesson_api::guard;
+use super::lesson::bindings::guard;
 use super::value::inspect::number_to_string;
 use super::value::*;
 use crate::runtime::buffer::Alloc;

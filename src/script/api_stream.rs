@@ -14,7 +14,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
 use super::api::{callback, invalid_arg_type};
 use super::host::{Ctx, Host, ctx, stop_error};
-use super::lesson_api::guard;
+use super::lesson::bindings::guard;
 use super::value::stream::{JsStreamCb, STREAM_CB_FN, truthy};
 use super::value::*;
 use crate::runtime::Abrupt;

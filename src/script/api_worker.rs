@@ -22,7 +22,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
 use super::api::{callback, site_for};
 use super::host::{Ctx, ctx};
-use super::lesson_api::guard;
+use super::lesson::bindings::guard;
 use super::value::clone::{from_cloned, to_cloned};
 use super::value::{JsArrayBuffer, JsError, JsNull, JsPromise};
 use crate::runtime::buffer::Store;

@@ -313,8 +313,8 @@ pub struct Ctx {
     /// Lesson parameters set from outside (`--param`, the player's knobs).
     pub overrides: std::collections::BTreeMap<String, String>,
     /// What the file declared (lesson metadata, params, expectations...).
-    pub decl: RefCell<super::lesson_decl::Declarations>,
-    pub mode: Cell<super::lesson_api::Mode>,
+    pub decl: RefCell<super::lesson::decl::Declarations>,
+    pub mode: Cell<super::lesson::decl::Mode>,
     pub scenario_fn: RefCell<Option<FnPtr>>,
     /// CommonJS or an ES module (error reports name an ES module by URL).
     pub module: crate::runtime::ModuleKind,

@@ -9,8 +9,7 @@ pub mod api_pool;
 pub mod api_stream;
 pub mod api_worker;
 pub mod host;
-pub mod lesson_api;
-pub mod lesson_decl;
+pub mod lesson;
 pub mod modules;
 pub mod render;
 pub mod source;
@@ -180,7 +179,7 @@ pub struct RunResult {
     pub trace: Trace,
     pub outcome: RunOutcome,
     /// What a lesson file declared (empty for plain scenarios).
-    pub declarations: lesson_decl::Declarations,
+    pub declarations: lesson::Declarations,
     /// The module kind it ran as.
     pub module: ModuleKind,
 }
@@ -273,7 +272,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
 fn main_body(ctx: &Rc<Ctx>) -> Result<(), Box<rhai::EvalAltResult>> {
     let mut scope = Scope::new();
     ctx.engine.run_ast_with_scope(&mut scope, &ctx.ast)?;
-    if let Some(body) = lesson_api::take_scenario(ctx) {
+    if let Some(body) = lesson::bindings::take_scenario(ctx) {
         let _ = body.call::<rhai::Dynamic>(&ctx.engine, &ctx.ast, ())?;
     }
     Ok(())

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::keymap::Action;
 use crate::lesson::{self, LessonRun};
-use crate::script::lesson_decl::{ParamKind, ParamValue};
+use crate::script::lesson::{ParamKind, ParamValue};
 use crate::script::render::{RenderOptions, render_with};
 use crate::script::{RunOptions, Scenario, script_run};
 use crate::trace::fold::{Folded, TraceIndex};

@@ -3,9 +3,9 @@
 //! JavaScript rendering run in node.
 
 use workbench::runtime::pool::{Digest, gunzip, gzip, pbkdf2_key};
-use workbench::script::value::inspect::{Inspect, format_args};
 use workbench::script::render::{RenderError, RenderOptions, render, render_with};
 use workbench::script::syntax::parse_only_engine;
+use workbench::script::value::inspect::{Inspect, format_args};
 
 fn compile(src: &str) -> rhai::AST {
     parse_only_engine().compile(src).expect("scenario compiles")

@@ -7,22 +7,12 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
 
-use super::host::{Ctx, ctx, stop_error};
-use super::lesson_decl::*;
-use super::source::EXIT_COMPILE;
+use super::decl::*;
 use crate::runtime::{Fatal, Stop};
+use crate::script::host::{Ctx, ctx, stop_error};
+use crate::script::source::EXIT_COMPILE;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-/// Where the file is in its life: plain scenario, lesson top level (only
-/// declarations allowed), or inside the `scenario` body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    #[default]
-    Plain,
-    LessonTop,
-    Scenario,
-}
 
 /// A lesson-declaration error: exit code 2, with the source excerpt.
 pub fn decl_error(c: &Ctx, message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
