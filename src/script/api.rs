@@ -20,31 +20,6 @@ use crate::trace::Stream;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
-/// Engine limits that keep a script from hanging or exhausting memory.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Rhai operations per callback (an endless loop ends here).
-    pub max_operations: u64,
-    pub max_call_levels: usize,
-    pub max_string_size: usize,
-    pub max_array_size: usize,
-    pub max_map_size: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_operations: 50_000_000,
-            max_call_levels: 40,
-            // Rhai re-measures a container on every change, so growth is
-            // quadratic: these bounds keep a runaway allocation short.
-            max_string_size: 1 << 20,
-            max_array_size: 20_000,
-            max_map_size: 20_000,
-        }
-    }
-}
-
 fn site(ctx: &NativeCallContext, label: impl Into<std::borrow::Cow<'static, str>>) -> Site {
     Site {
         line: ctx.call_position().line().unwrap_or(0) as u32,
@@ -156,7 +131,7 @@ fn budget(c: &Rc<Ctx>, pos: Position) -> Res<()> {
 }
 
 /// Builds the scenario engine: parser settings, limits, globals and API.
-pub fn build_engine(limits: Limits, filename: String) -> Engine {
+pub fn build_engine(limits: super::host::Limits, filename: String) -> Engine {
     let mut engine = Engine::new();
     syntax::configure_parser(&mut engine);
     syntax::register_await(&mut engine, super::host::await_hook);

@@ -166,7 +166,7 @@ impl Scenario {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub runtime: Options,
-    pub limits: api::Limits,
+    pub limits: host::Limits,
     /// Lesson parameter overrides, by name (values as typed).
     pub params: std::collections::BTreeMap<String, String>,
     /// `--module`: CommonJS or an ES module (None: what the file declares
@@ -217,6 +217,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
         scenario.ast.clone(),
         rt.clone(),
         scenario.source.clone(),
+        run_worker,
     );
     ctx.overrides = options.params.clone();
     // A lesson's module knob has the value the run uses (`--module` sets it).
@@ -301,7 +302,7 @@ fn end_workers(rt: &crate::runtime::Shared<Rh>) {
 /// A worker thread: compiles the script again (Rhai engines and ASTs stay
 /// on their thread), runs the body function on a runtime of its own, then
 /// reports its uncaught error and exit code to its parent.
-pub fn run_worker(spec: api_worker::WorkerSpec) {
+pub fn run_worker(spec: host::WorkerSpec) {
     use crate::runtime::clock::ClockMode;
     use crate::runtime::worker::Body;
     let hub = spec.link.hub.clone();
@@ -332,7 +333,7 @@ pub fn run_worker(spec: api_worker::WorkerSpec) {
             return;
         }
     };
-    let rt = api_worker::worker_runtime(&spec, start_ns);
+    let rt = host::worker_runtime(&spec, start_ns);
     rt.borrow().threads.send(parent, start_ns, Body::Online);
     let engine = api::build_engine(spec.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
@@ -340,6 +341,7 @@ pub fn run_worker(spec: api_worker::WorkerSpec) {
         scenario.ast.clone(),
         rt.clone(),
         scenario.source.clone(),
+        run_worker,
     );
     ctx.module = spec.options.module;
     let ctx = Rc::new(ctx);

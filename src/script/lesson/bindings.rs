@@ -9,29 +9,10 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Positi
 
 use super::decl::*;
 use crate::runtime::{Fatal, Stop};
-use crate::script::host::{Ctx, ctx, stop_error};
+use crate::script::host::{Ctx, ctx, decl_error, stop_error};
 use crate::script::source::EXIT_COMPILE;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-/// A lesson-declaration error: exit code 2, with the source excerpt.
-pub fn decl_error(c: &Ctx, message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
-    let message = message.into();
-    let report = match (pos.line(), pos.position()) {
-        (Some(line), col) => format!(
-            "error: {message}\n{}",
-            c.source.excerpt(line, col.unwrap_or(1))
-        ),
-        _ => format!("error: {message}\n  --> {}", c.source.display_path()),
-    };
-    stop_error(
-        Stop::Fatal(Fatal {
-            message: report,
-            exit_code: EXIT_COMPILE,
-        }),
-        pos,
-    )
-}
 
 /// Scheduling and output belong inside `scenario(|| ..)` in a lesson.
 pub fn guard(c: &NativeCallContext, what: &str) -> Res<()> {
