@@ -1,16 +1,10 @@
 //! The scripting layer: Rhai scenarios bound to the runtime (the Core
 //! section of shared/API.md), their JavaScript rendering, and diagnostics.
 
-pub mod api;
-pub mod api_buffer;
-pub mod api_env;
-pub mod api_perf;
-pub mod api_pool;
-pub mod api_stream;
-pub mod api_worker;
 pub mod host;
 pub mod lesson;
 pub mod modules;
+pub mod node;
 pub mod render;
 pub mod source;
 pub mod syntax;
@@ -211,7 +205,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
     runtime_options.module = kind;
     runtime_options.entry = scenario.source.path.display().to_string();
     let rt = Runtime::<Rh>::shared(runtime_options);
-    let engine = api::build_engine(options.limits, scenario.source.display_path());
+    let engine = node::build_engine(options.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
         engine,
         scenario.ast.clone(),
@@ -335,7 +329,7 @@ pub fn run_worker(spec: host::WorkerSpec) {
     };
     let rt = host::worker_runtime(&spec, start_ns);
     rt.borrow().threads.send(parent, start_ns, Body::Online);
-    let engine = api::build_engine(spec.limits, scenario.source.display_path());
+    let engine = node::build_engine(spec.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
         engine,
         scenario.ast.clone(),

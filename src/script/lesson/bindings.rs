@@ -10,24 +10,10 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Positi
 use super::decl::*;
 use crate::runtime::{Fatal, Stop};
 use crate::script::host::{Ctx, ctx, decl_error, stop_error};
+use crate::script::lesson::decl::Mode;
 use crate::script::source::EXIT_COMPILE;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-/// Scheduling and output belong inside `scenario(|| ..)` in a lesson.
-pub fn guard(c: &NativeCallContext, what: &str) -> Res<()> {
-    let x = ctx()?;
-    if x.mode.get() == Mode::LessonTop {
-        return Err(decl_error(
-            &x,
-            format!(
-                "`{what}` outside any scenario: in a lesson, put the program inside `scenario(|| {{ ... }})`"
-            ),
-            c.call_position(),
-        ));
-    }
-    Ok(())
-}
 
 fn line(c: &NativeCallContext) -> u32 {
     c.call_position().line().unwrap_or(0) as u32

@@ -250,22 +250,6 @@ pub struct JsArrayBuffer(pub crate::runtime::buffer::Store);
 #[derive(Clone)]
 pub struct JsStats(pub FileStat);
 
-/// The global namespace objects.
-#[derive(Clone)]
-pub struct Console;
-#[derive(Clone)]
-pub struct Process;
-#[derive(Clone)]
-pub struct PromiseNs;
-#[derive(Clone)]
-pub struct FsNs;
-#[derive(Clone)]
-pub struct EventEmitterNs;
-#[derive(Clone)]
-pub struct DateNs;
-#[derive(Clone)]
-pub struct PerformanceNs;
-
 /// An element of `Promise.allSettled`'s result: `{ status, value }` or
 /// `{ status, reason }`, printed in that key order.
 #[derive(Clone)]

@@ -11,32 +11,16 @@
 //! [`alloc_error`]; a [`JsBuffer`]'s `len()`, `to_vec()`, `store()` and
 //! `store().detach()`.
 
-use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
+use rhai::{Dynamic, Engine, NativeCallContext, Position};
 
-use super::api::to_number;
-use super::api_pool::{node_error, received_number};
-use super::host::ctx;
-use super::lesson::bindings::guard;
-use super::value::buffer::{alloc_error, buffer_to_string};
-use super::value::*;
-use crate::runtime::Runtime;
+use super::args::{Res, guard, node_error, received_number, to_number, with_rt};
 use crate::runtime::buffer::{Alloc, MAX_LENGTH};
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::script::value::buffer::{alloc_error, buffer_to_string};
+use crate::script::value::{JsArrayBuffer, JsBuffer, JsNull, describe_received, to_js_string};
 
 /// The `Buffer` global.
 #[derive(Clone, Copy)]
 pub struct BufferNs;
-
-/// Node's `arrayBuffers` beyond the pool slab right after startup and a
-/// full collection (v20.20.2, x64): the model's absolute numbers start
-/// there, so only differences between two calls are meaningful.
-const NODE_BASE_ARRAY_BUFFERS: u64 = 2283;
-/// `external` minus `arrayBuffers` after startup in node v20.
-const NODE_BASE_EXTERNAL: u64 = 1_113_672;
-const NODE_BASE_RSS: u64 = 41_263_104;
-const NODE_BASE_HEAP_TOTAL: u64 = 5_218_304;
-const NODE_BASE_HEAP_USED: u64 = 2_686_680;
 
 /// `assertSize(size)`: `validateNumber(size, 'size', 0, kMaxLength)`, then
 /// the typed array constructor truncates.
@@ -78,12 +62,6 @@ fn to_uint8(v: &Dynamic) -> u8 {
         return 0;
     }
     n.trunc().rem_euclid(256.0) as u8
-}
-
-fn with_rt<T>(f: impl FnOnce(&mut Runtime<Rh>) -> T) -> Res<T> {
-    let c = ctx()?;
-    let mut r = c.rt.borrow_mut();
-    Ok(f(&mut r))
 }
 
 fn alloc(c: &NativeCallContext, size: &Dynamic, how: Alloc, what: &str) -> Res<JsBuffer> {
@@ -240,18 +218,6 @@ fn subarray(b: &JsBuffer, start: Option<&Dynamic>, end: Option<&Dynamic>) -> Res
     })
 }
 
-fn memory_usage() -> Res<rhai::Map> {
-    let ab = with_rt(|r| r.buffers.array_buffers())? + NODE_BASE_ARRAY_BUFFERS;
-    let mut m = rhai::Map::new();
-    let num = |n: u64| Dynamic::from(n as i64);
-    m.insert("rss".into(), num(NODE_BASE_RSS + ab));
-    m.insert("heapTotal".into(), num(NODE_BASE_HEAP_TOTAL));
-    m.insert("heapUsed".into(), num(NODE_BASE_HEAP_USED));
-    m.insert("external".into(), num(NODE_BASE_EXTERNAL + ab));
-    m.insert("arrayBuffers".into(), num(ab));
-    Ok(m)
-}
-
 pub fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<BufferNs>("BufferConstructor")
@@ -392,12 +358,4 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("!=", |a: JsBuffer, b: JsBuffer| !a.same(&b));
     engine.register_fn("==", |a: JsArrayBuffer, b: JsArrayBuffer| a.0.same(&b.0));
     engine.register_fn("!=", |a: JsArrayBuffer, b: JsArrayBuffer| !a.0.same(&b.0));
-
-    engine.register_fn("memoryUsage", |_p: &mut Process| memory_usage());
-    engine.register_fn("gc", |c: NativeCallContext| -> Res<()> {
-        guard(&c, "gc")?;
-        with_rt(|r| {
-            r.collect_garbage();
-        })
-    });
 }

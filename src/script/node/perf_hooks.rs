@@ -5,13 +5,11 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext};
 
-use super::host::ctx;
-use super::lesson::bindings::guard;
-use super::value::inspect::{self, number_to_string};
-use super::value::{EldHistogram, JsError, JsNull, Rh, to_inspect};
+use super::args::{Res, guard};
 use crate::runtime::HostTypes;
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::script::host::ctx;
+use crate::script::value::inspect::{self, number_to_string};
+use crate::script::value::{EldHistogram, JsError, JsNull, Rh, to_inspect};
 
 /// The `perf_hooks` module object.
 #[derive(Clone)]

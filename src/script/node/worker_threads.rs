@@ -20,18 +20,15 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use super::api::{callback, site_for};
-use super::host::{Ctx, Limits, WorkerSpec, ctx};
-use super::lesson::bindings::guard;
-use super::value::clone::{from_cloned, to_cloned};
-use super::value::{JsArrayBuffer, JsError, JsNull, JsPromise};
+use super::args::{Res, callback, guard, site_for};
 use crate::runtime::buffer::Store;
 use crate::runtime::clock::ClockMode;
 use crate::runtime::threads::{Child, Link};
 use crate::runtime::worker::{Body, Cloned, Hub, MessageCost};
+use crate::script::host::{Ctx, Limits, WorkerSpec, ctx};
+use crate::script::value::clone::{from_cloned, to_cloned};
+use crate::script::value::{JsArrayBuffer, JsError, JsNull, JsPromise};
 use crate::trace::{CallbackKind, Kind, WorkerEvent};
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
 
 /// How many worker threads may be alive at once (see [`create`]).
 pub const MAX_LIVE_WORKERS: usize = 64;

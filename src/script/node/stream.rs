@@ -8,22 +8,20 @@
 //! value is the same stream: Rhai passes maps by value, and `this` inside
 //! `read: |size| { this.push(chunk) }` is a copy too.
 
-use std::rc::Rc;
-
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use super::api::{callback, invalid_arg_type};
-use super::host::{Ctx, Host, ctx, stop_error};
-use super::lesson::bindings::guard;
-use super::value::stream::{JsStreamCb, STREAM_CB_FN, truthy};
-use super::value::*;
+use super::args::{Res, budget, callback, guard, invalid_arg_type, to_number};
 use crate::runtime::Abrupt;
 use crate::runtime::stream::{
     Cx, Handler, Prop, PropValue, StreamId, StreamOptions, pipe, readable, writable,
 };
+use crate::script::host::{Host, ctx, stop_error};
+use crate::script::value::inspect;
+use crate::script::value::stream::{JsStreamCb, STREAM_CB_FN, truthy};
+use crate::script::value::{
+    JsError, JsFunc, JsNull, JsStream, Rh, describe_received, to_inspect, to_js_string,
+};
 use crate::trace::StreamClass;
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
 
 /// The `stream` module object.
 #[derive(Clone, Copy)]
@@ -46,7 +44,7 @@ pub struct StreamCtor(pub StreamClass);
 /// Rhai errors at their own position, model errors at the call site.
 fn model<T>(
     c: &NativeCallContext,
-    f: impl FnOnce(&mut Cx<super::value::Rh, Host>) -> Result<T, Abrupt<Dynamic>>,
+    f: impl FnOnce(&mut Cx<Rh, Host>) -> Result<T, Abrupt<Dynamic>>,
 ) -> Res<T> {
     let x = ctx()?;
     x.last_throw.set(Position::NONE);
@@ -66,15 +64,6 @@ fn model<T>(
         }
         Abrupt::Stop(s) => stop_error(s, c.call_position()),
     })
-}
-
-fn budget(c: &Rc<Ctx>, pos: Position) -> Res<()> {
-    if c.rt.borrow().over_budget() {
-        let ticks = c.rt.borrow().ticks_since_progress;
-        let stop = crate::runtime::driver::budget_stop(&c.rt, ticks);
-        return Err(stop_error(stop, pos));
-    }
-    Ok(())
 }
 
 fn id(s: &JsStream) -> StreamId {
@@ -126,7 +115,7 @@ fn stream_arg(c: &NativeCallContext, v: &Dynamic, what: &str) -> Res<JsStream> {
 
 fn create(c: &NativeCallContext, class: StreamClass, opts: Option<Dynamic>) -> Res<JsStream> {
     guard(c, "stream")?;
-    let mut o: StreamOptions<super::value::Rh> = StreamOptions::default();
+    let mut o: StreamOptions<Rh> = StreamOptions::default();
     let mut name = None;
     if let Some(opts) = &opts {
         let Some(map) = opts.read_lock::<rhai::Map>() else {
@@ -152,13 +141,13 @@ fn create(c: &NativeCallContext, class: StreamClass, opts: Option<Dynamic>) -> R
         o.auto_destroy = flag("autoDestroy").unwrap_or(true);
         o.emit_close = flag("emitClose").unwrap_or(true);
         if let Some(h) = map.get("highWaterMark") {
-            let n = super::api::to_number(h);
+            let n = to_number(h);
             if !(n.is_finite() && n >= 0.0) || n.fract() != 0.0 {
                 let mut e = JsError::new(
                     "TypeError",
                     &format!(
                         "The value of \"options.highWaterMark\" is invalid. Received {}",
-                        super::value::inspect::inspect(&to_inspect(h))
+                        inspect::inspect(&to_inspect(h))
                     ),
                 );
                 e.props.push((
@@ -228,7 +217,7 @@ fn push(c: &NativeCallContext, s: JsStream, chunk: Dynamic) -> Res<bool> {
 
 fn read(c: &NativeCallContext, s: JsStream, n: Option<Dynamic>) -> Res<Dynamic> {
     need_readable(c, &s, "read")?;
-    let n = n.map(|n| super::api::to_number(&n)).map(|n| {
+    let n = n.map(|n| to_number(&n)).map(|n| {
         if n.is_finite() && n >= 0.0 {
             n as usize
         } else {
