@@ -1,5 +1,51 @@
 //! The scripting layer: Rhai scenarios bound to the runtime (the Core
 //! section of shared/API.md), their JavaScript rendering, and diagnostics.
+//! This file compiles a scenario ([`Scenario`]) and runs it ([`run`], and
+//! [`run_worker`] on a worker thread).
+//!
+//! # Layout, from the bottom up
+//!
+//! ```text
+//! source.rs    a scenario's text, ScriptError, the located RenderError
+//! syntax.rs    parser settings shared by the engine and the renderer, `await`
+//! modules.rs   CommonJS or ES module, from the file name or the declaration
+//! render/      the JavaScript rendering (ast, awaits, kinds, the renderer)
+//! value/       script values: objects, printing (util.inspect), Buffer and
+//!              stream conversions, structured clone, this thread's runtime
+//! lesson/      decl.rs: what a lesson declares (with Mode);
+//!              bindings.rs: lesson(), param(), scenario(), expect_*, question()
+//! host/        the runtime's host: HostTypes for Rh, the context (Ctx),
+//!              calls and coroutines, error classification, reports, workers
+//! node/        the bindings, one module per Node module; args.rs is what
+//!              they share; mod.rs builds the engine from one table
+//! mod.rs       Scenario, RunOptions, RunResult, run, run_worker
+//! ```
+//!
+//! # Dependency rules
+//!
+//! Each layer names only the layers listed after it (and its own files);
+//! `tests/script_layers.rs` checks every file's paths against this list,
+//! and that no files name each other around a circle:
+//!
+//! - `source`, `syntax`, `value`: nothing of `script`;
+//! - `modules`: syntax, source;
+//! - `render`: syntax, modules, source;
+//! - `lesson::decl`: value;
+//! - `host`: value, lesson::decl, source;
+//! - `node::args`: host, value, lesson::decl, source;
+//! - each Node module `node::*` and `lesson::bindings`: host, value,
+//!   lesson::decl, source, node::args (never each other: what two share
+//!   moves down, into `node::args` or `value`);
+//! - `node` (the table, `node/mod.rs`): the bindings, and what they name,
+//!   and syntax;
+//! - `lesson` (`lesson/mod.rs`): lesson::decl, lesson::bindings;
+//! - this file: everything.
+//!
+//! The worker binding starts a thread with an entry point it is handed
+//! ([`host::Ctx::worker_entry`], set to [`run_worker`] here), never by
+//! naming this file. Other layers of the crate name what this file
+//! re-exports ([`ClockMode`], [`ModuleKind`], ...) or the modules it
+//! makes public.
 
 pub mod host;
 pub mod lesson;
@@ -15,9 +61,13 @@ use std::rc::Rc;
 
 use rhai::{AST, Scope};
 
+/// Virtual or real time for a run (`RunOptions::runtime.clock`): the
+/// player names the clock through here, not through the runtime.
+pub use crate::runtime::clock::ClockMode;
 use crate::runtime::driver::{self, Evaluated, RunOutcome};
 use crate::runtime::{Abrupt, Fatal, Options, Runtime, Stop};
 use crate::trace::Trace;
+pub use host::Limits;
 use host::{Ctx, Host};
 pub use modules::{ModuleDecl, ModuleKind};
 pub use source::{EXIT_COMPILE, ScriptError, Source};
@@ -160,7 +210,7 @@ impl Scenario {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub runtime: Options,
-    pub limits: host::Limits,
+    pub limits: Limits,
     /// Lesson parameter overrides, by name (values as typed).
     pub params: std::collections::BTreeMap<String, String>,
     /// `--module`: CommonJS or an ES module (None: what the file declares
@@ -297,7 +347,6 @@ fn end_workers(rt: &crate::runtime::Shared<Rh>) {
 /// on their thread), runs the body function on a runtime of its own, then
 /// reports its uncaught error and exit code to its parent.
 pub fn run_worker(spec: host::WorkerSpec) {
-    use crate::runtime::clock::ClockMode;
     use crate::runtime::worker::Body;
     let hub = spec.link.hub.clone();
     let me = spec.link.me;

@@ -54,7 +54,7 @@ impl Screen {
     pub fn player(
         path: PathBuf,
         params: BTreeMap<String, String>,
-        clock: crate::runtime::clock::ClockMode,
+        clock: crate::script::ClockMode,
     ) -> Screen {
         Screen::Player {
             player: Box::new(Player::open_with_clock(&path, params, 0, clock)),
