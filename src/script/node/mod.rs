@@ -12,7 +12,7 @@
 use rhai::{Dynamic, Engine};
 
 use crate::script::host::{Limits, await_hook, ctx};
-use crate::script::lesson;
+use crate::script::lesson::bindings as lesson;
 use crate::script::syntax;
 use crate::trace::Stream;
 
@@ -54,7 +54,7 @@ pub const BINDINGS: &[(&str, Register)] = &[
     ("worker_threads", worker_threads::register),
     ("stream", stream::register),
     ("buffer", buffer::register),
-    ("lesson", lesson::bindings::register),
+    ("lesson", lesson::register),
 ];
 
 /// Builds the scenario engine: parser settings, limits, the global names,
