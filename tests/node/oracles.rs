@@ -26,7 +26,7 @@ fn lesson_js(src: &str, params: &[(&str, &str)]) -> Result<String, RenderError> 
     render_with(&compile(src), &options)
 }
 
-/// The lesson of src/script/js.rs's rendering tests.
+/// The lesson of src/script/render/mod.rs's rendering tests.
 const LESSON: &str = r#"lesson(#{ title: "The event loop", summary: "Timers after sync code", topic: "event loop", teaches: "timers run after the main script", duration: "8 min" });
 let timers = param("timers", #{ default: 2, min: 0, max: 5, help: "how many timers" });
 let mode = param("mode", #{ default: "io", choices: ["io", "main"], help: "where to start" });
