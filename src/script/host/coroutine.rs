@@ -15,12 +15,12 @@ use rhai::{Dynamic, EvalAltResult, Position};
 use crate::runtime::Promise;
 use crate::script::value::{JsError, Rh};
 
+/// What resumes a body: the awaited value, or the reason it rejected with.
 pub type CoInput = Result<Dynamic, Dynamic>;
-
+/// What a body suspends with: the awaited value and where.
 pub type CoYield = (Dynamic, Position);
-
+/// How a body ends.
 pub type CoReturn = Result<Dynamic, Box<EvalAltResult>>;
-
 pub type AsyncBody = Coroutine<CoInput, CoYield, CoReturn, DefaultStack>;
 
 /// Stack for one async body. Rhai's evaluator recurses, and the call-depth

@@ -10,7 +10,6 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Positi
 use super::decl::*;
 use crate::runtime::{Fatal, Stop};
 use crate::script::host::{Ctx, ctx, decl_error, stop_error};
-use crate::script::lesson::decl::Mode;
 use crate::script::source::EXIT_COMPILE;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;

@@ -1,15 +1,15 @@
 //! The Buffers section of shared/API.md: `Buffer.alloc/allocUnsafe/
 //! allocUnsafeSlow/from/concat/isBuffer/byteLength/poolSize`, a Buffer's
 //! `length`, `byteOffset`, `buffer`, `[i]`, `slice`, `subarray`,
-//! `toString`, `equals`, `process.memoryUsage()` and `gc()`. The memory
-//! model is [`crate::runtime::buffer`]; this file binds it and checks
-//! arguments with Node's own errors (lib/buffer.js `assertSize`,
-//! `fromObject`, `concat`).
+//! `toString`, `equals`. The memory model is [`crate::runtime::buffer`];
+//! this file binds it and checks arguments with Node's own errors
+//! (lib/buffer.js `assertSize`, `fromObject`, `concat`).
 //!
-//! The Rust side other bindings use (streams, workers):
-//! [`buffer_from_bytes`], [`buffer_from_str`], [`buffer_concat`],
-//! [`alloc_error`]; a [`JsBuffer`]'s `len()`, `to_vec()`, `store()` and
-//! `store().detach()`.
+//! The Rust side other bindings and the host use (fs, crypto, streams,
+//! workers) is [`crate::script::value::buffer`]: `buffer_from_str`,
+//! `buffer_concat`, `alloc_error`; a [`JsBuffer`]'s `len()`, `to_vec()`,
+//! `store()` and `store().detach()`. `process.memoryUsage()` is in
+//! [`super::process`], `gc()` in [`super::globals`].
 
 use rhai::{Dynamic, Engine, NativeCallContext, Position};
 

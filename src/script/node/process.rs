@@ -80,14 +80,10 @@ fn env_set(name: &str, value: &Dynamic) -> Res<()> {
 /// full collection (v20.20.2, x64): the model's absolute numbers start
 /// there, so only differences between two calls are meaningful.
 const NODE_BASE_ARRAY_BUFFERS: u64 = 2283;
-
 /// `external` minus `arrayBuffers` after startup in node v20.
 const NODE_BASE_EXTERNAL: u64 = 1_113_672;
-
 const NODE_BASE_RSS: u64 = 41_263_104;
-
 const NODE_BASE_HEAP_TOTAL: u64 = 5_218_304;
-
 const NODE_BASE_HEAP_USED: u64 = 2_686_680;
 
 fn memory_usage() -> Res<rhai::Map> {
@@ -102,6 +98,7 @@ fn memory_usage() -> Res<rhai::Map> {
     Ok(m)
 }
 
+/// `nextTick`, `on`, `exit`, `exitCode`.
 fn register_events_and_exit(engine: &mut Engine) {
     engine.register_fn(
         "nextTick",
