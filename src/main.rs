@@ -299,7 +299,9 @@ fn dispatch(cli: Cli) -> u8 {
 
 fn player(screen: workbench::tui::Screen) -> u8 {
     match workbench::tui::run(screen) {
-        Ok(()) => 0,
+        Ok(workbench::tui::Ended::Quit) => 0,
+        // The terminal is restored; exit as the signal's default would.
+        Ok(workbench::tui::Ended::Signal(sig)) => exit_byte(128 + sig),
         Err(e) => {
             err!("workbench: {e}");
             1
