@@ -547,3 +547,37 @@ fn a_closed_pipe_ends_the_run_quietly_as_node_does() {
         assert_eq!(exit_code_with_closed_pipes(&args), Some(0), "{args:?}");
     }
 }
+
+#[test]
+fn a_byte_order_mark_is_skipped_as_node_skips_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("bom.rhai");
+    std::fs::write(&script, b"\xef\xbb\xbfconsole.log(\"bom ok\");\n").expect("write");
+    let out = workbench(&["run", &script.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "bom ok\n");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_located() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("bad.rhai");
+    std::fs::write(&script, b"console.log(\"a\");\nlet x = \"\xff\";\n").expect("write");
+    let out = workbench(&["run", &script.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("not UTF-8"), "{err}");
+    assert!(err.contains("bad.rhai:2:10"), "{err}");
+}
+
+#[test]
+fn a_script_larger_than_the_limit_is_refused_without_reading_it_whole() {
+    // /dev/zero never ends: only the limit ends the read.
+    let out = workbench(&["run", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("larger than a scenario may be"),
+        "{}",
+        text(&out.stderr)
+    );
+}
