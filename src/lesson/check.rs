@@ -278,8 +278,11 @@ fn verify_run(
                 .map(|node| verify::verify_against_with(scenario, &node, &options));
             match again {
                 Ok(Verdict::Agree { .. }) => {
-                    eprintln!(
-                        "note: {display} ({label}): node agreed only on a second run; the first said: {d}"
+                    let _ = std::io::Write::write_fmt(
+                        &mut std::io::stderr().lock(),
+                        format_args!(
+                            "note: {display} ({label}): node agreed only on a second run; the first said: {d}\n"
+                        ),
                     );
                     report.verified += 1;
                 }

@@ -73,6 +73,9 @@ pub use modules::{ModuleDecl, ModuleKind};
 pub use source::{EXIT_COMPILE, ScriptError, Source};
 use value::Rh;
 
+/// The largest scenario file workbench reads (lessons are a few KiB).
+pub const MAX_SCRIPT_BYTES: u64 = 4 << 20;
+
 /// A compiled scenario.
 #[derive(Clone)]
 pub struct Scenario {
@@ -88,14 +91,54 @@ pub struct Scenario {
 impl Scenario {
     /// Reads and compiles a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScriptError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScriptError {
-            message: format!("cannot read {}: {e}", path.display()),
+        let plain = |message: String| ScriptError {
+            report: format!("error: {message}"),
+            message,
             line: 0,
             column: 0,
-            report: format!("error: cannot read {}: {e}", path.display()),
             exit_code: EXIT_COMPILE,
-        })?;
+        };
+        // Read at most one byte more than a script may have: a device or a
+        // huge file must not be read whole (`workbench run /dev/zero`).
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| {
+                use std::io::Read;
+                f.take(MAX_SCRIPT_BYTES + 1).read_to_end(&mut bytes)
+            })
+            .map_err(|e| plain(format!("cannot read {}: {e}", path.display())))?;
+        if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+            return Err(plain(format!(
+                "{} is larger than a scenario may be ({} MiB)",
+                path.display(),
+                MAX_SCRIPT_BYTES >> 20
+            )));
+        }
         let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                // Name where the text stops being UTF-8, in the valid part.
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let valid = String::from_utf8_lossy(valid).into_owned();
+                let line = valid.matches('\n').count() + 1;
+                let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let source = Source { path, text: lossy };
+                return Err(ScriptError::at(
+                    &source,
+                    "the file is not UTF-8 text (an invalid byte here)",
+                    line,
+                    column,
+                    EXIT_COMPILE,
+                ));
+            }
+        };
+        // A byte-order mark is not part of the script (node skips it too).
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         Scenario::compile(path, text)
     }
 

@@ -91,10 +91,10 @@ pub fn register(engine: &mut Engine) {
         Ok(())
     });
     engine.register_fn("now", |_d: &mut DateNs| -> Res<i64> {
-        Ok(ctx()?.rt.borrow().date_now() as i64)
+        Ok(ctx()?.rt.borrow_mut().date_now() as i64)
     });
     engine.register_fn("now", |_p: &mut PerformanceNs| -> Res<f64> {
-        Ok(ctx()?.rt.borrow().performance_now())
+        Ok(ctx()?.rt.borrow_mut().performance_now())
     });
     engine.register_fn("note", |c: NativeCallContext, text: Dynamic| -> Res<()> {
         guard(&c, "note")?;

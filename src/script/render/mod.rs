@@ -820,6 +820,10 @@ impl Renderer {
         let p = pad(ind);
         match s {
             Stmt::Noop(_) | Stmt::Share(_) => {}
+            // A `let` that closures above it name is defined first thing in
+            // the model (the patched Rhai's `ASTFlags::HOISTED`); JavaScript
+            // hoists it by itself.
+            Stmt::Var(_, flags, _) if flags.contains(ASTFlags::HOISTED) => {}
             Stmt::Var(v, flags, pos) => {
                 let (name, value, _) = &**v;
                 let is_const = flags.contains(ASTFlags::CONSTANT);
