@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of the lesson player in a real terminal (tmux): open,
 # step, step back, play, knob change, help, quit, the picker, Ctrl-C,
-# SIGTERM and a too-small window; after each exit the terminal must be
-# restored (alternate screen off) and the exit code 0.
+# SIGTERM, SIGINT, SIGHUP, SIGQUIT and a too-small window; after each exit
+# the terminal must be restored (alternate screen off, canonical mode and
+# echo back on) and the exit code 0, or 128 + the signal after a signal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
@@ -38,20 +39,22 @@ expect() { # expect TEXT DESCRIPTION
   fi
 }
 
-restored() { # after the program exits: exit line shown, alternate screen off
-  wait_for "WORKBENCH_EXIT=0" 10 && echo "ok    $1: exit code 0"
+restored() { # restored WHAT [EXIT]: exit line shown, terminal modes back
+  local code=${2:-0}
+  wait_for "WORKBENCH_EXIT=$code." 10 && echo "ok    $1: exit code $code"
   if [ "$(tmux display -p -t "$session" '#{alternate_on}')" = "0" ]; then
-    echo "ok    $1: terminal restored"
+    echo "ok    $1: alternate screen off"
   else
     echo "FAIL  $1: still on the alternate screen"
     failures=$((failures + 1))
   fi
+  wait_for "TTY=icanon echo" 5 && echo "ok    $1: canonical mode and echo on"
 }
 
 start() { # start ARGS...: run workbench in a fresh session
   cleanup
   tmux new-session -d -s "$session" -x 160 -y 48 \
-    "$bin $*; echo WORKBENCH_EXIT=\$?; sleep 120"
+    "$bin $*; echo WORKBENCH_EXIT=\$?.; echo TTY=\$(stty -a | grep -oE '(^| )-?icanon' | tr -d ' ') \$(stty -a | grep -oE '(^| )-?echo( |\$)' | tr -d ' '); sleep 120"
 }
 
 event_number() { screen | head -1 | sed -E 's/.*event ([0-9]+)\/.*/\1/'; }
@@ -109,12 +112,14 @@ wait_for "nextTick, promises" 10
 tmux send-keys -t "$session" C-c
 restored "Ctrl-C"
 
-# --- SIGTERM ---
-start lesson async-await
-wait_for "async/await, tick by tick" 10
-pid=$(pgrep -n -f "^$bin lesson async-await\$")
-kill -TERM "$pid"
-restored "SIGTERM"
+# --- signals: each restores the terminal and exits with 128 + signal ---
+for sig in TERM:143 INT:130 HUP:129 QUIT:131; do
+  start lesson async-await
+  wait_for "async/await, tick by tick" 10
+  pid=$(pgrep -n -f "^$bin lesson async-await\$")
+  kill -"${sig%%:*}" "$pid"
+  restored "SIG${sig%%:*}" "${sig##*:}"
+done
 
 # --- a terminal too small, then enlarged ---
 start lesson event-loop

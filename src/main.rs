@@ -182,6 +182,22 @@ enum Race {
     TimeoutFirst,
 }
 
+/// Writes to stdout, ignoring a closed pipe (`workbench ... | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// Writes to stderr, ignoring a closed pipe (`workbench ... 2>&1 | head`):
+/// node ends quietly when its output goes nowhere, and so does workbench
+/// (`eprintln!` would panic, and a panic while reporting one aborts).
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A panic is a bug in workbench, never the script's fault: say so
@@ -197,7 +213,7 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        eprintln!("workbench: internal error{place}: {message}");
+        err!("workbench: internal error{place}: {message}");
     }));
     // Rhai's evaluator recurses; give it a deep stack of its own.
     let worker = std::thread::Builder::new()
@@ -207,21 +223,14 @@ fn main() -> ExitCode {
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(_)) => {
-            eprintln!("workbench: internal error (a panic); please report it with the scenario");
+            err!("workbench: internal error (a panic); please report it with the scenario");
             ExitCode::from(70)
         }
         Err(e) => {
-            eprintln!("workbench: cannot start: {e}");
+            err!("workbench: cannot start: {e}");
             ExitCode::from(70)
         }
     }
-}
-
-/// Writes to stdout, ignoring a closed pipe (`workbench ... | head`).
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
 }
 
 fn exit_byte(code: i32) -> u8 {
@@ -244,7 +253,7 @@ fn dispatch(cli: Cli) -> u8 {
                 clock.mode(),
             )),
             None => {
-                eprintln!(
+                err!(
                     "error: no lesson `{name}` in {} (see `workbench lessons`)",
                     lesson::lessons_dir().display()
                 );
@@ -262,7 +271,7 @@ fn dispatch(cli: Cli) -> u8 {
                 0
             }
             Err(e) => {
-                eprintln!("{}", e.report);
+                err!("{}", e.report);
                 exit_byte(e.exit_code)
             }
         },
@@ -281,7 +290,7 @@ fn dispatch(cli: Cli) -> u8 {
                 0
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                err!("error: {e}");
                 2
             }
         },
@@ -290,9 +299,11 @@ fn dispatch(cli: Cli) -> u8 {
 
 fn player(screen: workbench::tui::Screen) -> u8 {
     match workbench::tui::run(screen) {
-        Ok(()) => 0,
+        Ok(workbench::tui::Ended::Quit) => 0,
+        // The terminal is restored; exit as the signal's default would.
+        Ok(workbench::tui::Ended::Signal(sig)) => exit_byte(128 + sig),
         Err(e) => {
-            eprintln!("workbench: {e}");
+            err!("workbench: {e}");
             1
         }
     }
@@ -306,7 +317,7 @@ fn list_lessons() -> u8 {
     let dir = lesson::lessons_dir();
     let listings = lesson::list(&dir);
     if listings.is_empty() {
-        eprintln!("no lessons in {}", dir.display());
+        err!("no lessons in {}", dir.display());
         return 1;
     }
     out!(
@@ -335,7 +346,7 @@ fn list_lessons() -> u8 {
 
 fn check_lessons(paths: &[PathBuf], node: bool) -> u8 {
     if node && !verify::node_available() {
-        eprintln!(
+        err!(
             "workbench check: cannot run `{}` to verify lessons; install Node.js v20, set WORKBENCH_NODE, or pass --no-node",
             verify::node_command()
         );
@@ -372,13 +383,13 @@ fn check_lessons(paths: &[PathBuf], node: bool) -> u8 {
 
 fn run(args: RunArgs) -> u8 {
     if matches!(args.trace_format, TraceFormat::Chrome) && args.trace_out.is_none() {
-        eprintln!("error: --trace-format chrome needs --trace-out FILE");
+        err!("error: --trace-format chrome needs --trace-out FILE");
         return 2;
     }
     let scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{}", e.report);
+            err!("{}", e.report);
             return exit_byte(e.exit_code);
         }
     };
@@ -409,11 +420,11 @@ fn run(args: RunArgs) -> u8 {
         if let Some(f) = &probe.outcome.fatal
             && f.exit_code == script::EXIT_COMPILE
         {
-            eprintln!("{}", f.message);
+            err!("{}", f.message);
             return 2;
         }
         if !decl.unknown_overrides.is_empty() {
-            eprintln!(
+            err!(
                 "error: unknown parameter(s): {}\nallowed:\n{}",
                 decl.unknown_overrides.join(", "),
                 lesson::check::describe_params(decl)
@@ -427,7 +438,7 @@ fn run(args: RunArgs) -> u8 {
     if args.stats {
         let trace = &result.trace;
         let events = trace.events.len().max(1);
-        eprintln!(
+        err!(
             "workbench: {} events, {} callbacks, {:.1} trace bytes/event (text aside: {} bytes), {:.3} s",
             trace.events.len(),
             trace.callbacks.len(),
@@ -438,7 +449,7 @@ fn run(args: RunArgs) -> u8 {
     }
     if args.trace {
         for race in &result.trace.races {
-            eprintln!(
+            err!(
                 "workbench: warning: race at event {}: {} (this run: {} first; see --race)",
                 race.seq,
                 race.kind.describe(),
@@ -455,15 +466,20 @@ fn run(args: RunArgs) -> u8 {
                 write_trace(&result.trace, args.trace_format, &mut w)?;
                 w.flush()
             }),
-            None => write_trace(
-                &result.trace,
-                args.trace_format,
-                &mut std::io::stderr().lock(),
-            ),
+            // Buffered: a write per event is ten times slower.
+            None => {
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+                write_trace(&result.trace, args.trace_format, &mut w).and_then(|()| w.flush())
+            }
         };
-        if let Err(e) = written {
-            eprintln!("workbench: cannot write the trace: {e}");
-            return 74;
+        match written {
+            // Nobody reads any more (`2>&1 | head`): end quietly, as node does.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => {
+                err!("workbench: cannot write the trace: {e}");
+                return 74;
+            }
+            Ok(()) => {}
         }
     }
     exit_byte(result.outcome.exit_code)
@@ -483,7 +499,7 @@ fn write_trace(
 
 fn verify_files(files: &[PathBuf], module: Option<ModuleKind>) -> u8 {
     if !verify::node_available() {
-        eprintln!(
+        err!(
             "workbench verify: cannot run `{}`; install Node.js v20 or set WORKBENCH_NODE",
             verify::node_command()
         );

@@ -503,3 +503,81 @@ fn a_lessons_declared_module_kind_wins_and_a_contradiction_is_an_error() {
     assert!(err.contains("declares `module: \"esm\"`"), "{err}");
     assert!(err.contains("esm_lesson.rhai:7"), "{err}");
 }
+
+/// Runs workbench with stdout and stderr on pipes that are closed after
+/// the first few bytes (`workbench ... 2>&1 | head -3`) and returns its
+/// exit code.
+fn exit_code_with_closed_pipes(args: &[&str]) -> Option<i32> {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("workbench starts");
+    let mut first = [0u8; 16];
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read(&mut first);
+    }
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read(&mut first);
+    }
+    // Both pipes are closed now: every later write fails with EPIPE.
+    child.wait().expect("workbench ends").code()
+}
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly_as_node_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("many.rhai");
+    std::fs::write(
+        &script,
+        "for i in 0..3000 { console.log(`line ${i}`); console.error(`err ${i}`); }\n",
+    )
+    .expect("write the script");
+    let script = script.to_string_lossy().into_owned();
+    for args in [
+        vec!["run", "--trace", &script],
+        vec!["run", "--trace", "--trace-format", "json", &script],
+        vec!["run", "--stats", &script],
+        vec!["run", &script],
+    ] {
+        // Not 134 (an abort from a panic while reporting a failed write).
+        assert_eq!(exit_code_with_closed_pipes(&args), Some(0), "{args:?}");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped_as_node_skips_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("bom.rhai");
+    std::fs::write(&script, b"\xef\xbb\xbfconsole.log(\"bom ok\");\n").expect("write");
+    let out = workbench(&["run", &script.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "bom ok\n");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_located() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("bad.rhai");
+    std::fs::write(&script, b"console.log(\"a\");\nlet x = \"\xff\";\n").expect("write");
+    let out = workbench(&["run", &script.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("not UTF-8"), "{err}");
+    assert!(err.contains("bad.rhai:2:10"), "{err}");
+}
+
+#[test]
+fn a_script_larger_than_the_limit_is_refused_without_reading_it_whole() {
+    // /dev/zero never ends: only the limit ends the read.
+    let out = workbench(&["run", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("larger than a scenario may be"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -397,3 +397,45 @@ while "" { console.log("never"); }
     );
     assert_eq!(out, "big pos\ndefault  b true true false\nno error\n");
 }
+
+#[test]
+fn a_captured_variable_holding_an_object_can_be_assigned_again() {
+    // A debounce: the closure clears and replaces the timer it captured.
+    let out = stdout_of(
+        r#"
+let debounce = |f, ms| {
+  let t = ();
+  |x| {
+    if t != () { clearTimeout(t); }
+    t = setTimeout(|| f.call(x), ms);
+  }
+};
+let d = debounce.call(|x| console.log("debounced", x), 20);
+d.call(1);
+d.call(2);
+setTimeout(|| d.call(3), 5);
+setTimeout(|| d.call(4), 100);
+"#,
+    );
+    assert_eq!(out, "debounced 3\ndebounced 4\n");
+}
+
+// vendor/rhai: `let` is hoisted for the closures above it
+// (`ASTFlags::HOISTED`).
+
+#[test]
+fn a_closure_may_name_a_let_further_down_its_block() {
+    let out = stdout_of(
+        r#"
+let isEven = |n| if n == 0 { true } else { isOdd.call(n - 1) };
+let isOdd = |n| if n == 0 { false } else { isEven.call(n - 1) };
+console.log(isEven.call(10), isOdd.call(7));
+process.nextTick(|| {
+  let f = || console.log("inner", g.call());
+  let g = || "g";
+  f.call();
+});
+"#,
+    );
+    assert_eq!(out, "true true\ninner g\n");
+}

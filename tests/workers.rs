@@ -189,7 +189,7 @@ fn too_many_live_workers_is_a_clear_error_not_a_crash() {
         result.stdout(),
         format!(
             "{max} workbench: at most {max} worker threads can run at once (a model limit)\n",
-            max = workbench::script::api_worker::MAX_LIVE_WORKERS
+            max = workbench::script::node::worker_threads::MAX_LIVE_WORKERS
         )
     );
     assert_eq!(result.outcome.exit_code, 0);

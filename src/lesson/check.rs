@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{name_of, narration_steps, run};
-use crate::script::js::{RenderOptions, render_with};
-use crate::script::lesson_decl::{Declarations, Expectation};
+use crate::script::lesson::{Declarations, Expectation};
+use crate::script::render::{RenderOptions, render_with};
 use crate::script::{RunOptions, RunResult};
 use crate::trace::{Kind, Stream, Trace};
 use crate::verify::{self, Verdict};
@@ -278,8 +278,11 @@ fn verify_run(
                 .map(|node| verify::verify_against_with(scenario, &node, &options));
             match again {
                 Ok(Verdict::Agree { .. }) => {
-                    eprintln!(
-                        "note: {display} ({label}): node agreed only on a second run; the first said: {d}"
+                    let _ = std::io::Write::write_fmt(
+                        &mut std::io::stderr().lock(),
+                        format_args!(
+                            "note: {display} ({label}): node agreed only on a second run; the first said: {d}\n"
+                        ),
                     );
                     report.verified += 1;
                 }

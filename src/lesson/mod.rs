@@ -9,7 +9,7 @@ pub mod scaffold;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::script::lesson_decl::Declarations;
+use crate::script::lesson::Declarations;
 use crate::script::{self, RunOptions, RunResult, Scenario, ScriptError};
 use crate::trace::{Kind, Trace};
 

@@ -432,6 +432,9 @@ pub struct Runtime<H: HostTypes> {
     pub threads: threads::Threads<H>,
     /// Buffers: the pool allocator and the backing stores' accounting.
     pub buffers: buffer::Heap,
+    /// Clock reads since the last trace event (a spin-wait detector, see
+    /// [`Runtime::clock_read`]).
+    spin_reads: u32,
     /// `process.env`: the starting environment plus the script's
     /// assignments (change it with [`Runtime::set_env`]).
     env: env::Env,
@@ -455,6 +458,15 @@ pub enum IoTarget<F> {
 /// Exit code of an ES module whose top-level `await` never settled
 /// (`kUnfinishedTopLevelAwait`).
 pub const EXIT_UNFINISHED_TLA: i32 = 13;
+
+/// Clock reads in one stretch of a callback before the model counts them
+/// as a spin-wait (see [`Runtime::clock_read`]).
+pub const SPIN_READS: u32 = 1000;
+/// What each read of a spin-wait costs, in milliseconds (a `Date.now()`
+/// loop iteration in node takes some tens of nanoseconds; a coarser step
+/// keeps a long wait within the operations budget and changes nothing
+/// observable at Date.now()'s millisecond resolution).
+pub const SPIN_READ_COST_MS: f64 = 0.001;
 
 /// The runtime as the host holds it.
 pub type Shared<H> = Rc<RefCell<Runtime<H>>>;
@@ -498,6 +510,7 @@ impl<H: HostTypes> Runtime<H> {
             async_handled: Vec::new(),
             threads: threads::Threads::default(),
             buffers: buffer::Heap::default(),
+            spin_reads: 0,
             env,
             entry_pending: false,
         }
@@ -524,6 +537,7 @@ impl<H: HostTypes> Runtime<H> {
     // === trace ===
 
     pub fn emit(&mut self, kind: Kind) {
+        self.spin_reads = 0;
         if self.trace.events.len() >= self.options.max_events {
             self.budget_hit.set(true);
             return;
@@ -660,12 +674,33 @@ impl<H: HostTypes> Runtime<H> {
         }
     }
 
-    pub fn date_now(&self) -> f64 {
+    /// `Date.now()`. A read can cost time: see [`Runtime::clock_read`].
+    pub fn date_now(&mut self) -> f64 {
+        self.clock_read();
         self.clock.date_now_ms() as f64
     }
 
-    pub fn performance_now(&self) -> f64 {
+    /// `performance.now()`. A read can cost time: see [`Runtime::clock_read`].
+    pub fn performance_now(&mut self) -> f64 {
+        self.clock_read();
         self.clock.performance_now_ms()
+    }
+
+    /// A spin-wait under the virtual clock: `while Date.now() < end {}`
+    /// blocks in node until the wall clock gets there, but the model's
+    /// time only moves by its own events, so the loop would never end. A
+    /// callback that reads the clock more than [`SPIN_READS`] times with
+    /// nothing else happening is spinning: each further read costs
+    /// [`SPIN_READ_COST_MS`] of CPU time, as `busy` does, so the loop ends
+    /// when node's would. Scripts that read the clock a few times are not
+    /// affected.
+    fn clock_read(&mut self) {
+        if self.clock.mode == ClockMode::Virtual {
+            self.spin_reads = self.spin_reads.saturating_add(1);
+            if self.spin_reads > SPIN_READS {
+                self.busy(SPIN_READ_COST_MS);
+            }
+        }
     }
 
     // === timers ===

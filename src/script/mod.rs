@@ -1,35 +1,80 @@
 //! The scripting layer: Rhai scenarios bound to the runtime (the Core
 //! section of shared/API.md), their JavaScript rendering, and diagnostics.
+//! This file compiles a scenario ([`Scenario`]) and runs it ([`run`], and
+//! [`run_worker`] on a worker thread).
+//!
+//! # Layout, from the bottom up
+//!
+//! ```text
+//! source.rs    a scenario's text, ScriptError, the located RenderError
+//! syntax.rs    parser settings shared by the engine and the renderer, `await`
+//! modules.rs   CommonJS or ES module, from the file name or the declaration
+//! render/      the JavaScript rendering (ast, awaits, kinds, the renderer)
+//! value/       script values: objects, printing (util.inspect), Buffer and
+//!              stream conversions, structured clone, this thread's runtime
+//! lesson/      decl.rs: what a lesson declares (with Mode);
+//!              bindings.rs: lesson(), param(), scenario(), expect_*, question()
+//! host/        the runtime's host: HostTypes for Rh, the context (Ctx),
+//!              calls and coroutines, error classification, reports, workers
+//! node/        the bindings, one module per Node module; args.rs is what
+//!              they share; mod.rs builds the engine from one table
+//! mod.rs       Scenario, RunOptions, RunResult, run, run_worker
+//! ```
+//!
+//! # Dependency rules
+//!
+//! Each layer names only the layers listed after it (and its own files);
+//! `tests/script_layers.rs` checks every file's paths against this list,
+//! and that no files name each other around a circle:
+//!
+//! - `source`, `syntax`, `value`: nothing of `script`;
+//! - `modules`: syntax, source;
+//! - `render`: syntax, modules, source;
+//! - `lesson::decl`: value;
+//! - `host`: value, lesson::decl, source;
+//! - `node::args`: host, value, lesson::decl, source;
+//! - each Node module `node::*` and `lesson::bindings`: host, value,
+//!   lesson::decl, source, node::args (never each other: what two share
+//!   moves down, into `node::args` or `value`);
+//! - `node` (the table, `node/mod.rs`): the bindings, and what they name,
+//!   and syntax;
+//! - `lesson` (`lesson/mod.rs`): lesson::decl, lesson::bindings;
+//! - this file: everything.
+//!
+//! The worker binding starts a thread with an entry point it is handed
+//! ([`host::Ctx::worker_entry`], set to [`run_worker`] here), never by
+//! naming this file. Other layers of the crate name what this file
+//! re-exports ([`ClockMode`], [`ModuleKind`], ...) or the modules it
+//! makes public.
 
-pub mod api;
-pub mod api_buffer;
-pub mod api_env;
-pub mod api_perf;
-pub mod api_pool;
-pub mod api_stream;
-pub mod api_worker;
-pub mod clone;
-pub mod errors;
 pub mod host;
-pub mod inspect;
-pub mod js;
-pub mod lesson_api;
-pub mod lesson_decl;
+pub mod lesson;
 pub mod modules;
+pub mod node;
+pub mod render;
+pub mod source;
 pub mod syntax;
-pub mod values;
+pub mod value;
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use rhai::{AST, Scope};
 
+/// Virtual or real time for a run (`RunOptions::runtime.clock`): the
+/// player names the clock through here, not through the runtime.
+pub use crate::runtime::clock::ClockMode;
 use crate::runtime::driver::{self, Evaluated, RunOutcome};
 use crate::runtime::{Abrupt, Fatal, Options, Runtime, Stop};
 use crate::trace::Trace;
-pub use errors::{EXIT_COMPILE, ScriptError, Source};
-use host::{Ctx, Host, Rh};
+pub use host::Limits;
+use host::{Ctx, Host};
 pub use modules::{ModuleDecl, ModuleKind};
+pub use source::{EXIT_COMPILE, ScriptError, Source};
+use value::Rh;
+
+/// The largest scenario file workbench reads (lessons are a few KiB).
+pub const MAX_SCRIPT_BYTES: u64 = 4 << 20;
 
 /// A compiled scenario.
 #[derive(Clone)]
@@ -40,20 +85,60 @@ pub struct Scenario {
     pub module: ModuleDecl,
     /// The `await`s at the top level, in source order: allowed in an ES
     /// module (which they make an async module), an error in CommonJS.
-    pub top_level_awaits: Vec<js::TopAwait>,
+    pub top_level_awaits: Vec<render::TopAwait>,
 }
 
 impl Scenario {
     /// Reads and compiles a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScriptError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScriptError {
-            message: format!("cannot read {}: {e}", path.display()),
+        let plain = |message: String| ScriptError {
+            report: format!("error: {message}"),
+            message,
             line: 0,
             column: 0,
-            report: format!("error: cannot read {}: {e}", path.display()),
             exit_code: EXIT_COMPILE,
-        })?;
+        };
+        // Read at most one byte more than a script may have: a device or a
+        // huge file must not be read whole (`workbench run /dev/zero`).
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| {
+                use std::io::Read;
+                f.take(MAX_SCRIPT_BYTES + 1).read_to_end(&mut bytes)
+            })
+            .map_err(|e| plain(format!("cannot read {}: {e}", path.display())))?;
+        if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+            return Err(plain(format!(
+                "{} is larger than a scenario may be ({} MiB)",
+                path.display(),
+                MAX_SCRIPT_BYTES >> 20
+            )));
+        }
         let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                // Name where the text stops being UTF-8, in the valid part.
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let valid = String::from_utf8_lossy(valid).into_owned();
+                let line = valid.matches('\n').count() + 1;
+                let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let source = Source { path, text: lossy };
+                return Err(ScriptError::at(
+                    &source,
+                    "the file is not UTF-8 text (an invalid byte here)",
+                    line,
+                    column,
+                    EXIT_COMPILE,
+                ));
+            }
+        };
+        // A byte-order mark is not part of the script (node skips it too).
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         Scenario::compile(path, text)
     }
 
@@ -66,16 +151,16 @@ impl Scenario {
             let pos = e.position();
             ScriptError::at(
                 &source,
-                errors::strip_position(&e.to_string()),
+                source::strip_position(&e.to_string()),
                 pos.line().unwrap_or(0),
                 pos.position().unwrap_or(1),
                 EXIT_COMPILE,
             )
         })?;
-        let at = |e: js::RenderError| {
+        let at = |e: source::RenderError| {
             ScriptError::at(&source, e.message, e.line, e.column, EXIT_COMPILE)
         };
-        let top_level_awaits = js::top_level_awaits(&ast).map_err(at)?;
+        let top_level_awaits = render::top_level_awaits(&ast).map_err(at)?;
         let module = modules::declared_module(&ast).map_err(at)?;
         let scenario = Scenario {
             source,
@@ -150,7 +235,7 @@ impl Scenario {
     /// The JavaScript rendering as CommonJS or an ES module (a lesson's
     /// module knob takes that value).
     pub fn to_js_as(&self, module: ModuleKind) -> Result<String, ScriptError> {
-        let mut options = js::RenderOptions {
+        let mut options = render::RenderOptions {
             module,
             ..Default::default()
         };
@@ -159,7 +244,7 @@ impl Scenario {
                 .params
                 .insert(param.clone(), format!("\"{}\"", module.name()));
         }
-        js::render_with(&self.ast, &options)
+        render::render_with(&self.ast, &options)
             .map_err(|e| ScriptError::at(&self.source, e.message, e.line, e.column, EXIT_COMPILE))
     }
 }
@@ -168,7 +253,7 @@ impl Scenario {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub runtime: Options,
-    pub limits: api::Limits,
+    pub limits: Limits,
     /// Lesson parameter overrides, by name (values as typed).
     pub params: std::collections::BTreeMap<String, String>,
     /// `--module`: CommonJS or an ES module (None: what the file declares
@@ -181,7 +266,7 @@ pub struct RunResult {
     pub trace: Trace,
     pub outcome: RunOutcome,
     /// What a lesson file declared (empty for plain scenarios).
-    pub declarations: lesson_decl::Declarations,
+    pub declarations: lesson::Declarations,
     /// The module kind it ran as.
     pub module: ModuleKind,
 }
@@ -213,12 +298,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
     runtime_options.module = kind;
     runtime_options.entry = scenario.source.path.display().to_string();
     let rt = Runtime::<Rh>::shared(runtime_options);
-    let engine = api::build_engine(options.limits, scenario.source.display_path());
+    let engine = node::build_engine(options.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
         engine,
         scenario.ast.clone(),
         rt.clone(),
         scenario.source.clone(),
+        run_worker,
     );
     ctx.overrides = options.params.clone();
     // A lesson's module knob has the value the run uses (`--module` sets it).
@@ -274,7 +360,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
 fn main_body(ctx: &Rc<Ctx>) -> Result<(), Box<rhai::EvalAltResult>> {
     let mut scope = Scope::new();
     ctx.engine.run_ast_with_scope(&mut scope, &ctx.ast)?;
-    if let Some(body) = lesson_api::take_scenario(ctx) {
+    if let Some(body) = lesson::bindings::take_scenario(ctx) {
         let _ = body.call::<rhai::Dynamic>(&ctx.engine, &ctx.ast, ())?;
     }
     Ok(())
@@ -303,8 +389,7 @@ fn end_workers(rt: &crate::runtime::Shared<Rh>) {
 /// A worker thread: compiles the script again (Rhai engines and ASTs stay
 /// on their thread), runs the body function on a runtime of its own, then
 /// reports its uncaught error and exit code to its parent.
-pub fn run_worker(spec: api_worker::WorkerSpec) {
-    use crate::runtime::clock::ClockMode;
+pub fn run_worker(spec: host::WorkerSpec) {
     use crate::runtime::worker::Body;
     let hub = spec.link.hub.clone();
     let me = spec.link.me;
@@ -334,14 +419,15 @@ pub fn run_worker(spec: api_worker::WorkerSpec) {
             return;
         }
     };
-    let rt = api_worker::worker_runtime(&spec, start_ns);
+    let rt = host::worker_runtime(&spec, start_ns);
     rt.borrow().threads.send(parent, start_ns, Body::Online);
-    let engine = api::build_engine(spec.limits, scenario.source.display_path());
+    let engine = node::build_engine(spec.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
         engine,
         scenario.ast.clone(),
         rt.clone(),
         scenario.source.clone(),
+        run_worker,
     );
     ctx.module = spec.options.module;
     let ctx = Rc::new(ctx);
@@ -358,7 +444,7 @@ pub fn run_worker(spec: api_worker::WorkerSpec) {
             if !exists {
                 // What the rendered JavaScript throws on the worker thread.
                 return Err(crate::runtime::Abrupt::Throw(rhai::Dynamic::from(
-                    values::JsError::new(
+                    value::JsError::new(
                         "TypeError",
                         &format!("worker body \"{body}\" is not a function of this script"),
                     ),

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use rhai::{AST, Dynamic, Expr, FnCallExpr, Position, Stmt};
 
-use super::js::RenderError;
+use super::source::RenderError;
 pub use crate::runtime::ModuleKind;
 
 /// How a file declares its module kind.
@@ -348,123 +348,6 @@ mod tests {
         assert_eq!(
             knob.resolve(p, Some(ModuleKind::Cjs), &esm),
             Ok(ModuleKind::Esm)
-        );
-    }
-
-    fn render(src: &str, module: ModuleKind) -> Result<String, RenderError> {
-        let ast = super::super::syntax::parse_only_engine()
-            .compile(src)
-            .expect("compiles");
-        super::super::js::render_with(
-            &ast,
-            &super::super::js::RenderOptions {
-                module,
-                ..Default::default()
-            },
-        )
-    }
-
-    #[test]
-    fn an_es_module_imports_what_it_uses() {
-        let src = "let e = EventEmitter.create();\nfs.stat(__filename, |err, st| console.log(err == ()));\ncrypto.randomBytes(2, |err, b| console.log(b.length));";
-        assert_eq!(
-            render(src, ModuleKind::Esm).unwrap(),
-            "import { fileURLToPath } from 'url';\nimport fs from 'fs';\nimport { EventEmitter } from 'events';\nimport crypto from 'crypto';\n\n\
-             const __filename = fileURLToPath(import.meta.url);\n\n\
-             let e = new EventEmitter();\nfs.stat(__filename, (err, st) => console.log(err == null));\ncrypto.randomBytes(2, (err, b) => console.log(b.length));\n"
-        );
-        let cjs = render(src, ModuleKind::Cjs).unwrap();
-        assert!(cjs.starts_with("const fs = require('fs');"), "{cjs}");
-        assert!(!cjs.contains("import"), "{cjs}");
-        // Without __filename, no url import.
-        let plain = render("setTimeout(|| console.log(1), 0);", ModuleKind::Esm).unwrap();
-        assert_eq!(plain, "setTimeout(() => console.log(1), 0);\n");
-    }
-
-    #[test]
-    fn top_level_await_renders_in_an_es_module_only() {
-        let src = "console.log(1);\nlet v = await Promise.resolve(2);\nconsole.log(v);";
-        assert_eq!(
-            render(src, ModuleKind::Esm).unwrap(),
-            "console.log(1);\nlet v = await Promise.resolve(2);\nconsole.log(v);\n"
-        );
-        let e = render(src, ModuleKind::Cjs).unwrap_err();
-        assert_eq!((e.line, e.column), (2, 9));
-        // Never in a plain closure or a named fn, whatever the kind.
-        let e = render("let f = |p| await p;", ModuleKind::Esm).unwrap_err();
-        assert_eq!((e.line, e.column), (1, 13));
-        let e = render("fn f(p) {\n  await p\n}", ModuleKind::Esm).unwrap_err();
-        assert_eq!((e.line, e.column), (2, 3));
-    }
-
-    #[test]
-    fn a_lessons_scenario_body_is_the_top_level() {
-        let src = "lesson(#{ title: \"t\", module: \"esm\" });\nscenario(|| {\n  let v = await Promise.resolve(1);\n  console.log(v);\n});";
-        assert_eq!(
-            render(src, ModuleKind::Esm).unwrap(),
-            "let v = await Promise.resolve(1);\nconsole.log(v);\n"
-        );
-        let e = render(src, ModuleKind::Cjs).unwrap_err();
-        assert_eq!((e.line, e.column), (3, 11));
-        let ast = super::super::syntax::parse_only_engine()
-            .compile(src)
-            .unwrap();
-        let awaits = super::super::js::top_level_awaits(&ast).unwrap();
-        assert_eq!(awaits.len(), 1);
-    }
-
-    #[test]
-    fn workers_in_an_es_module_keep_the_main_program_in_an_else_branch() {
-        let src = "fn w() { worker_threads.parentPort.postMessage(1); }\nlet x = worker_threads.Worker.create(\"w\");\nx.on(\"message\", |m| console.log(m));";
-        let js = render(src, ModuleKind::Esm).unwrap();
-        assert!(
-            js.starts_with(
-                "import { fileURLToPath } from 'url';\nimport worker_threads from 'worker_threads';\n\n\
-                 const __filename = fileURLToPath(import.meta.url);\n\nfunction w() {"
-            ),
-            "{js}"
-        );
-        assert!(
-            js.contains("  bodies[body]();\n} else {\n  let x = new worker_threads.Worker(__filename, { argv: [\"w\"] });\n  x.on(\"message\", (m) => console.log(m));\n}\n"),
-            "{js}"
-        );
-        assert!(!js.contains("return void"), "{js}");
-        let cjs = render(src, ModuleKind::Cjs).unwrap();
-        assert!(cjs.contains("return void bodies[body]();"), "{cjs}");
-    }
-
-    #[test]
-    fn each_kind_keeps_only_its_branch_on_the_module_knob() {
-        let src = "let kind = param(\"kind\", #{ default: \"cjs\", choices: [\"cjs\", \"esm\"], help: \"h\" });\n\
-                   lesson(#{ module: kind });\n\
-                   scenario(|| {\n\
-                   if kind == \"esm\" {\n  let v = await Promise.resolve(1);\n  console.log(v);\n} else {\n  console.log(\"cjs\");\n}\n\
-                   });";
-        let esm = render(src, ModuleKind::Esm).unwrap();
-        assert!(
-            esm.ends_with("// ES module only (kind === \"esm\")\nlet v = await Promise.resolve(1);\nconsole.log(v);\n"),
-            "{esm}"
-        );
-        let cjs = render(src, ModuleKind::Cjs).unwrap();
-        assert!(
-            cjs.ends_with("// CommonJS only (kind === \"cjs\")\nconsole.log(\"cjs\");\n"),
-            "{cjs}"
-        );
-        assert!(!cjs.contains("await"), "{cjs}");
-        let ast = super::super::syntax::parse_only_engine()
-            .compile(src)
-            .unwrap();
-        let awaits = super::super::js::top_level_awaits(&ast).unwrap();
-        assert_eq!(awaits.len(), 1);
-        assert!(awaits[0].applies_to(ModuleKind::Esm));
-        assert!(!awaits[0].applies_to(ModuleKind::Cjs));
-        // Without the knob the same `if` is ordinary code: CommonJS refuses it.
-        let plain = "let kind = \"esm\";\nif kind == \"esm\" { await 1; }";
-        assert!(render(plain, ModuleKind::Cjs).is_err());
-        assert!(
-            render(plain, ModuleKind::Esm)
-                .unwrap()
-                .contains("if (kind === \"esm\")")
         );
     }
 

@@ -2,16 +2,15 @@
 //! an [`Outcome`] for the loop out. No terminal here, so every key's effect
 //! is unit-tested.
 
-use crate::runtime::clock::ClockMode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::keymap::Action;
 use crate::lesson::{self, LessonRun};
-use crate::script::js::{RenderOptions, render_with};
-use crate::script::lesson_decl::{ParamKind, ParamValue};
-use crate::script::{RunOptions, Scenario, script_run};
+use crate::script::lesson::{ParamKind, ParamValue};
+use crate::script::render::{RenderOptions, render_with};
+use crate::script::{ClockMode, RunOptions, Scenario, script_run};
 use crate::trace::fold::{Folded, TraceIndex};
 use crate::trace::{Phase, Trace};
 

@@ -2,7 +2,8 @@
 //! to actions ([`keymap`]), actions update state ([`app`]), and the loop
 //! renders it ([`view`]). The terminal is restored on every exit path: a
 //! normal quit, an error, a panic (ratatui's hook), Ctrl-C (a key in raw
-//! mode) and SIGTERM (a flag the loop checks).
+//! mode) and SIGTERM, SIGINT, SIGHUP, SIGQUIT (a flag the loop checks; the
+//! process then exits with 128 + the signal).
 
 pub mod app;
 pub mod keymap;
@@ -15,7 +16,7 @@ pub mod view_workers;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
@@ -54,7 +55,7 @@ impl Screen {
     pub fn player(
         path: PathBuf,
         params: BTreeMap<String, String>,
-        clock: crate::runtime::clock::ClockMode,
+        clock: crate::script::ClockMode,
     ) -> Screen {
         Screen::Player {
             player: Box::new(Player::open_with_clock(&path, params, 0, clock)),
@@ -117,21 +118,43 @@ impl Screen {
     }
 }
 
-/// Runs the interface until the learner quits.
-pub fn run(mut screen: Screen) -> Result<(), String> {
-    // SIGTERM ends the loop, which restores the terminal; a second SIGTERM
-    // while the first is pending ends the process at once. SIGHUP keeps
-    // its default (the terminal is gone: there is nothing to restore).
-    let terminate = Arc::new(AtomicBool::new(false));
-    let sigterm = signal_hook::consts::SIGTERM;
-    signal_hook::flag::register_conditional_shutdown(sigterm, 1, terminate.clone())
-        .and_then(|_| signal_hook::flag::register(sigterm, terminate.clone()))
-        .map_err(|e| format!("cannot watch for SIGTERM: {e}"))?;
+/// The signals that end the player: each restores the terminal first, and
+/// the process then exits with the conventional `128 + signal`. A second
+/// one while the first is pending ends the process at once.
+const ENDING_SIGNALS: [i32; 4] = [
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGQUIT,
+];
+
+/// How the player ended: the learner quit, or a signal (its number) ended it.
+pub enum Ended {
+    Quit,
+    Signal(i32),
+}
+
+/// Runs the interface until the learner quits or a signal ends it.
+pub fn run(mut screen: Screen) -> Result<Ended, String> {
+    // Ctrl-C in raw mode is a key, not SIGINT; SIGINT still comes from
+    // `kill -INT`. Every ending signal sets `signal`, which the loop checks.
+    let signal = Arc::new(AtomicUsize::new(0));
+    let pending = Arc::new(AtomicBool::new(false));
+    for sig in ENDING_SIGNALS {
+        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, pending.clone())
+            .and_then(|_| signal_hook::flag::register(sig, pending.clone()))
+            .and_then(|_| signal_hook::flag::register_usize(sig, signal.clone(), sig as usize))
+            .map_err(|e| format!("cannot watch for signal {sig}: {e}"))?;
+    }
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
     let theme = Theme::from_env();
-    let result = event_loop(&mut terminal, &mut screen, &theme, &terminate);
+    let result = event_loop(&mut terminal, &mut screen, &theme, &signal);
     ratatui::restore();
-    result
+    result?;
+    Ok(match signal.load(Ordering::Relaxed) {
+        0 => Ended::Quit,
+        sig => Ended::Signal(sig as i32),
+    })
 }
 
 /// How often the loop wakes to advance playback.
@@ -141,7 +164,7 @@ fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     screen: &mut Screen,
     theme: &Theme,
-    terminate: &AtomicBool,
+    signal: &AtomicUsize,
 ) -> Result<(), String> {
     let io = |e: std::io::Error| format!("terminal error: {e}");
     loop {
@@ -167,7 +190,7 @@ fn event_loop(
                 }
             }
         }
-        if quit || terminate.load(Ordering::Relaxed) {
+        if quit || signal.load(Ordering::Relaxed) != 0 {
             return Ok(());
         }
         screen.tick(Instant::now());

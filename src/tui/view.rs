@@ -162,8 +162,8 @@ fn draw_header(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, 
         None => format!("step 0/{steps}"),
     };
     let clock = match player.clock {
-        crate::runtime::clock::ClockMode::Virtual => "virtual".to_string(),
-        crate::runtime::clock::ClockMode::Real => format!("real clock ({} cores)", cores()),
+        crate::script::ClockMode::Virtual => "virtual".to_string(),
+        crate::script::ClockMode::Real => format!("real clock ({} cores)", cores()),
     };
     let phase = folded.phase.map_or("-", Phase::name);
     let play = match player.playback {
@@ -447,8 +447,8 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
             match player.clock {
                 // Real threads share the machine's cores: more threads
                 // than cores each run slower.
-                crate::runtime::clock::ClockMode::Real => format!(" on {} cores", cores()),
-                crate::runtime::clock::ClockMode::Virtual => String::new(),
+                crate::script::ClockMode::Real => format!(" on {} cores", cores()),
+                crate::script::ClockMode::Virtual => String::new(),
             },
             folded.pool_waiting
         ),

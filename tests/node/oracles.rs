@@ -3,9 +3,9 @@
 //! JavaScript rendering run in node.
 
 use workbench::runtime::pool::{Digest, gunzip, gzip, pbkdf2_key};
-use workbench::script::inspect::{Inspect, format_args};
-use workbench::script::js::{RenderError, RenderOptions, render, render_with};
+use workbench::script::render::{RenderError, RenderOptions, render, render_with};
 use workbench::script::syntax::parse_only_engine;
+use workbench::script::value::inspect::{Inspect, format_args};
 
 fn compile(src: &str) -> rhai::AST {
     parse_only_engine().compile(src).expect("scenario compiles")
@@ -26,7 +26,7 @@ fn lesson_js(src: &str, params: &[(&str, &str)]) -> Result<String, RenderError> 
     render_with(&compile(src), &options)
 }
 
-/// The lesson of src/script/js.rs's rendering tests.
+/// The lesson of src/script/render/mod.rs's rendering tests.
 const LESSON: &str = r#"lesson(#{ title: "The event loop", summary: "Timers after sync code", topic: "event loop", teaches: "timers run after the main script", duration: "8 min" });
 let timers = param("timers", #{ default: 2, min: 0, max: 5, help: "how many timers" });
 let mode = param("mode", #{ default: "io", choices: ["io", "main"], help: "where to start" });

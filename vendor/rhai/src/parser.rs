@@ -518,6 +518,67 @@ fn optimize_combo_chain(expr: &mut Expr) {
     *expr = make_root(root, root_options, root_pos);
 }
 
+/// workbench: JavaScript hoists a `let` to the top of its block, so a
+/// closure may name a variable declared further down (a function calling a
+/// helper defined after it). A closure's capture of a name the parser has
+/// not seen yet (`Stmt::Share` with no index) that a later `let` of this
+/// block declares makes that variable [`ASTFlags::HOISTED`]: defined first
+/// thing in the block, and given its value by its `let`
+/// ([`ASTFlags::HOISTED_INIT`]).
+#[cfg(not(feature = "no_closure"))]
+fn hoist_forward_references(statements: &mut StmtBlockContainer) -> Vec<ImmutableString> {
+    let declared: Vec<(usize, ImmutableString, Position)> = statements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Stmt::Var(x, ..) => Some((i, x.0.name.clone(), x.0.pos)),
+            _ => None,
+        })
+        .collect();
+    if declared.is_empty() {
+        return Vec::new();
+    }
+    // (name, the first statement capturing it)
+    let mut hoisted: Vec<(ImmutableString, usize, Position)> = Vec::new();
+    for (i, stmt) in statements.iter().enumerate() {
+        stmt.walk(&mut Vec::new(), &mut |path: &[crate::ast::ASTNode]| {
+            if let Some(crate::ast::ASTNode::Stmt(Stmt::Share(vars))) = path.last() {
+                for (var, index) in vars.iter() {
+                    if index.is_none()
+                        && !hoisted.iter().any(|(n, ..)| *n == var.name)
+                        && declared.iter().any(|(j, n, _)| *j > i && *n == var.name)
+                    {
+                        hoisted.push((var.name.clone(), i, var.pos));
+                    }
+                }
+            }
+            true
+        });
+    }
+    if hoisted.is_empty() {
+        return Vec::new();
+    }
+    let names = hoisted.iter().map(|(n, ..)| n.clone()).collect();
+    for (name, first_use, _) in &hoisted {
+        if let Some((j, ..)) = declared.iter().find(|(j, n, _)| *j > *first_use && n == name) {
+            if let Stmt::Var(_, flags, _) = &mut statements[*j] {
+                *flags |= ASTFlags::HOISTED_INIT;
+            }
+        }
+    }
+    let definitions = hoisted.into_iter().map(|(name, _, pos)| {
+        Stmt::Var(
+            (Ident { name, pos }, Expr::Unit(pos), None).into(),
+            ASTFlags::HOISTED,
+            pos,
+        )
+    });
+    let rest = std::mem::take(statements);
+    statements.extend(definitions);
+    statements.extend(rest);
+    names
+}
+
 /// workbench: the catch variable of a `try` that is JavaScript's
 /// `try { .. } finally { .. }` (not a valid identifier, so no script
 /// variable can have it).
@@ -3220,6 +3281,8 @@ impl Engine {
 
         let prev_frame_pointer = state.frame_pointer;
         state.frame_pointer = state.stack.len();
+        #[cfg(not(feature = "no_closure"))]
+        let externals_before = state.external_vars.len();
 
         #[cfg(not(feature = "no_module"))]
         let orig_imports_len = state.imports.len();
@@ -3289,6 +3352,20 @@ impl Engine {
 
         state.stack.rewind(state.frame_pointer);
         state.frame_pointer = prev_frame_pointer;
+
+        // workbench: closures that name a `let` further down the block
+        // capture it here, not from an enclosing function's caller.
+        #[cfg(not(feature = "no_closure"))]
+        {
+            let hoisted = hoist_forward_references(block.statements_mut());
+            if !hoisted.is_empty() {
+                let mut i = 0;
+                state.external_vars.retain(|v| {
+                    i += 1;
+                    i <= externals_before || !hoisted.contains(&v.name)
+                });
+            }
+        }
 
         #[cfg(not(feature = "no_module"))]
         state.imports.truncate(orig_imports_len);
@@ -4189,6 +4266,10 @@ impl Engine {
                 }
             }
         }
+
+        // workbench: closures that name a `let` further down the script.
+        #[cfg(not(feature = "no_closure"))]
+        let _ = hoist_forward_references(&mut statements);
 
         #[cfg(not(feature = "no_function"))]
         let lib = state.lib.values().cloned().collect();

@@ -23,6 +23,15 @@ bitflags! {
         /// exists (as `()`) while its initializer is evaluated, and the
         /// closures see the value it is then given, as in JavaScript.
         const RECURSIVE = 0b_0001_0000;
+        /// workbench: a variable that closures earlier in its block name
+        /// before its `let` (JavaScript hoists `let` to the top of its
+        /// block): defined as `()` where the block starts, the rest of the
+        /// block looking variables up by name.
+        const HOISTED = 0b_0010_0000;
+        /// workbench: the `let` of a [`HOISTED`][ASTFlags::HOISTED]
+        /// variable: it gives the variable its value (through the shared
+        /// cell the closures captured) instead of defining another one.
+        const HOISTED_INIT = 0b_0100_0000;
     }
 }
 

@@ -118,7 +118,11 @@ impl Engine {
                 #[cfg(feature = "debugging")]
                 self.dbg(global, caches, scope, this_ptr.as_deref_mut(), lhs)?;
 
-                let target = &mut self.search_namespace(global, caches, scope, this_ptr, lhs)?;
+                // workbench: no lock on a shared object (see
+                // `Target::unlock_shared_object`).
+                let target = &mut self
+                    .search_namespace(global, caches, scope, this_ptr, lhs)?
+                    .unlock_shared_object();
                 self.eval_dot_index_chain_raw(
                     global, caches, None, None, lhs, expr, target, rhs, idx_values, new_val,
                 )

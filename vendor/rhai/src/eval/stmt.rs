@@ -324,6 +324,15 @@ impl Engine {
                 // Let/const statement
                 let (var_name, expr, index) = &**x;
 
+                // workbench: a hoisted variable, defined where its block
+                // starts (see `ASTFlags::HOISTED`); the block's variables
+                // are looked up by name from here on.
+                if options.contains(ASTFlags::HOISTED) {
+                    scope.push_entry(var_name.name.clone(), AccessMode::ReadWrite, Dynamic::UNIT);
+                    global.always_search_scope = true;
+                    return Ok(Dynamic::UNIT);
+                }
+
                 let access = if options.contains(ASTFlags::CONSTANT) {
                     AccessMode::ReadOnly
                 } else {
@@ -370,12 +379,18 @@ impl Engine {
                 // its initializer runs, so the closures there can capture it.
                 // The initializer's variable indices were computed without
                 // it, so they are searched by name until it is defined.
-                let recursive_slot = options.contains(ASTFlags::RECURSIVE).then(|| match index {
-                    Some(index) => scope.len() - index.get(),
-                    None => {
-                        scope.push_entry(var_name.name.clone(), access, Dynamic::UNIT);
-                        scope.len() - 1
-                    }
+                let hoisted_slot = options
+                    .contains(ASTFlags::HOISTED_INIT)
+                    .then(|| scope.search(var_name.as_str()))
+                    .flatten();
+                let recursive_slot = hoisted_slot.or_else(|| {
+                    options.contains(ASTFlags::RECURSIVE).then(|| match index {
+                        Some(index) => scope.len() - index.get(),
+                        None => {
+                            scope.push_entry(var_name.name.clone(), access, Dynamic::UNIT);
+                            scope.len() - 1
+                        }
+                    })
                 });
                 let orig_always_search_scope = global.always_search_scope;
                 if recursive_slot.is_some() {

@@ -246,6 +246,25 @@ impl<'a> Target<'a> {
             _ => None,
         }
     }
+    /// workbench: a shared custom-type value (a handle to an object the host
+    /// owns) or function pointer is a reference, as every object is in
+    /// JavaScript. A method call or property access on it works on a clone
+    /// of the handle, so the variable is not held locked while the method
+    /// runs and the callee may use it again (a listener that calls
+    /// `e.emit(..)` on the emitter emitting it). Plain values (numbers,
+    /// strings, arrays, maps, blobs) keep the lock and are updated in place;
+    /// so does an assignment to the variable itself (not through here).
+    #[inline]
+    pub fn unlock_shared_object(self) -> Self {
+        #[cfg(not(feature = "no_closure"))]
+        if let Self::SharedValue { ref guard, .. } = self {
+            if guard.is_variant() || guard.is_fnptr() {
+                let object = (**guard).clone();
+                return Self::TempValue(object);
+            }
+        }
+        self
+    }
     /// Convert a shared or reference [`Target`] into a target with an owned value.
     #[cfg_attr(feature = "no_ast", allow(dead_code))]
     #[inline(always)]
@@ -407,19 +426,6 @@ impl<'a> TryFrom<&'a mut Dynamic> for Target<'a> {
     fn try_from(value: &'a mut Dynamic) -> Result<Self, Self::Error> {
         #[cfg(not(feature = "no_closure"))]
         if value.is_shared() {
-            // workbench: a shared custom-type value (a handle to an object
-            // the host owns) or function pointer is a reference, as every
-            // object is in JavaScript. A method call on it works on a clone
-            // of the handle, so the variable is not held locked while the
-            // method runs and the callee may use it again (a listener that
-            // calls `e.emit(..)` on the emitter emitting it). Plain values
-            // (numbers, strings, arrays, maps, blobs) keep the lock and are
-            // updated in place.
-            if let Some(inner) = value.read_lock::<Dynamic>() {
-                if inner.is_variant() || inner.is_fnptr() {
-                    return Ok(Self::TempValue(inner.clone()));
-                }
-            }
             // Cloning is cheap for a shared value
             let shared_value = value.clone();
             let Some(guard) = value.write_lock::<Dynamic>() else {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rhai::{ASTFlags, ASTNode, Expr, FnCallExpr, Stmt};
 
-use super::{
+use super::ast::{
     Fns, Seg, closure_ref, effective, flatten, param_default, plain_call, range_parts,
     single_value, yields_value,
 };
@@ -420,7 +420,7 @@ impl Found {
 
 #[cfg(test)]
 mod tests {
-    use super::super::collect_fns;
+    use super::super::ast::collect_fns;
     use super::*;
 
     fn infer(src: &str) -> Kinds {

@@ -1,6 +1,8 @@
-//! Diagnostics that point into the scenario: file, line, column, the source
-//! line and a caret. Used for compile errors, budget stops and the location
-//! header of uncaught exceptions.
+//! A scenario's source and the diagnostics that point into it: file, line,
+//! column, the source line and a caret. Used for compile errors, budget
+//! stops and the location header of uncaught exceptions.
+//!
+//! The bottom of the script layer: it names nothing else of it.
 
 use std::path::PathBuf;
 
@@ -102,3 +104,36 @@ pub fn strip_position(message: &str) -> String {
         _ => message.to_string(),
     }
 }
+
+/// A construct found at a line and column while reading the AST before any
+/// run: what the JavaScript rendering cannot express, a malformed module
+/// declaration (`script::modules`), a misplaced `await`. The caller turns it
+/// into a [`ScriptError`] with the excerpt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl RenderError {
+    pub fn at(pos: rhai::Position, message: impl Into<String>) -> Self {
+        Self {
+            line: pos.line().unwrap_or(0),
+            column: pos.position().unwrap_or(0),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (line {}, column {})",
+            self.message, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for RenderError {}

@@ -1,99 +1,26 @@
 //! The Buffers section of shared/API.md: `Buffer.alloc/allocUnsafe/
 //! allocUnsafeSlow/from/concat/isBuffer/byteLength/poolSize`, a Buffer's
 //! `length`, `byteOffset`, `buffer`, `[i]`, `slice`, `subarray`,
-//! `toString`, `equals`, `process.memoryUsage()` and `gc()`. The memory
-//! model is [`crate::runtime::buffer`]; this file binds it and checks
-//! arguments with Node's own errors (lib/buffer.js `assertSize`,
-//! `fromObject`, `concat`).
+//! `toString`, `equals`. The memory model is [`crate::runtime::buffer`];
+//! this file binds it and checks arguments with Node's own errors
+//! (lib/buffer.js `assertSize`, `fromObject`, `concat`).
 //!
-//! The Rust side other bindings use (streams, workers):
-//! [`buffer_from_bytes`], [`buffer_from_str`], [`buffer_concat`],
-//! [`alloc_error`]; a [`JsBuffer`]'s `len()`, `to_vec()`, `store()` and
-//! `store().detach()`.
+//! The Rust side other bindings and the host use (fs, crypto, streams,
+//! workers) is [`crate::script::value::buffer`]: `buffer_from_str`,
+//! `buffer_concat`, `alloc_error`; a [`JsBuffer`]'s `len()`, `to_vec()`,
+//! `store()` and `store().detach()`. `process.memoryUsage()` is in
+//! [`super::process`], `gc()` in [`super::globals`].
 
-use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
+use rhai::{Dynamic, Engine, NativeCallContext, Position};
 
-use super::api::{describe_received, to_number};
-use super::api_pool::{node_error, received_number};
-use super::host::{Rh, ctx};
-use super::lesson_api::guard;
-use super::values::*;
-use crate::runtime::Runtime;
-use crate::runtime::buffer::{Alloc, AllocError, MAX_LENGTH};
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use super::args::{Res, guard, node_error, received_number, to_number, with_rt};
+use crate::runtime::buffer::{Alloc, MAX_LENGTH};
+use crate::script::value::buffer::{alloc_error, buffer_to_string};
+use crate::script::value::{JsArrayBuffer, JsBuffer, JsNull, describe_received, to_js_string};
 
 /// The `Buffer` global.
 #[derive(Clone, Copy)]
 pub struct BufferNs;
-
-/// Node's `arrayBuffers` beyond the pool slab right after startup and a
-/// full collection (v20.20.2, x64): the model's absolute numbers start
-/// there, so only differences between two calls are meaningful.
-const NODE_BASE_ARRAY_BUFFERS: u64 = 2283;
-/// `external` minus `arrayBuffers` after startup in node v20.
-const NODE_BASE_EXTERNAL: u64 = 1_113_672;
-const NODE_BASE_RSS: u64 = 41_263_104;
-const NODE_BASE_HEAP_TOTAL: u64 = 5_218_304;
-const NODE_BASE_HEAP_USED: u64 = 2_686_680;
-
-/// `RangeError: Array buffer allocation failed`, what V8 throws when a
-/// backing store cannot be had (here: beyond the model's memory caps).
-pub fn allocation_failed() -> JsError {
-    JsError::new("RangeError", "Array buffer allocation failed")
-}
-
-pub fn alloc_error(_e: AllocError, pos: Position) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(
-        Dynamic::from(allocation_failed()),
-        pos,
-    ))
-}
-
-/// `Buffer.from(buffer)` for bytes from Rust: `allocate(len)`, pooled when
-/// small, exactly as Node copies a Buffer.
-pub fn buffer_from_bytes(rt: &mut Runtime<Rh>, bytes: &[u8]) -> Result<JsBuffer, AllocError> {
-    rt.buffer_with(bytes, Alloc::Pooled)
-}
-
-/// `Buffer.from(string)` (UTF-8), as `fromStringFast` reserves pool room.
-pub fn buffer_from_str(rt: &mut Runtime<Rh>, s: &str) -> Result<JsBuffer, AllocError> {
-    rt.buffer_from_str(s)
-}
-
-/// `Buffer.concat(parts)`: one `allocUnsafe(total)` (pooled when small).
-pub fn buffer_concat(rt: &mut Runtime<Rh>, parts: &[JsBuffer]) -> Result<JsBuffer, AllocError> {
-    rt.buffer_concat(parts)
-}
-
-/// zlib.gzip / gunzip results as Node's `zlibBufferOnEnd` makes them: a
-/// gzip stream yields its header and the rest as separate chunks, so the
-/// result is `Buffer.concat` (pooled when small); a gunzip result of at most
-/// one 16 KiB chunk is a view on that chunk's own store (`_outBuffer`).
-pub fn zlib_result(
-    rt: &crate::runtime::Shared<Rh>,
-    gzip: bool,
-    bytes: &[u8],
-) -> Result<JsBuffer, AllocError> {
-    rt.borrow_mut().quietly(|r| zlib_buffer(r, gzip, bytes))
-}
-
-fn zlib_buffer(r: &mut Runtime<Rh>, gzip: bool, bytes: &[u8]) -> Result<JsBuffer, AllocError> {
-    const CHUNK: usize = 16 * 1024;
-    if gzip {
-        return r.buffer_with(bytes, Alloc::Pooled);
-    }
-    if bytes.is_empty() {
-        return r.buffer_with(bytes, Alloc::Own);
-    }
-    if bytes.len() <= CHUNK {
-        let chunk = r.buffer_alloc(CHUNK, Alloc::Own)?;
-        chunk.write_at(0, bytes);
-        let store = chunk.store().clone();
-        return Ok(r.new_view(&store, 0, bytes.len()));
-    }
-    r.buffer_with(bytes, Alloc::Pooled)
-}
 
 /// `assertSize(size)`: `validateNumber(size, 'size', 0, kMaxLength)`, then
 /// the typed array constructor truncates.
@@ -135,12 +62,6 @@ fn to_uint8(v: &Dynamic) -> u8 {
         return 0;
     }
     n.trunc().rem_euclid(256.0) as u8
-}
-
-fn with_rt<T>(f: impl FnOnce(&mut Runtime<Rh>) -> T) -> Res<T> {
-    let c = ctx()?;
-    let mut r = c.rt.borrow_mut();
-    Ok(f(&mut r))
 }
 
 fn alloc(c: &NativeCallContext, size: &Dynamic, how: Alloc, what: &str) -> Res<JsBuffer> {
@@ -297,18 +218,6 @@ fn subarray(b: &JsBuffer, start: Option<&Dynamic>, end: Option<&Dynamic>) -> Res
     })
 }
 
-fn memory_usage() -> Res<rhai::Map> {
-    let ab = with_rt(|r| r.buffers.array_buffers())? + NODE_BASE_ARRAY_BUFFERS;
-    let mut m = rhai::Map::new();
-    let num = |n: u64| Dynamic::from(n as i64);
-    m.insert("rss".into(), num(NODE_BASE_RSS + ab));
-    m.insert("heapTotal".into(), num(NODE_BASE_HEAP_TOTAL));
-    m.insert("heapUsed".into(), num(NODE_BASE_HEAP_USED));
-    m.insert("external".into(), num(NODE_BASE_EXTERNAL + ab));
-    m.insert("arrayBuffers".into(), num(ab));
-    Ok(m)
-}
-
 pub fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<BufferNs>("BufferConstructor")
@@ -449,12 +358,4 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("!=", |a: JsBuffer, b: JsBuffer| !a.same(&b));
     engine.register_fn("==", |a: JsArrayBuffer, b: JsArrayBuffer| a.0.same(&b.0));
     engine.register_fn("!=", |a: JsArrayBuffer, b: JsArrayBuffer| !a.0.same(&b.0));
-
-    engine.register_fn("memoryUsage", |_p: &mut Process| memory_usage());
-    engine.register_fn("gc", |c: NativeCallContext| -> Res<()> {
-        guard(&c, "gc")?;
-        with_rt(|r| {
-            r.collect_garbage();
-        })
-    });
 }

@@ -5,7 +5,8 @@
 
 use rhai::Dynamic;
 
-use super::values::{JsArrayBuffer, JsBuffer, JsError, JsNull};
+use super::current::runtime;
+use super::objects::{JsArrayBuffer, JsBuffer, JsError, JsNull};
 use crate::runtime::buffer::{Alloc, Store};
 use crate::runtime::worker::Cloned;
 
@@ -127,10 +128,10 @@ pub fn from_cloned(value: Cloned) -> Dynamic {
 /// thread, and a view at the same offset and length (or the ArrayBuffer
 /// itself). Like Node, the view is a plain `Uint8Array`, not a Buffer.
 fn received_bytes(data: &[u8], view: Option<(usize, usize)>) -> Dynamic {
-    let Ok(x) = super::host::ctx() else {
+    let Some(rt) = runtime() else {
         return Dynamic::UNIT;
     };
-    let mut rt = x.rt.borrow_mut();
+    let mut rt = rt.borrow_mut();
     let Ok(whole) = rt.buffer_with(data, Alloc::Own) else {
         return Dynamic::UNIT;
     };

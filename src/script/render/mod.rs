@@ -16,46 +16,24 @@
 //! function and drops the captured parameters (JavaScript captures lexically).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt;
 use std::rc::Rc;
 
 use rhai::{AST, ASTFlags, ASTNode, Expr, FnCallExpr, FnPtr, Position, Stmt, StmtBlock};
 
+pub use super::source::RenderError;
 use super::syntax::AWAIT_KEYWORD;
 
+mod ast;
+mod awaits;
 mod kinds;
 
+use ast::{
+    ClosureRef, FnBody, Fns, Seg, closure_ref, collect_fns, dynamic_literal, effective, flatten,
+    json_string, param_default, plain_call, range_parts, single_value, yields_value,
+};
+pub use awaits::{TopAwait, check_await_placement, check_await_placement_for, top_level_awaits};
+use awaits::{check_placement, has_direct_await};
 use kinds::{Kind, Kinds, method_kind};
-
-/// Why a scenario cannot be rendered, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl RenderError {
-    fn at(pos: Position, message: impl Into<String>) -> Self {
-        Self {
-            line: pos.line().unwrap_or(0),
-            column: pos.position().unwrap_or(0),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for RenderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} (line {}, column {})",
-            self.message, self.line, self.column
-        )
-    }
-}
-
-impl std::error::Error for RenderError {}
 
 type Res<T> = Result<T, RenderError>;
 
@@ -486,399 +464,6 @@ pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, R
     Ok(out)
 }
 
-/// Static check: every `await` must be lexically inside an `async_fn(|..| ...)`
-/// closure body (not inside a nested plain closure or fn). Returns the
-/// position of the first misplaced await.
-pub fn check_await_placement(ast: &rhai::AST) -> Result<(), RenderError> {
-    check_await_placement_for(ast, ModuleKind::Cjs)
-}
-
-/// As [`check_await_placement`] for a module kind: an ES module also allows
-/// `await` at its top level (a lesson's `scenario(|| ..)` body is the top
-/// level), never inside a plain closure or a named `fn`.
-pub fn check_await_placement_for(ast: &rhai::AST, module: ModuleKind) -> Result<(), RenderError> {
-    let fns = collect_fns(ast, false)?;
-    check_placement(ast, &fns, module)
-}
-
-/// An `await` at the top level (an ES module's, making it an async module).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TopAwait {
-    pub pos: Position,
-    /// Inside a branch on the lesson's module knob (`if kind == "esm"`):
-    /// it exists only in that kind.
-    pub only: Option<ModuleKind>,
-}
-
-impl TopAwait {
-    pub fn applies_to(&self, module: ModuleKind) -> bool {
-        self.only.is_none_or(|k| k == module)
-    }
-}
-
-/// The `await`s at the top level, in source order; an error for an
-/// `await` that no module kind allows.
-pub fn top_level_awaits(ast: &rhai::AST) -> Result<Vec<TopAwait>, RenderError> {
-    let fns = collect_fns(ast, false)?;
-    let (misplaced, mut top) = await_sites(ast, &fns);
-    if let Some(pos) = misplaced.first() {
-        return Err(misplaced_await(*pos));
-    }
-    top.sort_by_key(|a| (a.pos.line(), a.pos.position()));
-    Ok(top)
-}
-
-// ---------------------------------------------------------------------------
-// Function library
-// ---------------------------------------------------------------------------
-
-/// A script function (named `fn` or anonymous closure) with its body.
-struct FnBody {
-    params: Vec<String>,
-    body: Vec<Stmt>,
-    pos: Position,
-    anonymous: bool,
-}
-
-type Fns = HashMap<String, Rc<FnBody>>;
-
-/// Collects every script function's parameters and body statements.
-///
-/// The body's container type is not nameable outside `rhai`, so each
-/// function's top-level statements are read through `AST::walk` on an AST
-/// holding only that function.
-///
-/// With `strict`, functions JavaScript cannot express (overloads, methods
-/// bound to a type) are errors; otherwise they are kept under a unique key.
-fn collect_fns(ast: &AST, strict: bool) -> Res<Fns> {
-    let mut fns = Fns::new();
-    for def in ast.iter_fn_def() {
-        let name = def.name.to_string();
-        let arity = def.params.len();
-        let pos = def.body.start_position();
-        let key = if fns.contains_key(&name) {
-            format!("{name}/{arity}")
-        } else {
-            name.clone()
-        };
-        if strict && fns.contains_key(&name) {
-            return Err(RenderError::at(
-                pos,
-                format!(
-                    "function `{name}` is defined more than once; JavaScript has no overloading"
-                ),
-            ));
-        }
-        if strict && def.this_type.is_some() {
-            return Err(RenderError::at(
-                pos,
-                format!("method `{name}` bound to a type has no JavaScript rendering"),
-            ));
-        }
-        // (`clone_functions_only_filtered` ignores its filter when the target is empty.)
-        let mut only = ast.clone_functions_only();
-        only.retain_functions(|_, _, n, a| n == name && a == arity);
-        let mut body = Vec::new();
-        only.walk(&mut |path: &[ASTNode]| {
-            if let [ASTNode::Stmt(stmt)] = path {
-                body.push((*stmt).clone());
-            }
-            true
-        });
-        let anonymous = FnPtr::new(name.as_str())
-            .map(|p| p.is_anonymous())
-            .unwrap_or(false)
-            || name.starts_with("anon$");
-        fns.insert(
-            key,
-            Rc::new(FnBody {
-                params: def.params.iter().map(|p| p.to_string()).collect(),
-                body,
-                pos,
-                anonymous,
-            }),
-        );
-    }
-    Ok(fns)
-}
-
-/// A reference to a closure: its function name and how many leading
-/// parameters are captured variables.
-struct ClosureRef {
-    name: String,
-    captured: usize,
-}
-
-fn closure_ref(fns: &Fns, e: &Expr) -> Option<ClosureRef> {
-    match e {
-        Expr::DynamicConstant(d, _) => {
-            let ptr = d.read_lock::<FnPtr>()?;
-            let f = fns.get(ptr.fn_name())?;
-            (f.anonymous && ptr.curry().is_empty()).then(|| ClosureRef {
-                name: ptr.fn_name().to_string(),
-                captured: 0,
-            })
-        }
-        Expr::FnCall(fc, _) => curry_ref(fns, fc),
-        Expr::Stmt(block) => match effective(block.statements()).as_slice() {
-            [Stmt::Expr(inner)] => closure_ref(fns, inner),
-            [Stmt::FnCall(fc, _)] => curry_ref(fns, fc),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn curry_ref(fns: &Fns, fc: &FnCallExpr) -> Option<ClosureRef> {
-    if fc.name != "curry" || fc.args.is_empty() || !fc.namespace.is_empty() {
-        return None;
-    }
-    let inner = closure_ref(fns, &fc.args[0])?;
-    (inner.captured == 0).then(|| ClosureRef {
-        name: inner.name,
-        captured: fc.args.len() - 1,
-    })
-}
-
-/// Statements that have a JavaScript counterpart (drops `Share` and no-ops).
-fn effective(stmts: &[Stmt]) -> Vec<&Stmt> {
-    stmts
-        .iter()
-        .filter(|s| !matches!(s, Stmt::Noop(..) | Stmt::Share(..)))
-        .collect()
-}
-
-/// Does a body yield its last statement's value? The parser ends a block
-/// whose last statement has a trailing `;` with a `Noop`: `|| { f(); }`
-/// gives `()`, `|| { f() }` gives `f()`'s value, as a Rust block does.
-fn yields_value(stmts: &[Stmt]) -> bool {
-    !matches!(
-        stmts.iter().rfind(|s| !matches!(s, Stmt::Share(..))),
-        Some(Stmt::Noop(..)) | None
-    )
-}
-
-/// The expression whose value a body yields when it is its only statement.
-fn single_value(stmts: &[Stmt]) -> Option<Expr> {
-    if !yields_value(stmts) {
-        return None;
-    }
-    match effective(stmts).as_slice() {
-        [Stmt::Expr(e)] => Some((**e).clone()),
-        [Stmt::FnCall(fc, pos)] => Some(Expr::FnCall(fc.clone(), *pos)),
-        _ => None,
-    }
-}
-
-// ---------------------------------------------------------------------------
-// `await` placement
-// ---------------------------------------------------------------------------
-
-fn check_placement(ast: &AST, fns: &Fns, module: ModuleKind) -> Res<()> {
-    let (mut misplaced, top) = await_sites(ast, fns);
-    if module == ModuleKind::Cjs {
-        misplaced.extend(top.iter().filter(|a| a.applies_to(module)).map(|a| a.pos));
-    }
-    match misplaced.iter().min_by_key(|p| (p.line(), p.position())) {
-        Some(pos) => Err(misplaced_await(*pos)),
-        None => Ok(()),
-    }
-}
-
-fn misplaced_await(pos: Position) -> RenderError {
-    RenderError::at(
-        pos,
-        "`await` is only allowed directly inside an `async_fn(|..| ...)` closure body (or at the top level of an ES module: --module esm)",
-    )
-}
-
-/// The `await`s outside any async body: those inside closures or named
-/// functions (never allowed), and those at the top level (an ES module's).
-fn await_sites(ast: &AST, fns: &Fns) -> (Vec<Position>, Vec<TopAwait>) {
-    let decl = super::modules::declared_module(ast).unwrap_or_default();
-    let mut checker = AwaitChecker {
-        fns,
-        found: Vec::new(),
-        top: Some(Vec::new()),
-        module_var: decl.knob_var().map(str::to_string),
-        only: None,
-    };
-    checker.stmts(ast.statements(), false);
-    let top = checker.top.take().unwrap_or_default();
-    let mut named: Vec<_> = fns.values().filter(|f| !f.anonymous).collect();
-    named.sort_by_key(|f| (f.pos.line(), f.pos.position()));
-    for f in named {
-        checker.stmts(&f.body, false);
-    }
-    (checker.found, top)
-}
-
-/// Does this code contain an `await` outside any closure?
-fn has_direct_await(fns: &Fns, stmts: &[Stmt]) -> bool {
-    let mut checker = AwaitChecker {
-        fns,
-        found: Vec::new(),
-        top: None,
-        module_var: None,
-        only: None,
-    };
-    checker.stmts(stmts, false);
-    !checker.found.is_empty()
-}
-
-struct AwaitChecker<'a> {
-    fns: &'a Fns,
-    found: Vec<Position>,
-    /// While checking the top level (outside every closure): its awaits.
-    top: Option<Vec<TopAwait>>,
-    /// The variable holding the lesson's module knob.
-    module_var: Option<String>,
-    /// Inside a branch on it: the kind it exists in.
-    only: Option<ModuleKind>,
-}
-
-impl AwaitChecker<'_> {
-    fn stmts(&mut self, stmts: &[Stmt], in_async: bool) {
-        for s in stmts {
-            self.stmt(s, in_async);
-        }
-    }
-
-    fn block(&mut self, b: &StmtBlock, in_async: bool) {
-        self.stmts(b.statements(), in_async);
-    }
-
-    fn stmt(&mut self, s: &Stmt, in_async: bool) {
-        match s {
-            Stmt::Var(v, ..) => self.expr(&v.1, in_async),
-            Stmt::Assignment(a) => {
-                self.expr(&a.1.lhs, in_async);
-                self.expr(&a.1.rhs, in_async);
-            }
-            Stmt::FnCall(fc, _) => self.call(fc, in_async),
-            Stmt::Expr(e) => self.expr(e, in_async),
-            Stmt::If(fc, _)
-                if self.top.is_some()
-                    && let Some(kind) = self
-                        .module_var
-                        .as_deref()
-                        .and_then(|v| super::modules::guard(&fc.expr, v)) =>
-            {
-                let outer = self.only;
-                self.only = Some(kind);
-                self.block(&fc.body, in_async);
-                self.only = Some(kind.other());
-                self.block(&fc.branch, in_async);
-                self.only = outer;
-            }
-            Stmt::If(fc, _) | Stmt::While(fc, _) | Stmt::Do(fc, ..) | Stmt::TryCatch(fc, _) => {
-                self.expr(&fc.expr, in_async);
-                self.block(&fc.body, in_async);
-                self.block(&fc.branch, in_async);
-            }
-            Stmt::For(f, _) => {
-                self.expr(&f.2.expr, in_async);
-                self.block(&f.2.body, in_async);
-            }
-            Stmt::Block(b) => self.block(b, in_async),
-            Stmt::BreakLoop(Some(e), ..) | Stmt::Return(Some(e), ..) => self.expr(e, in_async),
-            Stmt::Switch(sw, _) => {
-                self.expr(&sw.0, in_async);
-                for c in &sw.1.expressions {
-                    self.expr(&c.lhs, in_async);
-                    self.expr(&c.rhs, in_async);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Checks a closure's body, which is not the top level.
-    fn nested(&mut self, body: &[Stmt], in_async: bool) {
-        let top = self.top.take();
-        self.stmts(body, in_async);
-        self.top = top;
-    }
-
-    fn call(&mut self, fc: &FnCallExpr, in_async: bool) {
-        if fc.name == "async_fn"
-            && fc.namespace.is_empty()
-            && let Some(c) = fc.args.first().and_then(|a| closure_ref(self.fns, a))
-        {
-            if let Some(f) = self.fns.get(&c.name).cloned() {
-                self.nested(&f.body, true);
-            }
-            for a in fc.args.iter().skip(1) {
-                self.expr(a, in_async);
-            }
-            return;
-        }
-        // A lesson's program: its body is the top level.
-        if self.top.is_some()
-            && fc.name == "scenario"
-            && plain_call(fc)
-            && self.fns.get("scenario").is_none_or(|f| f.anonymous)
-            && let [arg] = fc.args.as_slice()
-            && let Some(c) = closure_ref(self.fns, arg)
-        {
-            if let Some(f) = self.fns.get(&c.name).cloned() {
-                self.stmts(&f.body, in_async);
-            }
-            return;
-        }
-        for a in &fc.args {
-            self.expr(a, in_async);
-        }
-    }
-
-    fn expr(&mut self, e: &Expr, in_async: bool) {
-        if let Some(c) = closure_ref(self.fns, e) {
-            if let Some(f) = self.fns.get(&c.name).cloned() {
-                self.nested(&f.body, false);
-            }
-            return;
-        }
-        match e {
-            Expr::Custom(c, pos) => {
-                if c.tokens.first().is_some_and(|t| t == AWAIT_KEYWORD) && !in_async {
-                    match &mut self.top {
-                        Some(top) => top.push(TopAwait {
-                            pos: *pos,
-                            only: self.only,
-                        }),
-                        None => self.found.push(*pos),
-                    }
-                }
-                for i in &c.inputs {
-                    self.expr(i, in_async);
-                }
-            }
-            Expr::FnCall(fc, _) | Expr::MethodCall(fc, _) => self.call(fc, in_async),
-            Expr::Dot(b, ..) | Expr::Index(b, ..) => {
-                self.expr(&b.lhs, in_async);
-                self.expr(&b.rhs, in_async);
-            }
-            Expr::And(items, _) | Expr::Or(items, _) | Expr::Coalesce(items, _) => {
-                for i in items.iter() {
-                    self.expr(i, in_async);
-                }
-            }
-            Expr::Array(items, _) | Expr::InterpolatedString(items, _) => {
-                for i in items {
-                    self.expr(i, in_async);
-                }
-            }
-            Expr::Map(m, _) => {
-                for (_, v) in &m.0 {
-                    self.expr(v, in_async);
-                }
-            }
-            Expr::Stmt(b) => self.block(b, in_async),
-            _ => {}
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Rendering
 // ---------------------------------------------------------------------------
@@ -899,10 +484,6 @@ fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
 }
 
 fn template_text(s: &str) -> String {
@@ -933,67 +514,6 @@ fn braced(lines: &[String], ind: usize) -> String {
 
 fn paren_if(s: String, prec: u8, min: u8) -> String {
     if prec < min { format!("({s})") } else { s }
-}
-
-/// One link of a `a.b(c)[d]` chain.
-enum Seg<'e> {
-    Prop(&'e str, bool),
-    Method(&'e FnCallExpr, Position, bool),
-    Index(&'e Expr, bool),
-}
-
-fn flatten(e: &Expr) -> Res<(&Expr, Vec<Seg<'_>>)> {
-    let mut segs = Vec::new();
-    let base = match e {
-        Expr::Dot(b, flags, _) => {
-            chain_rest(&b.rhs, true, flags.contains(ASTFlags::NEGATED), &mut segs)?;
-            &b.lhs
-        }
-        Expr::Index(b, flags, _) => {
-            let opt = flags.contains(ASTFlags::NEGATED);
-            if flags.contains(ASTFlags::BREAK) {
-                segs.push(Seg::Index(&b.rhs, opt));
-            } else {
-                chain_rest(&b.rhs, false, opt, &mut segs)?;
-            }
-            &b.lhs
-        }
-        _ => return Err(RenderError::at(e.position(), "not a property chain")),
-    };
-    Ok((base, segs))
-}
-
-fn chain_rest<'e>(e: &'e Expr, dot: bool, opt: bool, segs: &mut Vec<Seg<'e>>) -> Res<()> {
-    match e {
-        Expr::Dot(b, flags, _) if !flags.contains(ASTFlags::BREAK) => {
-            chain_leaf(&b.lhs, dot, opt, segs)?;
-            chain_rest(&b.rhs, true, flags.contains(ASTFlags::NEGATED), segs)
-        }
-        Expr::Index(b, flags, _) => {
-            chain_leaf(&b.lhs, dot, opt, segs)?;
-            let opt = flags.contains(ASTFlags::NEGATED);
-            if flags.contains(ASTFlags::BREAK) {
-                segs.push(Seg::Index(&b.rhs, opt));
-                Ok(())
-            } else {
-                chain_rest(&b.rhs, false, opt, segs)
-            }
-        }
-        _ => chain_leaf(e, dot, opt, segs),
-    }
-}
-
-fn chain_leaf<'e>(e: &'e Expr, dot: bool, opt: bool, segs: &mut Vec<Seg<'e>>) -> Res<()> {
-    if !dot {
-        segs.push(Seg::Index(e, opt));
-        return Ok(());
-    }
-    match e {
-        Expr::Property(p, _) => segs.push(Seg::Prop(p.2.as_str(), opt)),
-        Expr::MethodCall(fc, pos) => segs.push(Seg::Method(fc, *pos, opt)),
-        _ => return Err(RenderError::at(e.position(), "unsupported property access")),
-    }
-    Ok(())
 }
 
 struct Renderer {
@@ -1040,75 +560,6 @@ fn stmt_call(s: &Stmt) -> Option<(&FnCallExpr, Position)> {
         _ => return None,
     };
     plain_call(fc).then_some((fc, pos))
-}
-
-/// Is this a call by plain name (no namespace, operator or `f!()`)?
-fn plain_call(fc: &FnCallExpr) -> bool {
-    fc.namespace.is_empty()
-        && !fc.capture_parent_scope
-        && fc.op_token.is_none()
-        && !fc.is_operator_call()
-}
-
-/// A lesson parameter's `default` (from `param(name, #{ default: .. })`) as
-/// a JavaScript literal. `Err` carries the position of a `default` that is
-/// not a literal.
-fn param_default(spec: Option<&Expr>) -> Result<Option<String>, Position> {
-    match spec {
-        Some(Expr::Map(m, _)) => match m.0.iter().find(|(k, _)| k.name == "default") {
-            Some((_, v)) => js_literal(v).map(Some).ok_or(v.position()),
-            None => Ok(None),
-        },
-        Some(Expr::DynamicConstant(d, pos)) => match d.read_lock::<rhai::Map>() {
-            Some(map) => match map.get("default") {
-                Some(v) => dynamic_literal(v).map(Some).ok_or(*pos),
-                None => Ok(None),
-            },
-            None => Ok(None),
-        },
-        _ => Ok(None),
-    }
-}
-
-/// A literal int, float, string or bool (possibly negated) as JavaScript.
-fn js_literal(e: &Expr) -> Option<String> {
-    match e {
-        Expr::IntegerConstant(n, _) => Some(n.to_string()),
-        Expr::FloatConstant(f, _) => float_literal(**f),
-        Expr::StringConstant(s, _) => Some(json_string(s)),
-        Expr::CharConstant(c, _) => Some(json_string(&c.to_string())),
-        Expr::BoolConstant(b, _) => Some(b.to_string()),
-        Expr::DynamicConstant(d, _) => dynamic_literal(d),
-        Expr::FnCall(fc, _) if fc.name == "-" && fc.namespace.is_empty() && fc.args.len() == 1 => {
-            match &fc.args[0] {
-                Expr::IntegerConstant(n, _) => n.checked_neg().map(|n| n.to_string()),
-                Expr::FloatConstant(f, _) => float_literal(-**f),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-fn float_literal(v: f64) -> Option<String> {
-    v.is_finite().then(|| format!("{v:?}"))
-}
-
-fn dynamic_literal(d: &rhai::Dynamic) -> Option<String> {
-    if let Ok(n) = d.as_int() {
-        Some(n.to_string())
-    } else if let Ok(f) = d.as_float() {
-        float_literal(f)
-    } else if let Ok(b) = d.as_bool() {
-        Some(b.to_string())
-    } else if let Ok(c) = d.as_char() {
-        Some(json_string(&c.to_string()))
-    } else if d.is_string() {
-        d.read_lock::<rhai::ImmutableString>()
-            .map(|s| json_string(&s))
-    } else {
-        None
-    }
 }
 
 impl Renderer {
@@ -1369,6 +820,10 @@ impl Renderer {
         let p = pad(ind);
         match s {
             Stmt::Noop(_) | Stmt::Share(_) => {}
+            // A `let` that closures above it name is defined first thing in
+            // the model (the patched Rhai's `ASTFlags::HOISTED`); JavaScript
+            // hoists it by itself.
+            Stmt::Var(_, flags, _) if flags.contains(ASTFlags::HOISTED) => {}
             Stmt::Var(v, flags, pos) => {
                 let (name, value, _) = &**v;
                 let is_const = flags.contains(ASTFlags::CONSTANT);
@@ -3027,21 +2482,6 @@ fn op_position(a: &(rhai::OpAssignment, rhai::BinaryExpr)) -> Position {
     a.1.lhs.position()
 }
 
-/// `a..b`, `a..=b`, `range(a, b)`, `range(a, b, step)`.
-fn range_parts(e: &Expr) -> Option<(&Expr, &Expr, bool, Option<&Expr>)> {
-    let Expr::FnCall(fc, _) = e else { return None };
-    if !fc.namespace.is_empty() {
-        return None;
-    }
-    match (fc.name.as_str(), fc.args.as_slice()) {
-        ("..", [a, b]) => Some((a, b, false, None)),
-        ("..=", [a, b]) => Some((a, b, true, None)),
-        ("range", [a, b]) => Some((a, b, false, None)),
-        ("range", [a, b, step]) => Some((a, b, false, Some(step))),
-        _ => None,
-    }
-}
-
 /// Can this `if` be a ternary (each branch a single value, or absent)?
 fn ternary_shape(s: &Stmt) -> bool {
     let Stmt::If(fc, _) = s else { return false };
@@ -3981,5 +3421,128 @@ question(#{ step: 2, ask: "What prints first?", choices: ["a", "b"], answer: 0, 
         assert!(render(&ast).is_err());
         let ok = compile("scenario(|| {\n  let f = async_fn(|| await Promise.resolve(1));\n});");
         assert_eq!(check_await_placement(&ok), Ok(()));
+    }
+}
+
+/// Rendering as CommonJS or an ES module, and the module knob's branches.
+#[cfg(test)]
+mod module_kind_tests {
+    use super::{ModuleKind, RenderError};
+
+    fn render(src: &str, module: ModuleKind) -> Result<String, RenderError> {
+        let ast = crate::script::syntax::parse_only_engine()
+            .compile(src)
+            .expect("compiles");
+        super::render_with(
+            &ast,
+            &super::RenderOptions {
+                module,
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn an_es_module_imports_what_it_uses() {
+        let src = "let e = EventEmitter.create();\nfs.stat(__filename, |err, st| console.log(err == ()));\ncrypto.randomBytes(2, |err, b| console.log(b.length));";
+        assert_eq!(
+            render(src, ModuleKind::Esm).unwrap(),
+            "import { fileURLToPath } from 'url';\nimport fs from 'fs';\nimport { EventEmitter } from 'events';\nimport crypto from 'crypto';\n\n\
+             const __filename = fileURLToPath(import.meta.url);\n\n\
+             let e = new EventEmitter();\nfs.stat(__filename, (err, st) => console.log(err == null));\ncrypto.randomBytes(2, (err, b) => console.log(b.length));\n"
+        );
+        let cjs = render(src, ModuleKind::Cjs).unwrap();
+        assert!(cjs.starts_with("const fs = require('fs');"), "{cjs}");
+        assert!(!cjs.contains("import"), "{cjs}");
+        // Without __filename, no url import.
+        let plain = render("setTimeout(|| console.log(1), 0);", ModuleKind::Esm).unwrap();
+        assert_eq!(plain, "setTimeout(() => console.log(1), 0);\n");
+    }
+
+    #[test]
+    fn top_level_await_renders_in_an_es_module_only() {
+        let src = "console.log(1);\nlet v = await Promise.resolve(2);\nconsole.log(v);";
+        assert_eq!(
+            render(src, ModuleKind::Esm).unwrap(),
+            "console.log(1);\nlet v = await Promise.resolve(2);\nconsole.log(v);\n"
+        );
+        let e = render(src, ModuleKind::Cjs).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 9));
+        // Never in a plain closure or a named fn, whatever the kind.
+        let e = render("let f = |p| await p;", ModuleKind::Esm).unwrap_err();
+        assert_eq!((e.line, e.column), (1, 13));
+        let e = render("fn f(p) {\n  await p\n}", ModuleKind::Esm).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3));
+    }
+
+    #[test]
+    fn a_lessons_scenario_body_is_the_top_level() {
+        let src = "lesson(#{ title: \"t\", module: \"esm\" });\nscenario(|| {\n  let v = await Promise.resolve(1);\n  console.log(v);\n});";
+        assert_eq!(
+            render(src, ModuleKind::Esm).unwrap(),
+            "let v = await Promise.resolve(1);\nconsole.log(v);\n"
+        );
+        let e = render(src, ModuleKind::Cjs).unwrap_err();
+        assert_eq!((e.line, e.column), (3, 11));
+        let ast = crate::script::syntax::parse_only_engine()
+            .compile(src)
+            .unwrap();
+        let awaits = super::top_level_awaits(&ast).unwrap();
+        assert_eq!(awaits.len(), 1);
+    }
+
+    #[test]
+    fn workers_in_an_es_module_keep_the_main_program_in_an_else_branch() {
+        let src = "fn w() { worker_threads.parentPort.postMessage(1); }\nlet x = worker_threads.Worker.create(\"w\");\nx.on(\"message\", |m| console.log(m));";
+        let js = render(src, ModuleKind::Esm).unwrap();
+        assert!(
+            js.starts_with(
+                "import { fileURLToPath } from 'url';\nimport worker_threads from 'worker_threads';\n\n\
+                 const __filename = fileURLToPath(import.meta.url);\n\nfunction w() {"
+            ),
+            "{js}"
+        );
+        assert!(
+            js.contains("  bodies[body]();\n} else {\n  let x = new worker_threads.Worker(__filename, { argv: [\"w\"] });\n  x.on(\"message\", (m) => console.log(m));\n}\n"),
+            "{js}"
+        );
+        assert!(!js.contains("return void"), "{js}");
+        let cjs = render(src, ModuleKind::Cjs).unwrap();
+        assert!(cjs.contains("return void bodies[body]();"), "{cjs}");
+    }
+
+    #[test]
+    fn each_kind_keeps_only_its_branch_on_the_module_knob() {
+        let src = "let kind = param(\"kind\", #{ default: \"cjs\", choices: [\"cjs\", \"esm\"], help: \"h\" });\n\
+                   lesson(#{ module: kind });\n\
+                   scenario(|| {\n\
+                   if kind == \"esm\" {\n  let v = await Promise.resolve(1);\n  console.log(v);\n} else {\n  console.log(\"cjs\");\n}\n\
+                   });";
+        let esm = render(src, ModuleKind::Esm).unwrap();
+        assert!(
+            esm.ends_with("// ES module only (kind === \"esm\")\nlet v = await Promise.resolve(1);\nconsole.log(v);\n"),
+            "{esm}"
+        );
+        let cjs = render(src, ModuleKind::Cjs).unwrap();
+        assert!(
+            cjs.ends_with("// CommonJS only (kind === \"cjs\")\nconsole.log(\"cjs\");\n"),
+            "{cjs}"
+        );
+        assert!(!cjs.contains("await"), "{cjs}");
+        let ast = crate::script::syntax::parse_only_engine()
+            .compile(src)
+            .unwrap();
+        let awaits = super::top_level_awaits(&ast).unwrap();
+        assert_eq!(awaits.len(), 1);
+        assert!(awaits[0].applies_to(ModuleKind::Esm));
+        assert!(!awaits[0].applies_to(ModuleKind::Cjs));
+        // Without the knob the same `if` is ordinary code: CommonJS refuses it.
+        let plain = "let kind = \"esm\";\nif kind == \"esm\" { await 1; }";
+        assert!(render(plain, ModuleKind::Cjs).is_err());
+        assert!(
+            render(plain, ModuleKind::Esm)
+                .unwrap()
+                .contains("if (kind === \"esm\")")
+        );
     }
 }

@@ -5,21 +5,15 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext};
 
-use super::host::{Rh, ctx};
-use super::inspect::{self, number_to_string};
-use super::lesson_api::guard;
-use super::values::{JsError, JsNull, to_inspect};
+use super::args::{Res, guard};
 use crate::runtime::HostTypes;
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
+use crate::script::host::ctx;
+use crate::script::value::inspect::{self, number_to_string};
+use crate::script::value::{EldHistogram, JsError, JsNull, Rh, to_inspect};
 
 /// The `perf_hooks` module object.
 #[derive(Clone)]
 pub struct PerfHooksNs;
-
-/// An `ELDHistogram`: the id of its monitor in the runtime.
-#[derive(Clone)]
-pub struct EldHistogram(pub u32);
 
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
@@ -155,45 +149,6 @@ fn stat<T>(h: &EldHistogram, f: impl FnOnce(&crate::runtime::eld::Monitor) -> T)
 
 fn num(n: f64) -> Dynamic {
     <Rh as HostTypes>::number(n)
-}
-
-/// How `console.log(histogram)` prints: Node's `Histogram { .. }` with
-/// its `percentiles` SafeMap.
-pub fn inspect_histogram(id: u32) -> super::inspect::Inspect {
-    use super::inspect::{Inspect, number_to_string};
-    let Ok(c) = ctx() else {
-        return Inspect::Raw("Histogram {}".into());
-    };
-    let r = c.rt.borrow();
-    let Some(m) = r.eld.get(id) else {
-        return Inspect::Raw("Histogram {}".into());
-    };
-    let h = &m.histogram;
-    let n = |v: f64| Inspect::Number(v);
-    let pairs: Vec<String> = h
-        .percentiles()
-        .iter()
-        .map(|(p, v)| {
-            format!(
-                "{} => {}",
-                number_to_string(*p),
-                number_to_string(*v as f64)
-            )
-        })
-        .collect();
-    let percentiles = format!("SafeMap({}) [Map] {{ {} }}", pairs.len(), pairs.join(", "));
-    Inspect::Object {
-        class: Some("Histogram".into()),
-        entries: vec![
-            ("min".into(), n(h.min() as f64)),
-            ("max".into(), n(h.max() as f64)),
-            ("mean".into(), n(h.mean())),
-            ("exceeds".into(), n(m.exceeds as f64)),
-            ("stddev".into(), n(h.stddev())),
-            ("count".into(), n(h.count() as f64)),
-            ("percentiles".into(), Inspect::Raw(percentiles)),
-        ],
-    }
 }
 
 pub fn register(engine: &mut Engine) {

@@ -20,18 +20,15 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use super::api::{callback, site_for};
-use super::clone::{from_cloned, to_cloned};
-use super::host::{Ctx, ctx};
-use super::lesson_api::guard;
-use super::values::{JsArrayBuffer, JsError, JsNull, JsPromise};
+use super::args::{Res, callback, guard, site_for};
 use crate::runtime::buffer::Store;
 use crate::runtime::clock::ClockMode;
-use crate::runtime::threads::{Child, Link, Port};
+use crate::runtime::threads::{Child, Link};
 use crate::runtime::worker::{Body, Cloned, Hub, MessageCost};
+use crate::script::host::{Ctx, Limits, WorkerSpec, ctx};
+use crate::script::value::clone::{from_cloned, to_cloned};
+use crate::script::value::{JsArrayBuffer, JsError, JsNull, JsPromise};
 use crate::trace::{CallbackKind, Kind, WorkerEvent};
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
 
 /// How many worker threads may be alive at once (see [`create`]).
 pub const MAX_LIVE_WORKERS: usize = 64;
@@ -48,18 +45,6 @@ pub struct JsWorker(pub u32);
 /// `parentPort` inside a worker.
 #[derive(Clone, Copy)]
 pub struct JsPort;
-
-/// What a worker thread needs to start: everything is `Send`.
-pub struct WorkerSpec {
-    pub source: super::Source,
-    pub body: String,
-    pub data: Cloned,
-    pub link: Link,
-    pub options: crate::runtime::Options,
-    pub limits: super::api::Limits,
-    pub start_ns: u64,
-    pub epoch_ms: u64,
-}
 
 fn js_error(name: &str, message: String, pos: Position) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(
@@ -156,13 +141,7 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
         Some(d) => to_cloned(d, &[]).map_err(|e| data_clone_error(e.0, pos))?,
         None => Cloned::Null,
     };
-    let limits = super::api::Limits {
-        max_operations: x.engine.max_operations(),
-        max_call_levels: x.engine.max_call_levels(),
-        max_string_size: x.engine.max_string_size(),
-        max_array_size: x.engine.max_array_size(),
-        max_map_size: x.engine.max_map_size(),
-    };
+    let limits = Limits::of(&x.engine);
     let mut rt = x.rt.borrow_mut();
     let mode = rt.clock.mode;
     if rt.threads.link.is_none() {
@@ -215,6 +194,7 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
         start_ns,
         epoch_ms: rt.clock.epoch_ms(),
     };
+    let entry = x.worker_entry;
     let thread = std::thread::Builder::new()
         .name(format!("worker-{id}"))
         .stack_size(16 << 20)
@@ -222,8 +202,7 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
             // A bug in the model must not leave the other loops waiting for
             // this one forever: report it as the worker's exit (code 70).
             let (hub, me, parent) = (spec.link.hub.clone(), spec.link.me, spec.link.parent);
-            let ran =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| super::run_worker(spec)));
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| entry(spec)));
             if ran.is_err() {
                 let to = parent.unwrap_or(0);
                 hub.post(
@@ -439,24 +418,4 @@ pub fn register(engine: &mut Engine) {
         }
         Ok(())
     });
-}
-
-/// The worker side of a thread start: a fresh runtime whose `parentPort`
-/// is open and whose `workerData` is the clone.
-pub fn worker_runtime(spec: &WorkerSpec, start_ns: u64) -> crate::runtime::Shared<super::host::Rh> {
-    let rt = crate::runtime::Runtime::<super::host::Rh>::shared(spec.options.clone());
-    {
-        let mut r = rt.borrow_mut();
-        let start = spec.link.hub.start;
-        r.clock = crate::runtime::clock::Clock::for_worker(
-            spec.options.clock,
-            start,
-            spec.epoch_ms,
-            start_ns,
-        );
-        r.threads.link = Some(spec.link.clone());
-        r.threads.port = Some(Port::default());
-        r.threads.worker_data = Some(spec.data.clone());
-    }
-    rt
 }

@@ -8,23 +8,20 @@
 //! value is the same stream: Rhai passes maps by value, and `this` inside
 //! `read: |size| { this.push(chunk) }` is a copy too.
 
-use std::rc::Rc;
+use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
-
-use super::api::{callback, describe_received, invalid_arg_type};
-use super::host::Rh;
-use super::host::{Ctx, Host, ctx, stop_error};
-use super::lesson_api::guard;
-use super::values::*;
+use super::args::{Res, budget, callback, guard, invalid_arg_type, to_number};
+use crate::runtime::Abrupt;
 use crate::runtime::stream::{
-    ChunkKind, Cx, Handler, Prop, PropValue, StreamCallback, StreamErr, StreamId, StreamOptions,
-    pipe, readable, writable,
+    Cx, Handler, Prop, PropValue, StreamId, StreamOptions, pipe, readable, writable,
 };
-use crate::runtime::{Abrupt, Runtime};
+use crate::script::host::{Host, ctx, stop_error};
+use crate::script::value::inspect;
+use crate::script::value::stream::{JsStreamCb, STREAM_CB_FN, truthy};
+use crate::script::value::{
+    JsError, JsFunc, JsNull, JsStream, Rh, describe_received, to_inspect, to_js_string,
+};
 use crate::trace::StreamClass;
-
-type Res<T> = Result<T, Box<EvalAltResult>>;
 
 /// The `stream` module object.
 #[derive(Clone, Copy)]
@@ -39,141 +36,7 @@ pub struct ErrorNs;
 #[derive(Clone, Copy)]
 pub struct StreamCtor(pub StreamClass);
 
-/// A stream (a handle: its number in the model).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct JsStream(pub u32);
-
-/// Payload of the model's callbacks ([`StreamCallback`]) as script values.
-#[derive(Clone, Copy)]
-pub struct JsStreamCb(pub StreamCallback);
-
-/// Native function behind the model's callbacks.
-pub const STREAM_CB_FN: &str = "__workbench_stream_cb";
-
-/// The callable value for a model callback.
-pub fn stream_callback_value(cb: StreamCallback) -> Dynamic {
-    match FnPtr::new(STREAM_CB_FN) {
-        Ok(mut p) => {
-            p.add_curry(Dynamic::from(JsStreamCb(cb)));
-            Dynamic::from(p)
-        }
-        Err(_) => Dynamic::UNIT,
-    }
-}
-
 // --- chunk helpers: the only places that know the buffer type ---
-
-pub fn chunk_kind(v: &Dynamic) -> ChunkKind {
-    if v.is_unit() {
-        ChunkKind::Undefined
-    } else if v.is::<JsNull>() {
-        ChunkKind::Null
-    } else if v.is_string() {
-        ChunkKind::Str
-    } else if v.is::<JsBuffer>() {
-        ChunkKind::Bytes
-    } else {
-        ChunkKind::Other
-    }
-}
-
-pub fn byte_len(v: &Dynamic) -> usize {
-    if let Some(b) = v.read_lock::<JsBuffer>() {
-        return b.len();
-    }
-    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
-        return s.len();
-    }
-    0
-}
-
-/// Turns an allocation failure into an undefined chunk (the model's
-/// buffer allocator refuses only sizes node itself refuses).
-fn buffer_value(b: Result<JsBuffer, crate::runtime::buffer::AllocError>) -> Dynamic {
-    b.map_or(Dynamic::UNIT, Dynamic::from)
-}
-
-/// `Buffer.from(string)` (utf8), as Writable's decodeStrings and push do.
-pub fn to_buffer(rt: &mut Runtime<Rh>, v: &Dynamic) -> Dynamic {
-    if v.is::<JsBuffer>() {
-        return v.clone();
-    }
-    let s = v.clone().into_string().unwrap_or_default();
-    buffer_value(super::api_buffer::buffer_from_str(rt, &s))
-}
-
-/// `Buffer.concat(parts)`.
-pub fn concat(rt: &mut Runtime<Rh>, parts: Vec<Dynamic>) -> Dynamic {
-    let views: Vec<JsBuffer> = parts
-        .iter()
-        .filter_map(|p| p.read_lock::<JsBuffer>().map(|b| b.clone()))
-        .collect();
-    buffer_value(super::api_buffer::buffer_concat(rt, &views))
-}
-
-/// `buf.slice(start, end)`: a view sharing the chunk's memory.
-pub fn slice(rt: &mut Runtime<Rh>, v: &Dynamic, start: usize, end: usize) -> Dynamic {
-    match v.read_lock::<JsBuffer>() {
-        Some(b) => Dynamic::from(rt.buffer_subarray(&b, start as f64, end as f64)),
-        None => v.clone(),
-    }
-}
-
-/// One of Node's stream errors as a script value.
-pub fn stream_error(e: StreamErr, culprit: Option<&Dynamic>) -> Dynamic {
-    let (name, code, mut message) = e.parts();
-    if e == StreamErr::InvalidChunk {
-        message.push_str(&culprit.map_or("undefined".into(), describe_received));
-    }
-    let mut err = JsError::new(name, &message);
-    err.props
-        .push(("code".into(), Dynamic::from(code.to_string())));
-    Dynamic::from(err)
-}
-
-pub fn truthy(v: &Dynamic) -> bool {
-    if v.is_unit() || v.is::<JsNull>() {
-        return false;
-    }
-    if let Ok(b) = v.as_bool() {
-        return b;
-    }
-    if let Ok(i) = v.as_int() {
-        return i != 0;
-    }
-    if let Ok(f) = v.as_float() {
-        return f != 0.0 && !f.is_nan();
-    }
-    if v.is_string() {
-        return byte_len(v) > 0;
-    }
-    true
-}
-
-pub fn unhandled_error_event(err: &Dynamic, class: &'static str) -> Dynamic {
-    match err.read_lock::<JsError>() {
-        Some(e) => {
-            let mut e = e.clone();
-            e.emitted_on = Some(class);
-            Dynamic::from(e)
-        }
-        None => {
-            let mut e = JsError::new(
-                "Error",
-                &format!(
-                    "Unhandled error. ({})",
-                    super::inspect::inspect(&to_inspect(err))
-                ),
-            );
-            e.props.push((
-                "code".into(),
-                Dynamic::from("ERR_UNHANDLED_ERROR".to_string()),
-            ));
-            e.props.push(("context".into(), err.clone()));
-            Dynamic::from(e)
-        }
-    }
-}
 
 // --- calling the model ---
 
@@ -181,7 +44,7 @@ pub fn unhandled_error_event(err: &Dynamic, class: &'static str) -> Dynamic {
 /// Rhai errors at their own position, model errors at the call site.
 fn model<T>(
     c: &NativeCallContext,
-    f: impl FnOnce(&mut Cx<super::host::Rh, Host>) -> Result<T, Abrupt<Dynamic>>,
+    f: impl FnOnce(&mut Cx<Rh, Host>) -> Result<T, Abrupt<Dynamic>>,
 ) -> Res<T> {
     let x = ctx()?;
     x.last_throw.set(Position::NONE);
@@ -201,15 +64,6 @@ fn model<T>(
         }
         Abrupt::Stop(s) => stop_error(s, c.call_position()),
     })
-}
-
-fn budget(c: &Rc<Ctx>, pos: Position) -> Res<()> {
-    if c.rt.borrow().over_budget() {
-        let ticks = c.rt.borrow().ticks_since_progress;
-        let stop = crate::runtime::driver::budget_stop(&c.rt, ticks);
-        return Err(stop_error(stop, pos));
-    }
-    Ok(())
 }
 
 fn id(s: &JsStream) -> StreamId {
@@ -261,7 +115,7 @@ fn stream_arg(c: &NativeCallContext, v: &Dynamic, what: &str) -> Res<JsStream> {
 
 fn create(c: &NativeCallContext, class: StreamClass, opts: Option<Dynamic>) -> Res<JsStream> {
     guard(c, "stream")?;
-    let mut o: StreamOptions<super::host::Rh> = StreamOptions::default();
+    let mut o: StreamOptions<Rh> = StreamOptions::default();
     let mut name = None;
     if let Some(opts) = &opts {
         let Some(map) = opts.read_lock::<rhai::Map>() else {
@@ -287,13 +141,13 @@ fn create(c: &NativeCallContext, class: StreamClass, opts: Option<Dynamic>) -> R
         o.auto_destroy = flag("autoDestroy").unwrap_or(true);
         o.emit_close = flag("emitClose").unwrap_or(true);
         if let Some(h) = map.get("highWaterMark") {
-            let n = super::api::to_number(h);
+            let n = to_number(h);
             if !(n.is_finite() && n >= 0.0) || n.fract() != 0.0 {
                 let mut e = JsError::new(
                     "TypeError",
                     &format!(
                         "The value of \"options.highWaterMark\" is invalid. Received {}",
-                        super::inspect::inspect(&to_inspect(h))
+                        inspect::inspect(&to_inspect(h))
                     ),
                 );
                 e.props.push((
@@ -363,7 +217,7 @@ fn push(c: &NativeCallContext, s: JsStream, chunk: Dynamic) -> Res<bool> {
 
 fn read(c: &NativeCallContext, s: JsStream, n: Option<Dynamic>) -> Res<Dynamic> {
     need_readable(c, &s, "read")?;
-    let n = n.map(|n| super::api::to_number(&n)).map(|n| {
+    let n = n.map(|n| to_number(&n)).map(|n| {
         if n.is_finite() && n >= 0.0 {
             n as usize
         } else {
@@ -577,18 +431,4 @@ pub fn register(engine: &mut Engine) {
     }
     engine.register_fn("==", |a: JsStream, b: JsStream| a == b);
     engine.register_fn("!=", |a: JsStream, b: JsStream| a != b);
-}
-
-/// How a stream prints (`console.log(stream)`): its class, briefly.
-pub fn stream_class_name(s: &JsStream) -> String {
-    ctx()
-        .ok()
-        .and_then(|c| c.rt.borrow().streams.class(id(s)))
-        .map_or("Stream".into(), |k| k.name().to_string())
-}
-
-impl JsStream {
-    pub fn value(id: StreamId) -> Dynamic {
-        Dynamic::from(JsStream(id.0))
-    }
 }

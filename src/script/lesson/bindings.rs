@@ -7,56 +7,12 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
 
-use super::errors::EXIT_COMPILE;
-use super::host::{Ctx, ctx, stop_error};
-use super::lesson_decl::*;
+use super::decl::*;
 use crate::runtime::{Fatal, Stop};
+use crate::script::host::{Ctx, ctx, decl_error, stop_error};
+use crate::script::source::EXIT_COMPILE;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-/// Where the file is in its life: plain scenario, lesson top level (only
-/// declarations allowed), or inside the `scenario` body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    #[default]
-    Plain,
-    LessonTop,
-    Scenario,
-}
-
-/// A lesson-declaration error: exit code 2, with the source excerpt.
-pub fn decl_error(c: &Ctx, message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
-    let message = message.into();
-    let report = match (pos.line(), pos.position()) {
-        (Some(line), col) => format!(
-            "error: {message}\n{}",
-            c.source.excerpt(line, col.unwrap_or(1))
-        ),
-        _ => format!("error: {message}\n  --> {}", c.source.display_path()),
-    };
-    stop_error(
-        Stop::Fatal(Fatal {
-            message: report,
-            exit_code: EXIT_COMPILE,
-        }),
-        pos,
-    )
-}
-
-/// Scheduling and output belong inside `scenario(|| ..)` in a lesson.
-pub fn guard(c: &NativeCallContext, what: &str) -> Res<()> {
-    let x = ctx()?;
-    if x.mode.get() == Mode::LessonTop {
-        return Err(decl_error(
-            &x,
-            format!(
-                "`{what}` outside any scenario: in a lesson, put the program inside `scenario(|| {{ ... }})`"
-            ),
-            c.call_position(),
-        ));
-    }
-    Ok(())
-}
 
 fn line(c: &NativeCallContext) -> u32 {
     c.call_position().line().unwrap_or(0) as u32

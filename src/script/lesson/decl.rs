@@ -1,7 +1,8 @@
 //! What a lesson file declares about itself when it runs: `lesson(#{..})`
 //! metadata, `param(..)` knobs, the `scenario(|| ..)` body, expectations and
-//! questions. The script layer records these; `crate::lesson` validates,
-//! checks and presents them.
+//! questions; and [`Mode`], where the file is in its life. The bindings
+//! ([`super::bindings`]) record these; `crate::lesson` validates, checks and
+//! presents them.
 
 use std::collections::BTreeMap;
 
@@ -48,7 +49,7 @@ impl ParamValue {
     pub fn to_js(&self) -> String {
         match self {
             ParamValue::Int(i) => i.to_string(),
-            ParamValue::Float(f) => super::inspect::number_to_string(*f),
+            ParamValue::Float(f) => crate::script::value::inspect::number_to_string(*f),
             ParamValue::Bool(b) => b.to_string(),
             ParamValue::Str(s) => serde_json::to_string(s).unwrap_or_default(),
         }
@@ -59,7 +60,9 @@ impl std::fmt::Display for ParamValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ParamValue::Int(i) => write!(f, "{i}"),
-            ParamValue::Float(x) => write!(f, "{}", super::inspect::number_to_string(*x)),
+            ParamValue::Float(x) => {
+                write!(f, "{}", crate::script::value::inspect::number_to_string(*x))
+            }
             ParamValue::Bool(b) => write!(f, "{b}"),
             ParamValue::Str(s) => write!(f, "{s}"),
         }
@@ -82,8 +85,8 @@ impl ParamKind {
             ParamKind::Int { min, max } => format!("an integer in {min}..={max}"),
             ParamKind::Float { min, max } => format!(
                 "a number in {}..={}",
-                super::inspect::number_to_string(*min),
-                super::inspect::number_to_string(*max)
+                crate::script::value::inspect::number_to_string(*min),
+                crate::script::value::inspect::number_to_string(*max)
             ),
             ParamKind::Bool => "true or false".into(),
             ParamKind::Choice(c) => format!("one of {}", c.join(", ")),
@@ -217,4 +220,14 @@ pub fn phase_by_name(name: &str) -> Option<Phase> {
         "exit" => Phase::Exit,
         _ => return None,
     })
+}
+
+/// Where the file is in its life: plain scenario, lesson top level (only
+/// declarations allowed), or inside the `scenario` body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Plain,
+    LessonTop,
+    Scenario,
 }

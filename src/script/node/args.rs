@@ -1,0 +1,234 @@
+//! What the bindings share: the result type, call sites for the trace,
+//! argument checks with Node's own errors (`ERR_INVALID_ARG_TYPE`,
+//! `ERR_OUT_OF_RANGE`, ...), JavaScript's ToNumber, the event budget, the
+//! lesson guard, and the pool submissions of `crypto`, `zlib` and `dns`.
+//! The one module every binding may name besides the host and the values.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
+
+use crate::runtime::pool::{FsRequest, Work};
+use crate::runtime::{Runtime, Site};
+use crate::script::host::{Ctx, ctx, decl_error, stop_error};
+use crate::script::lesson::decl::Mode;
+use crate::script::value::buffer::{alloc_error, buffer_from_str};
+use crate::script::value::inspect::number_to_string;
+use crate::script::value::{
+    JsBuffer, JsError, JsFunc, JsNull, Rh, describe_received, to_js_string,
+};
+
+pub type Res<T> = Result<T, Box<EvalAltResult>>;
+
+pub fn site(ctx: &NativeCallContext, label: impl Into<std::borrow::Cow<'static, str>>) -> Site {
+    Site {
+        line: ctx.call_position().line().unwrap_or(0) as u32,
+        body_line: 0,
+        label: label.into(),
+    }
+}
+
+/// A site for a script callback: also where its body is and what it prints.
+pub fn site_for(
+    ctx: &NativeCallContext,
+    label: impl Into<std::borrow::Cow<'static, str>>,
+    func: Option<&JsFunc>,
+) -> Site {
+    let mut s = site(ctx, label);
+    if let Some(JsFunc::Closure(f) | JsFunc::Async(f)) = func
+        && let Ok(c) = crate::script::host::ctx()
+    {
+        let (line, prints) = c.describe_fn(f);
+        s.body_line = line;
+        if let Some(text) = prints {
+            s.label = format!("{} → \"{text}\"", s.label).into();
+        }
+    }
+    s
+}
+
+pub fn type_error(message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(JsError::new("TypeError", &message.into())),
+        pos,
+    ))
+}
+
+/// Node's `ERR_INVALID_ARG_TYPE`: `The "name" argument must be
+/// {expected}. Received ...`, a TypeError with its code.
+pub fn invalid_arg_type(
+    name: &str,
+    expected: &str,
+    v: &Dynamic,
+    pos: Position,
+) -> Box<EvalAltResult> {
+    let mut e = JsError::new(
+        "TypeError",
+        &format!(
+            "The \"{name}\" argument must be {expected}. Received {}",
+            describe_received(v)
+        ),
+    );
+    e.props.push((
+        "code".into(),
+        Dynamic::from("ERR_INVALID_ARG_TYPE".to_string()),
+    ));
+    Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
+}
+
+/// A callback argument: a function, or Node's ERR_INVALID_ARG_TYPE.
+pub fn callback(ctx: &NativeCallContext, v: &Dynamic, name: &str) -> Res<JsFunc> {
+    JsFunc::from_dynamic(v)
+        .ok_or_else(|| invalid_arg_type(name, "of type function", v, ctx.call_position()))
+}
+
+/// JavaScript's ToNumber for the values scripts pass as delays and codes.
+pub fn to_number(v: &Dynamic) -> f64 {
+    if let Ok(i) = v.as_int() {
+        return i as f64;
+    }
+    if let Ok(f) = v.as_float() {
+        return f;
+    }
+    if let Ok(b) = v.as_bool() {
+        return if b { 1.0 } else { 0.0 };
+    }
+    if v.is_string() {
+        let s = v.clone().into_string().unwrap_or_default();
+        let t = s.trim();
+        if t.is_empty() {
+            return 0.0;
+        }
+        if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            return i64::from_str_radix(hex, 16).map_or(f64::NAN, |n| n as f64);
+        }
+        return match t {
+            "Infinity" | "+Infinity" => f64::INFINITY,
+            "-Infinity" => f64::NEG_INFINITY,
+            _ => t.parse::<f64>().unwrap_or(f64::NAN),
+        };
+    }
+    if v.is_array() {
+        let arr = v.read_lock::<rhai::Array>();
+        return match arr.as_deref().map(|a| a.as_slice()) {
+            Some([]) => 0.0,
+            Some([one]) => to_number(one),
+            _ => f64::NAN,
+        };
+    }
+    f64::NAN
+}
+
+/// Checks the event budget after scheduling; a flood ends the run.
+pub fn budget(c: &Rc<Ctx>, pos: Position) -> Res<()> {
+    let over = c.rt.borrow().over_budget();
+    if over {
+        let ticks = c.rt.borrow().ticks_since_progress;
+        let stop = crate::runtime::driver::budget_stop(&c.rt, ticks);
+        return Err(stop_error(stop, pos));
+    }
+    Ok(())
+}
+
+pub fn ctx_of(_ctx: &NativeCallContext) -> Res<Rc<Ctx>> {
+    ctx()
+}
+
+/// Scheduling and output belong inside `scenario(|| ..)` in a lesson.
+pub fn guard(c: &NativeCallContext, what: &str) -> Res<()> {
+    let x = ctx()?;
+    if x.mode.get() == Mode::LessonTop {
+        return Err(decl_error(
+            &x,
+            format!(
+                "`{what}` outside any scenario: in a lesson, put the program inside `scenario(|| {{ ... }})`"
+            ),
+            c.call_position(),
+        ));
+    }
+    Ok(())
+}
+
+pub fn with_rt<T>(f: impl FnOnce(&mut Runtime<Rh>) -> T) -> Res<T> {
+    let c = ctx()?;
+    let mut r = c.rt.borrow_mut();
+    Ok(f(&mut r))
+}
+
+/// Node's `internal/errors` error: `name` with a `code` property.
+pub fn node_error(name: &str, code: &str, message: String, pos: Position) -> Box<EvalAltResult> {
+    let mut e = JsError::new(name, &message);
+    e.props
+        .push(("code".into(), Dynamic::from(code.to_string())));
+    Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
+}
+
+pub fn model_error(message: String, pos: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(JsError::new("TypeError", &message)),
+        pos,
+    ))
+}
+
+/// How `ERR_OUT_OF_RANGE` shows the received number: integers beyond
+/// 2^32 get `_` separators (`addNumericalSeparator`).
+pub fn received_number(n: f64) -> String {
+    let s = number_to_string(n);
+    if !(n.is_finite() && n.fract() == 0.0 && n.abs() > 4_294_967_296.0) || s.contains('e') {
+        return s;
+    }
+    let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('_');
+        }
+        out.push(ch);
+    }
+    format!("{sign}{out}")
+}
+
+pub fn as_number(v: &Dynamic) -> Option<f64> {
+    if let Ok(i) = v.as_int() {
+        return Some(i as f64);
+    }
+    v.as_float().ok()
+}
+
+/// `getArrayBufferOrView`: a string (UTF-8) or a Buffer. A string becomes
+/// `Buffer.from(string)` first, which takes room in the pool as in Node.
+pub fn bytes_arg(v: &Dynamic, name: &str, expected: &str, pos: Position) -> Res<Arc<Vec<u8>>> {
+    if let Some(b) = v.read_lock::<JsBuffer>() {
+        return Ok(Arc::new(b.to_vec()));
+    }
+    if v.is_string() {
+        let s = to_js_string(v);
+        let x = ctx()?;
+        let made = x.rt.borrow_mut().quietly(|r| buffer_from_str(r, &s));
+        made.map_err(|e| alloc_error(e, pos))?;
+        return Ok(Arc::new(s.into_bytes()));
+    }
+    Err(invalid_arg_type(name, expected, v, pos))
+}
+
+/// A callback that Node takes after an options slot: a non-function reads
+/// as a missing callback ("Received undefined").
+pub fn trailing_callback(c: &NativeCallContext, f: &Dynamic) -> Res<JsFunc> {
+    if JsFunc::from_dynamic(f).is_none() {
+        return callback(c, &Dynamic::UNIT, "callback");
+    }
+    callback(c, f, "callback")
+}
+
+/// Queues one pool item whose callback runs in the poll phase.
+pub fn submit(c: &NativeCallContext, work: Work, func: JsFunc, label: String) -> Res<()> {
+    let x = ctx()?;
+    let s = site_for(c, label, Some(&func));
+    x.rt.borrow_mut().fs_call(FsRequest::job(work), func, &s);
+    Ok(())
+}
+
+pub fn null() -> Dynamic {
+    Dynamic::from(JsNull)
+}
