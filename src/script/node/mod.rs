@@ -72,8 +72,8 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
 
     // The global names: one match, as every variable lookup asks.
     #[allow(deprecated)] // `on_var` is volatile, not deprecated.
-    engine.on_var(move |name, _index, _context| {
-        Ok(Some(match name {
+    engine.on_var(move |name, _index, context| {
+        let global = match name {
             "console" => Dynamic::from(console::Console),
             "process" => Dynamic::from(process::Process),
             "Promise" => Dynamic::from(promise::PromiseNs),
@@ -93,7 +93,14 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "Buffer" => Dynamic::from(buffer::BufferNs),
             "__filename" => Dynamic::from(filename.clone()),
             _ => return Ok(None),
-        }))
+        };
+        // A local named like a global is that local, as in JavaScript. The
+        // parser resolves most locals to slots and never asks; a variable a
+        // closure captured is found by name, so the scope is asked here.
+        if context.scope().contains(name) {
+            return Ok(None);
+        }
+        Ok(Some(global))
     });
     engine.on_print(|text| {
         if let Ok(c) = ctx() {
