@@ -15,6 +15,14 @@ pub enum ClockMode {
 /// (2024-01-01T00:00:00Z) so virtual runs print the same dates everywhere.
 pub const VIRTUAL_EPOCH_MS: u64 = 1_704_067_200_000;
 
+/// How far virtual time can go: 2^62 ns, about 146 years of model time.
+/// Far beyond any lesson (node's longest timer is 24.8 days), and far
+/// below where nanoseconds overflow a `u64` (about 584 years), so the
+/// arithmetic on model times never wraps. A run that gets here (an
+/// interval that keeps the loop alive for ever, `busy(1e16)`) ends with a
+/// budget error instead of spinning.
+pub const VIRTUAL_HORIZON_NS: u64 = 1 << 62;
+
 #[derive(Debug)]
 pub struct Clock {
     pub mode: ClockMode,

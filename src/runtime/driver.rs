@@ -110,6 +110,31 @@ pub(super) fn budget_check<H: HostTypes>(rt: &Shared<H>) -> Step {
 
 pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
     let mut r = rt.borrow_mut();
+    if r.horizon_hit {
+        // Pushed past the event limit too: the trace says why it ends.
+        let event = crate::trace::Event::new(
+            r.clock.now_ns(),
+            r.iteration,
+            r.phase,
+            Kind::Budget {
+                kind: BudgetKind::Clock,
+                ticks: 0,
+            },
+        );
+        r.trace.push(event);
+        let message = format!(
+            "workbench: the virtual clock reached its limit (2^62 ns, about 146 years of model time) \
+             in the {} phase of loop iteration {}: a timer or an interval keeps the loop alive for \
+             ever (node would never exit), or busy() was given an enormous duration. \
+             Clear the interval or unref the timer when its work is done.",
+            r.phase.name(),
+            r.iteration
+        );
+        return Stop::Fatal(super::Fatal {
+            message,
+            exit_code: EXIT_BUDGET,
+        });
+    }
     let max = r.options.max_events;
     let event = crate::trace::Event::new(
         r.clock.now_ns(),
@@ -736,7 +761,7 @@ fn race_check<H: HostTypes>(rt: &Shared<H>, kind: RaceKind) {
         return;
     }
     if r.race_point(kind) {
-        let target = (now + 1) * 1_000_000;
+        let target = (now + 1).saturating_mul(1_000_000);
         r.advance_virtual(target);
     }
 }
@@ -852,7 +877,11 @@ fn poll<H: HostTypes, I: Invoke<H>>(
         // timeout, the loop time is updated, and only the rest of the
         // timeout is waited. After a long callback, poll does not wait the
         // whole timeout again.
-        let until_ns = (timeout > 0).then(|| (r.clock.loop_ms() + timeout as u64) * 1_000_000);
+        let until_ns = (timeout > 0).then(|| {
+            (r.clock.loop_ms())
+                .saturating_add(timeout as u64)
+                .saturating_mul(1_000_000)
+        });
         match r.clock.mode {
             super::clock::ClockMode::Virtual => {
                 let wake = r.pool.next_finish();
@@ -878,6 +907,10 @@ fn poll<H: HostTypes, I: Invoke<H>>(
                     None => want.unwrap_or(start),
                 };
                 r.advance_virtual(target);
+                if r.horizon_hit {
+                    drop(r);
+                    return Err(budget_stop(rt, 0));
+                }
             }
             super::clock::ClockMode::Real => {
                 if timeout != 0 && !r.pool.has_completed() {

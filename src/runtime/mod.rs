@@ -418,6 +418,8 @@ pub struct Runtime<H: HostTypes> {
     /// nextTicks and microtasks run since the last macrotask callback began.
     pub ticks_since_progress: u32,
     budget_hit: Cell<bool>,
+    /// Virtual time reached [`clock::VIRTUAL_HORIZON_NS`].
+    pub horizon_hit: bool,
     /// A handled uncaught exception asks for a drain in the next poll phase.
     pub post_exception_drain: bool,
     /// `traceWarningHelperShown` of lib/internal/process/warning.js.
@@ -504,6 +506,7 @@ impl<H: HostTypes> Runtime<H> {
             races_seen: 0,
             ticks_since_progress: 0,
             budget_hit: Cell::new(false),
+            horizon_hit: false,
             post_exception_drain: false,
             trace_warning_hint_shown: false,
             last_rejection_uid: 0,
@@ -553,7 +556,7 @@ impl<H: HostTypes> Runtime<H> {
     /// Has the event budget been reached? Script functions that schedule work
     /// check this so one callback cannot flood the trace.
     pub fn over_budget(&self) -> bool {
-        self.budget_hit.get()
+        self.budget_hit.get() || self.horizon_hit
     }
 
     pub fn register_callback(&mut self, kind: CallbackKind, site: &Site) -> CbId {
@@ -621,10 +624,10 @@ impl<H: HostTypes> Runtime<H> {
         if ms <= 0.0 || !ms.is_finite() {
             return;
         }
-        let ns = (ms * 1e6) as u64;
+        let ns = (ms * 1e6) as u64; // saturates for huge values
         match self.clock.mode {
             ClockMode::Virtual => {
-                let target = self.clock.now_ns() + ns;
+                let target = self.clock.now_ns().saturating_add(ns);
                 self.advance_virtual(target);
             }
             ClockMode::Real => {
@@ -649,7 +652,15 @@ impl<H: HostTypes> Runtime<H> {
 
     /// Moves virtual time to `target`, letting pool threads make progress
     /// (their start and finish events are stamped at their own times).
+    /// Time cannot pass [`clock::VIRTUAL_HORIZON_NS`]: a target beyond it
+    /// stops there and marks the run over its budget.
     pub fn advance_virtual(&mut self, target: u64) {
+        let target = if target > clock::VIRTUAL_HORIZON_NS {
+            self.horizon_hit = true;
+            clock::VIRTUAL_HORIZON_NS
+        } else {
+            target
+        };
         while let Some(t) = self.pool.next_virtual_event_before(target) {
             self.clock.advance_to(t);
             self.pool_progress();

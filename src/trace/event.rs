@@ -223,6 +223,10 @@ pub enum BudgetKind {
     Operations,
     /// Every thread waits for a message nobody will send (node hangs).
     Hang,
+    /// Model time reached [`crate::runtime::clock::VIRTUAL_HORIZON_NS`]: a
+    /// timer or interval keeps the loop alive for ever, or `busy` was
+    /// given an enormous duration.
+    Clock,
 }
 
 /// A step in a worker thread's life, as its parent loop sees it.

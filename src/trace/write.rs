@@ -125,6 +125,7 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
             super::BudgetKind::Hang => {
                 "BUDGET: every thread waits for a message nobody will send".into()
             }
+            super::BudgetKind::Clock => "BUDGET: the virtual clock reached its limit".into(),
         },
         Kind::Exit { code } => format!("process exits with code {code}"),
         Kind::StreamNew {

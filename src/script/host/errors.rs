@@ -58,7 +58,25 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
         },
         EvalAltResult::ErrorRuntime(v, pos) => Classified::Throw(v, pos),
         EvalAltResult::ErrorTerminated(token, pos) => match token.read_lock::<StopToken>() {
-            Some(t) => Classified::Stop(t.0.clone()),
+            // A budget a binding hit (events, the clock) names the call
+            // that hit it, as the operations budget names its loop.
+            Some(t) => match &t.0 {
+                Stop::Fatal(f) if f.exit_code == EXIT_BUDGET => {
+                    let pos = if pos.is_none() { outer } else { pos };
+                    match pos.line() {
+                        Some(line) => Classified::Stop(Stop::Fatal(Fatal {
+                            message: format!(
+                                "{}\n{}",
+                                f.message,
+                                ctx.source.excerpt(line, pos.position().unwrap_or(1))
+                            ),
+                            exit_code: EXIT_BUDGET,
+                        })),
+                        None => Classified::Stop(t.0.clone()),
+                    }
+                }
+                _ => Classified::Stop(t.0.clone()),
+            },
             None => budget("the run was terminated".into(), pos),
         },
         EvalAltResult::ErrorTooManyOperations(pos) => budget(

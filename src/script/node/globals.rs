@@ -87,8 +87,10 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("busy", |c: NativeCallContext, ms: Dynamic| -> Res<()> {
         guard(&c, "busy")?;
         let ms = to_number(&ms);
-        ctx_of(&c)?.rt.borrow_mut().busy(ms);
-        Ok(())
+        let x = ctx_of(&c)?;
+        x.rt.borrow_mut().busy(ms);
+        // busy(1e16) takes model time past its horizon: stop here, located.
+        budget(&x, c.call_position())
     });
     engine.register_fn("now", |_d: &mut DateNs| -> Res<i64> {
         Ok(ctx()?.rt.borrow_mut().date_now() as i64)
