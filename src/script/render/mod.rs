@@ -76,7 +76,20 @@ const GLOBAL_FNS: &[&str] = &[
     "queueMicrotask",
     "busy",
     "gc",
+    // JavaScript's own (script/node/numbers.rs).
+    "String",
+    "Number",
+    "Boolean",
+    "parseInt",
+    "parseFloat",
+    "isNaN",
+    "isFinite",
 ];
+
+/// JavaScript's global namespaces the scenario API models
+/// (script/node/{arrays,strings,numbers,math,json,object}.rs): their
+/// methods render as written (`Math.max(a, b)`, not Rhai's `max`).
+const JS_NAMESPACES: &[&str] = &["Math", "JSON", "Object", "Array", "Number", "String"];
 
 /// Global Rhai functions with a different JavaScript name: (rhai, js).
 const RENAMED_FNS: &[(&str, &str)] = &[
@@ -212,7 +225,6 @@ const RHAI_ONLY_METHODS: &[&str] = &[
     "set_bits",
     "set_tag",
     "sort_by",
-    "splice",
     "split_rev",
     "tag",
     "take",
@@ -238,12 +250,9 @@ const RHAI_ONLY_METHODS: &[&str] = &[
 
 /// Rhai methods that change a string in place (and give `()`): as a
 /// statement on a variable, `s.trim();` renders as `s = s.trim();`.
-const IN_PLACE_STRING_METHODS: &[(&str, &str)] = &[
-    ("trim", "trim"),
-    ("make_upper", "toUpperCase"),
-    ("make_lower", "toLowerCase"),
-    ("replace", "replaceAll"),
-];
+/// (`trim` and `replace` are JavaScript's: they return the new string.)
+const IN_PLACE_STRING_METHODS: &[(&str, &str)] =
+    &[("make_upper", "toUpperCase"), ("make_lower", "toLowerCase")];
 
 /// A comparator giving Rhai's `sort()` order (numbers by value, strings by
 /// code point), with parameter names other than the sorted array's;
@@ -302,7 +311,6 @@ const VOID_FNS: &[&str] = &[
 ];
 
 /// Method calls whose value is `undefined` in the scenario runtime: (receiver or "", method).
-/// `push` is here because Rhai's `push` gives `()` while JavaScript's gives the length.
 const VOID_METHODS: &[(&str, &str)] = &[
     ("console", "log"),
     ("console", "error"),
@@ -310,7 +318,6 @@ const VOID_METHODS: &[(&str, &str)] = &[
     ("console", "info"),
     ("process", "nextTick"),
     ("process", "exit"),
-    ("", "push"),
 ];
 
 /// Binary operators: (rhai, js, precedence, right-associative).
@@ -1161,6 +1168,18 @@ impl Renderer {
             out.push(format!("{p}{text};"));
             return Ok(());
         }
+        // `Object.assign(t, ..);` changes `t` in JavaScript only.
+        if let Ok((Expr::Variable(v, ..), segs)) = flatten(e)
+            && v.1 == "Object"
+            && !self.kinds.bound.contains("Object")
+            && let [Seg::Method(fc, pos, _)] = segs.as_slice()
+            && fc.name == "assign"
+        {
+            return Err(RenderError::at(
+                *pos,
+                "`Object.assign(target, ..)` as a statement changes `target` in JavaScript only (a script's objects are values): use its result, `target = Object.assign(target, ..);`",
+            ));
+        }
         let text = self.expr(e, ind)?.0;
         let text = if text.starts_with('{') || text.starts_with("function") {
             format!("({text})")
@@ -1632,6 +1651,10 @@ impl Renderer {
         if name == "__filename" && !self.declared.contains(name) {
             self.filename = true;
         }
+        // The globals `NaN` and `Infinity` (script/node/mod.rs resolves them).
+        if (name == "NaN" || name == "Infinity") && !self.declared.contains(name) {
+            return name.to_string();
+        }
         ident(name)
     }
 
@@ -1721,11 +1744,9 @@ impl Renderer {
         };
         // `() => expr` returns expr's value: right when the body yields it,
         // or when that value is `undefined` anyway (`() => console.log(x)`),
-        // unless JavaScript gives a value where the scenario gives none
-        // (`push` returns the new length).
-        let single = single.filter(|e| {
-            (yields_value(body) || self.is_void(e)) && !self.in_place_string_call(e) && !is_push(e)
-        });
+        // unless JavaScript gives a value where the scenario gives none.
+        let single = single
+            .filter(|e| (yields_value(body) || self.is_void(e)) && !self.in_place_string_call(e));
         if let Some(e) = single {
             let (s, p) = self.expr(&e, ind)?;
             let s = if s.starts_with('{') {
@@ -2008,6 +2029,9 @@ impl Renderer {
             bp
         };
         let mut kind = self.kind(base);
+        // `Math.max(a, b)`, `Object.keys(m)`: JavaScript's own, as written.
+        let js_namespace = matches!(base, Expr::Variable(v, ..)
+            if JS_NAMESPACES.contains(&v.1.as_str()) && !self.kinds.bound.contains(v.1.as_str()));
         let inner = ind + 1;
         let sep = format!("\n{}", pad(inner));
         let mut has_call = false;
@@ -2031,6 +2055,8 @@ impl Renderer {
                     // `process.argv` is an array.
                     kind = if cur == "process.argv" && !self.kinds.bound.contains("process") {
                         Kind::Array
+                    } else if name == "length" && matches!(kind, Kind::Str | Kind::Array) {
+                        Kind::Int
                     } else {
                         Kind::Unknown
                     };
@@ -2088,9 +2114,12 @@ impl Renderer {
                         }
                         _ => {}
                     }
-                    if let Some((text, p, k)) =
+                    let builtin = if js_namespace && calls == 0 {
+                        None
+                    } else {
                         self.builtin_method(&cur, prec, kind, name, &fc.args, pos, opt, arg_ind)?
-                    {
+                    };
+                    if let Some((text, p, k)) = builtin {
                         (cur, prec, kind) = (text, p, k);
                         has_call = true;
                         continue;
@@ -2113,9 +2142,13 @@ impl Renderer {
                     } else {
                         recv
                     };
+                    let namespace = js_namespace.then(|| cur.clone()).filter(|_| calls == 0);
                     cur = format!("{recv}{dot}{name}({args})");
                     prec = P_POSTFIX;
-                    kind = method_kind(name);
+                    kind = match namespace {
+                        Some(ns) => kinds::namespace_kind(&ns, name),
+                        None => method_kind(name, kind),
+                    };
                     calls += 1;
                     has_call = true;
                 }
@@ -2226,33 +2259,8 @@ impl Renderer {
                 P_POSTFIX,
                 Kind::Str,
             ),
-            // Rhai splits on whitespace runs, and gives `[""]` for "".
-            ("split", []) => (
-                format!("{r}{dot}trim(){dot}split(/\\s+/)"),
-                P_POSTFIX,
-                Kind::Array,
-            ),
-            // Rust's `split("")` has an empty string at each end.
-            ("split", [Expr::StringConstant(d, _)]) if d.is_empty() => {
-                (format!("[\"\", ...{recv}, \"\"]"), P_PRIMARY, Kind::Array)
-            }
-            ("split", [d]) if self.kind(d) != Kind::Int => {
-                let d = self.expr(d, ind)?.0;
-                (method("split", &d), P_POSTFIX, Kind::Array)
-            }
-            ("split", _) => {
-                return Err(RenderError::at(
-                    pos,
-                    "`split` at an index or into a number of segments has no JavaScript rendering; `split(delimiter)` has",
-                ));
-            }
             ("keys", []) => (format!("Object.keys({recv})"), P_POSTFIX, Kind::Array),
             ("values", []) => (format!("Object.values({recv})"), P_POSTFIX, Kind::Array),
-            ("sort", []) => (
-                method("sort", &comparator(recv, false)),
-                P_POSTFIX,
-                Kind::Array,
-            ),
             ("sort_desc", []) => (
                 method("sort", &comparator(recv, true)),
                 P_POSTFIX,
@@ -2265,15 +2273,6 @@ impl Renderer {
             ("for_each", [f]) => {
                 let f = self.expr(f, ind)?.0;
                 (method("forEach", &f), P_POSTFIX, Kind::Unknown)
-            }
-            // Rhai's `reduce` without an initial value starts from `()`.
-            ("reduce", [f]) => {
-                let f = self.expr(f, ind)?.0;
-                (
-                    method("reduce", &format!("{f}, undefined")),
-                    P_POSTFIX,
-                    Kind::Unknown,
-                )
             }
             ("pop" | "shift", []) if kind == Kind::Str => {
                 return Err(RenderError::at(
@@ -2444,11 +2443,6 @@ impl Renderer {
             }
         })
     }
-}
-
-/// `x.push(v)`: `()` in the scenario, the new length in JavaScript.
-fn is_push(e: &Expr) -> bool {
-    matches!(flatten(e), Ok((_, segs)) if matches!(segs.last(), Some(Seg::Method(fc, ..)) if fc.name == "push"))
 }
 
 fn is_note(e: &Expr) -> bool {
