@@ -93,6 +93,13 @@ fn with_callback<T: rhai::Variant + Clone>(
             Err(not_a_function(&f, c.call_position()))
         },
     );
+    // Rhai's own take a function's name as a string.
+    engine.register_fn(
+        name,
+        move |c: NativeCallContext, _a: &mut Array, f: rhai::ImmutableString| -> Res<T> {
+            Err(not_a_function(&Dynamic::from(f), c.call_position()))
+        },
+    );
 }
 
 fn index_of(a: &Array, x: &Dynamic, from: Option<&Dynamic>) -> INT {
@@ -379,6 +386,23 @@ fn array_from(c: &NativeCallContext, v: &Dynamic, f: Option<&Callback>) -> Res<A
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<ArrayNs>("ArrayConstructor");
     engine.register_get("length", |a: &mut Array| len_value(a.len()));
+    // `undefined.length`, `null.length`: JavaScript's TypeError, catchable
+    // (an uncaught read of any other property says the same: host/errors.rs).
+    engine.register_get("length", |c: NativeCallContext, _u: &mut ()| -> Res<INT> {
+        Err(type_error(
+            "Cannot read properties of undefined (reading 'length')",
+            c.call_position(),
+        ))
+    });
+    engine.register_get(
+        "length",
+        |c: NativeCallContext, _n: &mut JsNull| -> Res<INT> {
+            Err(type_error(
+                "Cannot read properties of null (reading 'length')",
+                c.call_position(),
+            ))
+        },
+    );
     engine.register_set(
         "length",
         |c: NativeCallContext, a: &mut Array, n: Dynamic| -> Res<()> {
@@ -511,6 +535,15 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("sort", |a: &mut Array, f: FnPtr| -> Res<Array> {
         sort(a, Some(&Callback::new(f)?))
     });
+    engine.register_fn(
+        "sort",
+        |c: NativeCallContext, _a: &mut Array, _f: rhai::ImmutableString| -> Res<Array> {
+            Err(type_error(
+                "The comparison function must be either a function or undefined",
+                c.call_position(),
+            ))
+        },
+    );
     engine.register_fn(
         "sort",
         |c: NativeCallContext, a: &mut Array, f: Dynamic| -> Res<Array> {

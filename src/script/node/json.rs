@@ -414,7 +414,10 @@ pub fn parse(text: &str) -> Result<Dynamic, String> {
     let v = p.value()?;
     p.skip_ws();
     if p.peek().is_some() {
-        return Err(p.at("Unexpected non-whitespace character after JSON"));
+        return Err(format!(
+            "Unexpected non-whitespace character after JSON at position {}",
+            p.pos
+        ));
     }
     Ok(v)
 }
