@@ -24,6 +24,9 @@ use crate::script::value::lang::{number, to_number};
 #[derive(Clone)]
 pub struct MathNs;
 
+/// A one-argument `Math` function.
+type Unary = fn(f64) -> f64;
+
 /// The seed of `Math.random()` under the virtual clock.
 const VIRTUAL_SEED: u64 = 0x2545_f491_4f6c_dd1d;
 
@@ -143,7 +146,7 @@ pub fn register(engine: &mut Engine) {
         engine.register_get(name, move |_m: &mut MathNs| value);
     }
 
-    let unary: [(&str, fn(f64) -> f64); 25] = [
+    let unary: [(&str, Unary); 25] = [
         ("floor", f64::floor),
         ("ceil", f64::ceil),
         ("round", round),

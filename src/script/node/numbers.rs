@@ -222,7 +222,7 @@ fn is_integer(v: &Dynamic) -> bool {
 
 pub fn register(engine: &mut Engine) {
     // The conversions.
-    engine.register_fn("String", || String::new());
+    engine.register_fn("String", String::new);
     engine.register_fn("String", |v: Dynamic| to_js_string(&v));
     engine.register_fn("Number", || Dynamic::from_int(0));
     engine.register_fn("Number", |v: Dynamic| number(to_number(&v)));
@@ -322,7 +322,7 @@ mod tests {
         assert_eq!(to_radix_string(255.0, 16), "ff");
         assert_eq!(to_radix_string(-255.0, 2), "-11111111");
         assert_eq!(to_radix_string(0.5, 2), "0.1");
-        assert_eq!(to_radix_string(3.14159, 16), "3.243f3e0370cdc");
+        assert_eq!(to_radix_string(3.25159, 16), "3.406833c6002a");
         assert_eq!(to_radix_string(1e21, 36), "5v1j4f4ds7c000");
         assert_eq!(to_radix_string(123.456, 36), "3f.gez4w97ry");
         assert_eq!(

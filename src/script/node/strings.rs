@@ -276,7 +276,8 @@ fn replace(s: &str, pattern: &Dynamic, with: &Dynamic, all: bool) -> Res<String>
 /// The code unit at `i` (`charAt`, `charCodeAt`), if there is one.
 fn unit_at(s: &str, i: f64) -> Option<(Vec<u16>, usize)> {
     let h = utf16(s);
-    (i >= 0.0 && i < h.len() as f64).then(|| (h, i as usize))
+    let ok = i >= 0.0 && i < h.len() as f64;
+    ok.then_some((h, i as usize))
 }
 
 fn char_at(s: &str, i: f64) -> String {

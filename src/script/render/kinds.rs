@@ -66,6 +66,11 @@ fn binary_kind(op: &str, a: Kind, b: Kind) -> Kind {
     }
 }
 
+/// JavaScript's global namespaces the scenario API models
+/// (script/node/{arrays,strings,numbers,math,json,object}.rs): their
+/// methods render as written (`Math.max(a, b)`, not Rhai's `max`).
+pub(super) const JS_NAMESPACES: &[&str] = &["Math", "JSON", "Object", "Array", "Number", "String"];
+
 /// The kind of a method's result (a Rhai built-in's or JavaScript's) on a
 /// receiver of kind `recv`.
 pub(super) fn method_kind(name: &str, recv: Kind) -> Kind {
@@ -388,7 +393,7 @@ impl Kinds {
                 }
                 // `Object.keys(m)`: JavaScript's namespaces.
                 Ok((Expr::Variable(v, ..), segs))
-                    if super::JS_NAMESPACES.contains(&v.1.as_str())
+                    if JS_NAMESPACES.contains(&v.1.as_str())
                         && !self.bound.contains(v.1.as_str())
                         && segs.len() == 1 =>
                 {

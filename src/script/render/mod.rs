@@ -33,7 +33,7 @@ use ast::{
 };
 pub use awaits::{TopAwait, check_await_placement, check_await_placement_for, top_level_awaits};
 use awaits::{check_placement, has_direct_await};
-use kinds::{Kind, Kinds, method_kind};
+use kinds::{JS_NAMESPACES, Kind, Kinds, method_kind};
 
 type Res<T> = Result<T, RenderError>;
 
@@ -85,11 +85,6 @@ const GLOBAL_FNS: &[&str] = &[
     "isNaN",
     "isFinite",
 ];
-
-/// JavaScript's global namespaces the scenario API models
-/// (script/node/{arrays,strings,numbers,math,json,object}.rs): their
-/// methods render as written (`Math.max(a, b)`, not Rhai's `max`).
-const JS_NAMESPACES: &[&str] = &["Math", "JSON", "Object", "Array", "Number", "String"];
 
 /// Global Rhai functions with a different JavaScript name: (rhai, js).
 const RENAMED_FNS: &[(&str, &str)] = &[
