@@ -207,6 +207,13 @@ impl Ctx {
         self.fn_info(f.fn_name()).map(|i| i.body_start)
     }
 
+    /// How many arguments a closure declares (after its curried ones);
+    /// None for a function the script does not define.
+    pub fn arity(&self, f: &FnPtr) -> Option<usize> {
+        self.fn_info(f.fn_name())
+            .map(|info| info.arity.saturating_sub(f.curry().len()))
+    }
+
     /// Adapts an argument list to what a closure declares: extra arguments
     /// are dropped, missing ones are `()` (JS's `undefined`).
     pub fn adapt_args(&self, f: &FnPtr, mut args: Vec<Dynamic>) -> Vec<Dynamic> {

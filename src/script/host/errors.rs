@@ -97,6 +97,18 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
             )),
             if pos.is_none() { outer } else { pos },
         ),
+        // `x.length` of undefined or null: JavaScript's TypeError.
+        EvalAltResult::ErrorDotExpr(ref message, pos)
+            if let Some((prop, what)) = read_of_nothing(message) =>
+        {
+            Classified::Throw(
+                Dynamic::from(JsError::new(
+                    "TypeError",
+                    &format!("Cannot read properties of {what} (reading '{prop}')"),
+                )),
+                pos,
+            )
+        }
         other => {
             let pos = other.position();
             let name = match &other {
@@ -128,4 +140,16 @@ pub fn decl_error(c: &Ctx, message: impl Into<String>, pos: Position) -> Box<Eva
         }),
         pos,
     )
+}
+
+/// Rhai's "Unknown property 'p' - a getter is not registered for type
+/// '()'" (or 'null'): the property and `undefined` or `null`.
+fn read_of_nothing(message: &str) -> Option<(&str, &'static str)> {
+    let rest = message.strip_prefix("Unknown property '")?;
+    let (prop, rest) = rest.split_once("' - a getter is not registered for type '")?;
+    match rest {
+        "()'" => Some((prop, "undefined")),
+        "null'" => Some((prop, "null")),
+        _ => None,
+    }
 }

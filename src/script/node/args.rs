@@ -55,6 +55,42 @@ pub fn type_error(message: impl Into<String>, pos: Position) -> Box<EvalAltResul
     ))
 }
 
+pub fn range_error(message: impl Into<String>, pos: Position) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(JsError::new("RangeError", &message.into())),
+        pos,
+    ))
+}
+
+/// JavaScript's `x is not a function` (a callback that is none).
+pub fn not_a_function(v: &Dynamic, pos: Position) -> Box<EvalAltResult> {
+    type_error(
+        format!(
+            "{} is not a function",
+            crate::script::value::print::no_side_effects_to_string(v)
+        ),
+        pos,
+    )
+}
+
+/// A string (`array == false`) or an array of `n` items would exceed the
+/// engine's size limits: Rhai's own "too large" error, before the
+/// allocation (`"x".repeat(1e9)`).
+pub fn check_size(c: &NativeCallContext, n: f64, array: bool) -> Res<()> {
+    let (max, what) = if array {
+        (c.engine().max_array_size(), "Size of array")
+    } else {
+        (c.engine().max_string_size(), "Length of string")
+    };
+    if max > 0 && n > max as f64 {
+        return Err(Box::new(EvalAltResult::ErrorDataTooLarge(
+            what.into(),
+            c.call_position(),
+        )));
+    }
+    Ok(())
+}
+
 /// Node's `ERR_INVALID_ARG_TYPE`: `The "name" argument must be
 /// {expected}. Received ...`, a TypeError with its code.
 pub fn invalid_arg_type(
@@ -83,41 +119,10 @@ pub fn callback(ctx: &NativeCallContext, v: &Dynamic, name: &str) -> Res<JsFunc>
         .ok_or_else(|| invalid_arg_type(name, "of type function", v, ctx.call_position()))
 }
 
-/// JavaScript's ToNumber for the values scripts pass as delays and codes.
+/// JavaScript's ToNumber for the values scripts pass as delays and codes
+/// ([`crate::script::value::lang::to_number`]).
 pub fn to_number(v: &Dynamic) -> f64 {
-    if let Ok(i) = v.as_int() {
-        return i as f64;
-    }
-    if let Ok(f) = v.as_float() {
-        return f;
-    }
-    if let Ok(b) = v.as_bool() {
-        return if b { 1.0 } else { 0.0 };
-    }
-    if v.is_string() {
-        let s = v.clone().into_string().unwrap_or_default();
-        let t = s.trim();
-        if t.is_empty() {
-            return 0.0;
-        }
-        if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-            return i64::from_str_radix(hex, 16).map_or(f64::NAN, |n| n as f64);
-        }
-        return match t {
-            "Infinity" | "+Infinity" => f64::INFINITY,
-            "-Infinity" => f64::NEG_INFINITY,
-            _ => t.parse::<f64>().unwrap_or(f64::NAN),
-        };
-    }
-    if v.is_array() {
-        let arr = v.read_lock::<rhai::Array>();
-        return match arr.as_deref().map(|a| a.as_slice()) {
-            Some([]) => 0.0,
-            Some([one]) => to_number(one),
-            _ => f64::NAN,
-        };
-    }
-    f64::NAN
+    crate::script::value::lang::to_number(v)
 }
 
 /// Checks the event budget after scheduling; a flood ends the run.

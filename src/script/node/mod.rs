@@ -17,6 +17,7 @@ use crate::script::syntax;
 use crate::trace::Stream;
 
 pub mod args;
+pub mod arrays;
 pub mod buffer;
 pub mod console;
 pub mod crypto;
@@ -24,10 +25,15 @@ pub mod dns;
 pub mod events;
 pub mod fs;
 pub mod globals;
+pub mod json;
+pub mod math;
+pub mod numbers;
+pub mod object;
 pub mod perf_hooks;
 pub mod process;
 pub mod promise;
 pub mod stream;
+pub mod strings;
 pub mod timers;
 pub mod worker_threads;
 pub mod zlib;
@@ -54,6 +60,12 @@ pub const BINDINGS: &[(&str, Register)] = &[
     ("worker_threads", worker_threads::register),
     ("stream", stream::register),
     ("buffer", buffer::register),
+    ("arrays", arrays::register),
+    ("strings", strings::register),
+    ("numbers", numbers::register),
+    ("math", math::register),
+    ("json", json::register),
+    ("object", object::register),
     ("lesson", lesson::register),
 ];
 
@@ -91,6 +103,14 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "RangeError" => Dynamic::from(globals::ErrorCtor("RangeError")),
             "stream" => Dynamic::from(stream::StreamNs),
             "Buffer" => Dynamic::from(buffer::BufferNs),
+            "Array" => Dynamic::from(arrays::ArrayNs),
+            "String" => Dynamic::from(strings::StringNs),
+            "Number" => Dynamic::from(numbers::NumberNs),
+            "Math" => Dynamic::from(math::MathNs),
+            "JSON" => Dynamic::from(json::JsonNs),
+            "Object" => Dynamic::from(object::ObjectNs),
+            "NaN" => Dynamic::from_float(f64::NAN),
+            "Infinity" => Dynamic::from_float(f64::INFINITY),
             "__filename" => Dynamic::from(filename.clone()),
             _ => return Ok(None),
         };

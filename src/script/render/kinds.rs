@@ -66,13 +66,35 @@ fn binary_kind(op: &str, a: Kind, b: Kind) -> Kind {
     }
 }
 
-/// The kind of a Rhai built-in method's result.
-pub(super) fn method_kind(name: &str) -> Kind {
+/// JavaScript's global namespaces the scenario API models
+/// (script/node/{arrays,strings,numbers,math,json,object}.rs): their
+/// methods render as written (`Math.max(a, b)`, not Rhai's `max`).
+pub(super) const JS_NAMESPACES: &[&str] = &["Math", "JSON", "Object", "Array", "Number", "String"];
+
+/// The kind of a method's result (a Rhai built-in's or JavaScript's) on a
+/// receiver of kind `recv`.
+pub(super) fn method_kind(name: &str, recv: Kind) -> Kind {
     match name {
-        "len" | "index_of" | "to_int" => Kind::Int,
+        "len" | "index_of" | "to_int" | "indexOf" | "lastIndexOf" | "findIndex"
+        | "findLastIndex" => Kind::Int,
+        "push" | "unshift" if recv == Kind::Array => Kind::Int,
         "to_float" => Kind::Float,
-        "to_upper" | "to_lower" | "sub_string" | "to_string" => Kind::Str,
-        "split" | "keys" | "values" | "filter" => Kind::Array,
+        "to_upper" | "to_lower" | "sub_string" | "to_string" | "toUpperCase" | "toLowerCase"
+        | "trim" | "trimStart" | "trimEnd" | "padStart" | "padEnd" | "repeat" | "substring"
+        | "charAt" | "replace" | "replaceAll" | "join" | "toFixed" | "toString" => Kind::Str,
+        "split" | "keys" | "values" | "filter" | "map" | "flat" | "flatMap" | "reverse"
+        | "fill" | "splice" => Kind::Array,
+        "slice" | "concat" | "sort" if matches!(recv, Kind::Str | Kind::Array) => recv,
+        _ => Kind::Unknown,
+    }
+}
+
+/// The kind of a JavaScript namespace method's result (`Object.keys(m)`).
+pub(super) fn namespace_kind(ns: &str, name: &str) -> Kind {
+    match (ns, name) {
+        ("Object", "keys" | "values" | "entries") | ("Array", "from" | "of") => Kind::Array,
+        ("Object", "fromEntries") => Kind::Map,
+        ("String", "fromCharCode") => Kind::Str,
         _ => Kind::Unknown,
     }
 }
@@ -369,10 +391,30 @@ impl Kinds {
                 {
                     Kind::Array
                 }
-                Ok((_, segs)) => match segs.last() {
-                    Some(Seg::Method(fc, ..)) => method_kind(fc.name.as_str()),
-                    _ => Kind::Unknown,
-                },
+                // `Object.keys(m)`: JavaScript's namespaces.
+                Ok((Expr::Variable(v, ..), segs))
+                    if JS_NAMESPACES.contains(&v.1.as_str())
+                        && !self.bound.contains(v.1.as_str())
+                        && segs.len() == 1 =>
+                {
+                    match segs.first() {
+                        Some(Seg::Method(fc, ..)) => namespace_kind(&v.1, fc.name.as_str()),
+                        _ => Kind::Unknown,
+                    }
+                }
+                Ok((base, segs)) => {
+                    let recv = match segs.as_slice() {
+                        [_] => self.expr(base),
+                        _ => Kind::Unknown,
+                    };
+                    match segs.last() {
+                        Some(Seg::Method(fc, ..)) => method_kind(fc.name.as_str(), recv),
+                        Some(Seg::Prop("length", _)) if matches!(recv, Kind::Str | Kind::Array) => {
+                            Kind::Int
+                        }
+                        _ => Kind::Unknown,
+                    }
+                }
                 Err(_) => Kind::Unknown,
             },
             Expr::Stmt(b) => match single_value(b.statements()) {
@@ -396,7 +438,7 @@ impl Kinds {
             (_, [a, b]) if fc.op_token.is_some() => binary_kind(name, self.expr(a), self.expr(b)),
             ("parse_int" | "len", _) => Kind::Int,
             ("parse_float", _) => Kind::Float,
-            ("to_string", _) => Kind::Str,
+            ("to_string" | "String", _) if !self.named.contains(name) => Kind::Str,
             _ if self.named.contains(name) => {
                 self.returns.get(name).copied().unwrap_or(Kind::Nothing)
             }

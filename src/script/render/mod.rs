@@ -33,7 +33,7 @@ use ast::{
 };
 pub use awaits::{TopAwait, check_await_placement, check_await_placement_for, top_level_awaits};
 use awaits::{check_placement, has_direct_await};
-use kinds::{Kind, Kinds, method_kind};
+use kinds::{JS_NAMESPACES, Kind, Kinds, method_kind};
 
 type Res<T> = Result<T, RenderError>;
 
@@ -76,6 +76,14 @@ const GLOBAL_FNS: &[&str] = &[
     "queueMicrotask",
     "busy",
     "gc",
+    // JavaScript's own (script/node/numbers.rs).
+    "String",
+    "Number",
+    "Boolean",
+    "parseInt",
+    "parseFloat",
+    "isNaN",
+    "isFinite",
 ];
 
 /// Global Rhai functions with a different JavaScript name: (rhai, js).
@@ -212,7 +220,6 @@ const RHAI_ONLY_METHODS: &[&str] = &[
     "set_bits",
     "set_tag",
     "sort_by",
-    "splice",
     "split_rev",
     "tag",
     "take",
@@ -238,12 +245,9 @@ const RHAI_ONLY_METHODS: &[&str] = &[
 
 /// Rhai methods that change a string in place (and give `()`): as a
 /// statement on a variable, `s.trim();` renders as `s = s.trim();`.
-const IN_PLACE_STRING_METHODS: &[(&str, &str)] = &[
-    ("trim", "trim"),
-    ("make_upper", "toUpperCase"),
-    ("make_lower", "toLowerCase"),
-    ("replace", "replaceAll"),
-];
+/// (`trim` and `replace` are JavaScript's: they return the new string.)
+const IN_PLACE_STRING_METHODS: &[(&str, &str)] =
+    &[("make_upper", "toUpperCase"), ("make_lower", "toLowerCase")];
 
 /// A comparator giving Rhai's `sort()` order (numbers by value, strings by
 /// code point), with parameter names other than the sorted array's;
@@ -302,7 +306,6 @@ const VOID_FNS: &[&str] = &[
 ];
 
 /// Method calls whose value is `undefined` in the scenario runtime: (receiver or "", method).
-/// `push` is here because Rhai's `push` gives `()` while JavaScript's gives the length.
 const VOID_METHODS: &[(&str, &str)] = &[
     ("console", "log"),
     ("console", "error"),
@@ -310,7 +313,6 @@ const VOID_METHODS: &[(&str, &str)] = &[
     ("console", "info"),
     ("process", "nextTick"),
     ("process", "exit"),
-    ("", "push"),
 ];
 
 /// Binary operators: (rhai, js, precedence, right-associative).
@@ -1161,6 +1163,18 @@ impl Renderer {
             out.push(format!("{p}{text};"));
             return Ok(());
         }
+        // `Object.assign(t, ..);` changes `t` in JavaScript only.
+        if let Ok((Expr::Variable(v, ..), segs)) = flatten(e)
+            && v.1 == "Object"
+            && !self.kinds.bound.contains("Object")
+            && let [Seg::Method(fc, pos, _)] = segs.as_slice()
+            && fc.name == "assign"
+        {
+            return Err(RenderError::at(
+                *pos,
+                "`Object.assign(target, ..)` as a statement changes `target` in JavaScript only (a script's objects are values): use its result, `target = Object.assign(target, ..);`",
+            ));
+        }
         let text = self.expr(e, ind)?.0;
         let text = if text.starts_with('{') || text.starts_with("function") {
             format!("({text})")
@@ -1632,6 +1646,10 @@ impl Renderer {
         if name == "__filename" && !self.declared.contains(name) {
             self.filename = true;
         }
+        // The globals `NaN` and `Infinity` (script/node/mod.rs resolves them).
+        if (name == "NaN" || name == "Infinity") && !self.declared.contains(name) {
+            return name.to_string();
+        }
         ident(name)
     }
 
@@ -1721,11 +1739,9 @@ impl Renderer {
         };
         // `() => expr` returns expr's value: right when the body yields it,
         // or when that value is `undefined` anyway (`() => console.log(x)`),
-        // unless JavaScript gives a value where the scenario gives none
-        // (`push` returns the new length).
-        let single = single.filter(|e| {
-            (yields_value(body) || self.is_void(e)) && !self.in_place_string_call(e) && !is_push(e)
-        });
+        // unless JavaScript gives a value where the scenario gives none.
+        let single = single
+            .filter(|e| (yields_value(body) || self.is_void(e)) && !self.in_place_string_call(e));
         if let Some(e) = single {
             let (s, p) = self.expr(&e, ind)?;
             let s = if s.starts_with('{') {
@@ -2008,6 +2024,9 @@ impl Renderer {
             bp
         };
         let mut kind = self.kind(base);
+        // `Math.max(a, b)`, `Object.keys(m)`: JavaScript's own, as written.
+        let js_namespace = matches!(base, Expr::Variable(v, ..)
+            if JS_NAMESPACES.contains(&v.1.as_str()) && !self.kinds.bound.contains(v.1.as_str()));
         let inner = ind + 1;
         let sep = format!("\n{}", pad(inner));
         let mut has_call = false;
@@ -2031,6 +2050,8 @@ impl Renderer {
                     // `process.argv` is an array.
                     kind = if cur == "process.argv" && !self.kinds.bound.contains("process") {
                         Kind::Array
+                    } else if name == "length" && matches!(kind, Kind::Str | Kind::Array) {
+                        Kind::Int
                     } else {
                         Kind::Unknown
                     };
@@ -2088,9 +2109,12 @@ impl Renderer {
                         }
                         _ => {}
                     }
-                    if let Some((text, p, k)) =
+                    let builtin = if js_namespace && calls == 0 {
+                        None
+                    } else {
                         self.builtin_method(&cur, prec, kind, name, &fc.args, pos, opt, arg_ind)?
-                    {
+                    };
+                    if let Some((text, p, k)) = builtin {
                         (cur, prec, kind) = (text, p, k);
                         has_call = true;
                         continue;
@@ -2113,9 +2137,13 @@ impl Renderer {
                     } else {
                         recv
                     };
+                    let namespace = js_namespace.then(|| cur.clone()).filter(|_| calls == 0);
                     cur = format!("{recv}{dot}{name}({args})");
                     prec = P_POSTFIX;
-                    kind = method_kind(name);
+                    kind = match namespace {
+                        Some(ns) => kinds::namespace_kind(&ns, name),
+                        None => method_kind(name, kind),
+                    };
                     calls += 1;
                     has_call = true;
                 }
@@ -2226,33 +2254,8 @@ impl Renderer {
                 P_POSTFIX,
                 Kind::Str,
             ),
-            // Rhai splits on whitespace runs, and gives `[""]` for "".
-            ("split", []) => (
-                format!("{r}{dot}trim(){dot}split(/\\s+/)"),
-                P_POSTFIX,
-                Kind::Array,
-            ),
-            // Rust's `split("")` has an empty string at each end.
-            ("split", [Expr::StringConstant(d, _)]) if d.is_empty() => {
-                (format!("[\"\", ...{recv}, \"\"]"), P_PRIMARY, Kind::Array)
-            }
-            ("split", [d]) if self.kind(d) != Kind::Int => {
-                let d = self.expr(d, ind)?.0;
-                (method("split", &d), P_POSTFIX, Kind::Array)
-            }
-            ("split", _) => {
-                return Err(RenderError::at(
-                    pos,
-                    "`split` at an index or into a number of segments has no JavaScript rendering; `split(delimiter)` has",
-                ));
-            }
             ("keys", []) => (format!("Object.keys({recv})"), P_POSTFIX, Kind::Array),
             ("values", []) => (format!("Object.values({recv})"), P_POSTFIX, Kind::Array),
-            ("sort", []) => (
-                method("sort", &comparator(recv, false)),
-                P_POSTFIX,
-                Kind::Array,
-            ),
             ("sort_desc", []) => (
                 method("sort", &comparator(recv, true)),
                 P_POSTFIX,
@@ -2265,15 +2268,6 @@ impl Renderer {
             ("for_each", [f]) => {
                 let f = self.expr(f, ind)?.0;
                 (method("forEach", &f), P_POSTFIX, Kind::Unknown)
-            }
-            // Rhai's `reduce` without an initial value starts from `()`.
-            ("reduce", [f]) => {
-                let f = self.expr(f, ind)?.0;
-                (
-                    method("reduce", &format!("{f}, undefined")),
-                    P_POSTFIX,
-                    Kind::Unknown,
-                )
             }
             ("pop" | "shift", []) if kind == Kind::Str => {
                 return Err(RenderError::at(
@@ -2444,11 +2438,6 @@ impl Renderer {
             }
         })
     }
-}
-
-/// `x.push(v)`: `()` in the scenario, the new length in JavaScript.
-fn is_push(e: &Expr) -> bool {
-    matches!(flatten(e), Ok((_, segs)) if matches!(segs.last(), Some(Seg::Method(fc, ..)) if fc.name == "push"))
 }
 
 fn is_note(e: &Expr) -> bool {
@@ -3025,15 +3014,17 @@ mod tests {
         );
         check(
             "let s = \"a b\"; let n = 1;\nprint(s.sub_string(n, n), s.len(), s.index_of(\"b\"), s.split(), s.split(\" \"), s.is_empty());",
-            "let s = \"a b\";\nlet n = 1;\nconsole.log(s.substr(n, n), s.length, s.indexOf(\"b\"), s.trim().split(/\\s+/), s.split(\" \"), s.length === 0);\n",
+            "let s = \"a b\";\nlet n = 1;\nconsole.log(s.substr(n, n), s.length, s.indexOf(\"b\"), s.split(), s.split(\" \"), s.length === 0);\n",
         );
+        // `trim` and `replace` are JavaScript's (a new string); Rhai's
+        // `make_upper` changes the string in place.
         check(
-            "let s = \" x \"; s.trim(); s.replace(\"x\", \"y\"); s.make_upper();",
-            "let s = \" x \";\ns = s.trim();\ns = s.replaceAll(\"x\", \"y\");\ns = s.toUpperCase();\n",
+            "let s = \" x \"; s = s.trim(); s = s.replace(\"x\", \"y\"); s.make_upper();",
+            "let s = \" x \";\ns = s.trim();\ns = s.replace(\"x\", \"y\");\ns = s.toUpperCase();\n",
         );
-        let e = render_err("let s = \"x\";\nprint(s.trim());");
+        let e = render_err("let s = \"x\";\nprint(s.make_upper());");
         assert_eq!(e.line, 2);
-        assert!(e.message.contains("`trim`"), "{e}");
+        assert!(e.message.contains("`make_upper`"), "{e}");
     }
 
     #[test]
@@ -3079,7 +3070,7 @@ mod tests {
     fn array_and_map_builtins() {
         check(
             "let a = [3, 1]; a.sort(); a += [4]; a += 5; let b = a + [6];\nlet m = #{ x: 1 }; m += #{ y: 2 }; let n = m + #{ z: 3 };\nprint(m.keys(), m.values(), a[-1], a.index_of(1), a.all(|v| v > 0), a.reduce(|s, v| s + v));",
-            "let a = [3, 1];\na.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, z: 3 };\nconsole.log(Object.keys(m), Object.values(m), a[-1], a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v, undefined));\n",
+            "let a = [3, 1];\na.sort();\na.push(...[4]);\na.push(5);\nlet b = a.concat([6]);\nlet m = { x: 1 };\nObject.assign(m, { y: 2 });\nlet n = { ...m, z: 3 };\nconsole.log(Object.keys(m), Object.values(m), a[-1], a.indexOf(1), a.every((v) => v > 0), a.reduce((s, v) => s + v));\n",
         );
         // `Promise.all` keeps its name.
         check(
@@ -3095,7 +3086,6 @@ mod tests {
             ("let a = [1];\nprint(a.get(0));", "get", 2, 9),
             ("let s = \"ab\";\nprint(s.to_chars());", "to_chars", 2, 9),
             ("print(1);\nprint(type_of(1));", "type_of", 2, 7),
-            ("let s = \"ab\";\nprint(s.split(\",\", 2));", "split", 2, 9),
             ("let a = [1];\na[-1] = 2;", "negative index", 2, 3),
             ("let a = [1];\na += a[0];", "+=", 2, 1),
         ] {
@@ -3105,6 +3095,40 @@ mod tests {
                 "{src}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn javascript_names_render_as_written() {
+        // Rhai's `max`, `round`, `floor` would take the namespace as their
+        // receiver: JavaScript's namespaces are passed through.
+        check(
+            "let x = 2.5;\nprint(Math.max(x, 1), Math.min(x), Math.round(x), Math.floor(x), Math.hypot(3, 4), Math.PI);",
+            "let x = 2.5;\nconsole.log(Math.max(x, 1), Math.min(x), Math.round(x), Math.floor(x), Math.hypot(3, 4), Math.PI);\n",
+        );
+        check(
+            "let a = [10, 1];\nprint(a.sort(), a.join(\"-\"), a.length, \"ab\".split(\"\"), \" x \".trim(), (1.5).toFixed(1), 5.toString(2));",
+            "let a = [10, 1];\nconsole.log(a.sort(), a.join(\"-\"), a.length, \"ab\".split(\"\"), \" x \".trim(), (1.5).toFixed(1), (5).toString(2));\n",
+        );
+        check(
+            "print(NaN, Infinity, String(1), Number(\"2\"), Boolean(0), parseInt(\"3\", 16), parseFloat(\"1.5\"), isNaN(1));",
+            "console.log(NaN, Infinity, String(1), Number(\"2\"), Boolean(0), parseInt(\"3\", 16), parseFloat(\"1.5\"), isNaN(1));\n",
+        );
+        // The result kinds: `keys` gives an array, `length` an integer.
+        check(
+            "let k = Object.keys(#{ a: 1 });\nprint(k.len(), k.length + 1, \"ab\".length);",
+            "let k = Object.keys({ a: 1 });\nconsole.log(k.length, k.length + 1, \"ab\".length);\n",
+        );
+    }
+
+    #[test]
+    fn object_assign_statement_is_an_error() {
+        let e = render_err("let t = #{};\nObject.assign(t, #{ a: 1 });");
+        assert_eq!((e.line, e.column), (2, 8), "{e}");
+        assert!(e.message.contains("t = Object.assign"), "{e}");
+        check(
+            "let t = #{};\nt = Object.assign(t, #{ a: 1 });",
+            "let t = {};\nt = Object.assign(t, { a: 1 });\n",
+        );
     }
 
     #[test]
@@ -3208,15 +3232,15 @@ mod tests {
     }
 
     #[test]
-    fn push_in_tail_position_has_no_return() {
+    fn push_in_tail_position_returns_the_length() {
+        // `push` gives the new length in scripts too.
         check(
-            // Not `(v) => a.push(v)`, which returns the new length.
             "let a = []; let f = |v| a.push(v);",
-            "let a = [];\nlet f = (v) => {\n  a.push(v);\n};\n",
+            "let a = [];\nlet f = (v) => a.push(v);\n",
         );
         check(
             "let a = []; let f = |v| { print(v); a.push(v) };",
-            "let a = [];\nlet f = (v) => {\n  console.log(v);\n  a.push(v);\n};\n",
+            "let a = [];\nlet f = (v) => {\n  console.log(v);\n  return a.push(v);\n};\n",
         );
     }
 
@@ -3440,6 +3464,15 @@ mod module_kind_tests {
                 ..Default::default()
             },
         )
+    }
+
+    #[test]
+    fn javascript_globals_need_no_import() {
+        let src = "let m = #{ a: 1.5 };\nconsole.log(Math.max(m.a, 2), JSON.stringify(m), Object.keys(m), Array.from(\"ab\"), Number.isInteger(2), String(NaN), parseInt(\"7\"), Infinity);";
+        for kind in [ModuleKind::Esm, ModuleKind::Cjs] {
+            let js = render(src, kind).unwrap();
+            assert!(!js.contains("import") && !js.contains("require"), "{js}");
+        }
     }
 
     #[test]

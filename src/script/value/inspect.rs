@@ -332,7 +332,8 @@ fn is_identifier_key(key: &str) -> bool {
 }
 
 /// A canonical array index ("0", "1", ... up to 2^32 - 2).
-fn array_index(key: &str) -> Option<u64> {
+/// A canonical array index key ("0", "17"; not "01"), as a number.
+pub fn array_index(key: &str) -> Option<u64> {
     if key.is_empty() || key.len() > 10 || !key.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -947,7 +948,8 @@ fn to_js_string(v: &Inspect) -> String {
     }
 }
 
-fn is_js_whitespace(c: char) -> bool {
+/// JavaScript's white space and line terminators.
+pub fn is_js_whitespace(c: char) -> bool {
     matches!(
         c,
         '\u{9}' | '\u{a}' | '\u{b}' | '\u{c}' | '\u{d}' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
@@ -1005,7 +1007,7 @@ fn parse_decimal(s: &str) -> f64 {
 }
 
 /// JS `Number(string)`.
-fn string_to_number(s: &str) -> f64 {
+pub fn string_to_number(s: &str) -> f64 {
     let t = s.trim_matches(is_js_whitespace);
     if t.is_empty() {
         return 0.0;
@@ -1088,7 +1090,7 @@ fn parse_int(s: &str) -> f64 {
 }
 
 /// JS `parseFloat(string)`.
-fn parse_float(s: &str) -> f64 {
+pub fn parse_float(s: &str) -> f64 {
     let t = s.trim_start_matches(is_js_whitespace);
     let (sign, body) = match t.as_bytes().first() {
         Some(b'+') => (1.0, &t[1..]),
@@ -1105,7 +1107,8 @@ fn parse_float(s: &str) -> f64 {
     sign * parse_decimal(&body[..len])
 }
 
-fn json_quote(s: &str) -> String {
+/// A string as `JSON.stringify` quotes it.
+pub fn json_quote(s: &str) -> String {
     let mut r = String::with_capacity(s.len() + 2);
     r.push('"');
     for c in s.chars() {

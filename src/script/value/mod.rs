@@ -7,6 +7,8 @@
 //!   formatted by [`inspect`] (Node's `util.inspect` rules);
 //! - [`buffer`], [`stream`]: the conversions the host and the bindings
 //!   share (Buffers as Node makes them, stream chunks and errors);
+//! - [`lang`]: JavaScript's abstract operations (one number type,
+//!   `ToNumber`, `===`, UTF-16 lengths, key order) for the standard library;
 //! - [`clone`]: the structured clone (`postMessage`, `workerData`);
 //! - [`current`]: the runtime of this thread's scenario, for the values
 //!   that must read it.
@@ -18,6 +20,7 @@ pub mod buffer;
 pub mod clone;
 pub mod current;
 pub mod inspect;
+pub mod lang;
 pub mod objects;
 pub mod print;
 pub mod stream;
