@@ -439,3 +439,17 @@ process.nextTick(|| {
     );
     assert_eq!(out, "true true\ninner g\n");
 }
+
+// vendor/rhai/src/func/builtin.rs: float comparisons are exact (IEEE 754),
+// not within Rhai's epsilon.
+
+#[test]
+fn floats_compare_exactly_as_javascript_numbers_do() {
+    let out = stdout_of(
+        r#"
+console.log(0.1 + 0.2 == 0.3, Infinity > 5, Infinity > 1e308, 1 + 1e-16 == 1);
+console.log(NaN == NaN, 2 > 1.9999999999999998);
+"#,
+    );
+    assert_eq!(out, "false true true true\nfalse true\n");
+}
