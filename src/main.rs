@@ -109,6 +109,10 @@ struct RunArgs {
     /// Stop after this many trace events (a nextTick storm ends here).
     #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(100..=200_000_000))]
     max_events: u64,
+    /// Under --clock real, stop after this many seconds of wall time (a
+    /// long busy(), a worker waiting for ever).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    max_wall: f64,
     /// Rhai operations allowed per callback (an endless loop ends here).
     #[arg(long, default_value_t = 50_000_000, value_parser = clap::value_parser!(u64).range(1_000..))]
     max_ops: u64,
@@ -396,6 +400,16 @@ fn run(args: RunArgs) -> u8 {
     let mut options = RunOptions::default();
     options.runtime.clock = args.clock.mode();
     options.runtime.max_events = args.max_events as usize;
+    options.runtime.max_wall = match std::time::Duration::try_from_secs_f64(args.max_wall) {
+        Ok(d) if !d.is_zero() => d,
+        _ => {
+            err!(
+                "error: --max-wall: {} is not a positive number of seconds",
+                args.max_wall
+            );
+            return 2;
+        }
+    };
     // `process.env` is the environment workbench was started with, as node's
     // is; `--pool-size` replaces UV_THREADPOOL_SIZE in it.
     options.runtime.env = workbench::runtime::env::Env::inherited();

@@ -110,6 +110,30 @@ pub(super) fn budget_check<H: HostTypes>(rt: &Shared<H>) -> Step {
 
 pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
     let mut r = rt.borrow_mut();
+    if r.wall_hit {
+        let event = crate::trace::Event::new(
+            r.clock.now_ns(),
+            r.iteration,
+            r.phase,
+            Kind::Budget {
+                kind: BudgetKind::Wall,
+                ticks: 0,
+            },
+        );
+        r.trace.push(event);
+        let message = format!(
+            "workbench: wall-clock budget exceeded: the run took {} s (--max-wall) under the real \
+             clock, in the {} phase of loop iteration {}: a long busy(), or a loop that waits for \
+             something that never comes (node would run on).",
+            r.options.max_wall.as_secs_f64(),
+            r.phase.name(),
+            r.iteration
+        );
+        return Stop::Fatal(super::Fatal {
+            message,
+            exit_code: EXIT_BUDGET,
+        });
+    }
     if r.horizon_hit {
         // Pushed past the event limit too: the trace says why it ends.
         let event = crate::trace::Event::new(
@@ -914,7 +938,8 @@ fn poll<H: HostTypes, I: Invoke<H>>(
             }
             super::clock::ClockMode::Real => {
                 if timeout != 0 && !r.pool.has_completed() {
-                    let deadline = until_ns.map(|u| r.clock.instant_at(u));
+                    let wall = r.wall_deadline();
+                    let deadline = Some(until_ns.map_or(wall, |u| r.clock.instant_at(u).min(wall)));
                     match r.threads.link.clone() {
                         None => {
                             for kind in r.pool.wait_real(deadline) {
@@ -949,6 +974,10 @@ fn poll<H: HostTypes, I: Invoke<H>>(
                 let now = r.clock.now_ns();
                 for kind in r.pool.progress(now) {
                     r.emit(kind);
+                }
+                if r.check_wall() {
+                    drop(r);
+                    return Err(budget_stop(rt, 0));
                 }
             }
         }

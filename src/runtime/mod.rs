@@ -298,6 +298,10 @@ pub struct Options {
     pub clock: ClockMode,
     /// Stop when the trace has this many events (a nextTick storm ends here).
     pub max_events: usize,
+    /// Under the real clock, stop when the run has taken this long (a
+    /// `busy(1e12)`, a worker waiting for ever). The virtual clock has its
+    /// own horizon ([`clock::VIRTUAL_HORIZON_NS`]).
+    pub max_wall: std::time::Duration,
     /// For each detected race (in detection order), bit i set means "the
     /// timeout wins race i" (a millisecond boundary was crossed).
     pub race_timeout_first: u64,
@@ -320,11 +324,15 @@ pub struct Options {
     pub entry: String,
 }
 
+/// The real clock's default wall budget (`--max-wall`).
+pub const DEFAULT_MAX_WALL: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Default for Options {
     fn default() -> Self {
         Options {
             clock: ClockMode::Virtual,
             max_events: 10_000_000,
+            max_wall: DEFAULT_MAX_WALL,
             race_timeout_first: 0,
             pool_size: 4,
             env: env::Env::empty(),
@@ -420,6 +428,8 @@ pub struct Runtime<H: HostTypes> {
     budget_hit: Cell<bool>,
     /// Virtual time reached [`clock::VIRTUAL_HORIZON_NS`].
     pub horizon_hit: bool,
+    /// The real clock passed [`Options::max_wall`].
+    pub wall_hit: bool,
     /// A handled uncaught exception asks for a drain in the next poll phase.
     pub post_exception_drain: bool,
     /// `traceWarningHelperShown` of lib/internal/process/warning.js.
@@ -437,6 +447,8 @@ pub struct Runtime<H: HostTypes> {
     /// Clock reads since the last trace event (a spin-wait detector, see
     /// [`Runtime::clock_read`]).
     spin_reads: u32,
+    /// HMAC blocks asked of pbkdf2 so far (see [`pool::MAX_RUN_PBKDF2_BLOCKS`]).
+    pub pbkdf2_blocks: u64,
     /// `process.env`: the starting environment plus the script's
     /// assignments (change it with [`Runtime::set_env`]).
     env: env::Env,
@@ -507,6 +519,7 @@ impl<H: HostTypes> Runtime<H> {
             ticks_since_progress: 0,
             budget_hit: Cell::new(false),
             horizon_hit: false,
+            wall_hit: false,
             post_exception_drain: false,
             trace_warning_hint_shown: false,
             last_rejection_uid: 0,
@@ -514,6 +527,7 @@ impl<H: HostTypes> Runtime<H> {
             threads: threads::Threads::default(),
             buffers: buffer::Heap::default(),
             spin_reads: 0,
+            pbkdf2_blocks: 0,
             env,
             entry_pending: false,
         }
@@ -556,7 +570,21 @@ impl<H: HostTypes> Runtime<H> {
     /// Has the event budget been reached? Script functions that schedule work
     /// check this so one callback cannot flood the trace.
     pub fn over_budget(&self) -> bool {
-        self.budget_hit.get() || self.horizon_hit
+        self.budget_hit.get() || self.horizon_hit || self.wall_hit
+    }
+
+    /// When the real clock's wall budget runs out (for every thread of the
+    /// run: a worker's clock starts with the process's).
+    pub fn wall_deadline(&self) -> std::time::Instant {
+        self.clock.start_instant() + self.options.max_wall
+    }
+
+    /// Marks the wall budget spent if it is; true then.
+    pub fn check_wall(&mut self) -> bool {
+        if self.clock.mode == ClockMode::Real && std::time::Instant::now() >= self.wall_deadline() {
+            self.wall_hit = true;
+        }
+        self.wall_hit
     }
 
     pub fn register_callback(&mut self, kind: CallbackKind, site: &Site) -> CbId {
@@ -631,7 +659,10 @@ impl<H: HostTypes> Runtime<H> {
                 self.advance_virtual(target);
             }
             ClockMode::Real => {
-                let until = std::time::Instant::now() + std::time::Duration::from_nanos(ns);
+                let wall = self.wall_deadline();
+                let until = std::time::Instant::now()
+                    .checked_add(std::time::Duration::from_nanos(ns))
+                    .map_or(wall, |u| u.min(wall));
                 let link = self.threads.link.clone();
                 let mut spins = 0u32;
                 while std::time::Instant::now() < until {
@@ -646,6 +677,7 @@ impl<H: HostTypes> Runtime<H> {
                         break;
                     }
                 }
+                self.check_wall();
             }
         }
     }

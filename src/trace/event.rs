@@ -227,6 +227,8 @@ pub enum BudgetKind {
     /// timer or interval keeps the loop alive for ever, or `busy` was
     /// given an enormous duration.
     Clock,
+    /// The real clock passed `--max-wall`.
+    Wall,
 }
 
 /// A step in a worker thread's life, as its parent loop sees it.

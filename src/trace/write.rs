@@ -126,6 +126,7 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
                 "BUDGET: every thread waits for a message nobody will send".into()
             }
             super::BudgetKind::Clock => "BUDGET: the virtual clock reached its limit".into(),
+            super::BudgetKind::Wall => "BUDGET: the wall-clock budget (--max-wall) ran out".into(),
         },
         Kind::Exit { code } => format!("process exits with code {code}"),
         Kind::StreamNew {

@@ -12,7 +12,9 @@ use super::args::{
     node_error, null, received_number, submit,
 };
 use crate::runtime::buffer::Alloc;
-use crate::runtime::pool::{Digest, MAX_PBKDF2_BLOCKS, Work};
+use crate::runtime::pool::{Digest, MAX_PBKDF2_BLOCKS, MAX_RUN_PBKDF2_BLOCKS, Work};
+use crate::runtime::{Fatal, Stop};
+use crate::script::host::{EXIT_BUDGET, stop_error};
 use crate::script::host::{call_from_script, ctx};
 use crate::script::value::buffer::alloc_error;
 use crate::script::value::to_js_string;
@@ -92,6 +94,23 @@ fn pbkdf2(c: NativeCallContext, args: [Dynamic; 6]) -> Res<()> {
             pos,
         ));
     }
+    // The model computes every key for real: a budget for the whole run.
+    let blocks = d.blocks(iterations, keylen);
+    let spent = ctx()?.rt.borrow().pbkdf2_blocks;
+    if spent.saturating_add(blocks) > MAX_RUN_PBKDF2_BLOCKS {
+        return Err(stop_error(
+            Stop::Fatal(Fatal {
+                message: format!(
+                    "workbench: work budget exceeded: this crypto.pbkdf2 would take the run past \
+                     {MAX_RUN_PBKDF2_BLOCKS} HMAC blocks ({spent} asked for so far); the model \
+                     computes every key for real. Fewer or smaller calls (iterations × key blocks)."
+                ),
+                exit_code: EXIT_BUDGET,
+            }),
+            pos,
+        ));
+    }
+    ctx()?.rt.borrow_mut().pbkdf2_blocks = spent + blocks;
     let label = format!("crypto.pbkdf2 {iterations} × {name}");
     let work = Work::Pbkdf2 {
         password,
