@@ -108,7 +108,10 @@ impl Rng {
 
 /// Byte ranges of the number and string literals of a script (outside
 /// comments): what a literal mutation may replace.
-fn literals(text: &str) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+/// A literal's byte range in a script.
+type Span = (usize, usize);
+
+fn literals(text: &str) -> (Vec<Span>, Vec<Span>) {
     let b = text.as_bytes();
     let (mut numbers, mut strings) = (Vec::new(), Vec::new());
     let mut i = 0;
