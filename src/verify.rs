@@ -32,7 +32,8 @@ pub enum Verdict {
 
 #[derive(Debug, Clone)]
 pub struct Divergence {
-    /// "stdout", "stderr" or "exit code".
+    /// "stdout", "stderr", "exit code", or "sandbox" (the scenario reached
+    /// outside its directory: not comparable, see [`NodeSandbox`]).
     pub stream: &'static str,
     /// 1-based line of the first difference.
     pub line: usize,
@@ -44,6 +45,15 @@ pub struct Divergence {
 
 impl std::fmt::Display for Divergence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.stream == SANDBOX {
+            return write!(
+                f,
+                "not comparable: the scenario reached outside its directory ({}); \
+                 the model answers ENOENT there, node runs confined to a copy of \
+                 the directory and is refused (ERR_ACCESS_DENIED)",
+                self.model
+            );
+        }
         if self.stream == "exit code" {
             return write!(
                 f,
@@ -109,7 +119,8 @@ pub fn run_node_as(
 
 /// As [`run_node_as`], with exactly the environment `env` (give the model
 /// the same one, in [`Env::sorted`] order: see [`Env::apply_to`]) and
-/// `args` after the script (`process.argv[2..]`).
+/// `args` after the script (`process.argv[2..]`). Node runs confined by
+/// its permission model: see [`NodeSandbox`].
 pub fn run_node_with(
     js: &str,
     sandbox: &Path,
@@ -118,28 +129,13 @@ pub fn run_node_with(
     env: &Env,
     args: &[String],
 ) -> std::io::Result<Output> {
-    let dir = tempfile::tempdir()?;
-    if let Ok(entries) = std::fs::read_dir(sandbox) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_file()
-                && let Some(file) = path.file_name()
-            {
-                let _ = std::fs::copy(&path, dir.path().join(file));
-            }
-        }
-    }
-    let js_path = dir.path().join(js_file_name(name, module));
+    let jail = NodeSandbox::new(sandbox)?;
+    let js_path = jail.dir().join(js_file_name(name, module));
     std::fs::write(&js_path, js)?;
-    // `--expose-gc` always: scenarios' `gc()` renders to `global.gc()`, and
-    // the flag changes nothing else a scenario can observe.
-    let mut command = Command::new(resolve_program(&node_command()));
-    env.apply_to(&mut command);
+    let mut command = jail.command(env)?;
     let mut child = command
-        .arg("--expose-gc")
         .arg(&js_path)
         .args(args)
-        .current_dir(dir.path())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -156,9 +152,186 @@ pub fn run_node_with(
     let out = child.wait_with_output()?;
     Ok(Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        stderr: strip_sandbox_warnings(&String::from_utf8_lossy(&out.stderr)),
         code: out.status.code().unwrap_or(-1),
     })
+}
+
+/// Where node runs a scenario: a fresh temporary directory holding a copy
+/// of the files of the scenario's directory (not its subdirectories) and
+/// the rendered script, and the command that runs node confined to it by
+/// Node 20's permission model (`--experimental-permission`):
+///
+/// - writes only inside the temporary directory (`--allow-fs-write`);
+/// - reads inside it, in the scenario's own directory (the model reads the
+///   real files there: [`crate::runtime::fs::Sandbox`]), and of the
+///   preload below; nothing else (`/etc/passwd` is ERR_ACCESS_DENIED);
+/// - worker threads (`--allow-worker`: they run under the same
+///   permissions), no child processes, no native addons, no WASI.
+///
+/// The permission model announces itself with warnings a scenario did not
+/// cause (an ExperimentalWarning, a SecurityWarning for `--allow-worker`),
+/// and node prints its `--trace-warnings` hint once per thread, after the
+/// first warning. A `--require`d preload ([`SANDBOX_PRELOAD`]) drops those
+/// warnings before the default listener prints them (the main thread) and
+/// prints the hint a worker's first own warning would have had (a worker
+/// prints them before its preloads run; [`strip_sandbox_warnings`] removes
+/// those lines), so every other warning prints exactly as without the
+/// sandbox.
+pub struct NodeSandbox {
+    /// Holds `run/` (the directory node runs in) and the preload.
+    temp: tempfile::TempDir,
+    dir: PathBuf,
+    preload: PathBuf,
+    /// The scenario's directory, which node may read (canonical).
+    readable: Option<PathBuf>,
+}
+
+/// The preload of [`NodeSandbox`] (CommonJS; in every thread).
+pub const SANDBOX_PRELOAD: &str = r#"'use strict';
+// workbench's node sandbox: the permission model's own warnings are not the
+// scenario's. Drop them; print every other warning as node would have.
+{
+  const isSandboxWarning = (w) =>
+    (w.name === 'ExperimentalWarning' &&
+      w.message === 'Permission is an experimental feature and might change at any time') ||
+    (w.name === 'SecurityWarning' && w.message.startsWith('The flag --allow-') &&
+      w.message.endsWith(' must be used with extreme caution. It could invalidate the permission model.'));
+  const defaults = process.listeners('warning');
+  process.removeAllListeners('warning');
+  // Warnings are emitted from nextTicks, the sandbox's first of all: seeing
+  // none here means a default listener printed them (and its one-time
+  // --trace-warnings hint) before this preload ran, as in a worker.
+  let sawSandboxWarning = false;
+  let hintOwed = defaults.length > 0;
+  process.on('warning', function (warning) {
+    if (isSandboxWarning(warning)) {
+      sawSandboxWarning = true;
+      return;
+    }
+    for (const listener of defaults) listener.call(this, warning);
+    if (sawSandboxWarning || !hintOwed || !(warning instanceof Error)) return;
+    const deprecation = warning.name === 'DeprecationWarning';
+    if (deprecation && process.noDeprecation) return;
+    hintOwed = false;
+    if (process.traceProcessWarnings || (deprecation && process.traceDeprecation)) return;
+    const argv0 = require('path').basename(process.argv0 || 'node', '.exe');
+    const flag = deprecation ? '--trace-deprecation' : '--trace-warnings';
+    process.stderr.write(`(Use \`${argv0} ${flag} ...\` to show where the warning was created)\n`);
+  });
+}
+"#;
+
+impl NodeSandbox {
+    /// A fresh sandbox seeded with the files of `scenario_dir`.
+    pub fn new(scenario_dir: &Path) -> std::io::Result<NodeSandbox> {
+        let temp = tempfile::Builder::new()
+            .prefix("workbench-node-")
+            .tempdir()?;
+        // Canonical: the permission model compares paths as given.
+        let root = temp.path().canonicalize()?;
+        let dir = root.join("run");
+        std::fs::create_dir(&dir)?;
+        let preload = root.join("sandbox-preload.cjs");
+        std::fs::write(&preload, SANDBOX_PRELOAD)?;
+        if let Ok(entries) = std::fs::read_dir(scenario_dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_file()
+                    && let Some(file) = path.file_name()
+                {
+                    let _ = std::fs::copy(&path, dir.join(file));
+                }
+            }
+        }
+        Ok(NodeSandbox {
+            temp,
+            dir,
+            preload,
+            readable: scenario_dir.canonicalize().ok(),
+        })
+    }
+
+    /// The directory node runs in (its cwd; put the script here).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The temporary directory (removed when this is dropped).
+    pub fn temp(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// `node` with the sandbox's flags, in its directory, with exactly the
+    /// environment `env`; add the script and its arguments. Refuses an
+    /// environment whose `NODE_OPTIONS` names permission flags (they would
+    /// widen the sandbox).
+    pub fn command(&self, env: &Env) -> std::io::Result<Command> {
+        if let Some(options) = env.get("NODE_OPTIONS")
+            && (options.contains("allow-") || options.contains("permission"))
+        {
+            return Err(std::io::Error::other(format!(
+                "NODE_OPTIONS={options:?} would change node's sandbox (permission flags)"
+            )));
+        }
+        let mut command = Command::new(resolve_program(&node_command()));
+        env.apply_to(&mut command);
+        let flag = |name: &str, path: &Path| {
+            let mut arg = std::ffi::OsString::from(name);
+            arg.push(path);
+            arg
+        };
+        command
+            .arg("--experimental-permission")
+            .arg(flag("--allow-fs-write=", &self.dir))
+            .arg(flag("--allow-fs-read=", &self.dir))
+            .arg(flag("--allow-fs-read=", &self.preload))
+            .args(self.readable.iter().map(|d| flag("--allow-fs-read=", d)))
+            .arg("--allow-worker")
+            .arg(flag("--require=", &self.preload))
+            // `--expose-gc` always: scenarios' `gc()` renders to
+            // `global.gc()`, and the flag changes nothing else a scenario
+            // can observe.
+            .arg("--expose-gc")
+            .current_dir(&self.dir);
+        Ok(command)
+    }
+}
+
+/// Removes the permission model's own warnings that a worker prints before
+/// the sandbox's preload runs (see [`NodeSandbox`]): the ExperimentalWarning
+/// with the `--trace-warnings` hint that follows it, and the SecurityWarning
+/// for `--allow-worker`.
+pub fn strip_sandbox_warnings(stderr: &str) -> String {
+    const EXPERIMENTAL: &str =
+        ") ExperimentalWarning: Permission is an experimental feature and might change at any time";
+    const SECURITY: &str = ") SecurityWarning: The flag --allow-worker must be used with extreme caution. It could invalidate the permission model.";
+    let is = |line: &str, rest: &str| {
+        normalize_pid(line)
+            .strip_prefix("(node:PID")
+            .is_some_and(|l| l == rest)
+    };
+    let mut out = String::with_capacity(stderr.len());
+    let mut lines = stderr.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        let text = line.trim_end_matches('\n');
+        if is(text, EXPERIMENTAL) {
+            if lines.peek().is_some_and(|next| {
+                next.starts_with("(Use `")
+                    && next
+                        .trim_end_matches('\n')
+                        .ends_with(" --trace-warnings ...` to show where the warning was created)")
+            }) {
+                lines.next();
+            }
+            continue;
+        }
+        if is(text, SECURITY) {
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// Runs the model and returns its output.
@@ -283,6 +456,28 @@ pub fn compare(model: &Output, node: &Output) -> Option<Divergence> {
         })
 }
 
+/// [`Divergence::stream`] of a run that reached outside its sandbox.
+pub const SANDBOX: &str = "sandbox";
+
+/// A run that tried paths outside the scenario's directory cannot be
+/// compared: the model answers ENOENT, node (confined) ERR_ACCESS_DENIED,
+/// and a scenario that ignores the error would agree while neither did
+/// what the script asked.
+fn escaped(result: &script::RunResult, model: &Output, node: &Output) -> Option<Divergence> {
+    if result.escapes.is_empty() {
+        return None;
+    }
+    let paths: Vec<String> = result.escapes.iter().map(|p| format!("'{p}'")).collect();
+    Some(Divergence {
+        stream: SANDBOX,
+        line: 0,
+        model: paths.join(", "),
+        node: "ERR_ACCESS_DENIED".to_string(),
+        model_output: model.clone(),
+        node_output: node.clone(),
+    })
+}
+
 /// The most race outcomes tried (2^this many combinations).
 const MAX_RACES_ENUMERATED: usize = 6;
 
@@ -295,6 +490,9 @@ pub fn verify_against(scenario: &Scenario, node: &Output) -> Verdict {
 pub fn verify_against_with(scenario: &Scenario, node: &Output, options: &RunOptions) -> Verdict {
     let base = options.clone();
     let (model, result) = run_model(scenario, &base);
+    if let Some(d) = escaped(&result, &model, node) {
+        return Verdict::Disagree(d);
+    }
     let Some(first) = compare(&model, node) else {
         return Verdict::Agree { variants: 1 };
     };

@@ -1,7 +1,10 @@
 //! The scenario's file system: paths confined to a sandbox directory, reads
 //! from the real files there, writes kept in an overlay so a scenario never
 //! changes the files on disk. Escaping the sandbox (`/etc/passwd`, `../x`)
-//! gives ENOENT, never the file.
+//! gives ENOENT, never the file, and is recorded ([`Escapes`]): real node,
+//! which `workbench verify` runs confined to a copy of the directory
+//! ([`crate::verify::NodeSandbox`]), is refused such a path instead
+//! (ERR_ACCESS_DENIED), so a run that tried one is not comparable.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -55,12 +58,34 @@ pub struct FileStat {
     pub is_directory: bool,
 }
 
+/// The paths a run's scripts gave that lead out of the sandbox, in the
+/// order tried. Cloning shares the list (a run's workers and pool threads
+/// record into their main thread's).
+#[derive(Debug, Clone, Default)]
+pub struct Escapes(Arc<Mutex<Vec<String>>>);
+
+impl Escapes {
+    pub fn record(&self, path: &str) {
+        if let Ok(mut paths) = self.0.lock()
+            && !paths.iter().any(|p| p == path)
+        {
+            paths.push(path.to_string());
+        }
+    }
+
+    /// Each path once, in the order first tried.
+    pub fn paths(&self) -> Vec<String> {
+        self.0.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+}
+
 /// The sandbox: a root directory plus an in-memory overlay of writes.
 /// Cloning shares the overlay (pool threads in real mode use it too).
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     root: PathBuf,
     overlay: Arc<Mutex<HashMap<PathBuf, Vec<u8>>>>,
+    escapes: Escapes,
 }
 
 impl Sandbox {
@@ -69,15 +94,31 @@ impl Sandbox {
         Sandbox {
             root,
             overlay: Arc::default(),
+            escapes: Escapes::default(),
         }
+    }
+
+    /// Records escaping paths into `escapes` (see [`Escapes`]).
+    pub fn with_escapes(mut self, escapes: Escapes) -> Self {
+        self.escapes = escapes;
+        self
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// Resolves a script path inside the sandbox, or None when it escapes.
+    /// Resolves a script path inside the sandbox, or None when it escapes
+    /// (recorded: see [`Escapes`]).
     pub fn resolve(&self, path: &str) -> Option<PathBuf> {
+        let resolved = self.confine(path);
+        if resolved.is_none() {
+            self.escapes.record(path);
+        }
+        resolved
+    }
+
+    fn confine(&self, path: &str) -> Option<PathBuf> {
         let given = Path::new(path);
         let joined = if given.is_absolute() {
             given.to_path_buf()

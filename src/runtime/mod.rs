@@ -314,6 +314,9 @@ pub struct Options {
     pub args: Vec<String>,
     /// Directory that fs paths are confined to.
     pub sandbox: std::path::PathBuf,
+    /// Where paths that escape the sandbox are recorded (shared with the
+    /// run's workers: a clone of these options).
+    pub escapes: fs::Escapes,
     /// Also write console output to the process's stdout/stderr as it
     /// happens (the CLI's `run`), not only to the trace.
     pub live_console: bool,
@@ -338,6 +341,7 @@ impl Default for Options {
             env: env::Env::empty(),
             args: Vec::new(),
             sandbox: std::path::PathBuf::from("."),
+            escapes: fs::Escapes::default(),
             live_console: false,
             module: ModuleKind::Cjs,
             entry: String::new(),
@@ -488,6 +492,7 @@ pub type Shared<H> = Rc<RefCell<Runtime<H>>>;
 impl<H: HostTypes> Runtime<H> {
     pub fn new(options: Options) -> Self {
         let mut pool = Pool::new(options.clock, options.sandbox.clone(), options.pool_size);
+        pool.sandbox = pool.sandbox.clone().with_escapes(options.escapes.clone());
         let env = options.env.clone();
         // libuv reads UV_THREADPOOL_SIZE from the process environment when
         // the pool is first used: the pool sees the variable as it stands.

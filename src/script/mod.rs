@@ -269,6 +269,9 @@ pub struct RunResult {
     pub declarations: lesson::Declarations,
     /// The module kind it ran as.
     pub module: ModuleKind,
+    /// Paths the run's scripts gave that lead out of the sandbox (ENOENT
+    /// in the model, refused in node: see [`crate::runtime::fs::Escapes`]).
+    pub escapes: Vec<String>,
 }
 
 impl RunResult {
@@ -297,6 +300,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
     let kind = module.as_ref().map_or(ModuleKind::Cjs, |k| *k);
     runtime_options.module = kind;
     runtime_options.entry = scenario.source.path.display().to_string();
+    // Each run its own list (run options are cloned between runs).
+    let escapes = crate::runtime::fs::Escapes::default();
+    runtime_options.escapes = escapes.clone();
     let rt = Runtime::<Rh>::shared(runtime_options);
     let engine = node::build_engine(options.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
@@ -351,6 +357,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
         outcome,
         declarations,
         module: kind,
+        escapes: escapes.paths(),
     }
 }
 

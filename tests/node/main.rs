@@ -20,6 +20,7 @@ mod lessons;
 mod oracles;
 mod random_programs;
 mod render;
+mod sandbox;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
@@ -161,6 +162,26 @@ fn main() {
         node.test(
             "env::arguments_reach_both_sides",
             env::arguments_reach_both_sides,
+        ),
+        node.test(
+            "sandbox::verify_refuses_writes_outside_and_says_so",
+            sandbox::verify_refuses_writes_outside_and_says_so,
+        ),
+        node.test(
+            "sandbox::check_refuses_writes_outside_and_says_so",
+            sandbox::check_refuses_writes_outside_and_says_so,
+        ),
+        node.test(
+            "sandbox::node_is_confined_to_its_directory",
+            sandbox::node_is_confined_to_its_directory,
+        ),
+        node.test(
+            "sandbox::warnings_print_as_without_the_sandbox",
+            sandbox::warnings_print_as_without_the_sandbox,
+        ),
+        plain(
+            "sandbox::node_options_cannot_widen_the_sandbox",
+            sandbox::node_options_cannot_widen_the_sandbox,
         ),
     ];
     let node_backed = trials.iter().filter(|t| t.kind() == "node").count();

@@ -193,19 +193,10 @@ pub fn node_runs_rendered_lesson() {
     ];
     for (name, params, expected) in cases {
         let code = lesson_js(LESSON, params).expect("the lesson renders");
-        let path = dir.path().join(format!("{name}.js"));
-        std::fs::write(&path, &code).expect("write the rendering");
-        let out = crate::node().arg(&path).output().expect("node runs");
-        assert!(
-            out.status.success(),
-            "{name} failed:\n{code}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            *expected,
-            "{name}:\n{code}"
-        );
+        // As every rendered scenario runs: in node's sandbox.
+        let out = workbench::verify::run_node(&code, dir.path(), name).expect("node runs");
+        assert!(out.code == 0, "{name} failed:\n{code}\n{}", out.stderr);
+        assert_eq!(out.stdout, *expected, "{name}:\n{code}");
     }
 }
 
@@ -256,15 +247,9 @@ pub fn node_runs_rendered_scenarios() {
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, src, expected) in cases {
         let code = js(src);
-        let path = dir.path().join(format!("{name}.js"));
-        std::fs::write(&path, &code).expect("write the rendering");
-        let out = crate::node().arg(&path).output().expect("node runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{name} failed:\n{code}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(stdout, *expected, "{name}:\n{code}");
+        // As every rendered scenario runs: in node's sandbox.
+        let out = workbench::verify::run_node(&code, dir.path(), name).expect("node runs");
+        assert!(out.code == 0, "{name} failed:\n{code}\n{}", out.stderr);
+        assert_eq!(out.stdout, *expected, "{name}:\n{code}");
     }
 }
