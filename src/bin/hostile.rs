@@ -282,7 +282,13 @@ fn run_one(bin: &Path, dir: &Path, file: &str, clock: &str, limit: Duration) -> 
     match status.code() {
         None => Ended::Signal,
         Some(101) | Some(134) => Ended::Panic,
-        Some(3) if !stderr.contains("-->") && !stderr.contains("every thread is waiting") => {
+        // A budget's report starts with `workbench:` (`process.exit(3)` is
+        // also exit 3, without one).
+        Some(3)
+            if stderr.contains("workbench: ")
+                && !stderr.contains("-->")
+                && !stderr.contains("every thread is waiting") =>
+        {
             // A budget the loop hit between callbacks (events, the clock's
             // horizon, the wall) has no single call to name.
             if stderr.contains("event budget exceeded")
