@@ -424,6 +424,9 @@ pub struct Runtime<H: HostTypes> {
     pub post_exception_drain: bool,
     /// `traceWarningHelperShown` of lib/internal/process/warning.js.
     trace_warning_hint_shown: bool,
+    /// Warnings Node's modules emit once per thread (a module-level flag
+    /// in Node: `dns`'s invalid-hostname warning, by its code).
+    warned_once: Vec<&'static str>,
     /// `lastPromiseId` of lib/internal/process/promises.js: the rejection
     /// id of each promise rejected while it had no handler.
     last_rejection_uid: u32,
@@ -509,6 +512,7 @@ impl<H: HostTypes> Runtime<H> {
             horizon_hit: false,
             post_exception_drain: false,
             trace_warning_hint_shown: false,
+            warned_once: Vec::new(),
             last_rejection_uid: 0,
             async_handled: Vec::new(),
             threads: threads::Threads::default(),
@@ -842,15 +846,37 @@ impl<H: HostTypes> Runtime<H> {
         self.queued(cb, 0);
     }
 
+    /// `process.emitWarning(text, 'DeprecationWarning', code)` from one
+    /// of Node's modules that warns once per thread: true the first time
+    /// (the warning is queued), false after.
+    pub fn emit_deprecation_once(&mut self, code: &'static str, text: &str) -> bool {
+        if self.warned_once.contains(&code) {
+            return false;
+        }
+        self.warned_once.push(code);
+        self.emit_warning(&format!("[{code}] DeprecationWarning: {text}"));
+        true
+    }
+
     /// The default 'warning' listener: `(node:PID) text`, plus the
-    /// `--trace-warnings` hint the first time only.
+    /// `--trace-warnings` hint the first time only (`--trace-deprecation`
+    /// when that first warning is a deprecation).
     pub(crate) fn print_warning(&mut self, text: &str) {
         let mut out = format!("(node:{}) {text}", self.pid());
         if !self.trace_warning_hint_shown {
             self.trace_warning_hint_shown = true;
-            out.push_str(
-                "\n(Use `node --trace-warnings ...` to show where the warning was created)",
-            );
+            let deprecation = text
+                .split_once("] ")
+                .map_or(text, |(_, rest)| rest)
+                .starts_with("DeprecationWarning:");
+            let flag = if deprecation {
+                "--trace-deprecation"
+            } else {
+                "--trace-warnings"
+            };
+            out.push_str(&format!(
+                "\n(Use `node {flag} ...` to show where the warning was created)"
+            ));
         }
         self.console(Stream::Stderr, &out);
     }
