@@ -1354,15 +1354,7 @@ impl<H: HostTypes> Runtime<H> {
         let name = std::path::Path::new(&path)
             .file_name()
             .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
-        let request = FsRequest {
-            kind: pool::FsKind::ReadFile,
-            path,
-            data: None,
-            step: 0,
-            bytes: Vec::new(),
-            utf8: false,
-            job: None,
-        };
+        let request = FsRequest::file(pool::FsKind::ReadFile, path, None, false);
         let site = Site {
             label: format!("ESM loader reads {name}").into(),
             ..Site::default()
@@ -1391,9 +1383,10 @@ impl<H: HostTypes> Runtime<H> {
         completion: pool::Completion,
     ) -> Option<(IoTarget<H::Func>, CbId, IoResult)> {
         let owner = completion.owner as usize;
+        let headroom = self.buffer_headroom();
         let slot = self.fs_requests.get_mut(owner)?;
         let (req, _, _) = slot.as_mut()?;
-        match req.advance(completion.result) {
+        match req.advance(completion.result, headroom) {
             Some(result) => {
                 let (_, func, cb) = slot.take()?;
                 Some((func, cb, result))
