@@ -581,3 +581,73 @@ fn a_script_larger_than_the_limit_is_refused_without_reading_it_whole() {
         text(&out.stderr)
     );
 }
+
+/// A scenario `name` with `source` in a fresh sandbox directory (`sb/`
+/// inside the returned temp dir, which also holds what is outside it).
+fn sandbox_with(name: &str, source: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sb = dir.path().join("sb");
+    std::fs::create_dir(&sb).expect("sandbox dir");
+    let script = sb.join(name);
+    std::fs::write(&script, source).expect("write the scenario");
+    (dir, script)
+}
+
+#[test]
+fn writes_through_a_symlink_to_an_outside_folder_are_enoent_as_reads_are() {
+    let (dir, script) = sandbox_with(
+        "link.rhai",
+        r#"fs.writeFile("out/new.txt", "data", |e| {
+  console.log(`write new: ${e.code}`);
+  fs.readFile("out/new.txt", |e, d| console.log(`read new: ${e.code}`));
+  fs.stat("out/new.txt", |e, s| console.log(`stat new: ${e.code}`));
+});
+fs.writeFile("out/existing.txt", "data", |e| console.log(`write existing: ${e.code}`));
+fs.readFile("out/existing.txt", |e, d| console.log(`read existing: ${e.code}`));
+fs.writeFile("dangling", "data", |e| console.log(`write dangling: ${e.code}`));
+fs.writeFile("inside.txt", "data", |e| {
+  fs.readFile("inside.txt", "utf8", |e, d| console.log(`inside: ${e} ${d}`));
+});
+"#,
+    );
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).expect("outside dir");
+    std::fs::write(outside.join("existing.txt"), "secret").expect("outside file");
+    let sb = script.parent().expect("sandbox");
+    std::os::unix::fs::symlink(&outside, sb.join("out")).expect("symlink");
+    std::os::unix::fs::symlink(outside.join("nothing.txt"), sb.join("dangling")).expect("link");
+    let out = workbench(&["run", script.to_str().expect("utf-8 path")]);
+    assert_eq!(
+        text(&out.stdout),
+        "write new: ENOENT\nwrite existing: ENOENT\nread existing: ENOENT\n\
+         write dangling: ENOENT\nread new: ENOENT\nstat new: ENOENT\ninside: null data\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn read_file_beyond_the_model_memory_cap_fails_in_the_first_argument_before_reading() {
+    // 300 MB: node reads it, the model cannot hold one store over 256 MiB.
+    // The file is sparse; fstat finds the size and nothing is read.
+    let (_dir, script) = sandbox_with(
+        "big.rhai",
+        r#"fs.readFile("big.bin", |err, data| {
+  console.log(`${err.name}: ${err.message} ${data}`);
+});
+"#,
+    );
+    let big = std::fs::File::create(script.with_file_name("big.bin")).expect("create");
+    big.set_len(300_000_000).expect("a sparse file");
+    let out = workbench(&["run", "--trace", script.to_str().expect("utf-8 path")]);
+    assert_eq!(
+        text(&out.stdout),
+        "RangeError: Array buffer allocation failed undefined\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let trace = text(&out.stderr);
+    assert!(trace.contains("(fstat)"), "{trace}");
+    assert!(trace.contains("(close)"), "{trace}");
+    assert!(!trace.contains("(read)"), "no read after fstat: {trace}");
+}

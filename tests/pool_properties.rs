@@ -28,6 +28,7 @@ fn random_work(rng: &mut Rng) -> Work {
         },
         3 => Work::Gzip {
             data: Arc::new(vec![b'a'; rng.below(500) as usize]),
+            max_output: u64::MAX,
         },
         _ => Work::Lookup {
             host: if rng.below(2) == 0 {

@@ -365,6 +365,14 @@ fn to_uint32(v: f64) -> u32 {
 }
 
 impl<H: HostTypes> Runtime<H> {
+    /// The largest store the model's caps allow now: the per-store cap, or
+    /// what is left of the total (a result larger than this fails with
+    /// `Array buffer allocation failed`, known before the work is done).
+    pub fn buffer_headroom(&self) -> u64 {
+        let left = MODEL_MAX_TOTAL.saturating_sub(self.buffers.ledger.get());
+        left.min(MODEL_MAX_STORE as u64)
+    }
+
     fn new_store(
         &mut self,
         bytes: Vec<u8>,

@@ -140,11 +140,20 @@ impl Sandbox {
         if !normal.starts_with(&self.root) {
             return None;
         }
-        // A symlink inside the sandbox must not lead out of it.
-        if let Ok(real) = normal.canonicalize()
-            && !real.starts_with(&self.root)
-        {
-            return None;
+        // A symlink inside the sandbox must not lead out of it: the path's
+        // deepest existing ancestor (the path itself when it exists) must
+        // really be inside, so that a file to be created under a link to
+        // an outside folder is refused as a read of it is. A dangling link
+        // is refused too (writing would create its target, wherever that
+        // is).
+        let mut probe = normal.as_path();
+        loop {
+            match probe.canonicalize() {
+                Ok(real) if real.starts_with(&self.root) => break,
+                Ok(_) => return None,
+                Err(_) if probe.symlink_metadata().is_ok() => return None,
+                Err(_) => probe = probe.parent()?,
+            }
         }
         Some(normal)
     }
@@ -172,17 +181,26 @@ impl Sandbox {
         })
     }
 
-    pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+    /// Reads at most `len` bytes (the size fstat gave, as Node reads into
+    /// a Buffer of that size: a file that grew since is not read further).
+    pub fn read(&self, path: &str, len: u64) -> Result<Vec<u8>, FsError> {
+        use std::io::Read as _;
         let resolved = self
             .resolve(path)
             .ok_or_else(|| FsError::enoent("open", path))?;
-        if let Some(data) = self.overlay_get(&resolved) {
+        if let Some(mut data) = self.overlay_get(&resolved) {
+            data.truncate(usize::try_from(len).unwrap_or(usize::MAX));
             return Ok(data);
         }
         if resolved.is_dir() {
             return Err(FsError::eisdir("read", path));
         }
-        std::fs::read(&resolved).map_err(|_| FsError::enoent("open", path))
+        let file = std::fs::File::open(&resolved).map_err(|_| FsError::enoent("open", path))?;
+        let mut out = Vec::new();
+        file.take(len)
+            .read_to_end(&mut out)
+            .map_err(|_| FsError::enoent("open", path))?;
+        Ok(out)
     }
 
     /// Opening for writing creates the file (in the overlay) if its directory exists.

@@ -438,6 +438,9 @@ pub struct Runtime<H: HostTypes> {
     pub post_exception_drain: bool,
     /// `traceWarningHelperShown` of lib/internal/process/warning.js.
     trace_warning_hint_shown: bool,
+    /// Warnings Node's modules emit once per thread (a module-level flag
+    /// in Node: `dns`'s invalid-hostname warning, by its code).
+    warned_once: Vec<&'static str>,
     /// `lastPromiseId` of lib/internal/process/promises.js: the rejection
     /// id of each promise rejected while it had no handler.
     last_rejection_uid: u32,
@@ -527,6 +530,7 @@ impl<H: HostTypes> Runtime<H> {
             wall_hit: false,
             post_exception_drain: false,
             trace_warning_hint_shown: false,
+            warned_once: Vec::new(),
             last_rejection_uid: 0,
             async_handled: Vec::new(),
             threads: threads::Threads::default(),
@@ -879,15 +883,37 @@ impl<H: HostTypes> Runtime<H> {
         self.queued(cb, 0);
     }
 
+    /// `process.emitWarning(text, 'DeprecationWarning', code)` from one
+    /// of Node's modules that warns once per thread: true the first time
+    /// (the warning is queued), false after.
+    pub fn emit_deprecation_once(&mut self, code: &'static str, text: &str) -> bool {
+        if self.warned_once.contains(&code) {
+            return false;
+        }
+        self.warned_once.push(code);
+        self.emit_warning(&format!("[{code}] DeprecationWarning: {text}"));
+        true
+    }
+
     /// The default 'warning' listener: `(node:PID) text`, plus the
-    /// `--trace-warnings` hint the first time only.
+    /// `--trace-warnings` hint the first time only (`--trace-deprecation`
+    /// when that first warning is a deprecation).
     pub(crate) fn print_warning(&mut self, text: &str) {
         let mut out = format!("(node:{}) {text}", self.pid());
         if !self.trace_warning_hint_shown {
             self.trace_warning_hint_shown = true;
-            out.push_str(
-                "\n(Use `node --trace-warnings ...` to show where the warning was created)",
-            );
+            let deprecation = text
+                .split_once("] ")
+                .map_or(text, |(_, rest)| rest)
+                .starts_with("DeprecationWarning:");
+            let flag = if deprecation {
+                "--trace-deprecation"
+            } else {
+                "--trace-warnings"
+            };
+            out.push_str(&format!(
+                "\n(Use `node {flag} ...` to show where the warning was created)"
+            ));
         }
         self.console(Stream::Stderr, &out);
     }
@@ -1365,15 +1391,7 @@ impl<H: HostTypes> Runtime<H> {
         let name = std::path::Path::new(&path)
             .file_name()
             .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
-        let request = FsRequest {
-            kind: pool::FsKind::ReadFile,
-            path,
-            data: None,
-            step: 0,
-            bytes: Vec::new(),
-            utf8: false,
-            job: None,
-        };
+        let request = FsRequest::file(pool::FsKind::ReadFile, path, None, false);
         let site = Site {
             label: format!("ESM loader reads {name}").into(),
             ..Site::default()
@@ -1402,9 +1420,10 @@ impl<H: HostTypes> Runtime<H> {
         completion: pool::Completion,
     ) -> Option<(IoTarget<H::Func>, CbId, IoResult)> {
         let owner = completion.owner as usize;
+        let headroom = self.buffer_headroom();
         let slot = self.fs_requests.get_mut(owner)?;
         let (req, _, _) = slot.as_mut()?;
-        match req.advance(completion.result) {
+        match req.advance(completion.result, headroom) {
             Some(result) => {
                 let (_, func, cb) = slot.take()?;
                 Some((func, cb, result))

@@ -188,8 +188,11 @@ pub enum Work {
     Fstat {
         path: String,
     },
+    /// Reads at most `len` bytes (the size fstat found, as Node's
+    /// ReadFileContext reads into a Buffer of that size).
     Read {
         path: String,
+        len: u64,
     },
     Write {
         path: String,
@@ -209,11 +212,17 @@ pub enum Work {
     RandomBytes {
         size: u32,
     },
+    /// `max_output`: the result's size limit, `maxOutputLength` (see
+    /// [`zlib_max_output`]); more fails with `ERR_BUFFER_TOO_LARGE`.
     Gzip {
         data: Arc<Vec<u8>>,
+        max_output: u64,
     },
+    /// Decompression stops as soon as the output passes `max_output`: a
+    /// gzip bomb costs at most that much memory, never its full size.
     Gunzip {
         data: Arc<Vec<u8>>,
+        max_output: u64,
     },
     /// The second step of a zlib convenience call: the stream's end
     /// (`Z_FINISH`), which reports a truncated input's error.
@@ -275,6 +284,35 @@ pub enum TaskError {
     NotFound {
         host: String,
     },
+    /// `RangeError [ERR_BUFFER_TOO_LARGE]: Cannot create a Buffer larger
+    /// than {max} bytes`: a zlib result over its `maxOutputLength`.
+    BufferTooLarge {
+        max: u64,
+        gzip: bool,
+    },
+    /// `RangeError [ERR_FS_FILE_TOO_LARGE]: File size ({size}) is greater
+    /// than 2 GiB`: `fs.readFile` of a file over `kIoMaxLength`.
+    FileTooLarge {
+        size: u64,
+    },
+    /// `RangeError: Array buffer allocation failed`: a result the model's
+    /// memory caps cannot hold ([`super::buffer::MODEL_MAX_STORE`],
+    /// [`super::buffer::MODEL_MAX_TOTAL`]), known before the work is done.
+    AllocationFailed,
+}
+
+/// Node 20's `kIoMaxLength` (2 GiB): `fs.readFile` of a larger file fails
+/// with `ERR_FS_FILE_TOO_LARGE` before reading.
+pub const IO_MAX_LENGTH: u64 = 1 << 31;
+
+/// The `maxOutputLength` a zlib call runs with: the script's (Node's
+/// default is `kMaxLength`, 4 GiB), never more than the model's largest
+/// store ([`super::buffer::MODEL_MAX_STORE`], 256 MiB): beyond it the
+/// model reports what Node reports beyond its limit, `ERR_BUFFER_TOO_LARGE`
+/// naming the limit in force.
+pub fn zlib_max_output(requested: Option<u64>) -> u64 {
+    let model = super::buffer::MODEL_MAX_STORE as u64;
+    requested.map_or(model, |n| n.min(model))
 }
 
 impl From<FsError> for TaskError {
@@ -318,7 +356,7 @@ pub fn execute(sandbox: &Sandbox, work: &Work, seed: Option<u64>) -> WorkResult 
             Output::None
         }
         Work::Fstat { path } => Output::Size(sandbox.stat(path, "fstat")?.size),
-        Work::Read { path } => Output::Bytes(sandbox.read(path)?),
+        Work::Read { path, len } => Output::Bytes(sandbox.read(path, *len)?),
         Work::Write { path, data } => {
             let resolved = sandbox.open_for_write(path)?;
             sandbox.write(&resolved, data);
@@ -352,8 +390,8 @@ pub fn execute(sandbox: &Sandbox, work: &Work, seed: Option<u64>) -> WorkResult 
             }
             Output::Bytes(buf)
         }
-        Work::Gzip { data } => Output::Bytes(gzip(data)),
-        Work::Gunzip { data } => Output::Bytes(gunzip(data)?),
+        Work::Gzip { data, .. } => Output::Bytes(gzip(data)),
+        Work::Gunzip { data, max_output } => Output::Bytes(gunzip_limited(data, *max_output)?),
         Work::ZlibFinish { error, .. } => match error {
             Some(e) => return Err(e.clone()),
             None => Output::None,
@@ -434,6 +472,13 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 /// Z_BUF_ERROR ("unexpected end of file"). Concatenated members are all
 /// decoded, as node does.
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>, TaskError> {
+    gunzip_limited(data, u64::MAX)
+}
+
+/// [`gunzip`] that stops once the output passes `max_output` bytes (Node's
+/// `zlibBufferOnData` check, made as the chunks come): `ERR_BUFFER_TOO_LARGE`
+/// after decompressing at most `max_output` plus one chunk.
+pub fn gunzip_limited(data: &[u8], max_output: u64) -> Result<Vec<u8>, TaskError> {
     const HEADER: TaskError = TaskError::Zlib {
         code: "Z_DATA_ERROR",
         errno: -3,
@@ -453,15 +498,32 @@ pub fn gunzip(data: &[u8]) -> Result<Vec<u8>, TaskError> {
     if data.len() < 18 {
         return Err(EOF);
     }
+    const CHUNK: usize = 64 * 1024;
     let mut out = Vec::new();
-    match flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out) {
-        Ok(_) => Ok(out),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(EOF),
-        Err(_) => Err(TaskError::Zlib {
-            code: "Z_DATA_ERROR",
-            errno: -3,
-            message: "invalid block type",
-        }),
+    let mut decoder = flate2::read::MultiGzDecoder::new(data);
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        match decoder.read(&mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => {
+                if (out.len() + n) as u64 > max_output {
+                    return Err(TaskError::BufferTooLarge {
+                        max: max_output,
+                        gzip: false,
+                    });
+                }
+                out.extend_from_slice(&chunk[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(EOF),
+            Err(_) => {
+                return Err(TaskError::Zlib {
+                    code: "Z_DATA_ERROR",
+                    errno: -3,
+                    message: "invalid block type",
+                });
+            }
+        }
     }
 }
 
@@ -489,12 +551,17 @@ fn fill_seeded(buf: &mut [u8], seed: u64) {
 
 const US: u64 = 1_000;
 
+/// The gzip header's size: the first chunk Node's gzip stream emits.
+const GZIP_HEADER: u64 = 10;
+
 /// Model cost of an item in nanoseconds (virtual clock; see the table at
 /// the top). `result` is what it produced (gunzip costs by output size).
 pub fn cost_ns(work: &Work, sandbox: &Sandbox, result: &WorkResult) -> u64 {
     match work {
         Work::Open { .. } | Work::Fstat { .. } | Work::Close | Work::Stat { .. } => 10 * US,
-        Work::Read { path } => 10 * US + sandbox.stat(path, "read").map(|s| s.size).unwrap_or(0),
+        Work::Read { path, len } => {
+            10 * US + sandbox.stat(path, "read").map_or(0, |s| s.size.min(*len))
+        }
         Work::Write { data, .. } => 10 * US + data.len() as u64,
         Work::Pbkdf2 {
             iterations,
@@ -503,10 +570,12 @@ pub fn cost_ns(work: &Work, sandbox: &Sandbox, result: &WorkResult) -> u64 {
             ..
         } => 5 * US + digest.blocks(*iterations, *keylen) * digest.ns_per_block(),
         Work::RandomBytes { size } => 2 * US + *size as u64,
-        Work::Gzip { data } => 30 * US + 5 * data.len() as u64,
+        Work::Gzip { data, .. } => 30 * US + 5 * data.len() as u64,
         Work::Gunzip { .. } => {
             let out = match result {
                 Ok(Output::Bytes(b)) => b.len() as u64,
+                // Stopped at the limit: that much was decompressed.
+                Err(TaskError::BufferTooLarge { max, .. }) => *max,
                 _ => 0,
             };
             10 * US + 3 * out
@@ -639,6 +708,12 @@ pub struct FsRequest {
     pub utf8: bool,
     /// The item of an `FsKind::Job` request.
     pub job: Option<Work>,
+    /// readFile: the size fstat gave (what the read step reads).
+    pub size: u64,
+    /// readFile: an error found after fstat (a file too large to read);
+    /// the chain skips the read, closes, then fails with it, as Node's
+    /// `readFileAfterStat` does.
+    pub failure: Option<TaskError>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -657,13 +732,24 @@ impl FsRequest {
     /// A one-item request.
     pub fn job(work: Work) -> Self {
         FsRequest {
-            kind: FsKind::Job,
-            path: String::new(),
-            data: None,
+            job: Some(work),
+            ..FsRequest::file(FsKind::Job, String::new(), None, false)
+        }
+    }
+
+    /// An fs call on `path` (`data` to write; `utf8`: readFile delivers a
+    /// string).
+    pub fn file(kind: FsKind, path: String, data: Option<Arc<Vec<u8>>>, utf8: bool) -> Self {
+        FsRequest {
+            kind,
+            path,
+            data,
             step: 0,
             bytes: Vec::new(),
-            utf8: false,
-            job: Some(work),
+            utf8,
+            job: None,
+            size: 0,
+            failure: None,
         }
     }
 
@@ -681,7 +767,10 @@ impl FsRequest {
         Some(match (self.kind, self.step) {
             (FsKind::ReadFile, 0) => Work::Open { path, write: false },
             (FsKind::ReadFile, 1) => Work::Fstat { path },
-            (FsKind::ReadFile, 2) => Work::Read { path },
+            (FsKind::ReadFile, 2) => Work::Read {
+                path,
+                len: self.size,
+            },
             (FsKind::ReadFile, 3) => Work::Close,
             (FsKind::WriteFile, 0) => Work::Open { path, write: true },
             (FsKind::WriteFile, 1) => Work::Write {
@@ -695,14 +784,32 @@ impl FsRequest {
         })
     }
 
-    /// Folds a finished step in; returns the final result when the chain ends.
-    pub fn advance(&mut self, result: WorkResult) -> Option<IoResult> {
+    /// Folds a finished step in; returns the final result when the chain
+    /// ends. `headroom`: the largest Buffer the model's memory caps can
+    /// still make (a readFile of a larger file fails before its read).
+    pub fn advance(&mut self, result: WorkResult, headroom: u64) -> Option<IoResult> {
         self.step += 1;
         match (self.kind, result) {
             (FsKind::Job, r) => Some(IoResult::Job(r)),
             (FsKind::Zlib, r) if self.step == 1 => {
                 let gzip = matches!(self.job, Some(Work::Gzip { .. }));
                 let error = match r {
+                    // Node's gzip stream emits the 10-byte header at the
+                    // write and the rest at the end; the limit is checked
+                    // as each chunk arrives.
+                    Ok(Output::Bytes(b))
+                        if let Some(Work::Gzip { max_output, .. }) = self.job
+                            && b.len() as u64 > max_output =>
+                    {
+                        let e = TaskError::BufferTooLarge {
+                            max: max_output,
+                            gzip: true,
+                        };
+                        if max_output < GZIP_HEADER {
+                            return Some(IoResult::Job(Err(e)));
+                        }
+                        Some(e)
+                    }
                     Ok(Output::Bytes(b)) => {
                         self.bytes = b;
                         None
@@ -726,6 +833,23 @@ impl FsRequest {
                 bytes: std::mem::take(&mut self.bytes),
             }),
             (FsKind::ReadFile, Err(e)) => Some(IoResult::ReadFile(Err(e.into_fs()))),
+            // readFileAfterStat: too large for Node (kIoMaxLength), or for
+            // the model's memory: no read, close, then the error.
+            (FsKind::ReadFile, Ok(Output::Size(size))) => {
+                self.size = size;
+                if size > IO_MAX_LENGTH {
+                    self.failure = Some(TaskError::FileTooLarge { size });
+                } else if size > headroom {
+                    self.failure = Some(TaskError::AllocationFailed);
+                }
+                if self.failure.is_some() {
+                    self.step = 3;
+                }
+                None
+            }
+            (FsKind::ReadFile, Ok(_)) if self.step >= 4 && self.failure.is_some() => {
+                Some(IoResult::Job(Err(self.failure.take()?)))
+            }
             (FsKind::WriteFile, Err(e)) => Some(IoResult::WriteFile(Err(e.into_fs()))),
             (FsKind::Stat, Err(e)) => Some(IoResult::Stat(Err(e.into_fs()))),
             (FsKind::Stat, Ok(Output::Stat(st))) => Some(IoResult::Stat(Ok(st))),

@@ -124,6 +124,10 @@ fn main() {
             oracles::console_log_formats_as_node_does,
         ),
         node.test(
+            "oracles::read_file_over_2_gib_agrees_with_node",
+            oracles::read_file_over_2_gib_agrees_with_node,
+        ),
+        node.test(
             "oracles::node_runs_rendered_lesson",
             oracles::node_runs_rendered_lesson,
         ),

@@ -253,3 +253,31 @@ pub fn node_runs_rendered_scenarios() {
         assert_eq!(out.stdout, *expected, "{name}:\n{code}");
     }
 }
+
+/// `fs.readFile` of a file over Node's 2 GiB (`kIoMaxLength`) fails with
+/// `ERR_FS_FILE_TOO_LARGE` in the callback's first argument, found by fstat
+/// before any read: the model prints what node prints. The file is sparse
+/// (3 GiB long, no blocks on disk), so neither side reads anything.
+pub fn read_file_over_2_gib_agrees_with_node() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let big = std::fs::File::create(dir.path().join("big.bin")).expect("create");
+    big.set_len(3 << 30).expect("a sparse 3 GiB file");
+    let script = dir.path().join("too_large.rhai");
+    std::fs::write(
+        &script,
+        r#"fs.readFile("big.bin", |err, data| {
+  console.log(err);
+  console.log(`${err.name} ${err.code} ${data} ${Object.keys(err)}`);
+});
+fs.readFile("big.bin", "utf8", |err, text| console.log(`utf8: ${err.code} ${text}`));
+setImmediate(|| console.log("immediate"));
+"#,
+    )
+    .expect("write the scenario");
+    let verdict = workbench::verify::verify_file_with(&script, None, &Default::default(), &[])
+        .expect("both sides run");
+    match verdict {
+        workbench::verify::Verdict::Agree { .. } => {}
+        workbench::verify::Verdict::Disagree(d) => panic!("disagree: {d:?}"),
+    }
+}

@@ -190,21 +190,20 @@ impl HostTypes for Rh {
 
     fn io_args(rt: &Shared<Rh>, result: IoResult) -> Vec<Dynamic> {
         let err = |e: &crate::runtime::fs::FsError| Dynamic::from(JsError::from_fs(e));
-        let buffer = |r: Result<JsBuffer, _>| match r {
-            Ok(b) => Dynamic::from(b),
-            Err(_) => Dynamic::from(crate::script::value::buffer::allocation_failed()),
+        // A result the model's memory caps cannot hold fails as Node's
+        // callbacks fail: the error first, no data.
+        let data = |r: Result<JsBuffer, _>| match r {
+            Ok(b) => vec![null(), Dynamic::from(b)],
+            Err(_) => vec![Dynamic::from(
+                crate::script::value::buffer::allocation_failed(),
+            )],
         };
         match result {
             // ReadFileContext: `Buffer.allocUnsafeSlow(size)`, never pooled.
-            IoResult::ReadFile(Ok(bytes)) => {
-                vec![
-                    null(),
-                    buffer(
-                        rt.borrow_mut()
-                            .quietly(|r| r.buffer_with(&bytes, Alloc::Own)),
-                    ),
-                ]
-            }
+            IoResult::ReadFile(Ok(bytes)) => data(
+                rt.borrow_mut()
+                    .quietly(|r| r.buffer_with(&bytes, Alloc::Own)),
+            ),
             IoResult::ReadText(Ok(text)) => vec![null(), Dynamic::from(text)],
             IoResult::ReadFile(Err(e))
             | IoResult::ReadText(Err(e))
@@ -217,16 +216,10 @@ impl HostTypes for Rh {
             // randomBytes: `new FastBuffer(size)`; pbkdf2: a view on the
             // job's ArrayBuffer. Neither is pooled.
             IoResult::Job(Ok(Output::Bytes(b))) => {
-                vec![
-                    null(),
-                    buffer(rt.borrow_mut().quietly(|r| r.buffer_with(&b, Alloc::Own))),
-                ]
+                data(rt.borrow_mut().quietly(|r| r.buffer_with(&b, Alloc::Own)))
             }
             IoResult::Zlib { gzip, bytes } => {
-                vec![
-                    null(),
-                    buffer(crate::script::value::buffer::zlib_result(rt, gzip, &bytes)),
-                ]
+                data(crate::script::value::buffer::zlib_result(rt, gzip, &bytes))
             }
             IoResult::Job(Ok(Output::Address { address, family })) => vec![
                 null(),

@@ -4,8 +4,7 @@
 use rhai::{Dynamic, Engine, FnPtr, NativeCallContext};
 
 use super::args::{
-    Res, guard, invalid_arg_type as arg_type, model_error, null, site_for, submit,
-    trailing_callback,
+    Res, guard, invalid_arg_type as arg_type, null, site_for, submit, trailing_callback,
 };
 use crate::runtime::pool::Work;
 use crate::script::host::ctx;
@@ -41,10 +40,30 @@ fn tick_with_args(
 fn dns_lookup(c: NativeCallContext, host: Dynamic, f: Dynamic) -> Res<()> {
     guard(&c, "dns.lookup")?;
     let pos = c.call_position();
-    if !host.is_string() {
+    let falsy = !crate::script::value::stream::truthy(&host);
+    if !falsy && !host.is_string() {
         return Err(arg_type("hostname", "of type string", &host, pos));
     }
     let func = trailing_callback(&c, &f)?;
+    // A falsy hostname ('', null, undefined...) is no lookup: Node warns
+    // once (DEP0118, from a nextTick) and answers `(null, null, 4)` from
+    // the next one.
+    if falsy {
+        let shown = to_js_string(&host);
+        ctx()?.rt.borrow_mut().emit_deprecation_once(
+            "DEP0118",
+            &format!(
+                "The provided hostname \"{shown}\" is not a valid hostname, and is supported in the dns module solely for compatibility."
+            ),
+        );
+        let args = vec![null(), null(), Dynamic::from(4_i64)];
+        return tick_with_args(
+            &c,
+            func,
+            args,
+            format!("dns.lookup '{shown}' (no hostname)"),
+        );
+    }
     let host = to_js_string(&host);
     // An address needs no resolver: Node answers from a nextTick.
     let family = if host.parse::<std::net::Ipv4Addr>().is_ok() {
@@ -61,12 +80,6 @@ fn dns_lookup(c: NativeCallContext, host: Dynamic, f: Dynamic) -> Res<()> {
             Dynamic::from(family as i64),
         ];
         return tick_with_args(&c, func, args, format!("dns.lookup '{host}' (an address)"));
-    }
-    if host.is_empty() {
-        return Err(model_error(
-            "dns.lookup: the model does not support an empty hostname".into(),
-            pos,
-        ));
     }
     let label = format!("dns.lookup '{host}'");
     submit(&c, Work::Lookup { host }, func, label)

@@ -52,15 +52,7 @@ fn fs_call(
         FsKind::Job | FsKind::Zlib => "pool",
     };
     let x = ctx_of(c)?;
-    let request = FsRequest {
-        kind,
-        path: path.clone(),
-        data,
-        step: 0,
-        bytes: Vec::new(),
-        utf8: encoding.is_some(),
-        job: None,
-    };
+    let request = FsRequest::file(kind, path.clone(), data, encoding.is_some());
     let s = site_for(
         c,
         format!("{name} '{}'", x.relative_path(&path)),

@@ -42,6 +42,11 @@ fn entries(c: &NativeCallContext, v: &Dynamic) -> Res<Vec<(String, Dynamic)>> {
             .map(|(i, x)| (i.to_string(), x.clone()))
             .collect());
     }
+    // An error's own enumerable properties (`code`, `errno`...; its
+    // `message` and `stack` are not enumerable).
+    if let Some(e) = v.read_lock::<crate::script::value::JsError>() {
+        return Ok(e.props.clone());
+    }
     if v.is_string() {
         return Ok(to_js_string(v)
             .encode_utf16()

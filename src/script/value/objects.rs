@@ -137,7 +137,24 @@ pub struct JsError {
     /// report of an unhandled rejection shows (the error's first stack
     /// frame). `NONE` for errors the runtime makes.
     pub site: rhai::Position,
+    /// The stack frames below the head (`\n    at ...`) of an error Node
+    /// makes in its own JavaScript with nothing of the script's on the
+    /// stack (a zlib or readFile callback's error): node v20.20.2's frames,
+    /// so that `console.log(err)` prints what node prints. Empty for the
+    /// others, printed `[Name: message]` as errors without frames are.
+    pub frames: &'static str,
 }
+
+/// node v20.20.2's stack below `zlibBufferOnData`'s ERR_BUFFER_TOO_LARGE
+/// (the class is `Gzip` or `Gunzip`).
+const ZLIB_FRAMES: [&str; 2] = [
+    "\n    at Gzip.zlibBufferOnData (node:zlib:140:13)\n    at Gzip.emit (node:events:524:28)\n    at addChunk (node:internal/streams/readable:561:12)\n    at readableAddChunkPushByteMode (node:internal/streams/readable:512:3)\n    at Readable.push (node:internal/streams/readable:392:5)\n    at Zlib.processCallback (node:zlib:525:32)",
+    "\n    at Gunzip.zlibBufferOnData (node:zlib:140:13)\n    at Gunzip.emit (node:events:524:28)\n    at addChunk (node:internal/streams/readable:561:12)\n    at readableAddChunkPushByteMode (node:internal/streams/readable:512:3)\n    at Readable.push (node:internal/streams/readable:392:5)\n    at Zlib.processCallback (node:zlib:525:32)",
+];
+
+/// node v20.20.2's stack below `readFileAfterStat`'s ERR_FS_FILE_TOO_LARGE.
+const READ_FILE_FRAMES: &str =
+    "\n    at FSReqCallback.readFileAfterStat [as oncomplete] (node:fs:323:11)";
 
 impl JsError {
     pub fn new(name: &str, message: &str) -> Self {
@@ -147,7 +164,17 @@ impl JsError {
             props: Vec::new(),
             emitted_on: None,
             site: rhai::Position::NONE,
+            frames: "",
         }
+    }
+
+    /// One of Node's internal errors (`internal/errors`): `name` with a
+    /// `code`, printed `RangeError [CODE]: message`.
+    pub fn node(name: &str, code: &str, message: &str) -> Self {
+        let mut e = JsError::new(name, message);
+        e.props
+            .push(("code".into(), Dynamic::from(code.to_string())));
+        e
     }
 
     pub fn from_fs(e: &FsError) -> Self {
@@ -162,6 +189,7 @@ impl JsError {
             ],
             emitted_on: None,
             site: rhai::Position::NONE,
+            frames: "",
         }
     }
 
@@ -182,7 +210,27 @@ impl JsError {
                 ],
                 emitted_on: None,
                 site: rhai::Position::NONE,
+                frames: "",
             },
+            TaskError::BufferTooLarge { max, gzip } => JsError {
+                frames: ZLIB_FRAMES[usize::from(!gzip)],
+                ..JsError::node(
+                    "RangeError",
+                    "ERR_BUFFER_TOO_LARGE",
+                    &format!("Cannot create a Buffer larger than {max} bytes"),
+                )
+            },
+            TaskError::FileTooLarge { size } => JsError {
+                frames: READ_FILE_FRAMES,
+                ..JsError::node(
+                    "RangeError",
+                    "ERR_FS_FILE_TOO_LARGE",
+                    &format!("File size ({size}) is greater than 2 GiB"),
+                )
+            },
+            TaskError::AllocationFailed => {
+                JsError::new("RangeError", "Array buffer allocation failed")
+            }
             TaskError::NotFound { host } => JsError {
                 name: "Error".into(),
                 message: format!("getaddrinfo ENOTFOUND {host}"),
@@ -194,6 +242,7 @@ impl JsError {
                 ],
                 emitted_on: None,
                 site: rhai::Position::NONE,
+                frames: "",
             },
         }
     }

@@ -88,7 +88,7 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
         return Inspect::Error {
             name: e.name.clone(),
             message: e.message.clone(),
-            stack: None,
+            stack: (!e.frames.is_empty()).then(|| format!("{}{}", e.to_js_string(), e.frames)),
             props: e
                 .props
                 .iter()
