@@ -113,6 +113,10 @@ struct RunArgs {
     /// long busy(), a worker waiting for ever).
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     max_wall: f64,
+    /// The HMAC blocks (iterations × key blocks) all crypto.pbkdf2 calls of
+    /// a thread may ask for: the model computes every key for real.
+    #[arg(long, value_name = "BLOCKS", default_value_t = workbench::runtime::pool::MAX_RUN_PBKDF2_BLOCKS)]
+    max_work: u64,
     /// Rhai operations allowed per callback (an endless loop ends here).
     #[arg(long, default_value_t = 50_000_000, value_parser = clap::value_parser!(u64).range(1_000..))]
     max_ops: u64,
@@ -400,6 +404,7 @@ fn run(args: RunArgs) -> u8 {
     let mut options = RunOptions::default();
     options.runtime.clock = args.clock.mode();
     options.runtime.max_events = args.max_events as usize;
+    options.runtime.max_work_blocks = args.max_work;
     options.runtime.max_wall = match std::time::Duration::try_from_secs_f64(args.max_wall) {
         Ok(d) if !d.is_zero() => d,
         _ => {

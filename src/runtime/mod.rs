@@ -302,6 +302,9 @@ pub struct Options {
     /// `busy(1e12)`, a worker waiting for ever). The virtual clock has its
     /// own horizon ([`clock::VIRTUAL_HORIZON_NS`]).
     pub max_wall: std::time::Duration,
+    /// The HMAC blocks all the pbkdf2 calls of one thread's run may ask for
+    /// (`--max-work`; see [`pool::MAX_RUN_PBKDF2_BLOCKS`]).
+    pub max_work_blocks: u64,
     /// For each detected race (in detection order), bit i set means "the
     /// timeout wins race i" (a millisecond boundary was crossed).
     pub race_timeout_first: u64,
@@ -336,6 +339,7 @@ impl Default for Options {
             clock: ClockMode::Virtual,
             max_events: 10_000_000,
             max_wall: DEFAULT_MAX_WALL,
+            max_work_blocks: pool::MAX_RUN_PBKDF2_BLOCKS,
             race_timeout_first: 0,
             pool_size: 4,
             env: env::Env::empty(),

@@ -61,8 +61,8 @@ pub const MAX_THREADS: usize = 1024;
 /// for: the model computes every key for real, also under the virtual clock.
 pub const MAX_PBKDF2_BLOCKS: u64 = 20_000_000;
 
-/// The most HMAC blocks all the pbkdf2 calls of one thread's run may ask
-/// for together: about 13 s of real computation on a 2-core machine
+/// The default of the most HMAC blocks all the pbkdf2 calls of one
+/// thread's run may ask for together (`--max-work`): about 13 s of real computation on a 2-core machine
 /// (7.5 million SHA-256 blocks a second). One call under the per-call
 /// limit is fine; a loop of a thousand is not.
 pub const MAX_RUN_PBKDF2_BLOCKS: u64 = 100_000_000;

@@ -12,7 +12,7 @@ use super::args::{
     node_error, null, received_number, submit,
 };
 use crate::runtime::buffer::Alloc;
-use crate::runtime::pool::{Digest, MAX_PBKDF2_BLOCKS, MAX_RUN_PBKDF2_BLOCKS, Work};
+use crate::runtime::pool::{Digest, MAX_PBKDF2_BLOCKS, Work};
 use crate::runtime::{Fatal, Stop};
 use crate::script::host::{EXIT_BUDGET, stop_error};
 use crate::script::host::{call_from_script, ctx};
@@ -96,13 +96,17 @@ fn pbkdf2(c: NativeCallContext, args: [Dynamic; 6]) -> Res<()> {
     }
     // The model computes every key for real: a budget for the whole run.
     let blocks = d.blocks(iterations, keylen);
-    let spent = ctx()?.rt.borrow().pbkdf2_blocks;
-    if spent.saturating_add(blocks) > MAX_RUN_PBKDF2_BLOCKS {
+    let (spent, budget) = {
+        let x = ctx()?;
+        let r = x.rt.borrow();
+        (r.pbkdf2_blocks, r.options.max_work_blocks)
+    };
+    if spent.saturating_add(blocks) > budget {
         return Err(stop_error(
             Stop::Fatal(Fatal {
                 message: format!(
                     "workbench: work budget exceeded: this crypto.pbkdf2 would take the run past \
-                     {MAX_RUN_PBKDF2_BLOCKS} HMAC blocks ({spent} asked for so far); the model \
+                     {budget} HMAC blocks (--max-work; {spent} asked for so far): the model \
                      computes every key for real. Fewer or smaller calls (iterations × key blocks)."
                 ),
                 exit_code: EXIT_BUDGET,
