@@ -70,7 +70,12 @@ fn drive(
     promise: Promise<Rh>,
     input: CoInput,
 ) -> Result<(), Box<EvalAltResult>> {
-    match body.resume(input) {
+    // The body runs at the depth of whoever resumes it; what it leaves
+    // behind when it suspends is not the resumer's.
+    let depth = ctx.host_depth.get();
+    let resumed = body.resume(input);
+    ctx.host_depth.set(depth);
+    match resumed {
         CoroutineResult::Yield((value, pos)) => {
             let id = ctx.coroutines.park(body, promise);
             let site = Site {
