@@ -53,7 +53,11 @@ fn spawn(
     promise: Promise<Rh>,
     body: impl FnOnce() -> CoReturn + 'static,
 ) -> Result<(), Box<EvalAltResult>> {
-    let co = ctx.coroutines.body(body)?;
+    // A runaway recursion's error is a chain of thousands of call
+    // wrappers: taken apart in the body, on its own stack.
+    let co = ctx
+        .coroutines
+        .body(move || body().map_err(super::errors::flatten))?;
     drive(ctx, co, promise, Ok(Dynamic::UNIT))
 }
 

@@ -82,9 +82,7 @@ impl Coroutines {
             stack,
             move |yielder: &Yielder<CoInput, CoYield>, _first: CoInput| {
                 YIELDERS.with(|y| y.borrow_mut().push(yielder as *const _));
-                // A runaway recursion's error is a chain of thousands of
-                // call wrappers: taken apart here, on the body's stack.
-                let result = body().map_err(super::errors::flatten);
+                let result = body();
                 YIELDERS.with(|y| y.borrow_mut().pop());
                 result
             },
