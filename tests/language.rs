@@ -453,3 +453,43 @@ console.log(NaN == NaN, 2 > 1.9999999999999998);
     );
     assert_eq!(out, "false true true true\nfalse true\n");
 }
+
+// vendor/rhai/src/func/script.rs: a budget error keeps the position of the
+// operation that hit it (Rhai overwrote it with the outermost call site,
+// none for a callback the host calls).
+
+#[test]
+fn a_budget_hit_in_a_callback_names_the_operation() {
+    let (_, err, code) = run_text(
+        r#"
+setTimeout(|| {
+    let s = "ab";
+    for i in 0..40 { s += s; }
+}, 0);
+"#,
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("language_test.rhai:4:24"), "{err}");
+    assert!(err.contains("for i in 0..40 { s += s; }"), "{err}");
+}
+
+// vendor/rhai/src/func/script.rs: the native stack guard and the host's
+// error for a call too deep (`set_stack_floor`, `set_stack_overflow_error`):
+// recursion thousands of levels deep, on whatever thread runs the scenario,
+// and a runaway one is node's catchable RangeError.
+
+#[test]
+fn a_runaway_recursion_is_a_catchable_range_error() {
+    let out = stdout_of(
+        r#"
+fn sum_to(n) { if n == 0 { 0 } else { n + sum_to(n - 1) } }
+fn forever(n) { forever(n + 1) }
+console.log(sum_to(5000));
+try { forever(0); } catch (e) { console.log(e.name, e.message); }
+"#,
+    );
+    assert_eq!(
+        out,
+        "12502500\nRangeError Maximum call stack size exceeded\n"
+    );
+}

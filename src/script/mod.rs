@@ -323,7 +323,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
     let ctx = Rc::new(ctx);
     // An async module: top-level `await` suspends the body.
     let is_async = kind == ModuleKind::Esm && scenario.top_level_awaits(kind).next().is_some();
-    let outcome = {
+    let outcome = host::stack::on_script_stack(|| {
         let _guard = ctx.install();
         let mut host = Host { ctx: ctx.clone() };
         driver::run_entry(&rt, &mut host, |host| {
@@ -341,7 +341,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
             main_body(&host.ctx).map_err(|e| host.abrupt(e))?;
             Ok(Evaluated::Done)
         })
-    };
+    });
     let mut declarations = ctx.decl.borrow().clone();
     declarations.unknown_overrides = options
         .params
@@ -439,7 +439,7 @@ pub fn run_worker(spec: host::WorkerSpec) {
     ctx.module = spec.options.module;
     let ctx = Rc::new(ctx);
     let body = spec.body.clone();
-    let outcome = {
+    let outcome = host::stack::on_script_stack(|| {
         let _guard = ctx.install();
         let mut host = Host { ctx: ctx.clone() };
         driver::run(&rt, &mut host, |host| {
@@ -471,7 +471,7 @@ pub fn run_worker(spec: host::WorkerSpec) {
                 .map_err(|e| host.abrupt(e))?;
             Ok(())
         })
-    };
+    });
     let (error, now) = {
         let mut r = rt.borrow_mut();
         (r.threads.error.take(), r.clock.now_ns())

@@ -53,7 +53,11 @@ fn spawn(
     promise: Promise<Rh>,
     body: impl FnOnce() -> CoReturn + 'static,
 ) -> Result<(), Box<EvalAltResult>> {
-    let co = ctx.coroutines.body(body)?;
+    // A runaway recursion's error is a chain of thousands of call
+    // wrappers: taken apart in the body, on its own stack.
+    let co = ctx
+        .coroutines
+        .body(move || body().map_err(super::errors::flatten))?;
     drive(ctx, co, promise, Ok(Dynamic::UNIT))
 }
 
@@ -70,7 +74,12 @@ fn drive(
     promise: Promise<Rh>,
     input: CoInput,
 ) -> Result<(), Box<EvalAltResult>> {
-    match body.resume(input) {
+    // The body runs at the depth of whoever resumes it; what it leaves
+    // behind when it suspends is not the resumer's.
+    let depth = ctx.host_depth.get();
+    let resumed = body.resume(input);
+    ctx.host_depth.set(depth);
+    match resumed {
         CoroutineResult::Yield((value, pos)) => {
             let id = ctx.coroutines.park(body, promise);
             let site = Site {

@@ -8,10 +8,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use corosensei::stack::DefaultStack;
-use corosensei::{Coroutine, Yielder};
+use corosensei::stack::{DefaultStack, Stack};
+use corosensei::{Coroutine, CoroutineResult, Yielder};
 use rhai::{Dynamic, EvalAltResult, Position};
 
+use super::stack::CoroutineFloor;
 use crate::runtime::Promise;
 use crate::script::value::{JsError, Rh};
 
@@ -21,11 +22,28 @@ pub type CoInput = Result<Dynamic, Dynamic>;
 pub type CoYield = (Dynamic, Position);
 /// How a body ends.
 pub type CoReturn = Result<Dynamic, Box<EvalAltResult>>;
-pub type AsyncBody = Coroutine<CoInput, CoYield, CoReturn, DefaultStack>;
 
-/// Stack for one async body. Rhai's evaluator recurses, and the call-depth
-/// limit keeps it well inside this; pages are only touched as used.
-const COROUTINE_STACK_BYTES: usize = 1 << 20;
+/// An async body: a coroutine, and the lowest address of its stack (the
+/// native stack guard's floor while it runs, see `super::stack`).
+pub struct AsyncBody {
+    co: Coroutine<CoInput, CoYield, CoReturn, DefaultStack>,
+    limit: usize,
+}
+
+impl AsyncBody {
+    /// Runs the body until it suspends at `await` or ends, with the stack
+    /// guard on its own stack.
+    pub fn resume(&mut self, input: CoInput) -> CoroutineResult<CoYield, CoReturn> {
+        let _floor = CoroutineFloor::enter(self.limit);
+        self.co.resume(input)
+    }
+}
+
+/// Stack for one async body. Rhai's evaluator recurses: this holds the
+/// call-depth limit's levels of a simple recursive function (the stack
+/// guard ends a deeper or heavier one with the call-depth error). Only
+/// reserved: pages are touched as used.
+const COROUTINE_STACK_BYTES: usize = 64 << 20;
 
 /// A body suspended at `await`, with the promise its end settles.
 pub struct Suspended {
@@ -59,7 +77,8 @@ impl Coroutines {
             None => DefaultStack::new(COROUTINE_STACK_BYTES)
                 .map_err(|e| format!("cannot allocate a stack for an async function: {e}"))?,
         };
-        Ok(Coroutine::with_stack(
+        let limit = stack.limit().get();
+        let co = Coroutine::with_stack(
             stack,
             move |yielder: &Yielder<CoInput, CoYield>, _first: CoInput| {
                 YIELDERS.with(|y| y.borrow_mut().push(yielder as *const _));
@@ -67,7 +86,8 @@ impl Coroutines {
                 YIELDERS.with(|y| y.borrow_mut().pop());
                 result
             },
-        ))
+        );
+        Ok(AsyncBody { co, limit })
     }
 
     /// Parks a body suspended at `await`: the id the runtime resumes it by.
@@ -87,8 +107,8 @@ impl Coroutines {
 
     /// A body that ended: its stack serves the next one.
     pub fn recycle(&self, body: AsyncBody) {
-        if body.done() {
-            self.stacks.borrow_mut().push(body.into_stack());
+        if body.co.done() {
+            self.stacks.borrow_mut().push(body.co.into_stack());
         }
     }
 

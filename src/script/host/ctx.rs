@@ -58,6 +58,12 @@ pub struct Ctx {
     /// measurably costs more than the pointer.
     #[allow(clippy::vec_box)]
     call_states: RefCell<Vec<Box<CallState>>>,
+    /// How many calls from the host into the script are running, one
+    /// inside the other (a listener emitting its own event, an async body
+    /// calling itself): each starts its Rhai call levels from here, so a
+    /// recursion through the host meets the call-depth limit too (an async
+    /// body's stack is new, so the stack guard alone would not see it).
+    pub(super) host_depth: Cell<usize>,
 }
 
 /// A script function as the host sees it.
@@ -121,6 +127,7 @@ impl Ctx {
             module: Default::default(),
             worker_entry,
             call_states: RefCell::new(Vec::new()),
+            host_depth: Cell::new(0),
         }
     }
 
@@ -137,19 +144,25 @@ impl Ctx {
     /// `FnPtr::call_as_method`) does, on a reused evaluation state: each
     /// call starts from a fresh state's values (level 0, an operations
     /// count of 0, the script's functions only, an empty scope), so limits
-    /// and lookups behave exactly as with a new one. Re-entrant: a nested
-    /// call takes another state.
+    /// and lookups behave exactly as with a new one, except that a call
+    /// made while another runs starts at its depth (`host_depth`).
+    /// Re-entrant: a nested call takes another state.
     pub fn call_fn(
         &self,
         f: &FnPtr,
         this: Option<&mut Dynamic>,
         args: Vec<Dynamic>,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
+        let depth = self.host_depth.get();
+        if depth >= self.engine.max_call_levels() {
+            let at = self.body_position(f).unwrap_or(Position::NONE);
+            return Err(super::stack::range_error(at));
+        }
         let popped = self.call_states.borrow_mut().pop();
         let mut st = popped.unwrap_or_else(|| self.new_call_state());
         let g = &mut st.global;
         g.num_operations = 0;
-        g.level = 0;
+        g.level = depth;
         g.scope_level = 0;
         g.always_search_scope = false;
         g.source = None;
@@ -158,6 +171,7 @@ impl Ctx {
         g.embedded_module_resolver = None;
         g.constants = None;
         st.scope.clear();
+        self.host_depth.set(depth + 1);
         let result = f.call_with_state(
             &self.engine,
             &mut st.global,
@@ -167,6 +181,7 @@ impl Ctx {
             args,
         );
         st.scope.clear();
+        self.host_depth.set(depth);
         self.call_states.borrow_mut().push(st);
         result
     }

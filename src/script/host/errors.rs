@@ -32,7 +32,54 @@ pub const EXIT_BUDGET: i32 = crate::runtime::driver::EXIT_BUDGET;
 
 #[expect(clippy::boxed_local, reason = "Rhai hands errors over boxed")]
 pub fn classify_error(ctx: &Ctx, err: Box<EvalAltResult>) -> Classified {
-    classify_at(ctx, *err, Position::NONE)
+    let (err, outer) = innermost(*err);
+    classify_at(ctx, err, outer)
+}
+
+/// The error inside Rhai's `ErrorInFunctionCall` wrappers (one per script
+/// call level it passed through: thousands for a runaway recursion),
+/// unwrapped one at a time (no recursion on the native stack, which such an
+/// error may have nearly exhausted), and the position it is reported at:
+/// its own, else the innermost call's that has one (a budget error only
+/// looks one call out: see `classify_at`).
+pub fn innermost(mut err: EvalAltResult) -> (EvalAltResult, Position) {
+    let mut calls = Vec::new();
+    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) = err {
+        calls.push(pos);
+        err = *inner;
+    }
+    let budget = matches!(
+        err,
+        EvalAltResult::ErrorTooManyOperations(..)
+            | EvalAltResult::ErrorStackOverflow(..)
+            | EvalAltResult::ErrorDataTooLarge(..)
+            | EvalAltResult::ErrorTerminated(..)
+    );
+    let outer = if budget || !err.position().is_none() {
+        calls.last().copied().unwrap_or(Position::NONE)
+    } else {
+        calls
+            .iter()
+            .rev()
+            .copied()
+            .find(|p| !p.is_none())
+            .unwrap_or(Position::NONE)
+    };
+    (err, outer)
+}
+
+/// An error flattened out of its call wrappers (see [`innermost`]), with
+/// the position it is reported at: what an async body ends with, so that
+/// the chain is taken apart on the body's own stack.
+pub fn flatten(err: Box<EvalAltResult>) -> Box<EvalAltResult> {
+    if !matches!(*err, EvalAltResult::ErrorInFunctionCall(..)) {
+        return err;
+    }
+    let (mut err, outer) = innermost(*err);
+    if err.position().is_none() {
+        err.set_position(outer);
+    }
+    Box::new(err)
 }
 
 /// `outer` is the position of the enclosing call, used when the error
@@ -52,11 +99,9 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
         }))
     };
     match err {
-        EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) => match classify_at(ctx, *inner, pos) {
-            Classified::Throw(v, p) if p.is_none() => Classified::Throw(v, pos),
-            other => other,
-        },
-        EvalAltResult::ErrorRuntime(v, pos) => Classified::Throw(v, pos),
+        EvalAltResult::ErrorRuntime(v, pos) => {
+            Classified::Throw(v, if pos.is_none() { outer } else { pos })
+        }
         EvalAltResult::ErrorTerminated(token, pos) => match token.read_lock::<StopToken>() {
             // A budget a binding hit (events, the clock) names the call
             // that hit it, as the operations budget names its loop.
@@ -84,7 +129,10 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
             pos,
         ),
         EvalAltResult::ErrorStackOverflow(pos) => budget(
-            "call depth limit exceeded: runaway recursion?".into(),
+            format!(
+                "{} (call depth limit: runaway recursion?)",
+                super::stack::STACK_MESSAGE
+            ),
             pos,
         ),
         EvalAltResult::ErrorDataTooLarge(what, pos) => {
@@ -106,7 +154,7 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
                     "TypeError",
                     &format!("Cannot read properties of {what} (reading '{prop}')"),
                 )),
-                pos,
+                if pos.is_none() { outer } else { pos },
             )
         }
         other => {
@@ -118,6 +166,7 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
                 _ => "TypeError",
             };
             let message = crate::script::source::strip_position(&other.to_string());
+            let pos = if pos.is_none() { outer } else { pos };
             Classified::Throw(Dynamic::from(JsError::new(name, &message)), pos)
         }
     }

@@ -7,6 +7,9 @@ use rhai::Engine;
 pub struct Limits {
     /// Rhai operations per callback (an endless loop ends here).
     pub max_operations: u64,
+    /// Nested script calls (node allows about 10,000 frames of a simple
+    /// function); deeper is node's RangeError. The native stack guard
+    /// (`super::stack`) ends heavier frames earlier with the same error.
     pub max_call_levels: usize,
     pub max_string_size: usize,
     pub max_array_size: usize,
@@ -17,7 +20,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_operations: 50_000_000,
-            max_call_levels: 40,
+            max_call_levels: 10_000,
             // Rhai re-measures a container on every change, so growth is
             // quadratic: these bounds keep a runaway allocation short.
             max_string_size: 1 << 20,

@@ -15,6 +15,7 @@ pub mod ctx;
 pub mod errors;
 pub mod limits;
 pub mod report;
+pub mod stack;
 pub mod types;
 pub mod worker;
 

@@ -375,6 +375,10 @@ pub use tokenizer::{
 #[cfg(not(feature = "no_ast"))]
 pub use parser::ParseState;
 
+/// workbench: the native stack guard (`func::script::set_stack_floor`).
+#[cfg(not(feature = "no_function"))]
+pub use func::{set_stack_floor, set_stack_overflow_error, stack_floor};
+
 /// workbench: see `parser::FINALLY_MARKER`.
 pub use parser::FINALLY_MARKER;
 

@@ -268,6 +268,66 @@ impl From<&crate::eval::GlobalRuntimeState> for EncapsulatedEnviron {
     }
 }
 
+// workbench: a guard on the native stack. Rhai's evaluator recurses, and a
+// script call level takes a varying amount of native stack (more for nested
+// expressions, and a host function may call back into the script without
+// counting a level); `max_call_levels` alone cannot rule out an overflow of
+// the thread's stack, which aborts the process. The host sets the lowest
+// stack address a script function call may start below of (its stack's
+// limit plus a red zone) for the stack it runs on; a call starting below it
+// is `ErrorStackOverflow`, as the call-depth limit is.
+std::thread_local! {
+    static STACK_FLOOR: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// _(workbench)_ Sets the lowest native stack address at which a script
+/// function may still be called on this thread (0: no guard) and returns the
+/// previous one. The stack is assumed to grow downwards.
+#[inline]
+pub fn set_stack_floor(floor: usize) -> usize {
+    STACK_FLOOR.with(|f| f.replace(floor))
+}
+
+/// _(workbench)_ The floor [`set_stack_floor`] set on this thread.
+#[inline]
+pub fn stack_floor() -> usize {
+    STACK_FLOOR.with(std::cell::Cell::get)
+}
+
+std::thread_local! {
+    static STACK_OVERFLOW_ERROR: std::cell::Cell<Option<fn(Position) -> crate::RhaiError>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// _(workbench)_ Sets the error a script function call too deep (the
+/// call-depth limit or the stack guard) raises on this thread, in place of
+/// `ErrorStackOverflow` (`None`): the host's may be a catchable
+/// `ErrorRuntime`, as JavaScript's `RangeError: Maximum call stack size
+/// exceeded` is. Returns the previous one.
+#[inline]
+pub fn set_stack_overflow_error(
+    make: Option<fn(Position) -> crate::RhaiError>,
+) -> Option<fn(Position) -> crate::RhaiError> {
+    STACK_OVERFLOW_ERROR.with(|f| f.replace(make))
+}
+
+#[cold]
+#[inline(never)]
+fn stack_overflow(pos: Position) -> crate::RhaiError {
+    match STACK_OVERFLOW_ERROR.with(std::cell::Cell::get) {
+        Some(make) => make(pos),
+        None => ERR::ErrorStackOverflow(pos).into(),
+    }
+}
+
+/// Is the native stack below the floor?
+#[inline(always)]
+fn stack_exhausted() -> bool {
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    here < STACK_FLOOR.with(std::cell::Cell::get)
+}
+
 impl Engine {
     /// # Main Entry-Point
     ///
@@ -301,8 +361,13 @@ impl Engine {
 
         // Check for stack overflow
         #[cfg(not(feature = "unchecked"))]
+        // workbench: or the host's error (see `set_stack_overflow_error`).
         if global.level > self.max_call_levels() {
-            return Err(ERR::ErrorStackOverflow(pos).into());
+            return Err(stack_overflow(pos));
+        }
+        // workbench: the native stack guard (see `set_stack_floor`).
+        if stack_exhausted() {
+            return Err(stack_overflow(pos));
         }
 
         // Guard against too many variables
@@ -418,8 +483,14 @@ impl Engine {
                         Err(err.into())
                     }
                     // System errors are passed straight-through
+                    // workbench: keeping the position of the operation
+                    // that raised them (a budget error names the loop, the
+                    // allocation, the innermost call), not the outermost
+                    // call site: a callback called from the host has none.
                     mut err if err.is_system_exception() => {
-                        err.set_position(pos);
+                        if err.position().is_none() {
+                            err.set_position(pos);
+                        }
                         Err(err.into())
                     }
                     // Other errors are wrapped in `ErrorInFunctionCall`
