@@ -107,7 +107,7 @@ struct RunArgs {
     #[arg(long, value_enum, default_value_t = Clock::Virtual)]
     clock: Clock,
     /// Stop after this many trace events (a nextTick storm ends here).
-    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(100..=200_000_000))]
+    #[arg(long, default_value_t = workbench::runtime::DEFAULT_MAX_EVENTS as u64, value_parser = clap::value_parser!(u64).range(100..=200_000_000))]
     max_events: u64,
     /// Under --clock real, stop after this many seconds of wall time (a
     /// long busy(), a worker waiting for ever).
@@ -117,6 +117,12 @@ struct RunArgs {
     /// a thread may ask for: the model computes every key for real.
     #[arg(long, value_name = "BLOCKS", default_value_t = workbench::runtime::pool::MAX_RUN_PBKDF2_BLOCKS)]
     max_work: u64,
+    /// The memory the whole process may hold, in MiB (every thread, the
+    /// trace, messages between workers): a Buffer past it throws
+    /// `RangeError: Array buffer allocation failed`, anything else stops
+    /// the run with exit 3.
+    #[arg(long, value_name = "MIB", default_value_t = workbench::runtime::memory::DEFAULT_MAX_MEMORY >> 20, value_parser = clap::value_parser!(u64).range(16..=1 << 20))]
+    max_memory: u64,
     /// Rhai operations allowed per callback (an endless loop ends here).
     #[arg(long, default_value_t = 50_000_000, value_parser = clap::value_parser!(u64).range(1_000..))]
     max_ops: u64,
@@ -208,6 +214,9 @@ macro_rules! err {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every command that runs scripts (the player, check, verify) has the
+    // default memory budget; `run --max-memory` sets its own.
+    workbench::runtime::memory::set_limit(workbench::runtime::memory::DEFAULT_MAX_MEMORY);
     // A panic is a bug in workbench, never the script's fault: say so
     // briefly, without a Rust backtrace.
     std::panic::set_hook(Box::new(|info| {
@@ -405,6 +414,7 @@ fn run(args: RunArgs) -> u8 {
     options.runtime.clock = args.clock.mode();
     options.runtime.max_events = args.max_events as usize;
     options.runtime.max_work_blocks = args.max_work;
+    workbench::runtime::memory::set_limit(args.max_memory << 20);
     options.runtime.max_wall = match std::time::Duration::try_from_secs_f64(args.max_wall) {
         Ok(d) if !d.is_zero() => d,
         _ => {
@@ -458,12 +468,13 @@ fn run(args: RunArgs) -> u8 {
         let trace = &result.trace;
         let events = trace.events.len().max(1);
         err!(
-            "workbench: {} events, {} callbacks, {:.1} trace bytes/event (text aside: {} bytes), {:.3} s",
+            "workbench: {} events, {} callbacks, {:.1} trace bytes/event (text aside: {} bytes), {:.3} s, peak memory {:.1} MiB",
             trace.events.len(),
             trace.callbacks.len(),
             trace.structural_bytes() as f64 / events as f64,
             trace.strings.text_bytes(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            workbench::runtime::memory::peak() as f64 / (1u64 << 20) as f64
         );
     }
     if args.trace {

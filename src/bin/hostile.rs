@@ -85,6 +85,10 @@ const HOSTILE_STATEMENTS: &[&str] = &[
     "Promise.reject(1);",
     "let e__ = EventEmitter.create(); e__.on(\"x\", || e__.emit(\"x\")); e__.emit(\"x\");",
     "let a__ = []; for i__ in 0..100000000 { a__.push(i__); }",
+    "let l__ = EventEmitter.create(); loop { l__.on(\"t\", || 1); }",
+    "let k__ = []; for i__ in 0..100 { k__.push(Buffer.alloc(100 * 1024 * 1024)); }",
+    "fn h__() { let b = Buffer.alloc(200 * 1024 * 1024); for i in 0..50 { worker_threads.parentPort.postMessage(b); } } for i__ in 0..8 { worker_threads.Worker.create(\"h__\"); }",
+    "let p__ = stream.Readable.create(#{ read: |n| { this.push(\"x\"); } }); p__.on(\"data\", |c| 1);",
 ];
 
 /// A small, seeded generator (SplitMix64): reproducible mutations.

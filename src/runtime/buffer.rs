@@ -357,6 +357,34 @@ impl Heap {
 }
 
 /// ECMAScript ToUint32 (for `poolSize >>> 1`).
+/// `n` zero bytes, or [`AllocError::TooLarge`] when the system refuses
+/// them (an address-space limit): never the abort of a failed `vec!`.
+/// Zeroed by the allocator (`calloc`), so untouched pages cost nothing.
+fn zeroed(n: usize) -> Result<Vec<u8>, AllocError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(n).map_err(|_| AllocError::TooLarge)?;
+    // SAFETY: `layout` has a non-zero size.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) };
+    if p.is_null() {
+        return Err(AllocError::TooLarge);
+    }
+    // SAFETY: `p` was allocated by the global allocator with the layout of
+    // `n` bytes (alignment 1), all initialized (zero); the Vec owns it now.
+    Ok(unsafe { Vec::from_raw_parts(p, n, n) })
+}
+
+/// A copy of `bytes`, or [`AllocError::TooLarge`] when the system refuses
+/// the memory.
+fn copied(bytes: &[u8]) -> Result<Vec<u8>, AllocError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(bytes.len())
+        .map_err(|_| AllocError::TooLarge)?;
+    v.extend_from_slice(bytes);
+    Ok(v)
+}
+
 fn to_uint32(v: f64) -> u32 {
     if !v.is_finite() {
         return 0;
@@ -371,6 +399,20 @@ impl<H: HostTypes> Runtime<H> {
     pub fn buffer_headroom(&self) -> u64 {
         let left = MODEL_MAX_TOTAL.saturating_sub(self.buffers.ledger.get());
         left.min(MODEL_MAX_STORE as u64)
+            .min(super::memory::headroom())
+    }
+
+    /// May a store of `n` bytes be made? Asked before its bytes are
+    /// allocated: the caps of the model (one store, this thread's stores)
+    /// and the process's memory budget ([`super::memory`]).
+    fn may_allocate(&self, n: usize) -> Result<(), AllocError> {
+        if n > MODEL_MAX_STORE
+            || self.buffers.ledger.get() + n as u64 > MODEL_MAX_TOTAL
+            || !super::memory::fits(n as u64)
+        {
+            return Err(AllocError::TooLarge);
+        }
+        Ok(())
     }
 
     fn new_store(
@@ -381,9 +423,21 @@ impl<H: HostTypes> Runtime<H> {
     ) -> Result<Store, AllocError> {
         let n = bytes.len();
         let h = &mut self.buffers;
-        if n > MODEL_MAX_STORE || h.ledger.get() + n as u64 > MODEL_MAX_TOTAL {
+        // The bytes exist already: the process's budget is over if they
+        // took it past its cap.
+        if n > MODEL_MAX_STORE
+            || h.ledger.get() + n as u64 > MODEL_MAX_TOTAL
+            || super::memory::exhausted()
+        {
             return Err(AllocError::TooLarge);
         }
+        Ok(self.make_store(bytes, pool, counted))
+    }
+
+    /// A store of `bytes`, without the caps' checks (see [`Self::new_store`]).
+    fn make_store(&mut self, bytes: Vec<u8>, pool: bool, counted: bool) -> Store {
+        let n = bytes.len();
+        let h = &mut self.buffers;
         let id = h.next_store;
         h.next_store += 1;
         let accounted = Rc::new(Cell::new(if counted { n as u64 } else { 0 }));
@@ -407,7 +461,15 @@ impl<H: HostTypes> Runtime<H> {
         if !self.buffers.quiet {
             self.trace_store(&store);
         }
-        Ok(store)
+        store
+    }
+
+    /// A received message's bytes as a Buffer of this thread: they exist
+    /// already (the process's budget counted them when the sender copied
+    /// them), so this cannot fail, and nothing is copied again.
+    pub fn buffer_adopt(&mut self, bytes: Vec<u8>) -> Store {
+        let counted = bytes.len() > ON_HEAP_MAX;
+        self.make_store(bytes, false, counted)
     }
 
     /// Records a store in the trace the first time it matters to it. The
@@ -486,7 +548,8 @@ impl<H: HostTypes> Runtime<H> {
     /// `createPool()`: a new slab of `Buffer.poolSize` bytes.
     fn create_pool(&mut self) -> Result<(), AllocError> {
         let size = to_uint32(self.buffers.pool_size) as usize;
-        let slab = self.new_store(vec![0; size], true, size > 0)?;
+        self.may_allocate(size)?;
+        let slab = self.new_store(zeroed(size)?, true, size > 0)?;
         let h = &mut self.buffers;
         h.slab_size = size;
         h.slab = Some(slab);
@@ -553,21 +616,24 @@ impl<H: HostTypes> Runtime<H> {
                 Ok(v)
             }
             // `new FastBuffer()`: an empty buffer with its own empty store.
-            _ => self.own(bytes.to_vec(), how),
+            _ => {
+                self.may_allocate(n)?;
+                self.own(copied(bytes)?, how)
+            }
         }
     }
 
     /// `Buffer.alloc(n)` / `allocUnsafe(n)` / `allocUnsafeSlow(n)` with a
     /// size already validated by `assertSize` (and truncated to an integer).
     pub fn buffer_alloc(&mut self, n: usize, how: Alloc) -> Result<View, AllocError> {
-        if n > MODEL_MAX_STORE {
-            return Err(AllocError::TooLarge);
-        }
         match how {
             Alloc::Pooled | Alloc::ArrayLike if n > 0 && n < self.buffers.threshold() => {
                 self.take_from_pool(n, n)
             }
-            _ => self.own(vec![0; n], how),
+            _ => {
+                self.may_allocate(n)?;
+                self.own(zeroed(n)?, how)
+            }
         }
     }
 
@@ -583,13 +649,15 @@ impl<H: HostTypes> Runtime<H> {
         }
         let threshold = self.buffers.threshold();
         if units >= threshold {
-            return self.own(bytes.to_vec(), Alloc::Own);
+            self.may_allocate(bytes.len())?;
+            return self.own(copied(bytes)?, Alloc::Own);
         }
         let mut reserve = units << 2;
         if reserve >= threshold {
             reserve = bytes.len();
             if reserve >= threshold {
-                return self.own(bytes.to_vec(), Alloc::Own);
+                self.may_allocate(bytes.len())?;
+                return self.own(copied(bytes)?, Alloc::Own);
             }
         }
         let v = self.take_from_pool(reserve, bytes.len())?;
@@ -599,7 +667,9 @@ impl<H: HostTypes> Runtime<H> {
 
     /// `Buffer.concat(list)`: `allocUnsafe(total)` then the copies.
     pub fn buffer_concat(&mut self, parts: &[View]) -> Result<View, AllocError> {
-        let mut all = Vec::new();
+        let total = parts.iter().map(|p| p.len()).sum::<usize>();
+        self.may_allocate(total)?;
+        let mut all = Vec::with_capacity(total);
         for p in parts {
             p.with_bytes(|b| all.extend_from_slice(b));
         }

@@ -134,6 +134,28 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
             exit_code: EXIT_BUDGET,
         });
     }
+    if r.memory_hit {
+        let event = crate::trace::Event::new(
+            r.clock.now_ns(),
+            r.iteration,
+            r.phase,
+            Kind::Budget {
+                kind: BudgetKind::Memory,
+                ticks: 0,
+            },
+        );
+        r.trace.push(event);
+        let message = format!(
+            "{} in the {} phase of loop iteration {}.",
+            super::memory::budget_message(),
+            r.phase.name(),
+            r.iteration
+        );
+        return Stop::Fatal(super::Fatal {
+            message,
+            exit_code: EXIT_BUDGET,
+        });
+    }
     if r.horizon_hit {
         // Pushed past the event limit too: the trace says why it ends.
         let event = crate::trace::Event::new(

@@ -323,7 +323,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
     let ctx = Rc::new(ctx);
     // An async module: top-level `await` suspends the body.
     let is_async = kind == ModuleKind::Esm && scenario.top_level_awaits(kind).next().is_some();
-    let outcome = host::stack::on_script_stack(|| {
+    let outcome = host::stack::on_script_stack(host::stack::SCRIPT_STACK_BYTES, || {
         let _guard = ctx.install();
         let mut host = Host { ctx: ctx.clone() };
         driver::run_entry(&rt, &mut host, |host| {
@@ -439,7 +439,7 @@ pub fn run_worker(spec: host::WorkerSpec) {
     ctx.module = spec.options.module;
     let ctx = Rc::new(ctx);
     let body = spec.body.clone();
-    let outcome = host::stack::on_script_stack(|| {
+    let outcome = host::stack::on_script_stack(host::stack::WORKER_STACK_BYTES, || {
         let _guard = ctx.install();
         let mut host = Host { ctx: ctx.clone() };
         driver::run(&rt, &mut host, |host| {

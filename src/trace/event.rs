@@ -229,6 +229,9 @@ pub enum BudgetKind {
     Clock,
     /// The real clock passed `--max-wall`.
     Wall,
+    /// The process holds more memory than `--max-memory`
+    /// ([`crate::runtime::memory`]).
+    Memory,
 }
 
 /// A step in a worker thread's life, as its parent loop sees it.

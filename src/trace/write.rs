@@ -127,6 +127,7 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
             }
             super::BudgetKind::Clock => "BUDGET: the virtual clock reached its limit".into(),
             super::BudgetKind::Wall => "BUDGET: the wall-clock budget (--max-wall) ran out".into(),
+            super::BudgetKind::Memory => "BUDGET: the memory budget (--max-memory) ran out".into(),
         },
         Kind::Exit { code } => format!("process exits with code {code}"),
         Kind::StreamNew {

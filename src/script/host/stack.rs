@@ -21,11 +21,17 @@ pub const RED_ZONE: usize = 256 << 10;
 /// level). Reserved, not committed: pages are touched as used.
 pub const SCRIPT_STACK_BYTES: usize = 256 << 20;
 
+/// A worker thread's stack (its thread is spawned with it): smaller than
+/// the main script's, since every live worker reserves one (64 workers
+/// reserve 4 GiB of address space, not 17), and about as deep as node's
+/// (a worker's default `stackSizeMb` is 4, against the main thread's 1).
+pub const WORKER_STACK_BYTES: usize = 64 << 20;
+
 /// Runs `f` (a whole scenario run: its main script and event loop) with
-/// the stack guard set, on a stack of [`SCRIPT_STACK_BYTES`]: this thread's
-/// when it has that much left (the `workbench` scenario thread), else on a
-/// stack of its own on this same thread (a test's, a worker thread's).
-pub fn on_script_stack<R>(f: impl FnOnce() -> R) -> R {
+/// the stack guard set, on a stack of `bytes`: this thread's when it has
+/// half that much left (the `workbench` scenario thread, a worker's),
+/// else on a stack of its own on this same thread (a test's).
+pub fn on_script_stack<R>(bytes: usize, f: impl FnOnce() -> R) -> R {
     rhai::set_stack_overflow_error(Some(range_error));
     if rhai::stack_floor() == 0
         && let Some(low) = thread_stack_low()
@@ -33,10 +39,10 @@ pub fn on_script_stack<R>(f: impl FnOnce() -> R) -> R {
         rhai::set_stack_floor(low + RED_ZONE);
     }
     let floor = rhai::stack_floor();
-    if floor != 0 && here().saturating_sub(floor) >= SCRIPT_STACK_BYTES / 2 {
+    if floor != 0 && here().saturating_sub(floor) >= bytes / 2 {
         return f();
     }
-    match DefaultStack::new(SCRIPT_STACK_BYTES) {
+    match DefaultStack::new(bytes) {
         Ok(stack) => {
             let limit = stack.limit().get();
             corosensei::on_stack(stack, move || {

@@ -11,7 +11,8 @@
 
 use rhai::{Dynamic, Engine};
 
-use crate::script::host::{Limits, await_hook, ctx};
+use crate::runtime::{Fatal, Stop};
+use crate::script::host::{EXIT_BUDGET, Limits, StopToken, await_hook, ctx};
 use crate::script::lesson::bindings as lesson;
 use crate::script::syntax;
 use crate::trace::Stream;
@@ -69,6 +70,10 @@ pub const BINDINGS: &[(&str, Register)] = &[
     ("lesson", lesson::register),
 ];
 
+/// How often (in Rhai operations) a running script looks at the process's
+/// memory budget.
+const MEMORY_CHECK_OPS: u64 = 4096;
+
 /// Builds the scenario engine: parser settings, limits, the global names,
 /// console output, and every binding of [`BINDINGS`].
 pub fn build_engine(limits: Limits, filename: String) -> Engine {
@@ -81,6 +86,18 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     engine.set_max_array_size(limits.max_array_size);
     engine.set_max_map_size(limits.max_map_size);
     engine.disable_symbol("eval");
+    // The process's memory budget, looked at every few thousand operations:
+    // a loop that keeps what it makes grows without trace events.
+    engine.on_progress(|ops| {
+        if ops.is_multiple_of(MEMORY_CHECK_OPS) && crate::runtime::memory::exhausted() {
+            let stop = Stop::Fatal(Fatal {
+                message: format!("{}.", crate::runtime::memory::budget_message()),
+                exit_code: EXIT_BUDGET,
+            });
+            return Some(Dynamic::from(StopToken(stop)));
+        }
+        None
+    });
 
     // The global names: one match, as every variable lookup asks.
     #[allow(deprecated)] // `on_var` is volatile, not deprecated.

@@ -26,7 +26,8 @@ use crate::runtime::clock::ClockMode;
 use crate::runtime::threads::{Child, Link};
 use crate::runtime::worker::{Body, Cloned, Hub, MessageCost};
 use crate::script::host::{Ctx, Limits, WorkerSpec, ctx};
-use crate::script::value::clone::{from_cloned, to_cloned};
+use crate::script::value::buffer::allocation_failed;
+use crate::script::value::clone::{CloneError, from_cloned, to_cloned};
 use crate::script::value::{JsArrayBuffer, JsError, JsNull, JsPromise};
 use crate::trace::{CallbackKind, Kind, WorkerEvent};
 
@@ -53,9 +54,15 @@ fn js_error(name: &str, message: String, pos: Position) -> Box<EvalAltResult> {
     ))
 }
 
-fn data_clone_error(message: String, pos: Position) -> Box<EvalAltResult> {
-    let mut e = JsError::new("DataCloneError", &message);
-    e.props.push(("code".into(), Dynamic::from(25_i64)));
+fn clone_error(error: CloneError, pos: Position) -> Box<EvalAltResult> {
+    let e = match error {
+        CloneError::DataClone(message) => {
+            let mut e = JsError::new("DataCloneError", &message);
+            e.props.push(("code".into(), Dynamic::from(25_i64)));
+            e
+        }
+        CloneError::OutOfMemory => allocation_failed(),
+    };
     Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
 }
 
@@ -88,7 +95,7 @@ fn transfer_list(list: &Dynamic, pos: Position) -> Res<Vec<Store>> {
 /// for the serialization; moved buffers are detached here.
 fn post(c: &NativeCallContext, to: Option<u32>, value: &Dynamic, transfer: Vec<Store>) -> Res<()> {
     let pos = c.call_position();
-    let cloned = to_cloned(value, &transfer).map_err(|e| data_clone_error(e.0, pos))?;
+    let cloned = to_cloned(value, &transfer).map_err(|e| clone_error(e, pos))?;
     let x = ctx()?;
     let mut rt = x.rt.borrow_mut();
     let Some(to) = to.or_else(|| rt.threads.link.as_ref().and_then(|l| l.parent)) else {
@@ -138,7 +145,7 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
     let pos = c.call_position();
     let x = ctx()?;
     let data = match options.as_ref().and_then(|o| o.get("workerData")) {
-        Some(d) => to_cloned(d, &[]).map_err(|e| data_clone_error(e.0, pos))?,
+        Some(d) => to_cloned(d, &[]).map_err(|e| clone_error(e, pos))?,
         None => Cloned::Null,
     };
     let limits = Limits::of(&x.engine);
@@ -197,7 +204,7 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
     let entry = x.worker_entry;
     let thread = std::thread::Builder::new()
         .name(format!("worker-{id}"))
-        .stack_size(16 << 20)
+        .stack_size(crate::script::host::stack::WORKER_STACK_BYTES)
         .spawn(move || {
             // A bug in the model must not leave the other loops waiting for
             // this one forever: report it as the worker's exit (code 70).

@@ -7,17 +7,39 @@ use rhai::Dynamic;
 
 use super::current::runtime;
 use super::objects::{JsArrayBuffer, JsBuffer, JsError, JsNull};
-use crate::runtime::buffer::{Alloc, Store};
+use crate::runtime::buffer::Store;
+use crate::runtime::memory;
 use crate::runtime::worker::Cloned;
 
-/// Why a value cannot be cloned (`DOMException [DataCloneError]`).
+/// Why a value cannot be cloned.
 #[derive(Debug)]
-pub struct DataCloneError(pub String);
+pub enum CloneError {
+    /// What V8's serializer refuses (`DOMException [DataCloneError]`).
+    DataClone(String),
+    /// A buffer's copy does not fit in the process's memory budget
+    /// (`RangeError: Array buffer allocation failed`, as V8 says when the
+    /// serializer cannot get the memory).
+    OutOfMemory,
+}
+
+/// A copy of a store's bytes, if the process's memory budget (and the
+/// system) allows it.
+fn copy_of(store: &Store) -> Result<Vec<u8>, CloneError> {
+    let n = store.byte_length();
+    if !memory::fits(n as u64) {
+        return Err(CloneError::OutOfMemory);
+    }
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(n)
+        .map_err(|_| CloneError::OutOfMemory)?;
+    store.read(|bytes| copy.extend_from_slice(bytes));
+    Ok(copy)
+}
 
 /// The clone of `value`; `transfer` lists the ArrayBuffers to move instead
 /// of copy (the caller detaches them once the clone succeeded). The Buffer
 /// pool's slabs are untransferable: Node clones them silently.
-pub fn to_cloned(value: &Dynamic, transfer: &[Store]) -> Result<Cloned, DataCloneError> {
+pub fn to_cloned(value: &Dynamic, transfer: &[Store]) -> Result<Cloned, CloneError> {
     to_cloned_depth(value, transfer, 0)
 }
 
@@ -25,10 +47,12 @@ fn to_cloned_depth(
     value: &Dynamic,
     transfer: &[Store],
     depth: usize,
-) -> Result<Cloned, DataCloneError> {
+) -> Result<Cloned, CloneError> {
     // Rhai values cannot form cycles, but they can be deep.
     if depth > 200 {
-        return Err(DataCloneError("Maximum call stack size exceeded".into()));
+        return Err(CloneError::DataClone(
+            "Maximum call stack size exceeded".into(),
+        ));
     }
     if value.is_unit() {
         return Ok(Cloned::Undefined);
@@ -69,7 +93,7 @@ fn to_cloned_depth(
     if let Some(b) = value.read_lock::<JsBuffer>() {
         let store = b.store();
         return Ok(Cloned::Bytes {
-            data: store.read(|bytes| bytes.to_vec()),
+            data: copy_of(store)?,
             offset: b.byte_offset(),
             len: b.len(),
             moved: moves(store),
@@ -77,7 +101,7 @@ fn to_cloned_depth(
     }
     if let Some(ab) = value.read_lock::<JsArrayBuffer>() {
         return Ok(Cloned::ArrayBuffer {
-            data: ab.0.read(|bytes| bytes.to_vec()),
+            data: copy_of(&ab.0)?,
             moved: moves(&ab.0),
         });
     }
@@ -96,7 +120,9 @@ fn to_cloned_depth(
         let short = full.rsplit("::").next().unwrap_or(full);
         format!("#<{}>", short.trim_start_matches("Js"))
     };
-    Err(DataCloneError(format!("{what} could not be cloned.")))
+    Err(CloneError::DataClone(format!(
+        "{what} could not be cloned."
+    )))
 }
 
 /// A received clone as a script value.
@@ -118,28 +144,28 @@ pub fn from_cloned(value: Cloned) -> Dynamic {
         }
         Cloned::Bytes {
             data, offset, len, ..
-        } => received_bytes(&data, Some((offset, len))),
-        Cloned::ArrayBuffer { data, .. } => received_bytes(&data, None),
+        } => received_bytes(data, Some((offset, len))),
+        Cloned::ArrayBuffer { data, .. } => received_bytes(data, None),
         Cloned::Error { name, message, .. } => Dynamic::from(JsError::new(&name, &message)),
     }
 }
 
-/// A received buffer: a new ArrayBuffer of the sender's whole store on this
-/// thread, and a view at the same offset and length (or the ArrayBuffer
-/// itself). Like Node, the view is a plain `Uint8Array`, not a Buffer.
-fn received_bytes(data: &[u8], view: Option<(usize, usize)>) -> Dynamic {
+/// A received buffer: the sender's copy of its whole store becomes an
+/// ArrayBuffer of this thread (adopted, not copied again: the process's
+/// memory budget counted it when it was made), with a view at the same
+/// offset and length (or the ArrayBuffer itself). Like Node, the view is a
+/// plain `Uint8Array`, not a Buffer.
+fn received_bytes(data: Vec<u8>, view: Option<(usize, usize)>) -> Dynamic {
     let Some(rt) = runtime() else {
         return Dynamic::UNIT;
     };
     let mut rt = rt.borrow_mut();
-    let Ok(whole) = rt.buffer_with(data, Alloc::Own) else {
-        return Dynamic::UNIT;
-    };
-    let store = whole.store().clone();
+    let total = data.len();
+    let store = rt.buffer_adopt(data);
     match view {
         Some((offset, len)) => {
-            let offset = offset.min(data.len());
-            let len = len.min(data.len() - offset);
+            let offset = offset.min(total);
+            let len = len.min(total - offset);
             Dynamic::from(rt.new_typed_view(&store, offset, len))
         }
         None => Dynamic::from(JsArrayBuffer(store)),
