@@ -41,6 +41,18 @@ for scenario in benches/scenarios/*.rhai; do
 done
 echo "targets (DESIGN.md): at most 5x node's time, at most 32 trace bytes per event"
 echo
+# A script near the size limit (45,000 lines, 3.8 MB of `let`s and global
+# names), generated here: compiling and rendering it (`workbench js`)
+# against `node --check` of the same JavaScript. Parsing was quadratic in
+# the number of `let`s before (16.5 s).
+big="$tmp/big_script.rhai"
+awk 'BEGIN { for (i = 0; i < 45000; i++) printf "let x%d = [%d, \"abc\", #{a: %d}]; if x%d.len() > 5 { console.log(x%d); }\n", i, i, i, i, i }' > "$big"
+"$bin" js "$big" > "$tmp/big_script.js"
+wb=$(best_of "$bin" js "$big")
+nd=$(best_of node --check "$tmp/big_script.js")
+printf '%-26s %11ss %9ss %8s   (%s bytes; workbench js against node --check)\n' big_script_parse "$wb" "$nd" \
+  "$(awk -v a="$wb" -v b="$nd" 'BEGIN { printf "%.2fx", a / b }')" "$(wc -c < "$big")"
+echo
 echo "player (targets: first frame < 100 ms, frame < 2 ms at 200x60, seek < 16 ms, knob re-run < 50 ms):"
 cargo run --release --quiet --example player_bench
 echo
