@@ -74,6 +74,14 @@ fn an_interval_that_runs_for_ever_meets_the_virtual_clocks_horizon() {
         "{}",
         e.stderr
     );
+    // Between callbacks there is no line running: the message names where
+    // the interval that keeps the loop alive was set.
+    assert!(
+        e.stderr.contains("Still pending: an interval set at ")
+            && e.stderr.contains("clock_interval_forever.rhai:4."),
+        "{}",
+        e.stderr
+    );
 }
 
 #[test]

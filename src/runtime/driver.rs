@@ -172,9 +172,10 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
             "workbench: the virtual clock reached its limit (2^62 ns, about 146 years of model time) \
              in the {} phase of loop iteration {}: a timer or an interval keeps the loop alive for \
              ever (node would never exit), or busy() was given an enormous duration. \
-             Clear the interval or unref the timer when its work is done.",
+             Clear the interval or unref the timer when its work is done.{}",
             r.phase.name(),
-            r.iteration
+            r.iteration,
+            keeping_alive(&r)
         );
         return Stop::Fatal(super::Fatal {
             message,
@@ -208,6 +209,28 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
         message,
         exit_code: EXIT_BUDGET,
     })
+}
+
+/// Where the timers that keep the loop alive were set (the script's
+/// file and line), for the clock's budget message.
+fn keeping_alive<H: HostTypes>(r: &super::Runtime<H>) -> String {
+    let timers = r.timers.keeping_alive();
+    let Some(&(cb, interval)) = timers.first() else {
+        return String::new();
+    };
+    let info = &r.trace.callbacks[cb.0 as usize];
+    let what = if interval { "an interval" } else { "a timer" };
+    let more = match timers.len() - 1 {
+        0 => String::new(),
+        n => format!(" ({n} more timer{} pending)", if n == 1 { "" } else { "s" }),
+    };
+    if info.line == 0 {
+        return format!("\nStill pending: {what}{more}.");
+    }
+    format!(
+        "\nStill pending: {what} set at {}:{}{more}.",
+        r.options.entry, info.line
+    )
 }
 
 /// Calls a script function as one traced callback.

@@ -245,6 +245,20 @@ impl<F: Clone> Timers<F> {
         self.entries.get(id.0 as usize).is_some_and(|e| e.refed)
     }
 
+    /// The callbacks of the timers that keep the loop alive (scheduled,
+    /// not cleared, ref'ed), intervals first: what a budget message names
+    /// when time runs out.
+    pub fn keeping_alive(&self) -> Vec<(CbId, bool)> {
+        let mut out: Vec<(CbId, bool)> = self
+            .entries
+            .iter()
+            .filter(|e| e.func.is_some() && e.refed && !e.destroyed && e.in_list.is_some())
+            .map(|e| (e.cb, e.repeat.is_some()))
+            .collect();
+        out.sort_by_key(|(_, interval)| !interval);
+        out
+    }
+
     /// The list at the top of the priority queue: (msecs, uid, expiry).
     pub fn peek(&self) -> Option<(u64, u64, u64)> {
         self.lists
