@@ -109,8 +109,9 @@ struct RunArgs {
     /// Stop after this many trace events (a nextTick storm ends here).
     #[arg(long, default_value_t = workbench::runtime::DEFAULT_MAX_EVENTS as u64, value_parser = clap::value_parser!(u64).range(100..=200_000_000))]
     max_events: u64,
-    /// Under --clock real, stop after this many seconds of wall time (a
-    /// long busy(), a worker waiting for ever).
+    /// Stop after this many seconds of wall time, under either clock (a
+    /// long busy() under the real clock, a worker waiting for ever, a
+    /// computation that goes on for minutes).
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     max_wall: f64,
     /// The HMAC blocks (iterations × key blocks) all crypto.pbkdf2 calls of

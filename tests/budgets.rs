@@ -343,3 +343,25 @@ fn an_address_space_limit_is_an_error_not_an_abort() {
         );
     }
 }
+
+#[test]
+fn under_the_virtual_clock_endless_computation_meets_the_wall_budget() {
+    let e = run(&[
+        "run",
+        "--max-wall",
+        "1",
+        "tests/hostile/wall_compute_virtual.rhai",
+    ]);
+    assert_eq!(e.code, Some(3), "{}", e.stderr);
+    assert!(
+        e.stderr.contains("wall-clock budget exceeded")
+            && e.stderr.contains("the model is still computing"),
+        "{}",
+        e.stderr
+    );
+    assert!(
+        e.stderr.contains("wall_compute_virtual.rhai:7:"),
+        "located in the loop:\n{}",
+        e.stderr
+    );
+}

@@ -121,10 +121,20 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
             },
         );
         r.trace.push(event);
+        let why = match r.clock.mode {
+            super::clock::ClockMode::Real => {
+                "a long busy(), a long computation, or a loop that waits for something that never \
+                 comes (node would run on)"
+            }
+            super::clock::ClockMode::Virtual => {
+                "the model is still computing what the script asks (a deep recursion repeated \
+                 thousands of times, a huge loop spread over many callbacks); node may well be \
+                 faster, the model interprets every step"
+            }
+        };
         let message = format!(
-            "workbench: wall-clock budget exceeded: the run took {} s (--max-wall) under the real \
-             clock, in the {} phase of loop iteration {}: a long busy(), or a loop that waits for \
-             something that never comes (node would run on).",
+            "workbench: wall-clock budget exceeded: the run took {} s of real time (--max-wall), \
+             in the {} phase of loop iteration {}: {why}.",
             r.options.max_wall.as_secs_f64(),
             r.phase.name(),
             r.iteration

@@ -338,7 +338,7 @@ pub struct Options {
 pub const DEFAULT_MAX_EVENTS: usize = 5_000_000;
 
 /// How often (in trace events) [`Runtime::emit`] looks at the process's
-/// memory budget.
+/// memory budget and the wall clock.
 const MEMORY_CHECK_EVENTS: usize = 4096;
 
 /// The real clock's default wall budget (`--max-wall`).
@@ -589,8 +589,11 @@ impl<H: HostTypes> Runtime<H> {
         }
         // A storm of short callbacks grows memory without long Rhai runs
         // (which look at it themselves): look every few thousand events.
-        if n.is_multiple_of(MEMORY_CHECK_EVENTS) && memory::exhausted() {
-            self.memory_hit = true;
+        if n.is_multiple_of(MEMORY_CHECK_EVENTS) {
+            if memory::exhausted() {
+                self.memory_hit = true;
+            }
+            self.check_wall();
         }
         self.trace.push(Event::new(
             self.clock.now_ns(),
@@ -612,9 +615,11 @@ impl<H: HostTypes> Runtime<H> {
         self.clock.start_instant() + self.options.max_wall
     }
 
-    /// Marks the wall budget spent if it is; true then.
+    /// Marks the wall budget spent if it is; true then. Under either clock:
+    /// the virtual one models time, but a run that computes for minutes
+    /// (deep recursion in thousands of async bodies) must end too.
     pub fn check_wall(&mut self) -> bool {
-        if self.clock.mode == ClockMode::Real && std::time::Instant::now() >= self.wall_deadline() {
+        if std::time::Instant::now() >= self.wall_deadline() {
             self.wall_hit = true;
         }
         self.wall_hit

@@ -12,7 +12,7 @@ use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use rhai::{Dynamic, EvalAltResult, Position};
 
-use super::stack::CoroutineFloor;
+use super::stack::{CoroutineFloor, DirtyStack};
 use crate::runtime::Promise;
 use crate::script::value::{JsError, Rh};
 
@@ -28,16 +28,27 @@ pub type CoReturn = Result<Dynamic, Box<EvalAltResult>>;
 pub struct AsyncBody {
     co: Coroutine<CoInput, CoYield, CoReturn, DefaultStack>,
     limit: usize,
+    /// What a deep recursion on its stack left touched.
+    dirty: DirtyStack,
 }
 
 impl AsyncBody {
     /// Runs the body until it suspends at `await` or ends, with the stack
     /// guard on its own stack.
     pub fn resume(&mut self, input: CoInput) -> CoroutineResult<CoYield, CoReturn> {
-        let _floor = CoroutineFloor::enter(self.limit);
-        self.co.resume(input)
+        self.dirty.resuming();
+        let floor = CoroutineFloor::enter(self.limit);
+        let result = self.co.resume(input);
+        self.dirty.ran(floor.leave());
+        if matches!(result, CoroutineResult::Yield(_)) {
+            self.dirty.suspended(self.limit);
+        }
+        result
     }
 }
+
+/// Finished bodies' stacks kept for the next bodies; more are unmapped.
+const POOLED_STACKS: usize = 4;
 
 /// Stack for one async body. Rhai's evaluator recurses: this holds the
 /// call-depth limit's levels of a simple recursive function (the stack
@@ -87,7 +98,11 @@ impl Coroutines {
                 result
             },
         );
-        Ok(AsyncBody { co, limit })
+        Ok(AsyncBody {
+            co,
+            limit,
+            dirty: DirtyStack::default(),
+        })
     }
 
     /// Parks a body suspended at `await`: the id the runtime resumes it by.
@@ -107,8 +122,11 @@ impl Coroutines {
 
     /// A body that ended: its stack serves the next one.
     pub fn recycle(&self, body: AsyncBody) {
-        if body.co.done() {
-            self.stacks.borrow_mut().push(body.co.into_stack());
+        if body.co.done() && self.stacks.borrow().len() < POOLED_STACKS {
+            let (limit, mut dirty) = (body.limit, body.dirty);
+            let stack = body.co.into_stack();
+            dirty.finished(limit, stack.base().get());
+            self.stacks.borrow_mut().push(stack);
         }
     }
 
@@ -144,6 +162,7 @@ pub fn await_hook(
     // SAFETY: the pointer was pushed by the body now running on this stack;
     // the yielder lives as long as that body, which is suspended (not
     // dropped) while we wait, and the pointer is re-pushed before returning.
+    super::stack::note_suspend();
     let input = unsafe { &*yielder }.suspend((value, pos));
     YIELDERS.with(|y| y.borrow_mut().push(yielder));
     match input {

@@ -71,7 +71,7 @@ pub const BINDINGS: &[(&str, Register)] = &[
 ];
 
 /// How often (in Rhai operations) a running script looks at the process's
-/// memory budget.
+/// memory budget and the wall clock.
 const MEMORY_CHECK_OPS: u64 = 4096;
 
 /// Builds the scenario engine: parser settings, limits, the global names,
@@ -88,15 +88,22 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
     engine.disable_symbol("eval");
     // The process's memory budget, looked at every few thousand operations:
     // a loop that keeps what it makes grows without trace events.
+    // And the wall clock: a callback that computes for minutes ends too.
     engine.on_progress(|ops| {
-        if ops.is_multiple_of(MEMORY_CHECK_OPS) && crate::runtime::memory::exhausted() {
+        if !ops.is_multiple_of(MEMORY_CHECK_OPS) {
+            return None;
+        }
+        if crate::runtime::memory::exhausted() {
             let stop = Stop::Fatal(Fatal {
                 message: format!("{}.", crate::runtime::memory::budget_message()),
                 exit_code: EXIT_BUDGET,
             });
             return Some(Dynamic::from(StopToken(stop)));
         }
-        None
+        let x = ctx().ok()?;
+        // Not while a binding holds the runtime (it checks on its own).
+        let over = x.rt.try_borrow_mut().ok()?.check_wall();
+        over.then(|| Dynamic::from(StopToken(crate::runtime::driver::budget_stop(&x.rt, 0))))
     });
 
     // The global names: one match, as every variable lookup asks.

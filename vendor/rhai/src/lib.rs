@@ -377,7 +377,7 @@ pub use parser::ParseState;
 
 /// workbench: the native stack guard (`func::script::set_stack_floor`).
 #[cfg(not(feature = "no_function"))]
-pub use func::{set_stack_floor, set_stack_overflow_error, stack_floor};
+pub use func::{set_stack_floor, set_stack_overflow_error, stack_floor, take_stack_lowest};
 
 /// workbench: see `parser::FINALLY_MARKER`.
 pub use parser::FINALLY_MARKER;

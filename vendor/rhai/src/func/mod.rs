@@ -48,7 +48,7 @@ pub use register::RhaiNativeFunc;
 #[cfg(not(feature = "no_function"))]
 pub use script::{EncapsulatedEnviron, ScriptFnMetadata, ScriptFuncDef, ScriptFuncPayload};
 #[cfg(not(feature = "no_function"))]
-pub use script::{set_stack_floor, set_stack_overflow_error, stack_floor};
+pub use script::{set_stack_floor, set_stack_overflow_error, stack_floor, take_stack_lowest};
 
 /// _(internals)_ Empty placeholder for a script-defined function.
 /// Exported under the `internals` feature only.

@@ -295,6 +295,19 @@ pub fn stack_floor() -> usize {
 }
 
 std::thread_local! {
+    static STACK_LOWEST: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// _(workbench)_ The lowest native stack address a script function call
+/// started at on this thread since the previous call of this function,
+/// which sets it to `reset` (`usize::MAX`: none). The host uses it to give
+/// back the pages a deep recursion touched on a coroutine's stack.
+#[inline]
+pub fn take_stack_lowest(reset: usize) -> usize {
+    STACK_LOWEST.with(|l| l.replace(reset))
+}
+
+std::thread_local! {
     static STACK_OVERFLOW_ERROR: std::cell::Cell<Option<fn(Position) -> crate::RhaiError>> =
         const { std::cell::Cell::new(None) };
 }
@@ -325,6 +338,11 @@ fn stack_overflow(pos: Position) -> crate::RhaiError {
 fn stack_exhausted() -> bool {
     let marker = 0u8;
     let here = std::hint::black_box(&marker) as *const u8 as usize;
+    STACK_LOWEST.with(|l| {
+        if here < l.get() {
+            l.set(here);
+        }
+    });
     here < STACK_FLOOR.with(std::cell::Cell::get)
 }
 
