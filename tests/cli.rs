@@ -228,6 +228,19 @@ fn an_unknown_function_is_an_uncaught_reference_error() {
 }
 
 #[test]
+fn a_closure_called_like_a_function_says_how_to_call_it() {
+    let out = workbench(&["run", "tests/fixtures/closure_called_plainly.rhai"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "42\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("closure_called_plainly.rhai:3"), "{err}");
+    assert!(
+        err.contains("a function kept in a variable is called as add_one.call(...)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn paths_outside_the_sandbox_are_enoent() {
     let out = workbench(&["run", "tests/fixtures/sandbox_escape.rhai"]);
     assert_eq!(text(&out.stdout), "ENOENT\nENOENT\n");

@@ -165,7 +165,18 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
                 }
                 _ => "TypeError",
             };
-            let message = crate::script::source::strip_position(&other.to_string());
+            let mut message = crate::script::source::strip_position(&other.to_string());
+            // `f(x)` where `f` is a closure in a variable: Rhai looks for a
+            // function named `f`. Say how the contract calls one.
+            if let EvalAltResult::ErrorFunctionNotFound(sig, _) = &other
+                && let Some((callee, _)) = sig.split_once(' ')
+                && !callee.is_empty()
+                && callee.chars().all(|c| c == '_' || c.is_alphanumeric())
+            {
+                message.push_str(&format!(
+                    " (a function kept in a variable is called as {callee}.call(...))"
+                ));
+            }
             let pos = if pos.is_none() { outer } else { pos };
             Classified::Throw(Dynamic::from(JsError::new(name, &message)), pos)
         }
