@@ -448,6 +448,12 @@ impl Player {
     }
 }
 
+/// The wall-clock budget of a lesson's run in the player: the screen is
+/// drawn once the run ends, and a lesson that computes for longer than
+/// this is broken; the player shows why (the budget's located message)
+/// instead of a blank screen for the CLI's minute.
+const PLAYER_MAX_WALL: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn run_with(
     path: &Path,
     params: &BTreeMap<String, String>,
@@ -461,6 +467,7 @@ fn run_with(
     };
     options.runtime.race_timeout_first = race_bits;
     options.runtime.clock = clock;
+    options.runtime.max_wall = PLAYER_MAX_WALL;
     let result = script_run(&scenario, &options);
     Ok(LessonRun {
         name: lesson::name_of(path),
