@@ -111,16 +111,7 @@ pub(super) fn budget_check<H: HostTypes>(rt: &Shared<H>) -> Step {
 pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
     let mut r = rt.borrow_mut();
     if r.wall_hit {
-        let event = crate::trace::Event::new(
-            r.clock.now_ns(),
-            r.iteration,
-            r.phase,
-            Kind::Budget {
-                kind: BudgetKind::Wall,
-                ticks: 0,
-            },
-        );
-        r.trace.push(event);
+        record_budget(&mut r, BudgetKind::Wall, 0);
         let why = match r.clock.mode {
             super::clock::ClockMode::Real => {
                 "a long busy(), a long computation, or a loop that waits for something that never \
@@ -145,16 +136,7 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
         });
     }
     if r.memory_hit {
-        let event = crate::trace::Event::new(
-            r.clock.now_ns(),
-            r.iteration,
-            r.phase,
-            Kind::Budget {
-                kind: BudgetKind::Memory,
-                ticks: 0,
-            },
-        );
-        r.trace.push(event);
+        record_budget(&mut r, BudgetKind::Memory, 0);
         let message = format!(
             "{} in the {} phase of loop iteration {}.",
             super::memory::budget_message(),
@@ -167,17 +149,7 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
         });
     }
     if r.horizon_hit {
-        // Pushed past the event limit too: the trace says why it ends.
-        let event = crate::trace::Event::new(
-            r.clock.now_ns(),
-            r.iteration,
-            r.phase,
-            Kind::Budget {
-                kind: BudgetKind::Clock,
-                ticks: 0,
-            },
-        );
-        r.trace.push(event);
+        record_budget(&mut r, BudgetKind::Clock, 0);
         let message = format!(
             "workbench: the virtual clock reached its limit (2^62 ns, about 146 years of model time) \
              in the {} phase of loop iteration {}: a timer or an interval keeps the loop alive for \
@@ -193,16 +165,7 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
         });
     }
     let max = r.options.max_events;
-    let event = crate::trace::Event::new(
-        r.clock.now_ns(),
-        r.iteration,
-        r.phase,
-        Kind::Budget {
-            kind: BudgetKind::Events,
-            ticks,
-        },
-    );
-    r.trace.push(event);
+    record_budget(&mut r, BudgetKind::Events, ticks);
     let mut message = format!(
         "workbench: event budget exceeded: the trace reached {max} events (--max-events) in the {} phase of loop iteration {}.",
         r.phase.name(),
@@ -219,6 +182,18 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
         message,
         exit_code: EXIT_BUDGET,
     })
+}
+
+/// The trace's last event: which budget ended the run. Pushed past the
+/// event limit: the trace says why it ends.
+fn record_budget<H: HostTypes>(r: &mut super::Runtime<H>, kind: BudgetKind, ticks: u32) {
+    let event = crate::trace::Event::new(
+        r.clock.now_ns(),
+        r.iteration,
+        r.phase,
+        Kind::Budget { kind, ticks },
+    );
+    r.trace.push(event);
 }
 
 /// Where the timers that keep the loop alive were set (the script's
