@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end test of the lesson player in a real terminal (tmux): open,
 # step, step back, play, knob change, help, quit, the picker, Ctrl-C,
-# SIGTERM, SIGINT, SIGHUP, SIGQUIT and a too-small window; after each exit
-# the terminal must be restored (alternate screen off, canonical mode and
-# echo back on) and the exit code 0, or 128 + the signal after a signal.
+# SIGTERM, SIGINT, SIGHUP, SIGQUIT, a closed terminal and a too-small
+# window; after each exit the terminal must be restored (alternate screen
+# off, canonical mode and echo back on) and the exit code 0, or 128 + the
+# signal after a signal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
@@ -120,6 +121,25 @@ for sig in TERM:143 INT:130 HUP:129 QUIT:131; do
   kill -"${sig%%:*}" "$pid"
   restored "SIG${sig%%:*}" "${sig##*:}"
 done
+
+# --- the terminal goes away (window closed): SIGHUP with no terminal to
+# read; the player must end, not spin on the closed input ---
+start lesson async-await
+wait_for "async/await, tick by tick" 10
+pid=$(pgrep -n -f "^$bin lesson async-await\$")
+tmux kill-session -t "$session"
+gone=0
+for _ in $(seq 50); do
+  if ! kill -0 "$pid" 2>/dev/null; then gone=1; break; fi
+  sleep 0.1
+done
+if [ "$gone" = 1 ]; then
+  echo "ok    a closed terminal ends the player"
+else
+  echo "FAIL  the player still runs 5 s after its terminal closed"
+  kill -9 "$pid" 2>/dev/null || true
+  failures=$((failures + 1))
+fi
 
 # --- a terminal too small, then enlarged ---
 start lesson event-loop

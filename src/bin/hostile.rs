@@ -295,9 +295,11 @@ fn run_one(bin: &Path, dir: &Path, file: &str, clock: &str, limit: Duration) -> 
         {
             // A budget the loop hit between callbacks (events, the clock's
             // horizon, the wall) has no single call to name.
-            if stderr.contains("event budget exceeded")
+            if (stderr.contains("event budget exceeded")
                 || stderr.contains("virtual clock reached its limit")
                 || stderr.contains("wall-clock budget exceeded")
+                || stderr.contains("memory budget exceeded"))
+                && stderr.contains(" phase of loop iteration ")
             {
                 Ended::Code(3)
             } else {

@@ -789,6 +789,10 @@ fn uv_run<H: HostTypes, I: Invoke<H>>(
         if !rt.borrow().loop_alive() {
             return Ok(());
         }
+        // An iteration that ran no script callback (a monitor's timer
+        // firing every millisecond while an interval keeps the loop alive)
+        // reaches no other budget check.
+        budget_check(rt)?;
     }
 }
 

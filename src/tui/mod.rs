@@ -146,6 +146,7 @@ pub fn run(mut screen: Screen) -> Result<Ended, String> {
             .and_then(|_| signal_hook::flag::register_usize(sig, signal.clone(), sig as usize))
             .map_err(|e| format!("cannot watch for signal {sig}: {e}"))?;
     }
+    watch_for_a_stuck_loop(signal.clone());
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
     let theme = Theme::from_env();
     let result = event_loop(&mut terminal, &mut screen, &theme, &signal);
@@ -157,8 +158,39 @@ pub fn run(mut screen: Screen) -> Result<Ended, String> {
     })
 }
 
+/// After an ending signal, the loop has this long to restore the terminal
+/// and return before a watchdog does it and exits.
+const SIGNAL_GRACE: Duration = Duration::from_secs(1);
+
+/// A watchdog for the ending signals: when the terminal went away (its
+/// window closed, `tmux kill-server`: SIGHUP), crossterm's reader spins on
+/// the closed input (`read` returns 0 bytes, for ever) and never returns
+/// to the loop that checks the signal. The watchdog restores what it can
+/// and exits with 128 + the signal, as the loop would have.
+fn watch_for_a_stuck_loop(signal: Arc<AtomicUsize>) {
+    let spawned = std::thread::Builder::new()
+        .name("signal-watchdog".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(TICK * 5);
+                let sig = signal.load(Ordering::Relaxed);
+                if sig != 0 {
+                    std::thread::sleep(SIGNAL_GRACE);
+                    ratatui::restore();
+                    std::process::exit(128 + sig as i32);
+                }
+            }
+        });
+    // Without the watchdog the player still works; only this rare case
+    // is not covered.
+    drop(spawned);
+}
+
 /// How often the loop wakes to advance playback.
 const TICK: Duration = Duration::from_millis(20);
+
+/// Input events handled between two frames (a held key repeats far less).
+const MAX_EVENTS_PER_DRAW: usize = 64;
 
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
@@ -171,10 +203,16 @@ fn event_loop(
         terminal
             .draw(|frame| screen.draw(frame, theme))
             .map_err(io)?;
-        // Drain every pending event, then draw once.
+        // Drain the pending events, then draw once. At most a screenful
+        // of them, and not past a signal: a terminal that went away (its
+        // window closed, `tmux kill-server`) stays readable for ever, and
+        // draining it without end kept the player spinning after SIGHUP.
         let mut quit = false;
         if event::poll(TICK).map_err(io)? {
-            loop {
+            for _ in 0..MAX_EVENTS_PER_DRAW {
+                if signal.load(Ordering::Relaxed) != 0 {
+                    break;
+                }
                 if let Event::Key(key) = event::read().map_err(io)?
                     && key.kind == KeyEventKind::Press
                 {

@@ -120,13 +120,8 @@ pub fn call_from_script(
     match func {
         JsFunc::Closure(f) => {
             let args = ctx.adapt_args(f, args);
-            ctx.call_fn(f, None, args).map_err(|e| match *e {
-                EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
-                    let body = ctx.body_position(f).unwrap_or(pos);
-                    Box::new(EvalAltResult::ErrorTooManyOperations(body))
-                }
-                other => Box::new(other),
-            })
+            ctx.call_fn(f, None, args)
+                .map_err(|e| at_body_if_unplaced(ctx, f, e))
         }
         JsFunc::Async(f) => start_async(ctx, f, args),
         JsFunc::Resolver(r) => {
@@ -134,6 +129,24 @@ pub fn call_from_script(
             ctx.rt.borrow_mut().call_resolver(r, v);
             Ok(Dynamic::UNIT)
         }
+    }
+}
+
+/// A budget hit as a callback began (the operations budget, the memory or
+/// wall budget looked at on an operation), before any operation had a
+/// place: it is placed at the callback's body.
+#[expect(clippy::boxed_local, reason = "Rhai hands errors over boxed")]
+fn at_body_if_unplaced(ctx: &Ctx, f: &rhai::FnPtr, e: Box<EvalAltResult>) -> Box<EvalAltResult> {
+    match *e {
+        EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
+            let body = ctx.body_position(f).unwrap_or(pos);
+            Box::new(EvalAltResult::ErrorTooManyOperations(body))
+        }
+        EvalAltResult::ErrorTerminated(token, pos) if pos.is_none() => {
+            let body = ctx.body_position(f).unwrap_or(pos);
+            Box::new(EvalAltResult::ErrorTerminated(token, body))
+        }
+        other => Box::new(other),
     }
 }
 
@@ -148,13 +161,8 @@ pub fn call_method_from_script(
     match func {
         JsFunc::Closure(f) => {
             let args = ctx.adapt_args(f, args);
-            ctx.call_fn(f, Some(&mut this), args).map_err(|e| match *e {
-                EvalAltResult::ErrorTooManyOperations(pos) if pos.is_none() => {
-                    let body = ctx.body_position(f).unwrap_or(pos);
-                    Box::new(EvalAltResult::ErrorTooManyOperations(body))
-                }
-                other => Box::new(other),
-            })
+            ctx.call_fn(f, Some(&mut this), args)
+                .map_err(|e| at_body_if_unplaced(ctx, f, e))
         }
         other => call_from_script(ctx, other, args),
     }

@@ -117,7 +117,22 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
                             ),
                             exit_code: EXIT_BUDGET,
                         })),
-                        None => Classified::Stop(t.0.clone()),
+                        // No operation had a place yet: say where the
+                        // loop was, as the budgets hit between callbacks do.
+                        None => Classified::Stop(Stop::Fatal(Fatal {
+                            message: match ctx.rt.try_borrow() {
+                                Ok(r) if !f.message.contains(" phase of loop iteration ") => {
+                                    format!(
+                                        "{} (in the {} phase of loop iteration {})",
+                                        f.message,
+                                        r.phase.name(),
+                                        r.iteration
+                                    )
+                                }
+                                _ => f.message.clone(),
+                            },
+                            exit_code: EXIT_BUDGET,
+                        })),
                     }
                 }
                 _ => Classified::Stop(t.0.clone()),
