@@ -114,26 +114,20 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
         record_budget(&mut r, BudgetKind::Wall, 0);
         let why = match r.clock.mode {
             super::clock::ClockMode::Real => {
-                "a long busy(), a long computation, or a loop that waits for something that never \
-                 comes (node would run on)"
+                "a long busy() or computation, or a wait for something that never comes"
             }
             super::clock::ClockMode::Virtual => {
-                "the model is still computing what the script asks (a deep recursion repeated \
-                 thousands of times, a huge loop spread over many callbacks); node may well be \
-                 faster, the model interprets every step"
+                "the model is still computing (it interprets every step: node may be faster)"
             }
         };
         let message = format!(
-            "workbench: wall-clock budget exceeded: the run took {} s of real time (--max-wall), \
-             in the {} phase of loop iteration {}: {why}.",
+            "workbench: wall-clock budget exceeded after {} s (--max-wall), in the {} phase of \
+             loop iteration {}: {why}.",
             r.options.max_wall.as_secs_f64(),
             r.phase.name(),
             r.iteration
         );
-        return Stop::Fatal(super::Fatal {
-            message,
-            exit_code: EXIT_BUDGET,
-        });
+        return budget_fatal(message);
     }
     if r.memory_hit {
         record_budget(&mut r, BudgetKind::Memory, 0);
@@ -143,26 +137,20 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
             r.phase.name(),
             r.iteration
         );
-        return Stop::Fatal(super::Fatal {
-            message,
-            exit_code: EXIT_BUDGET,
-        });
+        return budget_fatal(message);
     }
     if r.horizon_hit {
         record_budget(&mut r, BudgetKind::Clock, 0);
         let message = format!(
             "workbench: the virtual clock reached its limit (2^62 ns, about 146 years of model time) \
-             in the {} phase of loop iteration {}: a timer or an interval keeps the loop alive for \
-             ever (node would never exit), or busy() was given an enormous duration. \
-             Clear the interval or unref the timer when its work is done.{}",
+             in the {} phase of loop iteration {}.{}\nA timer or an interval keeps the loop alive \
+             for ever (node would never exit), or busy() was given an enormous duration. \
+             Clear the interval or unref the timer when its work is done.",
             r.phase.name(),
             r.iteration,
             keeping_alive(&r)
         );
-        return Stop::Fatal(super::Fatal {
-            message,
-            exit_code: EXIT_BUDGET,
-        });
+        return budget_fatal(message);
     }
     let max = r.options.max_events;
     record_budget(&mut r, BudgetKind::Events, ticks);
@@ -178,6 +166,10 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
              so timers, I/O and immediates never get a turn."
         ));
     }
+    budget_fatal(message)
+}
+
+fn budget_fatal(message: String) -> Stop {
     Stop::Fatal(super::Fatal {
         message,
         exit_code: EXIT_BUDGET,
@@ -203,17 +195,19 @@ fn keeping_alive<H: HostTypes>(r: &super::Runtime<H>) -> String {
     let Some(&(cb, interval)) = timers.first() else {
         return String::new();
     };
-    let info = &r.trace.callbacks[cb.0 as usize];
+    let Some(info) = r.trace.callbacks.get(cb.0 as usize) else {
+        return String::new();
+    };
     let what = if interval { "an interval" } else { "a timer" };
     let more = match timers.len() - 1 {
         0 => String::new(),
         n => format!(" ({n} more timer{} pending)", if n == 1 { "" } else { "s" }),
     };
     if info.line == 0 {
-        return format!("\nStill pending: {what}{more}.");
+        return format!(" Still pending: {what}{more}.");
     }
     format!(
-        "\nStill pending: {what} set at {}:{}{more}.",
+        " Still pending: {what} set at {}:{}{more}.",
         r.options.entry, info.line
     )
 }

@@ -154,16 +154,7 @@ fn join(a: &Array, sep: Option<&Dynamic>) -> String {
         Some(s) if !s.is_unit() => to_js_string(s),
         _ => ",".to_string(),
     };
-    a.iter()
-        .map(|v| {
-            if v.is_unit() || v.is::<JsNull>() {
-                String::new()
-            } else {
-                to_js_string(v)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(&sep)
+    crate::script::value::print::join_items(a, &sep)
 }
 
 fn slice(a: &Array, start: Option<&Dynamic>, end: Option<&Dynamic>) -> Array {

@@ -140,6 +140,22 @@ fn convert(value: &Dynamic, depth: usize) -> Inspect {
     Inspect::Raw(value.type_name().to_string())
 }
 
+/// `Array.prototype.join(sep)`: each item as `String(item)`, with
+/// `undefined` and `null` as empty strings.
+pub fn join_items(items: &[Dynamic], sep: &str) -> String {
+    items
+        .iter()
+        .map(|v| {
+            if v.is_unit() || v.is::<JsNull>() {
+                String::new()
+            } else {
+                to_js_string(v)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// `String(value)`, as template literals and `+` with strings render it.
 pub fn to_js_string(value: &Dynamic) -> String {
     if let Some(e) = value.read_lock::<JsError>() {
@@ -150,19 +166,7 @@ pub fn to_js_string(value: &Dynamic) -> String {
     if value.is_array() {
         return value
             .read_lock::<rhai::Array>()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|v| {
-                        if v.is_unit() || v.is::<JsNull>() {
-                            String::new()
-                        } else {
-                            to_js_string(v)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
+            .map(|items| join_items(&items, ","))
             .unwrap_or_default();
     }
     if value.is_map() || value.is::<SettledRecord>() {
