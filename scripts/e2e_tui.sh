@@ -11,9 +11,12 @@ cargo build --quiet
 bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/workbench"
 session="wb-e2e-$$"
 failures=0
+# Progress goes to a scratch directory: the learner's own is never read
+# or written, and every run starts as a new learner.
+data="$(mktemp -d)"
 
 cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; }
-trap cleanup EXIT
+trap 'cleanup; rm -rf "$data"' EXIT
 
 screen() { tmux capture-pane -p -t "$session"; }
 
@@ -55,7 +58,7 @@ restored() { # restored WHAT [EXIT]: exit line shown, terminal modes back
 start() { # start ARGS...: run workbench in a fresh session
   cleanup
   tmux new-session -d -s "$session" -x 160 -y 48 \
-    "$bin $*; echo WORKBENCH_EXIT=\$?.; echo TTY=\$(stty -a | grep -oE '(^| )-?icanon' | tr -d ' ') \$(stty -a | grep -oE '(^| )-?echo( |\$)' | tr -d ' '); sleep 120"
+    "WORKBENCH_DATA_DIR='$data' $bin $*; echo WORKBENCH_EXIT=\$?.; echo TTY=\$(stty -a | grep -oE '(^| )-?icanon' | tr -d ' ') \$(stty -a | grep -oE '(^| )-?echo( |\$)' | tr -d ' '); sleep 120"
 }
 
 event_number() { screen | head -1 | sed -E 's/.*event ([0-9]+)\/.*/\1/'; }
@@ -98,6 +101,7 @@ tmux send-keys -t "$session" q
 restored "quit with q"
 
 # --- the picker ---
+rm -f "$data/progress.json" # a new learner: enter opens the first lesson
 start
 wait_for "Pick a lesson" && echo "ok    no arguments opens the picker"
 tmux send-keys -t "$session" Enter
@@ -106,6 +110,47 @@ tmux send-keys -t "$session" q
 wait_for "Pick a lesson" 5 && echo "ok    q goes back to the picker"
 tmux send-keys -t "$session" q
 restored "quit from the picker"
+
+# --- the course order, and a lesson left in the middle resumes ---
+rm -f "$data/progress.json"
+start
+wait_for "Pick a lesson" 10
+first=$(screen | grep -nF "The event loop, phase by phase" | head -1 | cut -d: -f1)
+second=$(screen | grep -nF "nextTick, promises" | head -1 | cut -d: -f1)
+if [ -n "$first" ] && [ -n "$second" ] && [ "$first" -lt "$second" ]; then
+  echo "ok    the picker lists the lessons as a course (event-loop, then microtasks)"
+else
+  echo "FAIL  the picker's order: event-loop at row ${first:-?}, microtasks at row ${second:-?}"
+  failures=$((failures + 1))
+fi
+tmux send-keys -t "$session" q
+restored "quit the picker"
+start lesson event-loop
+wait_for "The event loop, phase by phase" 10
+tmux send-keys -t "$session" n n n
+sleep 0.3
+# A question may be open: esc skips it; then esc asks before leaving.
+tmux send-keys -t "$session" Escape
+sleep 0.3
+if screen | grep -qF "Leave this lesson?"; then :; else tmux send-keys -t "$session" Escape; fi
+wait_for "Leave this lesson?" 5 && echo "ok    esc asks before leaving"
+tmux send-keys -t "$session" y
+restored "leave with esc, y"
+start lesson event-loop
+wait_for "Welcome back" 10 && echo "ok    reopened, the lesson offers to resume"
+tmux send-keys -t "$session" Enter
+sleep 0.3
+if screen | head -1 | grep -qE "step [1-9]/"; then
+  echo "ok    enter resumes at the step it was left at"
+else
+  echo "FAIL  did not resume: $(screen | head -1)"
+  failures=$((failures + 1))
+fi
+tmux send-keys -t "$session" q
+restored "quit after resuming"
+start lessons
+wait_for "WORKBENCH_EXIT=0." 10
+expect "step " "workbench lessons shows the place left"
 
 # --- Ctrl-C ---
 start lesson microtasks

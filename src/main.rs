@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use workbench::lesson;
 use workbench::runtime::clock::ClockMode;
@@ -71,6 +71,22 @@ enum Command {
         #[command(subcommand)]
         what: NewWhat,
     },
+    /// Print a shell completion script.
+    ///
+    /// For bash: `workbench completions bash >
+    /// ~/.local/share/bash-completion/completions/workbench`. In bash and
+    /// zsh, `workbench lesson <TAB>` offers the lessons there were when the
+    /// script was printed.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff, for man).
+    ///
+    /// Install it with `workbench man > ~/.local/share/man/man1/workbench.1`;
+    /// the one page documents every command.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -214,25 +230,14 @@ macro_rules! err {
 }
 
 fn main() -> ExitCode {
+    // First, before the player opens the terminal: ratatui's own hook
+    // (installed by `ratatui::try_init`) restores the terminal and then
+    // calls this one, so the report lands on the normal screen.
+    install_internal_error_report();
     let cli = Cli::parse();
     // Every command that runs scripts (the player, check, verify) has the
     // default memory budget; `run --max-memory` sets its own.
     workbench::runtime::memory::set_limit(workbench::runtime::memory::DEFAULT_MAX_MEMORY);
-    // A panic is a bug in workbench, never the script's fault: say so
-    // briefly, without a Rust backtrace.
-    std::panic::set_hook(Box::new(|info| {
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        err!("workbench: internal error{place}: {message}");
-    }));
     // Rhai's evaluator recurses; give it a deep stack of its own.
     let worker = std::thread::Builder::new()
         .name("scenario".into())
@@ -240,10 +245,8 @@ fn main() -> ExitCode {
         .spawn(move || dispatch(cli));
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
-        Ok(Err(_)) => {
-            err!("workbench: internal error (a panic); please report it with the scenario");
-            ExitCode::from(70)
-        }
+        // The panic hook has printed the report.
+        Ok(Err(_)) => ExitCode::from(70),
         Err(e) => {
             err!("workbench: cannot start: {e}");
             ExitCode::from(70)
@@ -251,11 +254,97 @@ fn main() -> ExitCode {
     }
 }
 
+/// A test hook: `WORKBENCH_TEST_PANIC=1` makes the command panic as a bug
+/// in workbench would, so that tests/cli.rs can check the internal-error
+/// report and exit code 70 (nothing else triggers a bug on purpose).
+const TEST_PANIC_VAR: &str = "WORKBENCH_TEST_PANIC";
+
+/// The report of a panic, which is always a bug in workbench (a scenario's
+/// errors are JavaScript errors or `error: ...` lines with their own exit
+/// codes): color-eyre's, with the message, the location and thread, a
+/// please-report note, and how to get a backtrace (`RUST_BACKTRACE=1`
+/// prints it). In colour on a terminal unless `NO_COLOR` is set. The
+/// process then exits with 70 (`main`, or the worker's exit code for a
+/// panic in a worker thread).
+fn install_internal_error_report() {
+    use std::io::IsTerminal;
+
+    struct Message;
+    impl color_eyre::section::PanicMessage for Message {
+        fn display(
+            &self,
+            info: &std::panic::PanicHookInfo<'_>,
+            f: &mut std::fmt::Formatter<'_>,
+        ) -> std::fmt::Result {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)");
+            writeln!(
+                f,
+                "workbench: internal error (a bug in workbench, not in the scenario)"
+            )?;
+            writeln!(f, "Message:  {message}")?;
+            if let Some(thread) = std::thread::current().name() {
+                writeln!(f, "Thread:   {thread}")?;
+            }
+            match info.location() {
+                Some(l) => write!(f, "Location: {}:{}", l.file(), l.line()),
+                None => write!(f, "Location: unknown"),
+            }
+        }
+    }
+
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let theme = if colour {
+        color_eyre::config::Theme::dark()
+    } else {
+        color_eyre::config::Theme::new()
+    };
+    let (hook, _) = color_eyre::config::HookBuilder::new()
+        .theme(theme)
+        // A backtrace starts at the code that panicked and ends where the
+        // thread began: std's frames around them name their crates with a
+        // hash (`core[c1f1..]::panicking`), which color-eyre's own filters
+        // do not recognize.
+        .add_frame_filter(Box::new(|frames| {
+            let name = |f: &color_eyre::config::Frame| f.name.clone().unwrap_or_default();
+            if let Some(end) = frames.iter().rposition(|f| {
+                let n = name(f);
+                n.contains("rust_begin_unwind") || n.contains("::panicking::panic_fmt")
+            }) {
+                frames.drain(..=end);
+            }
+            if let Some(start) = frames
+                .iter()
+                .position(|f| name(f).contains("__rust_begin_short_backtrace"))
+            {
+                frames.truncate(start);
+            }
+        }))
+        .panic_message(Message)
+        .panic_section(
+            "Please report it, with the command and the scenario (or lesson) that \
+             triggered it.",
+        )
+        .into_hooks();
+    // Written with `err!`, not color-eyre's `eprintln!`: a closed stderr
+    // must not panic inside the panic hook (that aborts).
+    std::panic::set_hook(Box::new(move |info| {
+        err!("{}", hook.panic_report(info));
+    }));
+}
+
 fn exit_byte(code: i32) -> u8 {
     (code & 0xff) as u8
 }
 
 fn dispatch(cli: Cli) -> u8 {
+    if std::env::var_os(TEST_PANIC_VAR).is_some_and(|v| v == "1") {
+        panic!("{TEST_PANIC_VAR}=1: a deliberate internal error (a test hook)");
+    }
     let Some(command) = cli.command else {
         return player(workbench::tui::Screen::picker());
     };
@@ -264,21 +353,29 @@ fn dispatch(cli: Cli) -> u8 {
             name,
             params,
             clock,
-        } => match lesson::resolve(&name) {
-            Some(path) => player(workbench::tui::Screen::player(
-                path,
-                params.into_iter().collect(),
-                clock.mode(),
-            )),
-            None => {
-                err!(
-                    "error: no lesson `{name}` in {} (see `workbench lessons`)",
-                    lesson::lessons_dir().display()
-                );
-                2
+        } => {
+            let path = match lesson::validate::find(&name) {
+                Ok(path) => path,
+                Err(message) => {
+                    err!("{message}");
+                    return 2;
+                }
+            };
+            let params = params.into_iter().collect();
+            // Before the player takes the terminal: a mistyped or
+            // out-of-range parameter is an error here, not a player
+            // showing defaults or an error at step 0/0.
+            if let Err(message) = lesson::validate::validate_lesson_params(&path, &params) {
+                err!("{message}");
+                return 2;
             }
-        },
+            player(workbench::tui::Screen::player(path, params, clock.mode()))
+        }
         Command::Run(args) => run(args),
+        Command::Js { file, .. } if !file.exists() => {
+            err!("{}", lesson::validate::no_such_file(&file));
+            2
+        }
         Command::Js { file, module } => match Scenario::load(&file).and_then(|s| {
             let kind = s.module_kind(module.map(Module::kind), &Default::default())?;
             s.to_js_as(kind)
@@ -312,6 +409,113 @@ fn dispatch(cli: Cli) -> u8 {
                 2
             }
         },
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut completion_command(), "workbench", &mut out);
+            0
+        }
+        Command::Man => man_page(),
+    }
+}
+
+/// The command line as the completion scripts see it: `workbench lesson`
+/// completes the names of the lessons there are when the script is
+/// generated (a path still works; the shell just does not offer one).
+fn completion_command() -> clap::Command {
+    let names: Vec<String> = lesson::discover(&lesson::lessons_dir())
+        .iter()
+        .map(|p| lesson::name_of(p))
+        .collect();
+    let command = Cli::command();
+    if names.is_empty() {
+        return command;
+    }
+    // clap's possible values are `&'static str` (without its `string`
+    // feature); this command prints one script and ends.
+    let names: Vec<&'static str> = names
+        .into_iter()
+        .map(|n| &*Box::leak(n.into_boxed_str()))
+        .collect();
+    command.mut_subcommand("lesson", |lesson| {
+        lesson.mut_arg("name", |arg| {
+            arg.value_parser(clap::builder::PossibleValuesParser::new(names))
+        })
+    })
+}
+
+/// `workbench man`: workbench(1) in roff on stdout. One page documents
+/// everything: the synopsis and description, then a COMMANDS section with
+/// a subsection per command (`workbench run`, `workbench new lesson`...):
+/// its usage, what it does and its options, all generated from the clap
+/// definition.
+fn man_page() -> u8 {
+    match render_man_page() {
+        Ok(page) => {
+            let _ = std::io::stdout().lock().write_all(page.as_bytes());
+            0
+        }
+        Err(e) => {
+            err!("workbench: cannot render the manual page: {e}");
+            70
+        }
+    }
+}
+
+fn render_man_page() -> std::io::Result<String> {
+    // Built, so that every subcommand knows its full name (`workbench run`).
+    let mut command = Cli::command();
+    command.build();
+    let man = clap_mangen::Man::new(command.clone());
+    let mut title = Vec::new();
+    man.render_title(&mut title)?;
+    let mut top = Vec::new();
+    man.render_name_section(&mut top)?;
+    man.render_synopsis_section(&mut top)?;
+    man.render_description_section(&mut top)?;
+    man.render_options_section(&mut top)?;
+    // Each render starts with roff's apostrophe preamble; the page needs
+    // it once, after `.TH`.
+    const PREAMBLE: &str = ".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n";
+    let strip = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).replace(PREAMBLE, "");
+    let mut page = strip(title);
+    page.push_str(PREAMBLE);
+    page.push_str(&strip(top));
+    page.push_str(".SH COMMANDS\n");
+    let mut commands = Vec::new();
+    leaf_commands(&command, &mut commands);
+    for sub in commands {
+        let name = sub.get_bin_name().unwrap_or(sub.get_name()).to_string();
+        let man = clap_mangen::Man::new(sub.clone());
+        let mut chunk = Vec::new();
+        man.render_synopsis_section(&mut chunk)?;
+        man.render_description_section(&mut chunk)?;
+        if sub.get_arguments().any(|a| !a.is_hide_set()) {
+            man.render_options_section(&mut chunk)?;
+        }
+        let chunk = strip(chunk)
+            .replace(".SH SYNOPSIS\n", &format!(".SS \"{name}\"\n"))
+            .replace(".SH DESCRIPTION\n", ".PP\n")
+            .replace(".SH OPTIONS\n", ".PP\n");
+        page.push_str(&chunk);
+    }
+    let mut version = Vec::new();
+    man.render_version_section(&mut version)?;
+    page.push_str(&strip(version));
+    Ok(page)
+}
+
+/// The commands that do something, in their order: `new lesson` rather
+/// than `new`; clap's generated `help` left out.
+fn leaf_commands<'a>(command: &'a clap::Command, out: &mut Vec<&'a clap::Command>) {
+    for sub in command.get_subcommands() {
+        if sub.get_name() == "help" || sub.is_hide_set() {
+            continue;
+        }
+        if sub.has_subcommands() {
+            leaf_commands(sub, out);
+        } else {
+            out.push(sub);
+        }
     }
 }
 
@@ -333,36 +537,70 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 
 fn list_lessons() -> u8 {
     let dir = lesson::lessons_dir();
-    let listings = lesson::list(&dir);
+    let listings = lesson::course(&dir);
     if listings.is_empty() {
         err!("no lessons in {}", dir.display());
         return 1;
     }
+    let progress = lesson::progress::load();
+    if let Some(warning) = progress.warning() {
+        err!("warning: {warning}");
+    }
+    // In course order, within 79 columns: the title gives way (cut with …).
+    let name_width = listings
+        .iter()
+        .map(|l| l.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(6, 22);
+    let time_width = listings
+        .iter()
+        .map(|l| l.duration.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let title_width = 79usize
+        .saturating_sub(2 + 1 + name_width + 2 + 1 + time_width + 1 + 20)
+        .max(20);
+    let fit = workbench::tui::view_picker::fit;
     out!(
-        "{:<16} {:<44} {:<14} {:<8} {}",
+        "{:>2} {:<name_width$}  {:<title_width$} {:<time_width$} PROGRESS",
+        "#",
         "LESSON",
         "TITLE",
-        "TOPIC",
-        "TIME",
-        "PROGRESS"
+        "TIME"
     );
-    for l in listings {
-        match l.broken {
+    for (i, l) in listings.iter().enumerate() {
+        let number = i + 1;
+        match &l.broken {
             None => out!(
-                "{:<16} {:<44} {:<14} {:<8} {}",
+                "{number:>2} {:<name_width$}  {:<title_width$} {:<time_width$} {}",
                 l.name,
-                l.title,
-                l.topic,
+                fit(&l.title, title_width),
                 l.duration,
-                "-"
+                progress.lesson(&l.name).map_or("-".into(), |p| p.summary())
             ),
-            Some(reason) => out!("{:<16} BROKEN: {reason}", l.name),
+            Some(reason) => out!(
+                "{number:>2} {:<name_width$}  {}",
+                l.name,
+                fit(&format!("BROKEN: {reason}"), title_width + time_width + 22)
+            ),
         }
+    }
+    let next = listings
+        .iter()
+        .find(|l| l.broken.is_none() && !progress.lesson(&l.name).is_some_and(|p| p.finished));
+    if let Some(next) = next {
+        out!("\nnext: workbench lesson {}", next.name);
     }
     0
 }
 
 fn check_lessons(paths: &[PathBuf], node: bool) -> u8 {
+    if let Some(message) = lesson::validate::missing_file(paths) {
+        err!("{message}");
+        return 2;
+    }
     if node && !verify::node_available() {
         err!(
             "workbench check: cannot run `{}` to verify lessons; install Node.js v20, set WORKBENCH_NODE, or pass --no-node",
@@ -404,6 +642,10 @@ fn run(args: RunArgs) -> u8 {
         err!("error: --trace-format chrome needs --trace-out FILE");
         return 2;
     }
+    if let Some(message) = lesson::validate::missing_file([&args.file]) {
+        err!("{message}");
+        return 2;
+    }
     let scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -443,24 +685,10 @@ fn run(args: RunArgs) -> u8 {
     options.limits.max_operations = args.max_ops;
     options.params = args.params.iter().cloned().collect();
     options.module = args.module.map(Module::kind);
-    if !options.params.is_empty() {
-        // A silent run first: unknown parameters are an error before any output.
-        let probe = script::run(&scenario, &options);
-        let decl = &probe.declarations;
-        if let Some(f) = &probe.outcome.fatal
-            && f.exit_code == script::EXIT_COMPILE
-        {
-            err!("{}", f.message);
-            return 2;
-        }
-        if !decl.unknown_overrides.is_empty() {
-            err!(
-                "error: unknown parameter(s): {}\nallowed:\n{}",
-                decl.unknown_overrides.join(", "),
-                lesson::check::describe_params(decl)
-            );
-            return 2;
-        }
+    // A silent run first: a bad parameter is an error before any output.
+    if let Err(message) = lesson::validate::validate_params(&scenario, &options) {
+        err!("{message}");
+        return 2;
     }
     options.runtime.live_console = true;
     let started = std::time::Instant::now();
@@ -529,6 +757,10 @@ fn write_trace(
 }
 
 fn verify_files(files: &[PathBuf], module: Option<ModuleKind>) -> u8 {
+    if let Some(message) = lesson::validate::missing_file(files) {
+        err!("{message}");
+        return 2;
+    }
     if !verify::node_available() {
         err!(
             "workbench verify: cannot run `{}`; install Node.js v20 or set WORKBENCH_NODE",

@@ -268,7 +268,288 @@ fn flags_that_make_no_sense_get_a_usage_error() {
 fn a_missing_file_is_a_clear_error() {
     let out = workbench(&["run", "no/such/file.rhai"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cannot read no/such/file.rhai"));
+    assert_eq!(
+        text(&out.stderr),
+        "error: no/such/file.rhai: no such file\n"
+    );
+    // One that exists but cannot be read says why.
+    let out = workbench(&["run", "tests"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot read tests"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Every command that takes files says the same of a missing one, exit 2,
+/// before anything else: before looking for node (`WORKBENCH_NODE` names
+/// no program here, which would be exit 69), before running anything.
+#[test]
+fn every_command_reports_a_missing_file_the_same_way_before_looking_for_node() {
+    let no_node = [("WORKBENCH_NODE", "/no/such/node")];
+    for args in [
+        &["verify", "nope.rhai"][..],
+        &["verify", "examples/event-loop.rhai", "nope.rhai"],
+        &["js", "nope.rhai"],
+        &["check", "nope.rhai"],
+        &["check", "--no-node", "nope.rhai"],
+        &["run", "nope.rhai"],
+        &["lesson", "nope.rhai"],
+    ] {
+        let out = workbench_with(args, &no_node);
+        assert_eq!(
+            (out.status.code(), text(&out.stderr), text(&out.stdout)),
+            (
+                Some(2),
+                "error: nope.rhai: no such file\n".into(),
+                String::new()
+            ),
+            "{args:?}"
+        );
+    }
+}
+
+/// As [`workbench_with`], in a session of its own with no stdin: without a
+/// controlling terminal, a player that opened (where an error is due)
+/// fails at once instead of taking over the terminal running the tests.
+fn workbench_without_terminal(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_workbench"));
+    command
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("UV_THREADPOOL_SIZE")
+        .envs(vars.iter().copied())
+        .stdin(std::process::Stdio::null());
+    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.output().expect("the workbench binary runs")
+}
+
+const LESSONS_HERE: [(&str, &str); 1] = [("WORKBENCH_LESSONS", "lessons")];
+
+#[test]
+fn an_unknown_lesson_parameter_is_an_error_with_a_suggestion_before_the_player_opens() {
+    let out = workbench_without_terminal(
+        &["lesson", "event-loop", "--param", "chian=3"],
+        &LESSONS_HERE,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(text(&out.stdout), "", "nothing drawn");
+    assert!(
+        err.starts_with(
+            "error: unknown parameter `chian` for lesson event-loop\n\n  \
+             tip: a similar parameter exists: 'chain'\n\nallowed parameters:\n  "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("\n  chain (default 2): an integer in 0..=4; "),
+        "{err}"
+    );
+    // Nothing like it: no tip, the list still.
+    let out =
+        workbench_without_terminal(&["lesson", "event-loop", "--param", "zzz=1"], &LESSONS_HERE);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("tip:"), "{err}");
+    assert!(err.contains("allowed parameters:\n  "), "{err}");
+}
+
+#[test]
+fn run_reports_an_unknown_parameter_as_the_player_does() {
+    let out = workbench(&["run", "lessons/event-loop.rhai", "--param", "chian=3"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(text(&out.stdout), "", "nothing ran");
+    assert!(
+        err.starts_with(
+            "error: unknown parameter `chian` for lesson event-loop\n\n  \
+             tip: a similar parameter exists: 'chain'\n\nallowed parameters:\n"
+        ),
+        "{err}"
+    );
+    // Two unknown: each tip says which it is for.
+    let out = workbench(&[
+        "run",
+        "lessons/event-loop.rhai",
+        "--param",
+        "chian=3",
+        "--param",
+        "pair_form=io",
+    ]);
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(
+            "error: unknown parameters `chian`, `pair_form` for lesson event-loop\n\n  \
+             tip: a similar parameter exists: 'chain' (for `chian`)\n  \
+             tip: a similar parameter exists: 'pair_from' (for `pair_form`)\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_out_of_range_lesson_parameter_is_an_error_before_the_player_opens() {
+    let out = workbench_without_terminal(
+        &["lesson", "event-loop", "--param", "chain=9"],
+        &LESSONS_HERE,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(text(&out.stdout), "", "nothing drawn");
+    assert!(
+        err.starts_with("error: --param chain=9: `chain` must be an integer in 0..=4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_lesson_suggests_a_similar_one_and_lists_them() {
+    let out = workbench_without_terminal(&["lesson", "event-lop"], &LESSONS_HERE);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(
+            "error: no lesson `event-lop`\n\n  tip: a similar lesson exists: 'event-loop'\n\n\
+             the lessons (in lessons): "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("event-loop, ") && err.contains("microtasks"),
+        "{err}"
+    );
+    let out = workbench_without_terminal(&["lesson", "examples/"], &LESSONS_HERE);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (
+            Some(2),
+            "error: examples/: a folder, not a lesson file (.rhai)\n".into()
+        )
+    );
+    let out = workbench_without_terminal(&["lesson", "qqqq"], &LESSONS_HERE);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("error: no lesson `qqqq`\n\nthe lessons (in lessons): "),
+        "{err}"
+    );
+}
+
+#[test]
+fn completions_cover_every_command_and_the_lesson_names() {
+    let out = workbench(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    let script = text(&out.stdout);
+    assert!(script.contains("_workbench()"), "{script}");
+    for command in [
+        "lesson",
+        "run",
+        "js",
+        "verify",
+        "lessons",
+        "check",
+        "new",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            script.contains(&format!("workbench__subcmd__{command})")),
+            "{command} is completed"
+        );
+    }
+    assert!(script.contains("event-loop"), "lesson names are completed");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = workbench(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        assert!(text(&out.stdout).contains("verify"), "{shell}");
+    }
+    let out = workbench(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn man_prints_a_roff_page_with_every_command() {
+    let out = workbench(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = text(&out.stdout);
+    assert!(
+        page.lines()
+            .take(5)
+            .any(|l| l.starts_with(".TH workbench 1")),
+        "{page}"
+    );
+    assert!(page.contains(".SH NAME\nworkbench"), "{page}");
+    for command in ["workbench run", "workbench verify", "workbench completions"] {
+        assert!(page.contains(command), "{command}: {page}");
+    }
+}
+
+#[test]
+fn an_internal_error_is_reported_as_a_bug_with_exit_70() {
+    let out = Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(["run", "examples/event-loop.rhai"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("WORKBENCH_TEST_PANIC", "1")
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .output()
+        .expect("runs");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(70), "{err}");
+    assert_eq!(text(&out.stdout), "", "the command never ran");
+    for part in [
+        "workbench: internal error (a bug in workbench, not in the scenario)\n",
+        "Message:  WORKBENCH_TEST_PANIC=1: a deliberate internal error (a test hook)\n",
+        "Thread:   scenario\n",
+        "Location: src/main.rs:",
+        "Please report it",
+        "Run with RUST_BACKTRACE=1",
+    ] {
+        assert!(err.contains(part), "{part:?} in {err}");
+    }
+    assert!(!err.contains('\x1b'), "no colour into a pipe: {err}");
+    assert!(
+        !err.contains("BACKTRACE ━"),
+        "no backtrace unless asked: {err}"
+    );
+    // Asked for, the backtrace is there.
+    let out = Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(["lessons"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("WORKBENCH_TEST_PANIC", "1")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(70));
+    assert!(
+        text(&out.stderr).contains("BACKTRACE"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_user_error_is_one_line_without_a_backtrace() {
+    let out = workbench_with(
+        &["run", "no/such/file.rhai"],
+        &[("RUST_BACKTRACE", "1"), ("WORKBENCH_TEST_PANIC", "0")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: no/such/file.rhai: no such file\n"
+    );
 }
 
 /// The pool line of a `--trace` run of the pool fixture.

@@ -493,3 +493,40 @@ try { forever(0); } catch (e) { console.log(e.name, e.message); }
         "12502500\nRangeError Maximum call stack size exceeded\n"
     );
 }
+
+// vendor/rhai/src/func/func_call.rs: `native_call_line`, the line of the
+// native call running, which every trace event records (the player's
+// script marker follows it).
+
+#[test]
+fn every_event_the_script_causes_records_its_line() {
+    let text = "console.log(\"one\");\nlet t = 1;\nsetTimeout(|| {\n    console.log(\"two\");\n}, 0);\nconsole.log(\"three\");\n";
+    let scenario = Scenario::compile(PathBuf::from("/tmp/language_test.rhai"), text.to_string())
+        .unwrap_or_else(|e| panic!("does not compile: {}", e.report));
+    let result = run(&scenario, &RunOptions::default());
+    let trace = &result.trace;
+    let line_of = |printed: &str| -> Option<u32> {
+        let seq = trace.events.iter().position(|e| {
+            matches!(e.kind, workbench::trace::Kind::Console { text, .. } if trace.text(text) == printed)
+        })?;
+        trace.line_at(seq as u32)
+    };
+    assert_eq!(line_of("one"), Some(1));
+    assert_eq!(line_of("three"), Some(6));
+    // Inside a callback the loop runs: the callback's own line.
+    assert_eq!(line_of("two"), Some(4));
+    // The loop's own events (a phase starting) have no script line.
+    let phase = trace
+        .events
+        .iter()
+        .position(|e| matches!(e.kind, workbench::trace::Kind::PhaseEnter(_)))
+        .expect("the loop ran");
+    assert_eq!(trace.line_at(phase as u32), None);
+    // The timer was queued by the call on line 3.
+    let queued = trace
+        .events
+        .iter()
+        .position(|e| matches!(e.kind, workbench::trace::Kind::Queued { .. }))
+        .expect("queued");
+    assert_eq!(trace.line_at(queued as u32), Some(3));
+}

@@ -177,3 +177,35 @@ fn the_scaffold_passes_check() {
     );
     assert!(lesson::scaffold::new_lesson(dir.path(), "Bad Name").is_err());
 }
+
+/// The player's JavaScript view marks lines through the rendering's line
+/// map: for every lesson the marked rendering agrees with the plain one
+/// (the map is not dropped), and each mapped line is a statement of the
+/// JavaScript.
+#[test]
+fn every_lesson_maps_its_lines_into_its_javascript() {
+    use workbench::script::render::{RenderOptions, render_with_lines};
+    for path in workbench::lesson::discover(&workbench::lesson::lessons_dir()) {
+        let run = workbench::lesson::run(&path, &Default::default()).expect("runs");
+        let options = RenderOptions {
+            params: run.declarations().js_params(),
+            module: run.result.module,
+        };
+        let (js, lines) = render_with_lines(&run.scenario.ast, &options).expect("renders");
+        assert!(
+            lines.len() > 10,
+            "{}: {} mapped lines",
+            path.display(),
+            lines.len()
+        );
+        let js_lines: Vec<&str> = js.lines().collect();
+        for (rhai, j) in lines {
+            let line = js_lines.get(j as usize - 1).copied().unwrap_or("");
+            assert!(
+                !line.trim().is_empty(),
+                "{}: L{rhai} maps to an empty line {j}",
+                path.display()
+            );
+        }
+    }
+}

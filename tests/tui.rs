@@ -29,6 +29,9 @@ fn render(player: &Player, width: u16, height: u16) -> String {
     format!("{}", terminal.backend())
 }
 
+/// The sizes a newcomer tried the player at.
+const SIZES: [(u16, u16); 5] = [(80, 24), (100, 30), (120, 36), (160, 48), (220, 60)];
+
 fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
@@ -52,7 +55,13 @@ fn keys_map_to_actions() {
         Some(Action::ToggleHelp)
     );
     assert_eq!(action_for(key(KeyCode::Char('q'))), Some(Action::Quit));
-    assert_eq!(action_for(key(KeyCode::Esc)), Some(Action::Quit));
+    assert_eq!(action_for(key(KeyCode::Esc)), Some(Action::Escape));
+    assert_eq!(action_for(key(KeyCode::Char('y'))), Some(Action::Confirm));
+    assert_eq!(action_for(key(KeyCode::PageUp)), Some(Action::ScrollBack));
+    assert_eq!(
+        action_for(key(KeyCode::Char(']'))),
+        Some(Action::ScrollForward)
+    );
     assert_eq!(action_for(key(KeyCode::Char('2'))), Some(Action::Answer(1)));
     assert_eq!(
         action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
@@ -79,46 +88,401 @@ fn stepping_moves_the_cursor_both_ways_and_stops_at_the_ends() {
     assert_eq!(p.cursor, 0);
 }
 
+/// The index of the question whose text contains `needle`.
+fn question_index(p: &Player, needle: &str) -> usize {
+    p.run
+        .declarations()
+        .questions
+        .iter()
+        .position(|q| q.ask.contains(needle))
+        .unwrap_or_else(|| panic!("no question about {needle:?}"))
+}
+
+/// Presses n until a question opens; `None` at the end of the lesson.
+fn next_question(p: &mut Player) -> Option<usize> {
+    for _ in 0..200 {
+        if let Overlay::Question { index, .. } = p.overlay {
+            return Some(index);
+        }
+        if p.cursor + 1 >= p.len() || p.overlay == Overlay::Summary {
+            return None;
+        }
+        let _ = p.update(Action::NextNote);
+    }
+    None
+}
+
 #[test]
 fn narration_steps_jump_and_questions_wait_for_an_answer() {
     let mut p = open("event-loop");
     let _ = p.update(Action::NextNote);
     assert_eq!(p.step().0, Some(0));
-    let _ = p.update(Action::NextNote);
-    // Step 2 has a question: it opens, and other keys do not move on.
+    let index = next_question(&mut p).expect("the lesson asks a question");
     assert_eq!(
         p.overlay,
         Overlay::Question {
-            index: 0,
+            index,
             answered: None
         }
     );
+    // Other keys do not move on while it waits for an answer.
     let before = p.cursor;
     let _ = p.update(Action::NextNote);
+    let _ = p.update(Action::StepForward);
     assert_eq!(p.cursor, before);
     let _ = p.update(Action::Answer(2));
     assert_eq!(
         p.overlay,
         Overlay::Question {
-            index: 0,
+            index,
             answered: Some(2)
         }
     );
     let _ = p.update(Action::StepForward);
     assert_eq!(p.overlay, Overlay::None);
-    // Going back and forth does not ask again.
-    let _ = p.update(Action::PrevNote);
-    let _ = p.update(Action::NextNote);
+    // Stepping on past it does not ask again.
+    let _ = p.update(Action::StepForward);
     assert_eq!(p.overlay, Overlay::None);
+}
+
+#[test]
+fn a_question_is_asked_before_the_note_that_answers_it_and_leaves_the_panels_in_view() {
+    let mut p = open("event-loop");
+    let q = question_index(&p, "readFile callback");
+    loop {
+        let index = next_question(&mut p).expect("the readFile question is asked");
+        if index == q {
+            break;
+        }
+        let _ = p.update(Action::Answer(0));
+        let _ = p.update(Action::Enter);
+    }
+    // Nothing on screen explains the answer yet: not the narration, not
+    // the now/next lines, not the script pane (the question's block is
+    // folded), at any of the five sizes.
+    for (w, h) in SIZES {
+        let screen = render(&p, w, h);
+        assert!(
+            !screen.contains("We are inside an I/O"),
+            "{w}x{h}\n{screen}"
+        );
+        assert!(!screen.contains("always wins"), "{w}x{h}\n{screen}");
+        assert!(!screen.contains("answer: 1"), "{w}x{h}\n{screen}");
+        assert!(screen.contains("Which runs first?"), "{w}x{h}\n{screen}");
+        // The loop panel the question is about stays in view.
+        assert!(screen.contains("event loop"), "{w}x{h}\n{screen}");
+        assert!(screen.contains("poll (I/O)"), "{w}x{h}\n{screen}");
+    }
+    let _ = p.update(Action::Answer(1));
+    // The explanation is whole at 100x30 (its last words are on screen).
+    let screen = render(&p, 100, 30);
+    assert!(screen.contains("Right."), "{screen}");
+    assert!(screen.contains("is it a race."), "{screen}");
+    let _ = p.update(Action::Enter);
+    let _ = p.update(Action::NextNote);
+    assert!(render(&p, 160, 48).contains("We are inside an I/O"));
+}
+
+#[test]
+fn questions_follow_the_knobs() {
+    // pair_from=main: the pair is a race; the readFile question (which
+    // would claim the immediate always wins) is not asked, the race one is.
+    let params = BTreeMap::from([("pair_from".to_string(), "main".to_string())]);
+    let p = Player::open(&lesson("event-loop"), params, 0);
+    let asks: Vec<&str> = p
+        .run
+        .declarations()
+        .questions
+        .iter()
+        .map(|q| q.ask.as_str())
+        .collect();
+    assert!(
+        !asks.iter().any(|a| a.contains("readFile callback")),
+        "{asks:?}"
+    );
+    let race = question_index(&p, "main script schedules");
+    let q = &p.run.declarations().questions[race];
+    assert_eq!(q.choices[q.answer], "it depends on timing");
+    // The question asked when the main script has finished is asked as
+    // it ends, whatever the knob.
+    for pair_from in ["io", "timer", "main"] {
+        let params = BTreeMap::from([("pair_from".to_string(), pair_from.to_string())]);
+        let p = Player::open(&lesson("event-loop"), params, 0);
+        let i = question_index(&p, "main script has finished");
+        let at = p.run.declarations().questions[i].at.expect("asked inline") as usize;
+        let end = p
+            .trace()
+            .events
+            .iter()
+            .position(|e| e.kind == workbench::trace::Kind::ScriptEnd)
+            .expect("the script ends");
+        assert_eq!(at, end, "{pair_from}: asked as the main script ends");
+    }
+}
+
+#[test]
+fn esc_skips_a_question_and_asks_before_leaving() {
+    let mut p = open("event-loop");
+    next_question(&mut p).expect("a question");
+    assert_eq!(p.update(Action::Escape), Outcome::Continue);
+    assert_eq!(p.overlay, Overlay::None, "esc skips the question");
+    assert!(p.status.as_deref().unwrap_or("").contains("skipped"));
+    assert_eq!(p.update(Action::Escape), Outcome::Continue);
+    assert_eq!(p.overlay, Overlay::ConfirmQuit, "a second esc asks first");
+    assert!(render(&p, 80, 24).contains("Leave this lesson?"));
+    assert_eq!(p.update(Action::StepForward), Outcome::Continue);
+    assert_eq!(p.overlay, Overlay::None, "any other key stays");
+    let _ = p.update(Action::Escape);
+    assert_eq!(p.update(Action::Confirm), Outcome::Quit);
+    // q in a question skips it too; it never leaves the lesson.
+    let mut p = open("event-loop");
+    next_question(&mut p).expect("a question");
+    assert_eq!(p.update(Action::Quit), Outcome::Continue);
+    assert_eq!(p.update(Action::Quit), Outcome::Quit);
+}
+
+#[test]
+fn the_console_wraps_long_lines_and_scrolls_back() {
+    let mut p = open("blocking");
+    let _ = p.update(Action::End);
+    p.overlay = Overlay::None;
+    let screen = render(&p, 160, 48);
+    // The conclusion is whole: wrapped over rows, not cut at the border.
+    let flat: String = screen
+        .lines()
+        .map(|l| l.split('│').nth(1).unwrap_or("").trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("the file read was"), "{screen}");
+    let _ = p.update(Action::ScrollBack);
+    assert_eq!(p.console_scroll, 3);
+    // At 100x30 the console holds fewer rows than the output: it scrolls.
+    assert!(render(&p, 100, 30).contains("console ↑3 rows"));
+    let _ = p.update(Action::ScrollForward);
+    assert_eq!(p.console_scroll, 0);
+}
+
+/// The row of the script pane marked ▶ (its text).
+fn marked_row(screen: &str) -> Option<String> {
+    screen
+        .lines()
+        .map(|l| l.trim_start_matches('"'))
+        .find(|l| l.starts_with("│▶"))
+        .map(|l| l.split('│').nth(1).unwrap_or("").to_string())
+}
+
+#[test]
+fn the_script_pane_follows_the_main_script_and_starts_at_the_program() {
+    let mut p = open("buffers");
+    // Before anything runs, the pane shows the program, not the metadata.
+    let screen = render(&p, 160, 48);
+    assert!(screen.contains("scenario(||"), "{screen}");
+    assert!(!screen.contains("lesson(#{"), "{screen}");
+    // Stepping through the main script, the marker moves with the code.
+    let mut marks = std::collections::BTreeSet::new();
+    for _ in 0..60 {
+        let _ = p.update(Action::StepForward);
+        p.overlay = Overlay::None;
+        if p.trace().events[p.cursor].phase() != workbench::trace::Phase::Main {
+            break;
+        }
+        if let Some(row) = marked_row(&render(&p, 160, 48)) {
+            assert!(!row.contains("lesson(#{"), "{row}");
+            marks.insert(row);
+        }
+    }
+    assert!(
+        marks.len() >= 3,
+        "the marker moved through the main script: {marks:?}"
+    );
+}
+
+#[test]
+fn the_javascript_view_marks_the_running_line_and_labels_with_its_own_lines() {
+    let mut p = open("event-loop");
+    let _ = p.update(Action::NextNote);
+    let _ = p.update(Action::StepForward);
+    let _ = p.update(Action::StepForward);
+    p.show_js = true;
+    let js = p.js.clone().expect("renders");
+    let screen = render(&p, 200, 60);
+    let row = marked_row(&screen).expect("a marked line in the JavaScript view");
+    assert!(row.contains("console.log") || row.contains("set"), "{row}");
+    // Queue labels name JavaScript lines there: the timer's label points
+    // at the line of its setTimeout in the rendering.
+    let _ = p.update(Action::NextNote);
+    let screen = render(&p, 200, 60);
+    let label = screen
+        .split("[setTimeout 50ms")
+        .nth(1)
+        .and_then(|r| r.split(" L").nth(1))
+        .and_then(|r| r.split(']').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("a labelled timer");
+    let line = js.lines().nth(label - 1).unwrap_or("");
+    assert!(line.contains("setTimeout"), "L{label}: {line}");
+}
+
+#[test]
+fn a_lessons_main_panel_gets_the_room() {
+    for (name, title) in [("buffers", "buffers: used"), ("backpressure", "streams: ")] {
+        let mut p = open(name);
+        p.cursor = p.len() / 2;
+        p.overlay = Overlay::None;
+        for (w, h) in SIZES {
+            let screen = render(&p, w, h);
+            assert!(screen.contains(title), "{name} at {w}x{h}\n{screen}");
+        }
+    }
+    // At 160x48 the slabs get more rows than the loop panel.
+    let mut p = open("buffers");
+    let _ = p.update(Action::End);
+    p.overlay = Overlay::None;
+    let screen = render(&p, 160, 48);
+    assert!(screen.contains("│ab0"), "{screen}");
+    // A panel's height: from its title row down to its bottom border, in
+    // the column of its top-left corner.
+    let rows_of = |title: &str| -> usize {
+        let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+        let corner = format!("┌{title}");
+        for (top, line) in lines.iter().enumerate() {
+            let text: String = line.iter().collect();
+            if let Some(byte) = text.find(&corner) {
+                let col = text[..byte].chars().count();
+                return lines[top + 1..]
+                    .iter()
+                    .position(|l| l.get(col) == Some(&'└'))
+                    .unwrap_or(0);
+            }
+        }
+        0
+    };
+    assert!(rows_of(" buffers:") > rows_of(" event loop "), "{screen}");
+}
+
+#[test]
+fn pool_lanes_label_their_tasks() {
+    let mut p = open("thread-pool");
+    let _ = p.update(Action::End);
+    p.overlay = Overlay::None;
+    let screen = render(&p, 160, 48);
+    assert!(screen.contains("#0 pbkdf2"), "{screen}");
+    assert!(screen.contains("#4 pbkdf2"), "{screen}");
+    let params = BTreeMap::from([("pool".to_string(), "1".to_string())]);
+    let mut one = Player::open(&lesson("thread-pool"), params, 0);
+    let _ = one.update(Action::End);
+    one.overlay = Overlay::None;
+    let screen = render(&one, 160, 48);
+    assert!(screen.contains("thread pool: 1 thread "), "{screen}");
+}
+
+#[test]
+fn the_header_and_phase_bar_fit_narrow_terminals() {
+    let mut p = open("event-loop");
+    let _ = p.update(Action::NextCallback);
+    for (w, h) in SIZES {
+        let screen = render(&p, w, h);
+        let header = screen.lines().next().unwrap_or("");
+        // The title and the right-hand side never run together.
+        assert!(header.contains("paused"), "{w}: {header}");
+        assert!(!header.contains("phasepaused"), "{w}: {header}");
+        // The phase bar keeps its last phase.
+        assert!(screen.contains("close"), "{w}x{h}\n{screen}");
+    }
+}
+
+#[test]
+fn keys_without_effect_say_why() {
+    let mut p = open("microtasks");
+    let _ = p.update(Action::SwitchRace);
+    assert!(
+        p.status.as_deref().unwrap_or("").contains("no race"),
+        "{:?}",
+        p.status
+    );
+    assert!(render(&p, 120, 36).contains("no race in this run"));
+    let _ = p.update(Action::StepForward);
+    assert_eq!(p.status, None, "the next key clears it");
+}
+
+#[test]
+fn a_knob_turned_at_the_end_shows_the_new_end() {
+    let mut p = open("event-loop");
+    let _ = p.update(Action::End);
+    p.overlay = Overlay::None;
+    let _ = p.update(Action::ToggleKnobs);
+    let _ = p.update(Action::Down); // chain
+    let _ = p.update(Action::StepForward);
+    assert_eq!(p.cursor, p.len() - 1, "still at the end, of the new run");
+}
+
+#[test]
+fn the_help_explains_the_timeline() {
+    let mut p = open("event-loop");
+    let _ = p.update(Action::ToggleHelp);
+    let screen = render(&p, 120, 36);
+    assert!(screen.contains("t timers"), "{screen}");
+    assert!(screen.contains("o poll"), "{screen}");
+}
+
+#[test]
+fn the_end_of_a_lesson_sums_up() {
+    let mut p = open("microtasks");
+    let mut answered = 0;
+    while next_question(&mut p).is_some() {
+        let _ = p.update(Action::Answer(0));
+        let _ = p.update(Action::Enter);
+        answered += 1;
+    }
+    // Step on to the last event: the summary opens once.
+    while p.overlay != Overlay::Summary && p.cursor + 1 < p.len() {
+        let _ = p.update(Action::StepForward);
+    }
+    assert_eq!(p.overlay, Overlay::Summary);
+    let (seen, steps, _, got, total) = p.score();
+    assert_eq!((seen, got), (steps, answered));
+    assert_eq!(total, p.run.declarations().questions.len());
+    let screen = render(&p, 120, 36);
+    assert!(screen.contains("lesson complete"), "{screen}");
+    assert!(screen.contains("Try next"), "{screen}");
+    let _ = p.update(Action::StepBack);
+    assert_eq!(p.overlay, Overlay::None);
+    let _ = p.update(Action::End);
+    assert_eq!(p.overlay, Overlay::None, "shown once");
+}
+
+#[test]
+fn progress_is_recorded_and_a_lesson_resumes_where_it_was_left() {
+    use workbench::lesson::progress;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("progress.json");
+    let mut p = open("event-loop");
+    p.progress = Some(progress::load_from(&file));
+    let q = next_question(&mut p).expect("a question");
+    let right = p.run.declarations().questions[q].answer;
+    let _ = p.update(Action::Answer(right));
+    let _ = p.update(Action::Enter);
+    let _ = p.update(Action::NextNote);
+    let step = p.step().0.expect("a step") + 1;
+    assert_eq!(p.update(Action::Quit), Outcome::Quit);
+    let saved = progress::load_from(&file);
+    let lp = saved.lesson("event-loop").expect("recorded");
+    assert_eq!(lp.last_step, Some(step));
+    assert!(lp.furthest_step >= step);
+    assert_eq!(lp.answers.values().filter(|&&r| r).count(), 1);
+    // Reopened at that step, the question before it is not asked again.
+    let mut again = open("event-loop");
+    again.resume_at_step(step);
+    assert_eq!(again.step().0, Some(step - 1));
+    assert_eq!(again.overlay, Overlay::None);
+    let asked = &again.run.declarations().questions[q].ask;
+    assert!(again.asked.contains(asked));
 }
 
 #[test]
 fn a_knob_change_reruns_and_keeps_the_narration_step() {
     let mut p = open("event-loop");
     let _ = p.update(Action::NextNote);
-    let _ = p.update(Action::NextNote);
-    let _ = p.update(Action::Answer(0));
-    let _ = p.update(Action::Enter);
     let step = p.step().0;
     let before = p.trace().output(workbench::trace::Stream::Stdout);
     let _ = p.update(Action::ToggleKnobs);
@@ -179,7 +543,7 @@ fn help_opens_and_closes_and_quit_quits() {
     let _ = p.update(Action::ToggleHelp);
     assert_eq!(p.overlay, Overlay::Help);
     assert_eq!(
-        p.update(Action::Quit),
+        p.update(Action::Escape),
         Outcome::Continue,
         "esc closes help first"
     );
@@ -279,6 +643,64 @@ fn frames_match_their_snapshots() {
     }
 }
 
+/// Every lesson at its first question, at the five sizes a newcomer
+/// tried: the question asked with nothing on screen giving it away, the
+/// lesson's main panel in view.
+#[test]
+fn first_questions_at_five_sizes_match_their_snapshots() {
+    for name in [
+        "event-loop",
+        "microtasks",
+        "async-await",
+        "modules",
+        "thread-pool",
+        "blocking",
+        "buffers",
+        "backpressure",
+    ] {
+        let mut p = open(name);
+        next_question(&mut p).unwrap_or_else(|| panic!("{name} asks a question"));
+        for (w, h) in SIZES {
+            let frame = render(&p, w, h);
+            insta::with_settings!({
+                snapshot_path => "../snapshots",
+                prepend_module_to_snapshot => false,
+                description => format!("player: {name} at its first question ({w}x{h})"),
+            }, {
+                insta::assert_snapshot!(format!("player-{name}-question-{w}x{h}"), frame);
+            });
+        }
+    }
+}
+
+/// The end of a lesson: its summary, at the smallest and a large size.
+#[test]
+fn the_summary_frames_match_their_snapshots() {
+    let mut p = open("event-loop");
+    while let Some(q) = next_question(&mut p) {
+        let answer = p.run.declarations().questions[q].answer;
+        let _ = p.update(Action::Answer(answer));
+        let _ = p.update(Action::Enter);
+    }
+    while p.overlay != Overlay::Summary && p.cursor + 1 < p.len() {
+        let _ = p.update(Action::StepForward);
+    }
+    p.next_lesson = Some((
+        "microtasks".into(),
+        "nextTick, promises and the microtask queue".into(),
+    ));
+    for (w, h) in [(80, 24), (160, 48)] {
+        let frame = render(&p, w, h);
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            description => format!("player: event-loop, the summary at its end ({w}x{h})"),
+        }, {
+            insta::assert_snapshot!(format!("player-event-loop-summary-{w}x{h}"), frame);
+        });
+    }
+}
+
 #[test]
 fn the_loop_health_view_appears_only_when_delay_is_measured() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/eld_busy_block.rhai");
@@ -314,9 +736,10 @@ fn the_workers_view_follows_the_worker_through_its_life() {
     let end = render(&p, 160, 48);
     assert!(end.contains("exited 0"), "{end}");
     assert!(end.contains("got 1 (9 B)"), "{end}");
-    // The loop-delay view is there too; a lesson without workers has no
-    // workers view.
-    assert!(end.contains("loop delay:"), "{end}");
+    // The loop-delay view is there too, with the figures of the run in
+    // progress (each run has its own histogram: not pooled); a lesson
+    // without workers has no workers view.
+    assert!(end.contains("loop delay (histogram 3 of 3):"), "{end}");
     assert!(!render(&open("microtasks"), 160, 48).contains("worker threads"));
 }
 
@@ -564,12 +987,11 @@ fn modules_frames_match_their_snapshots() {
 fn the_module_knob_reruns_as_the_other_kind_at_the_same_step() {
     let mut p = open("modules");
     assert_eq!(p.run.result.module, workbench::script::ModuleKind::Cjs);
-    let _ = p.update(Action::NextNote);
-    let _ = p.update(Action::NextNote);
-    // Step 2 asks which runs first; answer and dismiss.
-    assert!(matches!(p.overlay, Overlay::Question { .. }));
+    // The first question asks which runs first; answer and dismiss.
+    next_question(&mut p).expect("a question");
     let _ = p.update(Action::Answer(0));
     let _ = p.update(Action::Enter);
+    let _ = p.update(Action::NextNote);
     let step = p.step().0;
     let cjs = p.trace().output(workbench::trace::Stream::Stdout);
     let _ = p.update(Action::ToggleKnobs);

@@ -66,6 +66,9 @@ pub fn check(path: &Path, node: bool) -> Report {
         ));
     }
     check_module(&display, &decl, &base.result, &mut report.problems);
+    if let Some(info) = &decl.lesson {
+        check_requires(path, &display, info, &mut report.problems);
+    }
     check_expectations(&display, &decl, &base.result, &mut report.problems);
     let steps = narration_steps(base.trace()).len();
     if steps == 0 {
@@ -81,6 +84,13 @@ pub fn check(path: &Path, node: bool) -> Report {
             ));
         }
     }
+    check_questions(
+        path,
+        &display,
+        &BTreeMap::new(),
+        &base,
+        &mut report.problems,
+    );
     if node {
         verify_run(
             &display,
@@ -119,6 +129,7 @@ pub fn check(path: &Path, node: bool) -> Report {
                 &extreme.result,
                 &mut report.problems,
             );
+            check_questions(path, &display, &overrides, &extreme, &mut report.problems);
             if node {
                 let decl = extreme.declarations().clone();
                 verify_run(
@@ -133,6 +144,107 @@ pub fn check(path: &Path, node: bool) -> Report {
         }
     }
     report
+}
+
+/// `lesson(#{ requires: .. })` names lessons of the same directory, and
+/// following `requires` from this lesson never leads back to it.
+fn check_requires(
+    path: &Path,
+    display: &str,
+    info: &crate::script::lesson::LessonInfo,
+    problems: &mut Vec<String>,
+) {
+    if info.requires.is_empty() {
+        return;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = name_of(path);
+    let graph = requires_graph(&dir);
+    for r in &info.requires {
+        if !graph.contains_key(r) {
+            problems.push(format!(
+                "{display}:{}: requires `{r}`, but {} has no lesson {r}.rhai",
+                info.line,
+                dir.display()
+            ));
+        }
+    }
+    let mut graph = (*graph).clone();
+    graph.insert(name.clone(), info.requires.clone());
+    if let Some(cycle) = requires_cycle(&graph, &name) {
+        problems.push(format!(
+            "{display}:{}: `requires` makes a cycle: {} (a course needs an order)",
+            info.line,
+            cycle.join(" → ")
+        ));
+    }
+}
+
+/// Each lesson of a directory (by name, broken ones too) with the lessons
+/// it requires; computed once per directory per process (it runs them).
+fn requires_graph(dir: &Path) -> std::sync::Arc<BTreeMap<String, Vec<String>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Graphs = Mutex<BTreeMap<PathBuf, Arc<BTreeMap<String, Vec<String>>>>>;
+    static GRAPHS: OnceLock<Graphs> = OnceLock::new();
+    let graphs = GRAPHS.get_or_init(Default::default);
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if let Some(g) = graphs.lock().ok().and_then(|g| g.get(&key).cloned()) {
+        return g;
+    }
+    let graph: Arc<BTreeMap<String, Vec<String>>> = Arc::new(
+        super::list(dir)
+            .into_iter()
+            .map(|l| (l.name, l.requires))
+            .collect(),
+    );
+    if let Ok(mut g) = graphs.lock() {
+        g.insert(key, graph.clone());
+    }
+    graph
+}
+
+/// The shortest way from `start` through `requires` back to it, as names
+/// (`a → b → a`), if there is one.
+fn requires_cycle(graph: &BTreeMap<String, Vec<String>>, start: &str) -> Option<Vec<String>> {
+    // Breadth first from start's requirements; `from` remembers the way.
+    let mut from: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::new();
+    for r in graph.get(start)? {
+        if r == start {
+            return Some(vec![start.to_string(), start.to_string()]);
+        }
+        if !from.contains_key(r.as_str()) {
+            from.insert(r, start);
+            queue.push_back(r.as_str());
+        }
+    }
+    while let Some(at) = queue.pop_front() {
+        for r in graph.get(at).into_iter().flatten() {
+            if r == start {
+                let mut way = vec![start.to_string(), at.to_string()];
+                let mut back = at;
+                while let Some(&prev) = from.get(back) {
+                    if prev == start {
+                        break;
+                    }
+                    way.push(prev.to_string());
+                    back = prev;
+                }
+                way.push(start.to_string());
+                // way is start ← at ← ... ← start; a cycle reads forwards.
+                way.reverse();
+                return Some(way);
+            }
+            if !from.contains_key(r.as_str()) {
+                from.insert(r, at);
+                queue.push_back(r.as_str());
+            }
+        }
+    }
+    None
 }
 
 /// The module kind the run used is the one `lesson(#{ module: .. })`
@@ -189,6 +301,86 @@ fn check_expectations(
             "{display}: no expect_output([..]): a lesson states the output it must produce"
         ));
     }
+}
+
+/// Races flipped one at a time, at most: with many races the outcomes
+/// that matter are covered by all-immediate, all-timeout and these.
+const RACES_FLIPPED: usize = 6;
+
+/// Every question asked in this run (and in the run under each race
+/// outcome real node allows) whose `proof` lines do not print in the
+/// order its answer claims. The knob extremes each call this, so a
+/// question whose answer is wrong for some knob value is reported with it.
+fn check_questions(
+    path: &Path,
+    display: &str,
+    overrides: &BTreeMap<String, String>,
+    run: &super::LessonRun,
+    problems: &mut Vec<String>,
+) {
+    let knobs = if overrides.is_empty() {
+        "default parameters".to_string()
+    } else {
+        overrides
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let races = run.trace().races.len().min(64);
+    let mut outcomes: Vec<(u64, String)> = vec![(0, String::new())];
+    if races > 0 {
+        outcomes[0].1 = " (every race: immediate first)".into();
+        outcomes.push((u64::MAX, " (every race: timeout first)".into()));
+        for i in 0..races.min(RACES_FLIPPED) {
+            if races > 1 {
+                outcomes.push((1 << i, format!(" (race {}: timeout first)", i + 1)));
+            }
+        }
+    }
+    for (bits, race_label) in outcomes {
+        let other;
+        let this = if bits == 0 {
+            run
+        } else {
+            match super::run_with_races(path, overrides, bits) {
+                Ok(r) => {
+                    other = r;
+                    &other
+                }
+                Err(e) => {
+                    problems.push(e.report);
+                    continue;
+                }
+            }
+        };
+        let stdout = this.result.stdout();
+        let printed: Vec<&str> = stdout.lines().collect();
+        for q in &this.declarations().questions {
+            if let Some(problem) = proof_failure(&q.proof, &printed) {
+                problems.push(format!(
+                    "{display}:{}: question \"{}\": with {knobs}{race_label} the answer \"{}\" does not hold: {problem}",
+                    q.line, q.ask, q.choices[q.answer]
+                ));
+            }
+        }
+    }
+}
+
+/// Why `proof` (lines in the order an answer claims) fails for this
+/// output, if it does.
+fn proof_failure(proof: &[String], printed: &[&str]) -> Option<String> {
+    let mut from = 0;
+    for (i, line) in proof.iter().enumerate() {
+        match printed[from..].iter().position(|p| p == line) {
+            Some(k) => from += k + 1,
+            None if printed.contains(&line.as_str()) => {
+                return Some(format!("\"{line}\" printed before \"{}\"", proof[i - 1]));
+            }
+            None => return Some(format!("\"{line}\" was never printed")),
+        }
+    }
+    None
 }
 
 fn first_line_difference(expected: &[String], got: &[&str]) -> Option<String> {
@@ -324,4 +516,48 @@ pub fn describe_params(decl: &Declarations) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The error for overrides no `param(..)` declared, as clap words an
+/// unknown argument: the names, a tip naming a similar declared parameter
+/// for each that has one, then the allowed parameters. `target` names what
+/// was run (`lesson event-loop`, `scenario x.rhai`).
+pub fn unknown_params(target: &str, unknown: &[String], decl: &Declarations) -> String {
+    let names = unknown
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let plural = if unknown.len() == 1 { "" } else { "s" };
+    let mut message = format!("error: unknown parameter{plural} {names} for {target}\n");
+    let declared: Vec<&str> = decl.params.iter().map(|p| p.name.as_str()).collect();
+    let tips: Vec<String> = unknown
+        .iter()
+        .filter_map(|n| {
+            let tip = super::validate::similar_tip(
+                "parameter",
+                &super::validate::similar(n, declared.iter().copied()),
+            )?;
+            Some(if unknown.len() == 1 {
+                tip
+            } else {
+                format!("{tip} (for `{n}`)")
+            })
+        })
+        .collect();
+    if !tips.is_empty() {
+        message.push('\n');
+        for tip in tips {
+            message.push_str(&tip);
+            message.push('\n');
+        }
+    }
+    if decl.params.is_empty() {
+        message.push('\n');
+        message.push_str(&describe_params(decl));
+    } else {
+        message.push_str("\nallowed parameters:\n");
+        message.push_str(&describe_params(decl));
+    }
+    message
 }

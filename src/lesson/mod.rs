@@ -4,12 +4,14 @@
 //! ones (`workbench new lesson`).
 
 pub mod check;
+pub mod progress;
 pub mod scaffold;
+pub mod validate;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::script::lesson::Declarations;
+use crate::script::lesson::{Declarations, ParamDecl};
 use crate::script::{self, RunOptions, RunResult, Scenario, ScriptError};
 use crate::trace::{Kind, Trace};
 
@@ -80,6 +82,27 @@ pub fn run(path: &Path, params: &BTreeMap<String, String>) -> Result<LessonRun, 
     })
 }
 
+/// [`run`] with the given race outcomes (bit i set: the timeout wins race
+/// i), to see a question's answer under each outcome real node allows.
+pub fn run_with_races(
+    path: &Path,
+    params: &BTreeMap<String, String>,
+    race_bits: u64,
+) -> Result<LessonRun, ScriptError> {
+    let scenario = Scenario::load(path)?;
+    let mut options = RunOptions {
+        params: params.clone(),
+        ..RunOptions::default()
+    };
+    options.runtime.race_timeout_first = race_bits;
+    let result = script::run(&scenario, &options);
+    Ok(LessonRun {
+        name: name_of(path),
+        scenario,
+        result,
+    })
+}
+
 /// Narration steps: the sequence numbers of the `note` events, in order.
 pub fn narration_steps(trace: &Trace) -> Vec<usize> {
     trace
@@ -91,55 +114,142 @@ pub fn narration_steps(trace: &Trace) -> Vec<usize> {
         .collect()
 }
 
-/// One line of `workbench lessons`.
-#[derive(Debug, Clone)]
+/// A lesson as the picker and `workbench lessons` show it: its metadata,
+/// knobs and size (read from one run with default knobs).
+#[derive(Debug, Clone, Default)]
 pub struct Listing {
     pub name: String,
+    pub path: PathBuf,
     pub title: String,
+    pub summary: String,
     pub topic: String,
+    /// The Node.js behaviour it teaches.
+    pub teaches: String,
     pub duration: String,
+    /// The lessons to take first, by name.
+    pub requires: Vec<String>,
+    /// Its knobs: name, allowed values (`kind.allowed()`), default, help.
+    pub params: Vec<ParamDecl>,
+    /// Narration steps with default knobs.
+    pub steps: usize,
+    /// Each narration step's opening phrase (up to its first `. ` or
+    /// `: `), as an outline of the lesson.
+    pub outline: Vec<String>,
+    /// Questions it asks.
+    pub questions: usize,
     /// Why the lesson cannot be listed properly (it does not compile...).
     pub broken: Option<String>,
 }
 
-/// Lists the lessons of a directory; a broken file is listed with its reason.
+/// Lists the lessons of a directory by name; a broken file is listed with
+/// its reason. See [`course`] for the order to take them in.
 pub fn list(dir: &Path) -> Vec<Listing> {
-    discover(dir)
+    discover(dir).iter().map(|path| listing(path)).collect()
+}
+
+/// One lesson's listing, from a run with default knobs.
+pub fn listing(path: &Path) -> Listing {
+    let broken = |reason: String| Listing {
+        name: name_of(path),
+        path: path.to_path_buf(),
+        broken: Some(reason),
+        ..Listing::default()
+    };
+    let run = match run(path, &BTreeMap::new()) {
+        Err(e) => return broken(e.message),
+        Ok(run) => run,
+    };
+    match (&run.result.outcome.fatal, &run.declarations().lesson) {
+        (Some(f), _) => broken(f.message.lines().next().unwrap_or_default().to_string()),
+        (None, None) => broken("not a lesson: no lesson(#{ .. }) declaration".into()),
+        (None, Some(info)) => Listing {
+            name: name_of(path),
+            path: path.to_path_buf(),
+            title: info.title.clone(),
+            summary: info.summary.clone(),
+            topic: info.topic.clone(),
+            teaches: info.teaches.clone(),
+            duration: info.duration.clone(),
+            requires: info.requires.clone(),
+            params: run.declarations().params.clone(),
+            steps: narration_steps(run.trace()).len(),
+            outline: outline(run.trace()),
+            questions: run.declarations().questions.len(),
+            broken: None,
+        },
+    }
+}
+
+/// The opening phrase of each narration step.
+fn outline(trace: &Trace) -> Vec<String> {
+    trace
+        .events
         .iter()
-        .map(|path| {
-            let name = name_of(path);
-            match run(path, &BTreeMap::new()) {
-                Err(e) => Listing {
-                    name,
-                    title: String::new(),
-                    topic: String::new(),
-                    duration: String::new(),
-                    broken: Some(e.message),
-                },
-                Ok(run) => match (&run.result.outcome.fatal, &run.declarations().lesson) {
-                    (Some(f), _) => Listing {
-                        name,
-                        title: String::new(),
-                        topic: String::new(),
-                        duration: String::new(),
-                        broken: Some(f.message.lines().next().unwrap_or_default().to_string()),
-                    },
-                    (None, None) => Listing {
-                        name,
-                        title: String::new(),
-                        topic: String::new(),
-                        duration: String::new(),
-                        broken: Some("not a lesson: no lesson(#{ .. }) declaration".into()),
-                    },
-                    (None, Some(info)) => Listing {
-                        name,
-                        title: info.title.clone(),
-                        topic: info.topic.clone(),
-                        duration: info.duration.clone(),
-                        broken: None,
-                    },
-                },
-            }
+        .filter_map(|e| match e.kind {
+            Kind::Note { text } => Some(headline(trace.text(text))),
+            _ => None,
         })
         .collect()
+}
+
+/// A note's opening phrase: up to its first `. ` or `: ` (the whole note
+/// when it has neither).
+fn headline(note: &str) -> String {
+    let line = note.lines().next().unwrap_or_default().trim();
+    let end = [". ", ": "]
+        .iter()
+        .filter_map(|sep| line.find(sep))
+        .min()
+        .unwrap_or(line.len());
+    line[..end].trim_end_matches('.').to_string()
+}
+
+/// The lessons of a directory in course order: each after the lessons it
+/// `requires`, ties broken by name; lessons on a cycle of `requires` after
+/// the others (by name), broken lessons last.
+pub fn course(dir: &Path) -> Vec<Listing> {
+    course_order(list(dir))
+}
+
+/// Puts listings in course order (see [`course`]). A `requires` naming no
+/// listed lesson is ignored here (`workbench check` reports it).
+pub fn course_order(listings: Vec<Listing>) -> Vec<Listing> {
+    let (mut pending, broken): (Vec<Listing>, Vec<Listing>) =
+        listings.into_iter().partition(|l| l.broken.is_none());
+    pending.sort_by(|a, b| a.name.cmp(&b.name));
+    let known: BTreeSet<String> = pending.iter().map(|l| l.name.clone()).collect();
+    let mut placed: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::with_capacity(pending.len() + broken.len());
+    // Kahn's algorithm, taking the smallest name among the ready lessons.
+    loop {
+        let ready = pending.iter().position(|l| {
+            l.requires
+                .iter()
+                .all(|r| placed.contains(r) || !known.contains(r))
+        });
+        let Some(i) = ready else { break };
+        let l = pending.remove(i);
+        placed.insert(l.name.clone());
+        out.push(l);
+    }
+    out.extend(pending);
+    let mut broken = broken;
+    broken.sort_by(|a, b| a.name.cmp(&b.name));
+    out.extend(broken);
+    out
+}
+
+/// The lesson to try after `name`: the next one in course order that is
+/// not broken.
+pub fn next_in_course(dir: &Path, name: &str) -> Option<Listing> {
+    next_after(&course(dir), name)
+}
+
+/// [`next_in_course`] over listings already in course order.
+pub fn next_after(course: &[Listing], name: &str) -> Option<Listing> {
+    let at = course.iter().position(|l| l.name == name)?;
+    course[at + 1..]
+        .iter()
+        .find(|l| l.broken.is_none())
+        .cloned()
 }

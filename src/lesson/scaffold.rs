@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 /// The template; `{{TITLE}}` is replaced by a title made from the name.
 const TEMPLATE: &str = r#"// {{TITLE}}: a workbench lesson. Run `workbench check lessons/{{NAME}}.rhai`.
 
-// What the lesson is. Every field is required.
+// What the lesson is. These fields are required; `focus` (optional) names
+// the panel the lesson is about, given the most room in the player: "pool",
+// "workers", "delay", "buffers" or "streams" (none: the event loop).
 lesson(#{
     title: "{{TITLE}}",
     summary: "One line that tells a learner what they will see.",
@@ -23,14 +25,30 @@ let extra_tick = param("extra_tick", #{ default: true, help: "also schedule a pr
 // The program. Narration (`note`) marks the steps a learner jumps between;
 // each says what is about to happen and which rule explains it.
 scenario(|| {
-    note("The main script runs to completion before any callback.");
+    note("The main script runs to completion before any callback. It queues a timer, a nextTick and a promise reaction.");
     console.log("main");
     setTimeout(|| console.log("timeout"), delay);
     if extra_tick {
         process.nextTick(|| console.log("tick"));
     }
-    note("After the main script, Node drains the nextTick queue, then the microtask queue.");
     Promise.resolve().then(|| console.log("promise"));
+    // A question is asked where it is called: the player stops here, before
+    // anything that follows is shown, so the note after it may give the
+    // answer. It sits in the `if` because its answer is only true when
+    // the knob schedules the nextTick. `proof` lists output lines in the
+    // order the answer claims; `workbench check` reports any run (every
+    // knob extreme, every race outcome) that asks the question and does
+    // not print them in that order.
+    if extra_tick {
+        question(#{
+            ask: "Which prints first after \"main\"?",
+            choices: ["promise", "tick", "timeout"],
+            answer: 1,
+            explain: "process.nextTick callbacks run before promise reactions when the main script ends (CommonJS), and both before any timer.",
+            proof: ["tick", "promise", "timeout"],
+        });
+    }
+    note("After the main script, Node drains the nextTick queue, then the microtask queue; the timer waits for the loop's timers phase.");
 });
 
 // What the lesson must print with default parameters (checked by
@@ -39,16 +57,6 @@ expect_output(["main", "tick", "promise", "timeout"]);
 // Where a line is printed: the callback that prints "timeout" runs in the
 // timers phase.
 expect_phase("timeout", "timers");
-
-// Questions appear after a narration step; the learner answers before the
-// answer is revealed.
-question(#{
-    step: 2,
-    ask: "Which prints first after \"main\"?",
-    choices: ["promise", "tick", "timeout"],
-    answer: 1,
-    explain: "process.nextTick callbacks run before promise reactions when the main script ends (CommonJS).",
-});
 "#;
 
 /// Writes `dir/NAME.rhai`; refuses to overwrite or to use a bad name.

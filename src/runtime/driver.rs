@@ -120,9 +120,12 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
                 "the model is still computing (it interprets every step: node may be faster)"
             }
         };
+        let place = r.budget_place().map_or(String::new(), |p| {
+            format!(" It was met while this line ran:\n{p}")
+        });
         let message = format!(
             "workbench: wall-clock budget exceeded after {} s (--max-wall), in the {} phase of \
-             loop iteration {}: {why}.",
+             loop iteration {}: {why}.{place}",
             r.options.max_wall.as_secs_f64(),
             r.phase.name(),
             r.iteration
@@ -131,8 +134,12 @@ pub fn budget_stop<H: HostTypes>(rt: &Shared<H>, ticks: u32) -> Stop {
     }
     if r.memory_hit {
         record_budget(&mut r, BudgetKind::Memory, 0);
+        // Met between callbacks: the line that was running when it was met.
+        let place = r.budget_place().map_or(String::new(), |p| {
+            format!(" It was met while this line ran:\n{p}")
+        });
         let message = format!(
-            "{} in the {} phase of loop iteration {}.",
+            "{} in the {} phase of loop iteration {}.{place}",
             super::memory::budget_message(),
             r.phase.name(),
             r.iteration

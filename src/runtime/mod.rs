@@ -471,6 +471,15 @@ pub struct Runtime<H: HostTypes> {
     /// Clock reads since the last trace event (a spin-wait detector, see
     /// [`Runtime::clock_read`]).
     spin_reads: u32,
+    /// Where the script is, asked at every event (the script layer sets it;
+    /// the runtime knows no script language): the line of the script call
+    /// running, 0 when none.
+    pub line_source: Option<fn() -> u32>,
+    /// Shows a script line as a located excerpt (file:line and the source
+    /// line), for budget messages; set by the script layer.
+    pub locate: Option<Box<dyn Fn(u32) -> String>>,
+    /// The script line running when a budget was met (0: unknown).
+    pub budget_line: u32,
     /// HMAC blocks asked of pbkdf2 so far (see [`pool::MAX_RUN_PBKDF2_BLOCKS`]).
     pub pbkdf2_blocks: u64,
     /// `process.env`: the starting environment plus the script's
@@ -554,6 +563,9 @@ impl<H: HostTypes> Runtime<H> {
             threads: threads::Threads::default(),
             buffers: buffer::Heap::default(),
             spin_reads: 0,
+            line_source: None,
+            locate: None,
+            budget_line: 0,
             pbkdf2_blocks: 0,
             env,
             entry_pending: false,
@@ -585,6 +597,7 @@ impl<H: HostTypes> Runtime<H> {
         let n = self.trace.events.len();
         if n >= self.options.max_events {
             self.budget_hit.set(true);
+            self.note_budget_line();
             return;
         }
         // A storm of short callbacks grows memory without long Rhai runs
@@ -593,7 +606,12 @@ impl<H: HostTypes> Runtime<H> {
             if memory::exhausted() {
                 self.memory_hit = true;
             }
-            self.check_wall();
+            if self.check_wall() || self.memory_hit {
+                self.note_budget_line();
+            }
+        }
+        if let Some(line) = self.line_source {
+            self.trace.note_line(n as u32, line());
         }
         self.trace.push(Event::new(
             self.clock.now_ns(),
@@ -618,6 +636,35 @@ impl<H: HostTypes> Runtime<H> {
     /// Marks the wall budget spent if it is; true then. Under either clock:
     /// the virtual one models time, but a run that computes for minutes
     /// (deep recursion in thousands of async bodies) must end too.
+    /// The script line running when a budget was first met here (0: not
+    /// known), so that the budget's message can show it even when the
+    /// run stops between callbacks.
+    fn note_budget_line(&mut self) {
+        if self.budget_line == 0
+            && let Some(line) = self.line_source
+        {
+            self.budget_line = line();
+        }
+    }
+
+    /// Where `budget_line` is, as the script layer shows a place (file,
+    /// line, the source line), or nothing.
+    /// When that line is not known, the last line that recorded an event.
+    pub fn budget_place(&self) -> Option<String> {
+        let locate = self.locate.as_ref()?;
+        let line = if self.budget_line > 0 {
+            self.budget_line
+        } else {
+            self.trace
+                .lines
+                .iter()
+                .rev()
+                .map(|&(_, l)| l)
+                .find(|&l| l > 0)?
+        };
+        Some(locate(line))
+    }
+
     pub fn check_wall(&mut self) -> bool {
         if std::time::Instant::now() >= self.wall_deadline() {
             self.wall_hit = true;

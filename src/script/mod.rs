@@ -304,6 +304,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
     let escapes = crate::runtime::fs::Escapes::default();
     runtime_options.escapes = escapes.clone();
     let rt = Runtime::<Rh>::shared(runtime_options);
+    // Every event records the script line running (the player's marker
+    // follows it, main-script code included).
+    rt.borrow_mut().line_source = Some(rhai::native_call_line);
+    let source = scenario.source.clone();
+    rt.borrow_mut().locate = Some(Box::new(move |line| source.excerpt(line as usize, 1)));
     let engine = node::build_engine(options.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
         engine,

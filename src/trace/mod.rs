@@ -26,9 +26,29 @@ pub struct Trace {
     pub strings: Strings,
     /// Races detected in this run, in detection order (see [`RaceKind`]).
     pub races: Vec<RaceInfo>,
+    /// The script line running when events were recorded, run-length
+    /// encoded: `(seq, line)` applies from event `seq` until the next
+    /// entry; line 0 is "no script line" (the loop itself). Kept apart from
+    /// the events so that they stay 32 bytes.
+    pub lines: Vec<(u32, u32)>,
 }
 
 impl Trace {
+    /// Records that event `seq` was emitted while script line `line` ran
+    /// (0: none).
+    pub fn note_line(&mut self, seq: u32, line: u32) {
+        if self.lines.last().map_or(line != 0, |&(_, l)| l != line) {
+            self.lines.push((seq, line));
+        }
+    }
+
+    /// The script line running when event `seq` was recorded, if any.
+    pub fn line_at(&self, seq: u32) -> Option<u32> {
+        let i = self.lines.partition_point(|&(s, _)| s <= seq);
+        let (_, line) = *self.lines.get(i.checked_sub(1)?)?;
+        (line > 0).then_some(line)
+    }
+
     pub fn push(&mut self, event: Event) {
         self.events.push(event);
     }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::keymap::Action;
 use crate::lesson::{self, LessonRun};
 use crate::script::lesson::{ParamKind, ParamValue};
-use crate::script::render::{RenderOptions, render_with};
+use crate::script::render::{RenderOptions, render_with_lines};
 use crate::script::{ClockMode, RunOptions, Scenario, script_run};
 use crate::trace::fold::{Folded, TraceIndex};
 use crate::trace::{Phase, Trace};
@@ -35,6 +35,39 @@ pub enum Overlay {
         index: usize,
         answered: Option<usize>,
     },
+    /// Esc in the player: leave the lesson? (Its place is saved.)
+    ConfirmQuit,
+    /// The lesson's end: what was shown, the score, what to try next.
+    Summary,
+    /// Opened again after leaving it at narration step `step` (1-based):
+    /// resume there, or start over?
+    Resume {
+        step: usize,
+    },
+}
+
+/// The panels of the right column, besides the event loop itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Panel {
+    Pool,
+    Workers,
+    Delay,
+    Buffers,
+    Streams,
+}
+
+impl Panel {
+    /// The name a lesson gives its main panel (`focus: "pool"`).
+    pub fn parse(name: &str) -> Option<Panel> {
+        Some(match name {
+            "pool" => Panel::Pool,
+            "workers" => Panel::Workers,
+            "delay" => Panel::Delay,
+            "buffers" => Panel::Buffers,
+            "streams" => Panel::Streams,
+            _ => return None,
+        })
+    }
 }
 
 #[must_use = "the loop must act on the outcome"]
@@ -61,6 +94,11 @@ pub struct Player {
     /// The trace's buffer events (empty: no buffers view).
     pub buffers: crate::trace::fold_buffers::BufferIndex,
     pub js: Result<String, String>,
+    /// Where each Rhai line's statement starts in the JavaScript
+    /// (`(rhai, js)`, in JavaScript order; empty without a rendering).
+    pub js_lines: Vec<(u32, u32)>,
+    /// The next lesson of the course (name, title), for the summary.
+    pub next_lesson: Option<(String, String)>,
     pub iterations: Vec<IterationActivity>,
     /// Event-loop delay samples (monitorEventLoopDelay) and per-iteration
     /// spans, for the loop-health view.
@@ -78,8 +116,22 @@ pub struct Player {
     pub params: BTreeMap<String, String>,
     /// Race outcomes: bit i set = the timeout wins race i.
     pub race_bits: u64,
-    /// Questions already shown (by index).
-    pub asked: BTreeSet<usize>,
+    /// Questions already shown (by their text: indices change when a
+    /// knob re-runs the lesson).
+    pub asked: BTreeSet<String>,
+    /// First answers this session, by question text: right or not.
+    pub answers: BTreeMap<String, bool>,
+    /// Furthest narration step reached (1-based), this session.
+    pub furthest_step: usize,
+    /// The end-of-lesson summary has been shown.
+    pub summary_shown: bool,
+    /// Console lines scrolled back from the newest (0: follow the output).
+    pub console_scroll: usize,
+    /// A one-line reply to the last key (`r` with no race, a knob at its
+    /// limit), cleared by the next key.
+    pub status: Option<String>,
+    /// Where progress is recorded (none in tests unless given).
+    pub progress: Option<crate::lesson::progress::Progress>,
     /// A script or lesson error to show instead of crashing.
     pub error: Option<String>,
     last_advance: Option<Instant>,
@@ -115,14 +167,19 @@ impl Player {
             .as_ref()
             .map(|l| l.title.clone())
             .unwrap_or_else(|| lesson::name_of(path));
-        let js = render_with(
+        let (js, js_lines) = match render_with_lines(
             &run.scenario.ast,
             &RenderOptions {
                 params: run.declarations().js_params(),
                 module: run.result.module,
             },
-        )
-        .map_err(|e| format!("cannot render to JavaScript: {}", e.message));
+        ) {
+            Ok((js, lines)) => (Ok(js), lines),
+            Err(e) => (
+                Err(format!("cannot render to JavaScript: {}", e.message)),
+                Vec::new(),
+            ),
+        };
         let index = TraceIndex::build(run.trace());
         let buffers = crate::trace::fold_buffers::BufferIndex::build(run.trace());
         let iterations = iteration_activity(run.trace(), &index);
@@ -137,6 +194,8 @@ impl Player {
             index,
             buffers,
             js,
+            js_lines,
+            next_lesson: None,
             iterations,
             eld,
             spans,
@@ -150,6 +209,12 @@ impl Player {
             params,
             race_bits,
             asked: BTreeSet::new(),
+            answers: BTreeMap::new(),
+            furthest_step: 0,
+            summary_shown: false,
+            console_scroll: 0,
+            status: None,
+            progress: None,
             error,
             last_advance: None,
             clock,
@@ -162,6 +227,46 @@ impl Player {
         let kind = self.run.result.module;
         let declared = self.run.scenario.module != crate::script::ModuleDecl::Undeclared;
         (declared || kind == crate::script::ModuleKind::Esm).then_some(kind)
+    }
+
+    /// The lesson's main panel: the one it names (`focus: "pool"`), else
+    /// what the scenario made (streams, buffers, worker threads); `None`:
+    /// the event loop is the subject.
+    pub fn focus(&self) -> Option<Panel> {
+        if let Some(name) = self
+            .run
+            .declarations()
+            .lesson
+            .as_ref()
+            .and_then(|l| l.focus.as_deref())
+        {
+            return Panel::parse(name);
+        }
+        if !self.streams.is_empty() {
+            Some(Panel::Streams)
+        } else if !self.buffers.is_empty() {
+            Some(Panel::Buffers)
+        } else if !self.workers.is_empty() {
+            Some(Panel::Workers)
+        } else {
+            None
+        }
+    }
+
+    /// A Rhai line as the script pane shows it: itself, or in the
+    /// JavaScript view the line its statement renders at (`None` when it
+    /// has no statement there, or for line 0).
+    pub fn shown_line(&self, rhai_line: u32) -> Option<u32> {
+        if rhai_line == 0 {
+            return None;
+        }
+        if !self.show_js {
+            return Some(rhai_line);
+        }
+        self.js_lines
+            .iter()
+            .find(|&&(r, _)| r == rhai_line)
+            .map(|&(_, j)| j)
     }
 
     /// The pool's size, as recorded in the trace (0 when unused).
@@ -192,30 +297,171 @@ impl Player {
         (done.checked_sub(1), self.index.notes.len())
     }
 
+    /// Moves the cursor. Going forward, it stops where an unasked
+    /// question is asked on the way and asks it; reaching the last event
+    /// shows the lesson's summary once.
     fn move_to(&mut self, seq: usize) {
-        self.cursor = seq.min(self.len().saturating_sub(1));
-        self.maybe_ask();
-    }
-
-    /// Shows the question of a narration step the cursor just reached.
-    fn maybe_ask(&mut self) {
-        if !matches!(self.overlay, Overlay::None) {
+        let target = seq.min(self.len().saturating_sub(1));
+        if target > self.cursor
+            && let Some((stop, q)) = self.question_between(self.cursor, target)
+        {
+            self.cursor = stop;
+            self.ask(q);
+            self.after_move();
             return;
         }
-        let at = self.cursor as u32;
-        if let Ok(i) = self.index.notes.binary_search(&at) {
-            let step = i + 1;
-            let questions = &self.run.declarations().questions;
-            if let Some(q) = questions.iter().position(|q| q.step == step)
-                && !self.asked.contains(&q)
-            {
-                self.asked.insert(q);
-                self.overlay = Overlay::Question {
-                    index: q,
-                    answered: None,
-                };
-                self.playback = Playback::Paused;
+        let moved = target > self.cursor;
+        self.cursor = target;
+        self.after_move();
+        if moved
+            && target + 1 == self.len()
+            && self.len() > 1
+            && !self.summary_shown
+            && self.overlay == Overlay::None
+            && self.error.is_none()
+        {
+            self.summary_shown = true;
+            self.overlay = Overlay::Summary;
+            self.playback = Playback::Paused;
+            self.record_finished();
+        }
+    }
+
+    /// Jumps without asking (Home, End, resuming): questions passed over
+    /// stay unasked, to be asked when the learner steps through them.
+    fn jump_to(&mut self, seq: usize) {
+        self.cursor = seq.min(self.len().saturating_sub(1));
+        self.after_move();
+    }
+
+    fn after_move(&mut self) {
+        self.console_scroll = 0;
+        if let (Some(step), steps) = self.step() {
+            let step = step + 1;
+            if step > self.furthest_step {
+                self.furthest_step = step;
+                let name = self.run.name.clone();
+                if let Some(p) = self.progress.as_mut() {
+                    p.record_step(&name, step, steps);
+                }
             }
+        }
+    }
+
+    /// Where each question is asked: the event the cursor stops at. A
+    /// question inside the scenario stops at the event before the point
+    /// it was asked (so what follows, a note that explains, is not yet on
+    /// screen); a top-level one at its step's note.
+    pub fn question_stops(&self) -> Vec<(usize, usize)> {
+        let notes = &self.index.notes;
+        self.run
+            .declarations()
+            .questions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| {
+                let stop = match q.at {
+                    Some(at) => (at as usize).saturating_sub(1),
+                    None => *notes.get(q.step.checked_sub(1)?)? as usize,
+                };
+                Some((stop, i))
+            })
+            .collect()
+    }
+
+    /// The first unasked question whose stop is in (from, to].
+    fn question_between(&self, from: usize, to: usize) -> Option<(usize, usize)> {
+        let questions = &self.run.declarations().questions;
+        self.question_stops()
+            .into_iter()
+            .filter(|&(stop, i)| {
+                stop > from && stop <= to && !self.asked.contains(&questions[i].ask)
+            })
+            .min()
+    }
+
+    fn ask(&mut self, index: usize) {
+        let ask = self.run.declarations().questions[index].ask.clone();
+        self.asked.insert(ask);
+        self.overlay = Overlay::Question {
+            index,
+            answered: None,
+        };
+        self.playback = Playback::Paused;
+    }
+
+    /// Opens at a narration step (1-based), as when resuming a lesson left
+    /// in the middle: questions before it count as asked already.
+    pub fn resume_at_step(&mut self, step: usize) {
+        let Some(&seq) = step
+            .checked_sub(1)
+            .and_then(|i| self.index.notes.get(i).or(self.index.notes.last()))
+        else {
+            return;
+        };
+        let questions = &self.run.declarations().questions;
+        for (stop, i) in self.question_stops() {
+            if stop < seq as usize {
+                self.asked.insert(questions[i].ask.clone());
+            }
+        }
+        self.jump_to(seq as usize);
+    }
+
+    /// Attaches the learner's progress; when they left this lesson in the
+    /// middle last time, offers to resume there.
+    pub fn with_progress(
+        &mut self,
+        progress: crate::lesson::progress::Progress,
+        offer_resume: bool,
+    ) {
+        let last = progress
+            .lesson(&self.run.name)
+            .and_then(|l| l.last_step)
+            .filter(|&s| s > 1 && s <= self.index.notes.len());
+        self.progress = Some(progress);
+        if offer_resume && let Some(step) = last {
+            self.overlay = Overlay::Resume { step };
+        }
+    }
+
+    /// Records where the learner is (the lesson is left here).
+    pub fn record_place(&mut self) {
+        let (step, _) = self.step();
+        let at_end = self.cursor + 1 >= self.len();
+        let name = self.run.name.clone();
+        let params = self.params.clone();
+        if let Some(p) = self.progress.as_mut() {
+            p.record_place(
+                &name,
+                if at_end { None } else { step.map(|s| s + 1) },
+                &params,
+            );
+            let _ = p.save();
+        }
+    }
+
+    fn record_finished(&mut self) {
+        let name = self.run.name.clone();
+        if let Some(p) = self.progress.as_mut() {
+            p.record_finished(&name);
+            let _ = p.save();
+        }
+    }
+
+    fn record_answer(&mut self, index: usize, pick: usize) {
+        let q = &self.run.declarations().questions[index];
+        let right = pick == q.answer;
+        let ask = q.ask.clone();
+        if self.answers.contains_key(&ask) {
+            return;
+        }
+        self.answers.insert(ask.clone(), right);
+        let total = self.run.declarations().questions.len();
+        let name = self.run.name.clone();
+        if let Some(p) = self.progress.as_mut() {
+            p.record_answer(&name, &ask, right, total);
+            let _ = p.save();
         }
     }
 
@@ -230,25 +476,36 @@ impl Player {
     }
 
     /// Re-runs with new parameters or race outcomes, keeping the learner at
-    /// the same narration step.
+    /// the same narration step, or at the end when they were at the end
+    /// (turning a knob there shows the new outcome at once).
     pub fn rerun(&mut self, params: BTreeMap<String, String>, race_bits: u64) {
         let (step, _) = self.step();
+        let at_end = self.cursor + 1 >= self.len();
         let mut next = Player::open_with_clock(&self.path, params, race_bits, self.clock);
         next.show_js = self.show_js;
         next.speed = self.speed;
-        next.asked = self.asked.clone();
+        next.asked = std::mem::take(&mut self.asked);
+        next.answers = std::mem::take(&mut self.answers);
+        next.furthest_step = self.furthest_step;
+        next.summary_shown = self.summary_shown;
+        next.progress = self.progress.take();
+        next.next_lesson = self.next_lesson.take();
         next.overlay = match self.overlay {
             Overlay::Knobs { selected } => Overlay::Knobs { selected },
             _ => Overlay::None,
         };
-        next.cursor = match step {
-            Some(i) => next
-                .index
-                .notes
-                .get(i)
-                .or(next.index.notes.last())
-                .map_or(0, |&s| s as usize),
-            None => 0,
+        next.cursor = if at_end {
+            next.len().saturating_sub(1)
+        } else {
+            match step {
+                Some(i) => next
+                    .index
+                    .notes
+                    .get(i)
+                    .or(next.index.notes.last())
+                    .map_or(0, |&s| s as usize),
+                None => 0,
+            }
         };
         *self = next;
     }
@@ -272,9 +529,13 @@ impl Player {
     }
 
     pub fn update(&mut self, action: Action) -> Outcome {
+        self.status = None;
         match self.overlay.clone() {
             Overlay::Help => {
-                if matches!(action, Action::ToggleHelp | Action::Quit | Action::Enter) {
+                if matches!(
+                    action,
+                    Action::ToggleHelp | Action::Quit | Action::Escape | Action::Enter
+                ) {
                     self.overlay = Overlay::None;
                 }
                 return Outcome::Continue;
@@ -284,14 +545,52 @@ impl Player {
                     (None, Action::Answer(n)) => {
                         let count = self.run.declarations().questions[index].choices.len();
                         if n < count {
+                            self.record_answer(index, n);
                             self.overlay = Overlay::Question {
                                 index,
                                 answered: Some(n),
                             };
                         }
                     }
-                    (Some(_), _) | (None, Action::Quit) => self.overlay = Overlay::None,
+                    // Esc or q skips the question; it never leaves the lesson.
+                    (None, Action::Quit | Action::Escape) => {
+                        self.overlay = Overlay::None;
+                        self.status = Some("question skipped (p goes back to it)".into());
+                    }
+                    (Some(_), _) => self.overlay = Overlay::None,
                     _ => {}
+                }
+                return Outcome::Continue;
+            }
+            Overlay::ConfirmQuit => {
+                return match action {
+                    Action::Quit | Action::Escape | Action::Confirm => {
+                        self.record_place();
+                        Outcome::Quit
+                    }
+                    _ => {
+                        self.overlay = Overlay::None;
+                        Outcome::Continue
+                    }
+                };
+            }
+            Overlay::Resume { step } => {
+                self.overlay = Overlay::None;
+                match action {
+                    Action::Enter | Action::Confirm => self.resume_at_step(step),
+                    Action::Quit => {
+                        self.record_place();
+                        return Outcome::Quit;
+                    }
+                    _ => self.status = Some("starting from the beginning".into()),
+                }
+                return Outcome::Continue;
+            }
+            Overlay::Summary => {
+                self.overlay = Overlay::None;
+                if action == Action::Quit {
+                    self.record_place();
+                    return Outcome::Quit;
                 }
                 return Outcome::Continue;
             }
@@ -310,7 +609,7 @@ impl Player {
                     }
                     Action::StepForward | Action::Right => self.turn_knob(selected, true),
                     Action::StepBack | Action::Left => self.turn_knob(selected, false),
-                    Action::ToggleKnobs | Action::Quit | Action::Enter => {
+                    Action::ToggleKnobs | Action::Quit | Action::Escape | Action::Enter => {
                         self.overlay = Overlay::None
                     }
                     _ => {}
@@ -320,7 +619,13 @@ impl Player {
             Overlay::None => {}
         }
         match action {
-            Action::Quit => return Outcome::Quit,
+            Action::Quit => {
+                self.record_place();
+                return Outcome::Quit;
+            }
+            // Esc asks first: a stray Esc (meant for a panel already
+            // closed) must not lose the learner's place.
+            Action::Escape => self.overlay = Overlay::ConfirmQuit,
             Action::TogglePlay => {
                 self.playback = match self.playback {
                     Playback::Playing => Playback::Paused,
@@ -333,15 +638,21 @@ impl Player {
                 };
             }
             Action::StepForward | Action::Right => self.move_to(self.cursor + 1),
-            Action::StepBack | Action::Left => self.move_to(self.cursor.saturating_sub(1)),
-            Action::NextNote => {
-                if let Some(s) = self.next_in(&self.index.notes) {
-                    self.move_to(s);
-                }
-            }
+            Action::StepBack | Action::Left => self.jump_to(self.cursor.saturating_sub(1)),
+            Action::NextNote => match self.next_in(&self.index.notes) {
+                Some(s) => self.move_to(s),
+                None => self.move_to(self.len().saturating_sub(1)),
+            },
             Action::PrevNote => {
                 let s = self.prev_in(&self.index.notes).unwrap_or(0);
-                self.move_to(s);
+                // Back before a question that was skipped or answered: ask it again.
+                let questions = self.run.declarations().questions.clone();
+                for (stop, i) in self.question_stops() {
+                    if stop >= s && stop < self.cursor {
+                        self.asked.remove(&questions[i].ask);
+                    }
+                }
+                self.jump_to(s);
             }
             Action::NextCallback => {
                 if let Some(s) = self.next_in(&self.index.callback_starts) {
@@ -350,23 +661,31 @@ impl Player {
             }
             Action::PrevCallback => {
                 let s = self.prev_in(&self.index.callback_starts).unwrap_or(0);
-                self.move_to(s);
+                self.jump_to(s);
             }
-            Action::Home => self.move_to(0),
-            Action::End => self.move_to(self.len().saturating_sub(1)),
+            Action::Home => self.jump_to(0),
+            Action::End => self.jump_to(self.len().saturating_sub(1)),
             Action::Faster => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
             Action::Slower => self.speed = self.speed.saturating_sub(1),
             Action::ToggleJs => self.show_js = !self.show_js,
             Action::ToggleHelp => self.overlay = Overlay::Help,
+            Action::ScrollBack => self.console_scroll += 3,
+            Action::ScrollForward => self.console_scroll = self.console_scroll.saturating_sub(3),
             Action::ToggleKnobs => {
-                if !self.run.declarations().params.is_empty() {
+                if self.run.declarations().params.is_empty() {
+                    self.status = Some("this lesson has no knobs".into());
+                } else {
                     self.overlay = Overlay::Knobs { selected: 0 };
                     self.playback = Playback::Paused;
                 }
             }
             Action::SwitchRace => {
                 let races = self.trace().races.len().min(64);
-                if races > 0 {
+                if races == 0 {
+                    self.status = Some(
+                        "no race in this run: real node runs it in this order every time".into(),
+                    );
+                } else {
                     // Flip the race nearest before the cursor (or the first).
                     let at = self.cursor as u32;
                     let i = self
@@ -378,6 +697,11 @@ impl Player {
                     let bits = self.race_bits ^ (1 << i);
                     let params = self.params.clone();
                     self.rerun(params, bits);
+                    let first = match self.trace().races.get(i) {
+                        Some(r) if r.timeout_first => "the timeout",
+                        _ => "the immediate",
+                    };
+                    self.status = Some(format!("race switched: {first} runs first now"));
                 }
             }
             Action::ToggleClock => {
@@ -390,9 +714,23 @@ impl Player {
                 let params = self.params.clone();
                 self.rerun(params, self.race_bits);
             }
-            Action::Up | Action::Down | Action::Enter | Action::Answer(_) => {}
+            Action::Up | Action::Down | Action::Enter | Action::Confirm | Action::Answer(_) => {}
         }
         Outcome::Continue
+    }
+
+    /// The summary's figures: narration steps seen of all, questions
+    /// answered right at the first try, answered, asked in the lesson.
+    pub fn score(&self) -> (usize, usize, usize, usize, usize) {
+        let (_, steps) = self.step();
+        let right = self.answers.values().filter(|&&r| r).count();
+        (
+            self.furthest_step,
+            steps,
+            right,
+            self.answers.len(),
+            self.run.declarations().questions.len(),
+        )
     }
 
     fn turn_knob(&mut self, selected: usize, up: bool) {
@@ -430,6 +768,11 @@ impl Player {
             _ => return,
         };
         if next == param.value {
+            self.status = Some(format!(
+                "{} is at its limit ({})",
+                param.name,
+                param.kind.allowed()
+            ));
             return;
         }
         let mut params = self.params.clone();

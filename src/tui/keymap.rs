@@ -28,6 +28,13 @@ pub enum Action {
     Left,
     Right,
     Enter,
+    /// Esc: closes a panel; in the player, asks before leaving.
+    Escape,
+    /// `y`: yes, in a confirmation.
+    Confirm,
+    /// Scroll the console back / forward.
+    ScrollBack,
+    ScrollForward,
     Answer(usize),
 }
 
@@ -131,6 +138,12 @@ pub const BINDINGS: &[Binding] = &[
         footer: None,
     },
     Binding {
+        keys: "[ ] pgup",
+        action: Action::ScrollBack,
+        description: "scroll the console back / forward (pgup, pgdn)",
+        footer: None,
+    },
+    Binding {
         keys: "1-9",
         action: Action::Answer(0),
         description: "answer a question",
@@ -143,10 +156,16 @@ pub const BINDINGS: &[Binding] = &[
         footer: Some("? help"),
     },
     Binding {
-        keys: "q esc",
+        keys: "q",
         action: Action::Quit,
-        description: "quit (or close the open panel)",
+        description: "leave the lesson (your place is saved), or close the open panel",
         footer: Some("q quit"),
+    },
+    Binding {
+        keys: "esc",
+        action: Action::Escape,
+        description: "close the open panel; in the player, asks before leaving",
+        footer: None,
     },
 ];
 
@@ -172,7 +191,11 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('r') => Action::SwitchRace,
         KeyCode::Char('t') => Action::ToggleClock,
         KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc => Action::Escape,
+        KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char('[') | KeyCode::PageUp => Action::ScrollBack,
+        KeyCode::Char(']') | KeyCode::PageDown => Action::ScrollForward,
         KeyCode::Up => Action::Up,
         KeyCode::Down => Action::Down,
         KeyCode::Enter => Action::Enter,

@@ -7,33 +7,33 @@
 
 pub mod app;
 pub mod keymap;
+pub mod picker;
 pub mod theme;
 pub mod view;
 pub mod view_buffers;
+pub mod view_picker;
 pub mod view_streams;
 pub mod view_workers;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
 
 use app::{Outcome, Player};
 use keymap::{Action, action_for};
+use picker::{Picker, PickerOutcome};
 use theme::Theme;
 
-use crate::lesson::{self, Listing};
+use crate::lesson;
 
 /// What the terminal shows.
 pub enum Screen {
-    Picker {
-        listings: Vec<Listing>,
-        paths: Vec<PathBuf>,
-        selected: usize,
-    },
+    /// The lessons in course order, with the learner's progress.
+    Picker(Box<Picker>),
     Player {
         player: Box<Player>,
         from_picker: bool,
@@ -42,14 +42,7 @@ pub enum Screen {
 
 impl Screen {
     pub fn picker() -> Screen {
-        let dir = lesson::lessons_dir();
-        let paths = lesson::discover(&dir);
-        let listings = lesson::list(&dir);
-        Screen::Picker {
-            listings,
-            paths,
-            selected: 0,
-        }
+        Screen::Picker(Box::new(Picker::load()))
     }
 
     pub fn player(
@@ -57,8 +50,15 @@ impl Screen {
         params: BTreeMap<String, String>,
         clock: crate::script::ClockMode,
     ) -> Screen {
+        // Asked to resume only when opened as it was left: no knobs given.
+        let offer_resume = params.is_empty();
+        let mut player = Player::open_with_clock(&path, params, 0, clock);
+        player.with_progress(crate::lesson::progress::load(), offer_resume);
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        player.next_lesson =
+            lesson::next_in_course(&dir, &player.run.name).map(|l| (l.name, l.title));
         Screen::Player {
-            player: Box::new(Player::open_with_clock(&path, params, 0, clock)),
+            player: Box::new(player),
             from_picker: false,
         }
     }
@@ -66,35 +66,17 @@ impl Screen {
     /// Applies one action; returns whether to quit.
     pub fn update(&mut self, action: Action) -> Outcome {
         match self {
-            Screen::Picker {
-                paths, selected, ..
-            } => match action {
-                Action::Quit => Outcome::Quit,
-                Action::Up | Action::StepBack => {
-                    *selected = selected.saturating_sub(1);
-                    Outcome::Continue
-                }
-                Action::Down | Action::StepForward => {
-                    *selected = (*selected + 1).min(paths.len().saturating_sub(1));
-                    Outcome::Continue
-                }
-                Action::Enter => {
-                    if let Some(path) = paths.get(*selected).cloned() {
-                        *self = Screen::Player {
-                            player: Box::new(Player::open(&path, BTreeMap::new(), 0)),
-                            from_picker: true,
-                        };
-                    }
-                    Outcome::Continue
-                }
-                _ => Outcome::Continue,
-            },
+            Screen::Picker(picker) => {
+                let outcome = picker.update_action(action);
+                self.after_picker(outcome)
+            }
             Screen::Player {
                 player,
                 from_picker,
             } => match player.update(action) {
                 Outcome::Quit if *from_picker => {
-                    *self = Screen::picker();
+                    let name = player.run.name.clone();
+                    *self = Screen::Picker(Box::new(Picker::load().returning_from(&name)));
                     Outcome::Continue
                 }
                 other => other,
@@ -102,11 +84,53 @@ impl Screen {
         }
     }
 
+    /// Applies one key press: the picker reads keys its own way (`s` and
+    /// `r` answer its prompt), the player through its keymap.
+    pub fn key(&mut self, key: KeyEvent) -> Outcome {
+        if let Screen::Picker(picker) = self {
+            let outcome = match picker::key_for(key) {
+                Some(k) => picker.update(k),
+                None => PickerOutcome::Continue,
+            };
+            return self.after_picker(outcome);
+        }
+        // An unbound key still counts as "any key" for panels that wait
+        // for one (an answered question).
+        self.update(action_for(key).unwrap_or(Action::Enter))
+    }
+
+    /// Opens the lesson the picker chose (at the step to resume at), with
+    /// the picker's progress to record into.
+    fn after_picker(&mut self, outcome: PickerOutcome) -> Outcome {
+        match outcome {
+            PickerOutcome::Continue => Outcome::Continue,
+            PickerOutcome::Quit => Outcome::Quit,
+            PickerOutcome::Open {
+                path,
+                params,
+                resume_step,
+            } => {
+                let mut player = Player::open(&path, params, 0);
+                if let Screen::Picker(picker) = self {
+                    player.progress = Some(std::mem::take(&mut picker.progress));
+                    player.next_lesson = lesson::next_after(&picker.listings, &player.run.name)
+                        .map(|l| (l.name, l.title));
+                }
+                if let Some(step) = resume_step {
+                    player.resume_at_step(step);
+                }
+                *self = Screen::Player {
+                    player: Box::new(player),
+                    from_picker: true,
+                };
+                Outcome::Continue
+            }
+        }
+    }
+
     pub fn draw(&self, frame: &mut ratatui::Frame, theme: &Theme) {
         match self {
-            Screen::Picker {
-                listings, selected, ..
-            } => view::draw_picker(frame, listings, *selected, theme),
+            Screen::Picker(picker) => view::draw_picker(frame, picker, theme),
             Screen::Player { player, .. } => view::draw_player(frame, player, theme),
         }
     }
@@ -215,13 +239,9 @@ fn event_loop(
                 }
                 if let Event::Key(key) = event::read().map_err(io)?
                     && key.kind == KeyEventKind::Press
+                    && screen.key(key) == Outcome::Quit
                 {
-                    // An unbound key still counts as "any key" for panels
-                    // that wait for one (an answered question).
-                    let action = action_for(key).unwrap_or(Action::Enter);
-                    if screen.update(action) == Outcome::Quit {
-                        quit = true;
-                    }
+                    quit = true;
                 }
                 if !event::poll(Duration::ZERO).map_err(io)? {
                     break;

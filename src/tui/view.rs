@@ -7,10 +7,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, List, ListItem, Paragraph, Wrap};
 
-use super::app::{Overlay, Playback, Player, SPEEDS};
+use super::app::{Overlay, Panel, Playback, Player, SPEEDS};
 use super::keymap::{BINDINGS, footer_hints};
 use super::theme::Theme;
-use crate::lesson::Listing;
 use crate::trace::fold::{Folded, QueueKind, console_line};
 use crate::trace::write::describe;
 use crate::trace::{CallbackKind, CbId, Kind, Phase, Stream, Trace};
@@ -41,22 +40,116 @@ fn too_small(frame: &mut Frame, area: Rect) -> bool {
     true
 }
 
-/// Draws the whole player.
 /// The machine's cores (what the real clock's threads share).
 pub(super) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The optional panels under the loop view, in screen order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Panel {
-    Pool,
-    Workers,
-    Delay,
-    Buffers,
-    Streams,
+/// Rows of the loop panel below which it is not drawn at all (its phase
+/// bar, the stack and one queue).
+const LOOP_MIN: u16 = 5;
+
+/// The right column: the event loop and the panels the scenario used.
+/// The lesson's main panel (its `focus`, else streams, buffers or worker
+/// threads when the scenario made them) is sized first and takes what is
+/// left over; the loop panel gets the rows its content needs; the other
+/// panels come after, in priority order, while they fit.
+fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)>) {
+    let lanes = player.pool_threads().clamp(1, 8) as u16;
+    let worker_count = super::view_workers::worker_count(player) as u16;
+    let used = |panel: Panel| match panel {
+        Panel::Delay => !player.eld.is_empty(),
+        Panel::Streams => !player.streams.is_empty(),
+        Panel::Buffers => !player.buffers.is_empty(),
+        Panel::Workers => worker_count > 0,
+        Panel::Pool => !player.index.tasks.is_empty(),
+    };
+    let wanted = |panel: Panel, main: bool| -> u16 {
+        match panel {
+            Panel::Delay => 5,
+            Panel::Streams => {
+                super::view_streams::wanted_height(&player.streams, if main { 24 } else { 10 })
+            }
+            Panel::Buffers => {
+                super::view_buffers::wanted_height(player.buffers.slabs.min(if main {
+                    24
+                } else {
+                    6
+                }) as u16)
+            }
+            Panel::Workers => worker_count.min(if main { 16 } else { 4 }) + 2,
+            Panel::Pool => lanes + 3,
+        }
+    };
+    let focus = player.focus().filter(|&p| used(p));
+    let loop_full = loop_rows(player) + 2;
+    let mut avail = area.height;
+    let mut shown: Vec<(Panel, u16)> = Vec::new();
+    let loop_h;
+    match focus {
+        Some(main) => {
+            let main_h = wanted(main, true)
+                .min(avail.saturating_sub(LOOP_MIN))
+                .max(avail.min(6));
+            avail -= main_h;
+            loop_h = if avail >= LOOP_MIN {
+                loop_full.min(avail)
+            } else {
+                0
+            };
+            avail -= loop_h;
+            shown.push((main, main_h));
+        }
+        None => {
+            loop_h = area.height;
+            avail = area.height.saturating_sub(loop_full.max(10));
+        }
+    }
+    for panel in [
+        Panel::Delay,
+        Panel::Streams,
+        Panel::Buffers,
+        Panel::Workers,
+        Panel::Pool,
+    ] {
+        let h = wanted(panel, false);
+        if Some(panel) != focus && used(panel) && h <= avail {
+            avail -= h;
+            shown.push((panel, h));
+        }
+    }
+    // Screen order: pool, workers, delay, buffers, streams (top to bottom).
+    shown.sort_by_key(|(p, _)| *p);
+    let mut rows = Vec::new();
+    if loop_h > 0 {
+        rows.push(if focus.is_none() {
+            Constraint::Min(LOOP_MIN)
+        } else {
+            Constraint::Length(loop_h)
+        });
+    }
+    rows.extend(shown.iter().map(|&(p, h)| {
+        if Some(p) == focus {
+            Constraint::Min(h)
+        } else {
+            Constraint::Length(h)
+        }
+    }));
+    let areas = Layout::vertical(rows).split(area);
+    let (loop_area, first) = if loop_h > 0 {
+        (Some(areas[0]), 1)
+    } else {
+        (None, 0)
+    };
+    let panels = shown
+        .iter()
+        .enumerate()
+        .map(|(i, &(p, _))| (p, areas[first + i]))
+        .collect();
+    (loop_area, panels)
 }
 
+/// Draws the whole player.
 pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     let area = frame.area();
     if too_small(frame, area) {
@@ -70,47 +163,33 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
+    // A question takes the bottom row, taller when its text needs it, and
+    // leaves the panels above it (the pool lanes, the slabs, the streams
+    // the question is about) in view.
+    let question = match player.overlay {
+        Overlay::Question { index, answered } => Some((index, answered)),
+        _ => None,
+    };
+    let bottom_h = match question {
+        // As tall as its text, so the panels above keep the rest.
+        Some((index, answered)) => question_height(player, index, answered, body.width)
+            .max(8)
+            .min(body.height.saturating_sub(6)),
+        None => body.height * 42 / 100,
+    };
     let [top, bottom] =
-        Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
-    let [script, loop_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_h)]).areas(body);
+    let [script, right] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(top);
-    let [console, narration] =
-        Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(bottom);
 
     draw_header(frame, header, player, &folded, theme);
     draw_script(frame, script, player, &folded, theme);
-    // Optional views under the loop, each only when the scenario used what
-    // it shows, added in this order while the loop keeps 10 rows: the
-    // loop's health (delay), streams, buffers, worker threads, the pool.
-    let lanes = player.pool_threads().clamp(1, 8) as u16;
-    let worker_count = super::view_workers::worker_count(player) as u16;
-    let buffers_h = super::view_buffers::wanted_height(player.buffers.slabs.min(6) as u16);
-    // Streams: one line per stage, when the scenario made streams.
-    let streams_h = super::view_streams::wanted_height(&player.streams, 10);
-    let wanted = [
-        (Panel::Delay, !player.eld.is_empty(), 5),
-        (Panel::Streams, !player.streams.is_empty(), streams_h),
-        (Panel::Buffers, !player.buffers.is_empty(), buffers_h),
-        (Panel::Workers, worker_count > 0, worker_count.min(4) + 2),
-        (Panel::Pool, !player.index.tasks.is_empty(), lanes + 3),
-    ];
-    let mut budget = loop_area.height.saturating_sub(10);
-    let mut shown: Vec<(Panel, u16)> = Vec::new();
-    for (panel, used, height) in wanted {
-        if used && height <= budget {
-            budget -= height;
-            shown.push((panel, height));
-        }
+    let (loop_area, panels) = right_column(player, right);
+    let pool_shown = panels.iter().any(|(p, _)| *p == Panel::Pool);
+    if let Some(at) = loop_area {
+        draw_loop(frame, at, player, &folded, theme, !pool_shown);
     }
-    // Screen order: pool, workers, delay, buffers, streams (top to bottom).
-    shown.sort_by_key(|(p, _)| *p);
-    let mut rows = vec![Constraint::Min(10)];
-    rows.extend(shown.iter().map(|(_, h)| Constraint::Length(*h)));
-    let areas = Layout::vertical(rows).split(loop_area);
-    let pool_shown = shown.iter().any(|(p, _)| *p == Panel::Pool);
-    draw_loop(frame, areas[0], player, &folded, theme, !pool_shown);
-    for (i, (panel, _)) in shown.iter().enumerate() {
-        let at = areas[i + 1];
+    for (panel, at) in panels {
         match panel {
             Panel::Pool => draw_pool(frame, at, player, &folded, theme),
             Panel::Workers => super::view_workers::draw(frame, at, player, &folded, theme),
@@ -127,23 +206,29 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
             }
         }
     }
-    draw_console(frame, console, player, &folded, theme);
-    draw_narration(frame, narration, player, &folded, theme);
+    match question {
+        Some((index, answered)) => draw_question(frame, bottom, player, index, answered, theme),
+        None => {
+            let [console, narration] =
+                Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)])
+                    .areas(bottom);
+            draw_console(frame, console, player, &folded, theme);
+            draw_narration(frame, narration, player, &folded, theme);
+        }
+    }
     draw_timeline(frame, timeline, player, &folded, theme);
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![Span::styled(
-            format!(" {} ", footer_hints()),
-            theme.dim(),
-        )])),
-        footer,
-    );
+    let hint = match &player.status {
+        Some(status) => Span::styled(format!(" {status}"), theme.warning()),
+        None => Span::styled(format!(" {} ", footer_hints()), theme.dim()),
+    };
+    frame.render_widget(Paragraph::new(Line::from(vec![hint])), footer);
     match &player.overlay {
-        Overlay::None => {}
+        Overlay::None | Overlay::Question { .. } => {}
         Overlay::Help => draw_help(frame, area, theme),
         Overlay::Knobs { selected } => draw_knobs(frame, area, player, *selected, theme),
-        Overlay::Question { index, answered } => {
-            draw_question(frame, area, player, *index, *answered, theme)
-        }
+        Overlay::ConfirmQuit => draw_confirm_quit(frame, area, player, theme),
+        Overlay::Summary => draw_summary(frame, area, player, theme),
+        Overlay::Resume { step } => draw_resume(frame, area, player, *step, theme),
     }
 }
 
@@ -174,14 +259,29 @@ fn draw_header(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, 
     let module = player
         .module_shown()
         .map_or(String::new(), |m| format!(" · {}", m.title()));
-    let left = format!(
-        " {}{module} · {step_text} · {clock} {} · iteration {} · {phase}",
-        player.title,
+    let width = area.width as usize;
+    let facts = format!(
+        "{module} · {step_text} · {clock} {} · iteration {} · {phase}",
         ms(folded.time_ns),
         folded.iteration
     );
-    let right = format!("event {}/{} · {play} ", player.cursor + 1, player.len());
-    let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
+    let mut right = format!("event {}/{} · {play} ", player.cursor + 1, player.len());
+    // Narrow: the event counter goes first, then the title is shortened;
+    // the two sides never run together.
+    if 1 + player.title.chars().count() + facts.chars().count() + 2 + right.chars().count() > width
+    {
+        right = format!("{play} ");
+    }
+    let room = width.saturating_sub(1 + facts.chars().count() + 2 + right.chars().count());
+    let title = if player.title.chars().count() <= room {
+        player.title.clone()
+    } else {
+        let keep: String = player.title.chars().take(room.saturating_sub(1)).collect();
+        format!("{}…", keep.trim_end())
+    };
+    let left = format!(" {title}{facts}");
+    let pad = width.saturating_sub(left.chars().count() + right.chars().count());
+    let pad = if pad == 0 { 0 } else { pad.max(2) };
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(left, theme.title()),
@@ -192,9 +292,17 @@ fn draw_header(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, 
     );
 }
 
-/// The script line to mark: the body of the running callback, or the
-/// place that scheduled the callback of a nearby event.
-fn current_line(trace: &Trace, folded: &Folded) -> Option<u32> {
+/// The script line to mark, and the line to keep in view. The mark is
+/// the line that was running when the event under the cursor was recorded
+/// (a `console.log`, a `setTimeout` call, main-script code included), else
+/// the body of the callback starting; between callbacks nothing is marked
+/// and the view stays where the script last ran.
+fn current_line(player: &Player, folded: &Folded) -> (Option<u32>, Option<u32>) {
+    let trace = player.trace();
+    let seq = folded.seq as u32;
+    if let Some(line) = trace.line_at(seq) {
+        return (Some(line), Some(line));
+    }
     if let Some(&top) = folded.stack.last()
         && let Some(info) = trace.callback(top)
     {
@@ -204,76 +312,171 @@ fn current_line(trace: &Trace, folded: &Folded) -> Option<u32> {
             info.line
         };
         if line > 0 {
-            return Some(line);
+            return (Some(line), Some(line));
         }
     }
-    let from = folded.seq.saturating_sub(40);
-    trace.events[from..=folded.seq].iter().rev().find_map(|e| {
-        let cb = match e.kind {
-            Kind::Queued { cb, .. } | Kind::Cleared { cb } => cb,
-            _ => return None,
-        };
-        trace.callback(cb).map(|i| i.line).filter(|&l| l > 0)
-    })
+    let i = trace.lines.partition_point(|&(s, _)| s <= seq);
+    let last = trace.lines[..i]
+        .iter()
+        .rev()
+        .find(|&&(_, l)| l > 0)
+        .map(|&(_, l)| l);
+    (None, last)
+}
+
+/// The line of `scenario(` in a lesson: where its program starts.
+fn scenario_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| l.trim_start().starts_with("scenario("))
+}
+
+/// The lesson's source as the player shows it, as (line number, text):
+/// a `question(#{ .. })` inside the program is folded to its first line
+/// (its choices, answer and explanation are for after the learner
+/// answers), and what follows the program (the expected output, top-level
+/// questions) is left out, so that the script pane gives nothing away.
+fn shown_source(text: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = scenario_line(text);
+    // The program ends at the first `});` in column 0 after `scenario(`.
+    let end = start.and_then(|s| {
+        lines[s..]
+            .iter()
+            .position(|l| l.trim_end() == "});")
+            .map(|k| s + k)
+    });
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if let Some(end) = end
+            && i > end
+        {
+            out.push((
+                0,
+                "// (the lesson's expected output and checks follow: hidden in the player)".into(),
+            ));
+            break;
+        }
+        let trimmed = line.trim_start();
+        if start.is_some_and(|s| i > s) && trimmed.starts_with("question(#{") {
+            let indent = &line[..line.len() - trimmed.len()];
+            out.push((
+                i + 1,
+                format!("{indent}question(#{{ .. }}); // asked in the player"),
+            ));
+            // Skip to the line closing the call.
+            let mut depth = 0i32;
+            let mut j = i;
+            while j < lines.len() {
+                depth += lines[j].matches(['(', '{', '[']).count() as i32;
+                depth -= lines[j].matches([')', '}', ']']).count() as i32;
+                if depth <= 0 {
+                    break;
+                }
+                j += 1;
+            }
+            i = j + 1;
+            continue;
+        }
+        // Narration is the panel's to tell, at its step: here a note
+        // that explains what a question is about to ask would spoil it.
+        if start.is_some_and(|s| i > s) && trimmed.starts_with("note(") {
+            let indent = &line[..line.len() - trimmed.len()];
+            out.push((i + 1, format!("{indent}note(…); // narration")));
+            let mut j = i;
+            while j + 1 < lines.len() && !lines[j].trim_end().ends_with(");") {
+                j += 1;
+            }
+            i = j + 1;
+            continue;
+        }
+        out.push((i + 1, line.to_string()));
+        i += 1;
+    }
+    out
 }
 
 fn draw_script(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
-    let (title, text, mark) = if player.show_js {
+    let (mark, anchor) = current_line(player, folded);
+    let (title, text) = if player.show_js {
         match &player.js {
-            Ok(js) => (" JavaScript (j: Rhai) ", js.as_str(), None),
-            Err(e) => (" JavaScript (j: Rhai) ", e.as_str(), None),
+            Ok(js) => (" JavaScript (j: Rhai) ", js.as_str()),
+            Err(e) => (" JavaScript (j: Rhai) ", e.as_str()),
         }
     } else {
         (
             " script (j: JavaScript) ",
             player.run.scenario.source.text.as_str(),
-            current_line(player.trace(), folded),
         )
     };
+    let mark = mark.and_then(|m| player.shown_line(m));
+    let anchor = anchor.and_then(|m| player.shown_line(m));
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     let inner_height = area.height.saturating_sub(2) as usize;
-    let lines: Vec<&str> = text.lines().collect();
-    let mark_index = mark.map(|m| m as usize - 1);
-    let offset = match mark_index {
-        Some(m) if m >= inner_height / 2 => {
-            (m - inner_height / 2).min(lines.len().saturating_sub(inner_height))
-        }
-        _ => 0,
+    let lines: Vec<(usize, String)> = if player.show_js {
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.to_string()))
+            .collect()
+    } else {
+        shown_source(text)
     };
-    let width = lines.len().to_string().len();
+    // Rows, not line numbers: a folded question makes them differ.
+    let row_of = |line: u32| lines.iter().position(|(n, _)| *n >= line as usize);
+    let mark_row = mark.and_then(row_of);
+    let max_offset = lines.len().saturating_sub(inner_height);
+    let offset = match anchor.and_then(row_of) {
+        Some(m) => m.saturating_sub(inner_height / 2).min(max_offset),
+        // Before the program runs: from its start, not the metadata.
+        None if !player.show_js => scenario_line(text)
+            .and_then(|l| row_of(l as u32 + 1))
+            .unwrap_or(0)
+            .saturating_sub(1)
+            .min(max_offset),
+        None => 0,
+    };
+    let width = text.lines().count().to_string().len();
     let rendered: Vec<Line> = lines
         .iter()
         .enumerate()
         .skip(offset)
         .take(inner_height)
-        .map(|(i, l)| {
-            let marked = mark_index == Some(i);
+        .map(|(row, (n, l))| {
+            let marked = mark_row == Some(row);
             let prefix = if marked { "▶" } else { " " };
             let style = if marked {
                 theme.cursor_line()
             } else {
                 Style::new()
             };
+            let number = if *n == 0 {
+                " ".repeat(width)
+            } else {
+                format!("{n:>width$}")
+            };
             Line::from(vec![
                 Span::styled(
-                    format!("{prefix}{:>width$} ", i + 1),
+                    format!("{prefix}{number} "),
                     if marked { style } else { theme.dim() },
                 ),
-                Span::styled(l.to_string(), style),
+                Span::styled(l.clone(), if *n == 0 { theme.dim() } else { style }),
             ])
         })
         .collect();
     frame.render_widget(Paragraph::new(rendered).block(block), area);
 }
 
-fn label(trace: &Trace, cb: CbId) -> String {
+/// A callback's label with the line it was scheduled at, in the script
+/// shown (the Rhai file, or its JavaScript rendering).
+fn label(player: &Player, cb: CbId) -> String {
+    let trace = player.trace();
     match trace.callback(cb) {
         Some(info) => {
             let l = trace.text(info.label);
-            if info.line > 0 {
-                format!("{l} L{}", info.line)
-            } else {
-                l.to_string()
+            match player.shown_line(info.line) {
+                Some(line) => format!("{l} L{line}"),
+                None => l.to_string(),
             }
         }
         None => format!("#{}", cb.0),
@@ -281,7 +484,7 @@ fn label(trace: &Trace, cb: CbId) -> String {
 }
 
 fn queue_spans<'a>(
-    trace: &Trace,
+    player: &Player,
     items: &[CbId],
     more: usize,
     style: Style,
@@ -295,10 +498,58 @@ fn queue_spans<'a>(
         if i > 0 {
             spans.push(Span::styled(" ← ", theme.dim()));
         }
-        spans.push(Span::styled(format!("[{}]", label(trace, *cb)), style));
+        spans.push(Span::styled(format!("[{}]", label(player, *cb)), style));
     }
     if more > 0 {
         spans.push(Span::styled(format!(" +{more} more"), theme.dim()));
+    }
+    spans
+}
+
+/// Rows of content the loop panel has (without its borders).
+fn loop_rows(player: &Player) -> u16 {
+    let pool = !player.index.tasks.is_empty() as u16;
+    let race = !player.trace().races.is_empty() as u16;
+    10 + pool + race
+}
+
+/// The phase bar, as wide as fits: ` timers ▶ pending ▶ idle/prepare ▶ ..`,
+/// then `idle` for idle/prepare, then no spaces around the arrows.
+fn phase_bar<'a>(folded: &Folded, width: usize, theme: &Theme) -> Vec<Span<'a>> {
+    let shown = [
+        (Phase::Timers, "timers"),
+        (Phase::Pending, "pending"),
+        (Phase::Idle, "idle/prepare"),
+        (Phase::Poll, "poll"),
+        (Phase::Check, "check"),
+        (Phase::Close, "close"),
+    ];
+    let full: usize = shown.iter().map(|(_, n)| n.len() + 3).sum::<usize>();
+    let (short_idle, pad) = if full <= width {
+        (false, " ")
+    } else if full - 8 <= width {
+        (true, " ")
+    } else {
+        (true, "")
+    };
+    let mut spans = vec![Span::raw(pad)];
+    for (i, (p, name)) in shown.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("▶", theme.dim()));
+        }
+        let active =
+            folded.phase == Some(*p) || (*p == Phase::Idle && folded.phase == Some(Phase::Prepare));
+        let style = if active {
+            theme.phase_active()
+        } else {
+            theme.phase()
+        };
+        let name = if short_idle && *p == Phase::Idle {
+            "idle"
+        } else {
+            name
+        };
+        spans.push(Span::styled(format!("{pad}{name}{pad}"), style));
     }
     spans
 }
@@ -313,50 +564,44 @@ fn draw_loop(
 ) {
     let trace = player.trace();
     let block = Block::bordered().title(Span::styled(" event loop ", theme.title()));
-    let mut phases = vec![Span::raw(" ")];
-    let shown = [
-        (Phase::Timers, "timers"),
-        (Phase::Pending, "pending"),
-        (Phase::Idle, "idle/prepare"),
-        (Phase::Poll, "poll"),
-        (Phase::Check, "check"),
-        (Phase::Close, "close"),
-    ];
-    for (i, (p, name)) in shown.iter().enumerate() {
-        if i > 0 {
-            phases.push(Span::styled("▶", theme.dim()));
-        }
-        let active =
-            folded.phase == Some(*p) || (*p == Phase::Idle && folded.phase == Some(Phase::Prepare));
-        let style = if active {
-            theme.phase_active()
-        } else {
-            theme.phase()
-        };
-        phases.push(Span::styled(format!(" {name} "), style));
-    }
+    let inner = block.inner(area);
     let where_now = match folded.phase {
-        Some(Phase::Main) => "  (the main script: the loop has not started)",
-        Some(Phase::Exit) => "  (the loop has ended: beforeExit / exit)",
-        _ => "",
+        Some(Phase::Main) => " the main script runs: the loop has not started",
+        Some(Phase::Exit) => " the loop has ended: beforeExit / exit",
+        Some(Phase::Timers) => " timers: the due timers run",
+        Some(Phase::Poll) => " poll: I/O callbacks run; waits when nothing else is due",
+        Some(Phase::Check) => " check: the immediates run",
+        Some(Phase::Close) => " close: close callbacks ('close' events)",
+        Some(Phase::Pending) => " pending: deferred I/O callbacks",
+        Some(Phase::Idle | Phase::Prepare) => " idle/prepare: libuv's internal hooks",
+        None => "",
     };
-    phases.push(Span::styled(where_now, theme.dim()));
-    let row = |name: &'static str, kind: QueueKind, style: Style| {
+    // Each line, and whether it may go when the panel is short.
+    let mut lines: Vec<(Line, bool)> = vec![
+        (
+            Line::from(phase_bar(folded, inner.width as usize, theme)),
+            false,
+        ),
+        (Line::from(Span::styled(where_now, theme.dim())), true),
+    ];
+    let mut row = |name: &'static str, kind: QueueKind, style: Style| {
         let (items, more) = folded.queue(kind);
         let mut spans = vec![Span::styled(format!(" {name:<11}"), theme.dim())];
-        spans.extend(queue_spans(trace, items, more, style, theme));
-        Line::from(spans)
+        spans.extend(queue_spans(player, items, more, style, theme));
+        lines.push((Line::from(spans), items.is_empty()));
     };
-    let mut lines = vec![
-        Line::from(phases),
-        Line::raw(""),
-        row("timers", QueueKind::Timers, theme.timer()),
-        row("poll (I/O)", QueueKind::Io, theme.io()),
-        row("check", QueueKind::Immediates, theme.immediate()),
-        Line::raw(""),
-        row("nextTick", QueueKind::NextTick, theme.tick()),
-        row("microtasks", QueueKind::Microtasks, theme.microtask()),
-    ];
+    row("timers", QueueKind::Timers, theme.timer());
+    row("poll (I/O)", QueueKind::Io, theme.io());
+    row("check", QueueKind::Immediates, theme.immediate());
+    lines.push((Line::raw(""), true));
+    let mut row = |name: &'static str, kind: QueueKind, style: Style| {
+        let (items, more) = folded.queue(kind);
+        let mut spans = vec![Span::styled(format!(" {name:<11}"), theme.dim())];
+        spans.extend(queue_spans(player, items, more, style, theme));
+        lines.push((Line::from(spans), items.is_empty()));
+    };
+    row("nextTick", QueueKind::NextTick, theme.tick());
+    row("microtasks", QueueKind::Microtasks, theme.microtask());
     let mut stack = vec![Span::styled(" stack      ", theme.dim())];
     if folded.stack.is_empty() {
         let what = match folded.phase {
@@ -371,11 +616,11 @@ fn draw_loop(
         }
         let kind = trace.callback(*cb).map_or("", |c| c.kind.name());
         stack.push(Span::styled(
-            format!("{kind} {}", label(trace, *cb)),
+            format!("{kind} {}", label(player, *cb)),
             theme.running(),
         ));
     }
-    lines.push(Line::from(stack));
+    lines.push((Line::from(stack), false));
     if pool_line && !player.index.tasks.is_empty() {
         let mut pool = vec![Span::styled(" pool       ", theme.dim())];
         if folded.pool_running.is_empty() {
@@ -393,22 +638,37 @@ fn draw_loop(
                 theme.dim(),
             ));
         }
-        lines.push(Line::from(pool));
+        lines.push((Line::from(pool), true));
     }
-    if !trace.races.is_empty() {
-        let race = &trace.races[0];
-        lines.push(Line::from(Span::styled(
-            format!(
-                " RACE: real Node may run either first; this run: {} first (r switches)",
-                if race.timeout_first {
-                    "timeout"
-                } else {
-                    "immediate"
-                }
-            ),
-            theme.warning(),
-        )));
+    // Once the race has happened: before, it would answer a question
+    // about the order it decides.
+    if let Some(race) = trace.races.iter().find(|r| r.seq as usize <= folded.seq) {
+        lines.push((
+            Line::from(Span::styled(
+                format!(
+                    " RACE: real Node may run either first; this run: {} first (r switches)",
+                    if race.timeout_first {
+                        "timeout"
+                    } else {
+                        "immediate"
+                    }
+                ),
+                theme.warning(),
+            )),
+            false,
+        ));
     }
+    // Short of rows: the optional lines go, from the bottom up.
+    let mut excess = lines.len().saturating_sub(inner.height as usize);
+    let mut i = lines.len();
+    while excess > 0 && i > 0 {
+        i -= 1;
+        if lines[i].1 {
+            lines.remove(i);
+            excess -= 1;
+        }
+    }
+    let lines: Vec<Line> = lines.into_iter().map(|(l, _)| l).collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
@@ -441,9 +701,10 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
         }
         None => String::new(),
     };
+    let plural = if threads == 1 { "thread" } else { "threads" };
     let block = Block::bordered().title(Span::styled(
         format!(
-            " thread pool: {threads} threads{} · {} queued{detail} ",
+            " thread pool: {threads} {plural}{} · {} queued{detail} ",
             match player.clock {
                 // Real threads share the machine's cores: more threads
                 // than cores each run slower.
@@ -464,8 +725,12 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
     let span = last - first;
     let column = |t: u64| ((t.saturating_sub(first)) * width / span).min(width.saturating_sub(1));
     let mut lines = Vec::new();
+    // Each task a bar in one of two alternating colours, labelled with its
+    // number and operation where it is wide enough (`#2 getaddrinfo`), so
+    // which task waited for which is visible.
+    let palette = [theme.io(), theme.immediate()];
     for thread in 0..threads {
-        let mut cells = vec![' '; width as usize];
+        let mut cells: Vec<(char, Style)> = vec![(' ', Style::new()); width as usize];
         for &id in pool.started_on(tasks, thread, at) {
             let t = tasks[id as usize];
             let end = if t.done != u32::MAX && t.done <= at {
@@ -473,19 +738,36 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
             } else {
                 now
             };
-            let (a, b) = (column(time(t.started)), column(end));
-            for cell in cells.iter_mut().take(b as usize + 1).skip(a as usize) {
-                *cell = '█';
+            let (a, b) = (column(time(t.started)) as usize, column(end) as usize);
+            let style = palette[id as usize % 2].add_modifier(ratatui::style::Modifier::REVERSED);
+            let name = pool_task_label(trace, t.queued, id);
+            let mut text = name.chars();
+            for cell in cells.iter_mut().take(b + 1).skip(a) {
+                *cell = (text.next().unwrap_or(' '), style);
+            }
+            // A task still running is named in the blank (future) cells
+            // after its bar, however short the bar is yet.
+            let running = t.done == u32::MAX || t.done > at;
+            if running {
+                for cell in cells.iter_mut().skip(b + 1) {
+                    match text.next() {
+                        Some(c) if cell.0 == ' ' => *cell = (c, theme.io()),
+                        _ => break,
+                    }
+                }
             }
         }
         let cursor = column(now) as usize;
-        if cells[cursor] == ' ' {
-            cells[cursor] = '│';
+        if cells[cursor].0 == ' ' && cells[cursor].1 == Style::new() {
+            cells[cursor] = ('│', theme.dim());
         }
-        lines.push(Line::from(vec![
-            Span::styled(format!("t{thread:<3}"), theme.dim()),
-            Span::styled(cells.into_iter().collect::<String>(), theme.io()),
-        ]));
+        let mut spans = vec![Span::styled(format!("t{thread:<3}"), theme.dim())];
+        spans.extend(
+            cells
+                .into_iter()
+                .map(|(c, st)| Span::styled(c.to_string(), st)),
+        );
+        lines.push(Line::from(spans));
     }
     // Queue length over time, one sample per column (up to the cursor).
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -511,14 +793,38 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// `#3 getaddrinfo`: a pool task's number and operation, from the event
+/// that queued it.
+fn pool_task_label(trace: &Trace, queued: u32, id: u32) -> String {
+    match trace.events.get(queued as usize).map(|e| e.kind) {
+        Some(Kind::PoolQueued { op, .. }) => format!("#{id} {}", op.name()),
+        _ => format!("#{id}"),
+    }
+}
+
 /// The loop's health: delay samples (as `monitorEventLoopDelay` records
 /// them) and per-iteration times, as sparklines up to the cursor.
 fn draw_delay(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
     let at = folded.seq as u32;
+    // One histogram's figures at a time: the monitor that sampled last
+    // (a lesson comparing runs makes one per run; pooling them would mix
+    // a blocked run's delays into a chunked one's).
+    let monitor = player
+        .eld
+        .iter()
+        .rev()
+        .find(|p| p.seq <= at)
+        .map(|p| p.monitor);
+    let monitors = {
+        let mut m: Vec<u16> = player.eld.iter().map(|p| p.monitor).collect();
+        m.sort_unstable();
+        m.dedup();
+        m.len()
+    };
     let mut samples: Vec<u64> = player
         .eld
         .iter()
-        .filter(|p| p.seq <= at)
+        .filter(|p| p.seq <= at && Some(p.monitor) == monitor)
         .map(|p| p.delta_ns)
         .collect();
     let spans: Vec<u64> = player
@@ -547,10 +853,15 @@ fn draw_delay(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, t
         let i = ((p / 100.0) * samples.len() as f64).ceil() as usize;
         ms(samples[i.clamp(1, samples.len()) - 1])
     };
+    let which = match (monitor, monitors) {
+        (Some(m), n) if n > 1 => format!(" (histogram {} of {n})", m + 1),
+        _ => String::new(),
+    };
     let block = Block::bordered().title(Span::styled(
         format!(
-            " loop delay: {} samples · p50 {} · p99 {} · max {} ",
+            " loop delay{which}: {} sample{} · p50 {} · p99 {} · max {} ",
             samples.len(),
+            if samples.len() == 1 { "" } else { "s" },
             pct(50.0),
             pct(99.0),
             pct(100.0)
@@ -570,14 +881,22 @@ fn draw_delay(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, t
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// Splits `text` into rows of at most `width` characters (console output
+/// wraps as a terminal would, never cut off).
+fn wrap_chars(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars.chunks(width).map(|c| c.iter().collect()).collect()
+}
+
 fn draw_console(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
     let trace = player.trace();
-    let block = Block::bordered().title(Span::styled(
-        format!(" console ({} lines) ", folded.console_total),
-        theme.title(),
-    ));
     let height = area.height.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = Vec::new();
+    let width = area.width.saturating_sub(2) as usize;
+    let mut rows: Vec<Line> = Vec::new();
     for &seq in &folded.console {
         if let Some((stream, text)) = console_line(trace, seq) {
             let style = match stream {
@@ -585,13 +904,25 @@ fn draw_console(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded,
                 Stream::Stderr => theme.stderr(),
             };
             for l in text.lines() {
-                lines.push(Line::from(Span::styled(l.to_string(), style)));
+                for row in wrap_chars(l, width) {
+                    rows.push(Line::from(Span::styled(row, style)));
+                }
             }
         }
     }
-    let skip = lines.len().saturating_sub(height);
-    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let scroll = player.console_scroll.min(rows.len().saturating_sub(height));
+    let end = rows.len() - scroll;
+    let start = end.saturating_sub(height);
+    let title = if scroll > 0 {
+        format!(" console ↑{scroll} rows (] returns) ")
+    } else if rows.len() > height {
+        format!(" console ({} lines, [ scrolls) ", folded.console_total)
+    } else {
+        format!(" console ({} lines) ", folded.console_total)
+    };
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    let shown: Vec<Line> = rows.drain(start..end).collect();
+    frame.render_widget(Paragraph::new(shown).block(block), area);
 }
 
 fn draw_narration(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
@@ -627,13 +958,13 @@ fn draw_narration(frame: &mut Frame, area: Rect, player: &Player, folded: &Folde
     if let Some(event) = player.event() {
         lines.push(Line::from(vec![
             Span::styled("now   ", theme.dim()),
-            Span::raw(describe(trace, event)),
+            Span::raw(describe_step(player, player.cursor, event)),
         ]));
     }
     if let Some(next) = trace.events.get(player.cursor + 1) {
         lines.push(Line::from(vec![
             Span::styled("next  ", theme.dim()),
-            Span::raw(describe(trace, next)),
+            Span::raw(describe_step(player, player.cursor + 1, next)),
         ]));
         if let Some(rule) = rule_for(trace, next) {
             lines.push(Line::from(vec![
@@ -648,6 +979,19 @@ fn draw_narration(frame: &mut Frame, area: Rect, player: &Player, folded: &Folde
             .block(block),
         area,
     );
+}
+
+/// An event as the narration's now/next lines tell it. A note is named by
+/// its step, not repeated: its text is the paragraph above, and the next
+/// note's text would give away what a question is about to ask.
+fn describe_step(player: &Player, seq: usize, event: &crate::trace::Event) -> String {
+    match event.kind {
+        Kind::Note { .. } => {
+            let step = player.index.notes.partition_point(|&s| s < seq as u32) + 1;
+            format!("narration step {step} (n shows it)")
+        }
+        _ => describe(player.trace(), event),
+    }
 }
 
 /// The rule that explains an event, in one sentence.
@@ -763,9 +1107,7 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let rect = popup(area, 76, BINDINGS.len() as u16 + 4);
-    frame.render_widget(Clear, rect);
-    let lines: Vec<Line> = BINDINGS
+    let mut lines: Vec<Line> = BINDINGS
         .iter()
         .map(|b| {
             Line::from(vec![
@@ -774,6 +1116,19 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
             ])
         })
         .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        " the timeline (bottom line): one cell per loop iteration, i3▕tpiroCx▏",
+        theme.title(),
+    )));
+    lines.push(Line::raw(
+        " t timers · p pending · i idle · r prepare · o poll · c check · x close;",
+    ));
+    lines.push(Line::raw(
+        " a capital letter: a callback ran in that phase; highlighted: the cursor",
+    ));
+    let rect = popup(area, 78, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
     let block = Block::bordered().title(Span::styled(" keys (? or esc closes) ", theme.title()));
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
@@ -811,19 +1166,17 @@ fn draw_knobs(frame: &mut Frame, area: Rect, player: &Player, selected: usize, t
     frame.render_widget(List::new(items).block(block), rect);
 }
 
-fn draw_question(
-    frame: &mut Frame,
-    area: Rect,
+/// The question's text: the ask, the choices, then the hint or the
+/// verdict and explanation.
+fn question_lines<'a>(
     player: &Player,
     index: usize,
     answered: Option<usize>,
     theme: &Theme,
-) {
+) -> Vec<Line<'a>> {
     let Some(q) = player.run.declarations().questions.get(index) else {
-        return;
+        return Vec::new();
     };
-    let rect = popup(area, 90, q.choices.len() as u16 + 10);
-    frame.render_widget(Clear, rect);
     let mut lines = vec![
         Line::from(Span::styled(q.ask.clone(), theme.narration())),
         Line::raw(""),
@@ -839,7 +1192,7 @@ fn draw_question(
     lines.push(Line::raw(""));
     match answered {
         None => lines.push(Line::from(Span::styled(
-            "Press the number of your answer (esc skips).",
+            "Press the number of your answer (esc skips). The panels above show the state now.",
             theme.dim(),
         ))),
         Some(a) => {
@@ -850,10 +1203,62 @@ fn draw_question(
             };
             lines.push(Line::from(Span::styled(verdict, theme.warning())));
             lines.push(Line::from(Span::raw(q.explain.clone())));
-            lines.push(Line::from(Span::styled("Any key continues.", theme.dim())));
+            lines.push(Line::from(Span::styled(
+                "Any key continues: step on to see it happen.",
+                theme.dim(),
+            )));
         }
     }
-    let block = Block::bordered().title(Span::styled(" question ", theme.title()));
+    lines
+}
+
+/// Rows a question needs at this width, borders included.
+fn question_height(player: &Player, index: usize, answered: Option<usize>, width: u16) -> u16 {
+    let lines = question_lines(player, index, answered, &Theme { color: false });
+    let rows = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .line_count(width.saturating_sub(2));
+    (rows as u16).saturating_add(2)
+}
+
+fn draw_question(
+    frame: &mut Frame,
+    area: Rect,
+    player: &Player,
+    index: usize,
+    answered: Option<usize>,
+    theme: &Theme,
+) {
+    let (step, steps) = player.step();
+    let title = format!(" question · step {}/{steps} ", step.map_or(0, |s| s + 1));
+    frame.render_widget(Clear, area);
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    frame.render_widget(
+        Paragraph::new(question_lines(player, index, answered, theme))
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
+
+fn draw_confirm_quit(frame: &mut Frame, area: Rect, player: &Player, theme: &Theme) {
+    let (step, steps) = player.step();
+    let lines = vec![
+        Line::from(Span::styled("Leave this lesson?", theme.narration())),
+        Line::raw(""),
+        Line::raw(format!(
+            "Your place (step {}/{steps}) and answers are saved; the picker offers to resume.",
+            step.map_or(0, |s| s + 1)
+        )),
+        Line::raw(""),
+        Line::from(Span::styled(
+            "y, q or esc: leave · any other key: stay",
+            theme.dim(),
+        )),
+    ];
+    let rect = popup(area, 64, 9);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered().title(Span::styled(" leave? ", theme.title()));
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -862,48 +1267,104 @@ fn draw_question(
     );
 }
 
-/// The lesson picker (`workbench` with no arguments).
-pub fn draw_picker(frame: &mut Frame, listings: &[Listing], selected: usize, theme: &Theme) {
-    let area = frame.area();
-    if too_small(frame, area) {
-        return;
+fn draw_resume(frame: &mut Frame, area: Rect, player: &Player, step: usize, theme: &Theme) {
+    let (_, steps) = player.step();
+    let lines = vec![
+        Line::from(Span::styled(
+            format!("Welcome back to “{}”", player.title),
+            theme.narration(),
+        )),
+        Line::raw(""),
+        Line::raw(format!("You left it at step {step} of {steps}.")),
+        Line::raw(""),
+        Line::from(Span::styled(
+            "enter or y: resume there · any other key: start from the beginning",
+            theme.dim(),
+        )),
+    ];
+    let rect = popup(area, 72, 9);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered().title(Span::styled(" resume? ", theme.title()));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        rect,
+    );
+}
+
+/// The end of a lesson: what it showed, the score, what to try next.
+fn draw_summary(frame: &mut Frame, area: Rect, player: &Player, theme: &Theme) {
+    let (seen, steps, right, answered, questions) = player.score();
+    let decl = player.run.declarations();
+    let mut lines = vec![Line::from(Span::styled(
+        format!("End of “{}”", player.title),
+        theme.narration(),
+    ))];
+    if let Some(info) = &decl.lesson {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled("What it showed: ", theme.dim()),
+            Span::raw(info.teaches.clone()),
+        ]));
     }
-    let [header, list, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(
-            " workbench — how Node.js really schedules work. Pick a lesson:",
-            theme.title(),
-        ))),
-        header,
-    );
-    let items: Vec<ListItem> = listings
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let marker = if i == selected { "▶ " } else { "  " };
-            let style = if i == selected {
-                theme.cursor_line()
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(format!(
+        "Narration steps seen: {seen} of {steps}"
+    )));
+    lines.push(Line::raw(if questions == 0 {
+        "This lesson asks no questions.".to_string()
+    } else {
+        format!(
+            "Questions: {right} right of {answered} answered ({questions} in this run{})",
+            if answered < questions {
+                "; p goes back to one you skipped"
             } else {
-                Style::new()
-            };
-            let text = match &l.broken {
-                None => format!(
-                    "{marker}{:<14} {:<46} {:<12} {}",
-                    l.name, l.title, l.topic, l.duration
-                ),
-                Some(reason) => format!("{marker}{:<14} BROKEN: {reason}", l.name),
-            };
-            ListItem::new(Line::from(Span::styled(text, style)))
-        })
-        .collect();
-    frame.render_widget(List::new(items).block(Block::bordered()), list);
-    frame.render_widget(
-        Paragraph::new(Span::styled(" ↑↓ select  enter open  q quit", theme.dim())),
-        footer,
-    );
+                ""
+            }
+        )
+    }));
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled("Try next:", theme.title())));
+    if let Some(p) = decl.params.first() {
+        lines.push(Line::raw(format!(
+            "  · k, then turn `{}` ({}): {}",
+            p.name,
+            p.kind.allowed(),
+            p.help
+        )));
+    }
+    if !player.trace().races.is_empty() {
+        lines.push(Line::raw(
+            "  · r: the other outcome of the race real node leaves to timing",
+        ));
+    }
+    match &player.next_lesson {
+        Some((name, title)) => lines.push(Line::raw(format!(
+            "  · the next lesson: {title} (workbench lesson {name})"
+        ))),
+        None => lines.push(Line::raw(
+            "  · this was the last lesson of the course: `workbench lessons` lists them all",
+        )),
+    }
+    lines.push(Line::raw(
+        "  · j: the program in JavaScript; run it with node and compare",
+    ));
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "q leaves · any other key closes this",
+        theme.dim(),
+    )));
+    let width = 90.min(area.width.saturating_sub(4));
+    let para = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = (para.line_count(width.saturating_sub(2)) as u16).saturating_add(2);
+    let rect = popup(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered().title(Span::styled(" lesson complete ", theme.title()));
+    frame.render_widget(para.block(block), rect);
+}
+
+/// The lesson picker (`workbench` with no arguments).
+pub fn draw_picker(frame: &mut Frame, picker: &super::picker::Picker, theme: &Theme) {
+    super::view_picker::draw(frame, picker, theme);
 }

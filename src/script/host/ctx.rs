@@ -349,7 +349,14 @@ fn first_logged_literal(text: &str) -> Option<String> {
         } else if c == quote {
             const MAX: usize = 32;
             if out.chars().count() > MAX {
-                out = out.chars().take(MAX).collect::<String>() + "…";
+                let mut cut: String = out.chars().take(MAX).collect();
+                // Never half an interpolation (`${fro…`): cut before it.
+                if let Some(open) = cut.rfind("${")
+                    && !cut[open..].contains('}')
+                {
+                    cut.truncate(open);
+                }
+                out = cut.trim_end().to_string() + "…";
             }
             return Some(out);
         } else {

@@ -122,9 +122,14 @@ fn classify_at(ctx: &Ctx, err: EvalAltResult, outer: Position) -> Classified {
                         None => Classified::Stop(Stop::Fatal(Fatal {
                             message: match ctx.rt.try_borrow() {
                                 Ok(r) if !f.message.contains(" phase of loop iteration ") => {
+                                    // The line the script last recorded
+                                    // an event from: where it was.
+                                    let place = r.budget_place().map_or(String::new(), |p| {
+                                        format!(" It was met while this line ran:\n{p}")
+                                    });
                                     format!(
-                                        "{} (in the {} phase of loop iteration {})",
-                                        f.message,
+                                        "{} (in the {} phase of loop iteration {}).{place}",
+                                        f.message.trim_end_matches('.'),
                                         r.phase.name(),
                                         r.iteration
                                     )

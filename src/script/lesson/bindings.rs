@@ -47,10 +47,44 @@ fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
     check_keys(
         &x,
         &map,
-        &["title", "summary", "topic", "teaches", "duration", "module"],
+        &[
+            "title", "summary", "topic", "teaches", "duration", "module", "requires", "focus",
+        ],
         "lesson",
         pos,
     )?;
+    // `requires` is optional: the lessons to take first, a name or an
+    // array of names (`workbench check` sees that they exist).
+    let requires = match map.get("requires") {
+        None => Vec::new(),
+        Some(v) if v.is_string() => vec![v.to_string()],
+        Some(v) => {
+            let names = v.read_lock::<rhai::Array>().and_then(|a| {
+                a.iter()
+                    .map(|n| n.is_string().then(|| n.to_string()))
+                    .collect::<Option<Vec<String>>>()
+            });
+            match names {
+                Some(names) => names,
+                None => {
+                    return Err(decl_error(
+                        &x,
+                        format!(
+                            "lesson: `requires` must be a lesson name or an array of names (\"event-loop\", [\"event-loop\", \"microtasks\"]), not {v}"
+                        ),
+                        pos,
+                    ));
+                }
+            }
+        }
+    };
+    if requires.iter().any(|n| n.trim().is_empty()) {
+        return Err(decl_error(
+            &x,
+            "lesson: `requires` names an empty lesson",
+            pos,
+        ));
+    }
     // `module` is optional: "cjs", "esm", or a knob's value (read from the
     // source before the run too; see script::modules).
     let module = match map.get("module") {
@@ -66,6 +100,25 @@ fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
                 return Err(decl_error(
                     &x,
                     format!("lesson: `module` must be \"cjs\" or \"esm\", not {v}"),
+                    pos,
+                ));
+            }
+        },
+    };
+    // `focus` is optional: the panel the lesson is about, given the most
+    // room in the player.
+    const PANELS: [&str; 5] = ["pool", "workers", "delay", "buffers", "streams"];
+    let focus = match map.get("focus") {
+        None => None,
+        Some(v) => match string_field(&map, "focus") {
+            Some(name) if PANELS.contains(&name.as_str()) => Some(name),
+            _ => {
+                return Err(decl_error(
+                    &x,
+                    format!(
+                        "lesson: `focus` names the panel the lesson is about: one of {}, not {v}",
+                        PANELS.join(", ")
+                    ),
                     pos,
                 ));
             }
@@ -92,6 +145,8 @@ fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
         teaches: get("teaches"),
         duration: get("duration"),
         module,
+        requires,
+        focus,
         line: line(&c),
     });
     x.mode.set(Mode::LessonTop);
@@ -273,32 +328,63 @@ fn expect_phase(c: NativeCallContext, text: Dynamic, phase: Dynamic) -> Res<()> 
     Ok(())
 }
 
+fn strings(v: Option<&Dynamic>) -> Option<Vec<String>> {
+    let v = v?;
+    let arr = v.read_lock::<rhai::Array>()?;
+    arr.iter()
+        .map(|c| c.is_string().then(|| c.to_string()))
+        .collect()
+}
+
+/// `question(#{ ask, choices, answer, explain, proof })` inside the
+/// scenario, where the program is when the question should be asked (so
+/// it is asked only on the code path, and with the knob values, that make
+/// it true); or at the top level with `step: N`, asked at that narration
+/// step.
 fn question(c: NativeCallContext, map: Map) -> Res<()> {
     let x = ctx()?;
     let pos = c.call_position();
-    check_keys(
-        &x,
-        &map,
-        &["step", "ask", "choices", "answer", "explain"],
-        "question",
-        pos,
-    )?;
+    let inline = match x.mode.get() {
+        Mode::Scenario => true,
+        Mode::LessonTop => false,
+        Mode::Plain => {
+            return Err(decl_error(
+                &x,
+                "question(..) belongs in a lesson (after lesson(#{ .. }))",
+                pos,
+            ));
+        }
+    };
+    let allowed: &[&str] = if inline {
+        &["ask", "choices", "answer", "explain", "proof"]
+    } else {
+        &["step", "ask", "choices", "answer", "explain", "proof"]
+    };
+    check_keys(&x, &map, allowed, "question", pos)?;
     let err = |m: &str| decl_error(&x, format!("question: {m}"), pos);
-    let step = map
-        .get("step")
-        .and_then(|v| v.as_int().ok())
-        .filter(|s| *s >= 1)
-        .ok_or_else(|| err("needs `step` (the 1-based narration step it follows)"))?;
+    let (step, at) = if inline {
+        // The step in force: the notes recorded so far.
+        let rt = x.rt.borrow();
+        let events = &rt.trace.events;
+        let notes = events
+            .iter()
+            .filter(|e| matches!(e.kind, crate::trace::Kind::Note { .. }))
+            .count();
+        (notes, Some(events.len() as u32))
+    } else {
+        let step = map
+            .get("step")
+            .and_then(|v| v.as_int().ok())
+            .filter(|s| *s >= 1)
+            .ok_or_else(|| {
+                err("needs `step` (the 1-based narration step it follows) at the top level; inside the scenario, it is asked where it is called")
+            })?;
+        (step as usize, None)
+    };
     let ask = string_field(&map, "ask").ok_or_else(|| err("needs `ask` (the question)"))?;
     let explain = string_field(&map, "explain")
         .ok_or_else(|| err("needs `explain` (why the answer is right)"))?;
-    let choices: Vec<String> = map
-        .get("choices")
-        .and_then(|v| {
-            v.read_lock::<rhai::Array>()
-                .map(|a| a.iter().map(|c| c.to_string()).collect())
-        })
-        .unwrap_or_default();
+    let choices = strings(map.get("choices")).unwrap_or_default();
     if choices.len() < 2 {
         return Err(err("needs `choices` (at least two strings)"));
     }
@@ -312,12 +398,30 @@ fn question(c: NativeCallContext, map: Map) -> Res<()> {
             choices.len()
         )));
     }
-    x.decl.borrow_mut().questions.push(Question {
-        step: step as usize,
+    let proof = match map.get("proof") {
+        None => Vec::new(),
+        Some(v) => match strings(Some(v)) {
+            Some(lines) if lines.len() >= 2 => lines,
+            _ => {
+                return Err(err(
+                    "`proof` is a list of at least two output lines, in the order the answer says they print",
+                ));
+            }
+        },
+    };
+    let mut decl = x.decl.borrow_mut();
+    // A question in a callback that runs many times is asked once.
+    if inline && decl.questions.iter().any(|q| q.ask == ask) {
+        return Ok(());
+    }
+    decl.questions.push(Question {
+        step,
+        at,
         ask,
         choices,
         answer: answer as usize,
         explain,
+        proof,
         line: line(&c),
     });
     Ok(())

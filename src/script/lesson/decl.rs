@@ -154,6 +154,12 @@ pub struct LessonInfo {
     pub duration: String,
     /// The module kind it declares (`module: "esm"`, or a knob's value).
     pub module: Option<crate::runtime::ModuleKind>,
+    /// The panel the lesson is about (`focus: "pool"`), given the most
+    /// room in the player.
+    pub focus: Option<String>,
+    /// The lessons to take first (`requires: "event-loop"` or
+    /// `requires: ["a", "b"]`), by name; empty when none.
+    pub requires: Vec<String>,
     pub line: u32,
 }
 
@@ -171,12 +177,24 @@ pub enum Expectation {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Question {
-    /// The narration step (1-based `note` number) it belongs to.
+    /// The narration step (1-based `note` number) in force where it is
+    /// asked: the one it names at the top level, or the last `note` before
+    /// it inside the scenario.
     pub step: usize,
+    /// Where it is asked, inside the scenario: the trace position of the
+    /// next event when `question(..)` ran (the player asks before showing
+    /// that event, so a note that follows cannot give the answer away).
+    /// `None` for a top-level question: asked at its step's note.
+    pub at: Option<u32>,
     pub ask: String,
     pub choices: Vec<String>,
     pub answer: usize,
     pub explain: String,
+    /// Output lines the answer claims print in this order (optional):
+    /// `workbench check` runs every knob extreme and both outcomes of
+    /// every race and reports a run where the question is asked and they
+    /// do not.
+    pub proof: Vec<String>,
     pub line: u32,
 }
 

@@ -42,7 +42,13 @@ pub fn site_for(
         let (line, prints) = c.describe_fn(f);
         s.body_line = line;
         if let Some(text) = prints {
-            s.label = format!("{} → \"{text}\"", s.label).into();
+            // A template literal is shown as one (`timer ${n}`): what it
+            // will print depends on values the label cannot know yet.
+            s.label = if text.contains("${") {
+                format!("{} → `{text}`", s.label).into()
+            } else {
+                format!("{} → \"{text}\"", s.label).into()
+            };
         }
     }
     s

@@ -466,6 +466,70 @@ pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, R
     Ok(out)
 }
 
+/// Brackets a Rhai line number in a marked rendering (private-use
+/// characters: they never occur in a rendering otherwise).
+const LINE_MARK: char = '\u{E000}';
+const LINE_MARK_END: char = '\u{E001}';
+
+/// [`render_with`], and where each Rhai line's statement begins in the
+/// JavaScript: `(rhai_line, js_line)` pairs, both 1-based, in JavaScript
+/// order (for the player's marker and labels in the JavaScript view). The
+/// map is empty when the marked rendering would differ from the plain one.
+pub fn render_with_lines(
+    ast: &rhai::AST,
+    options: &RenderOptions,
+) -> Result<(String, Vec<(u32, u32)>), RenderError> {
+    let plain = render_with(ast, options)?;
+    let marked = render_marked(ast, options)?;
+    let mut lines = Vec::new();
+    let mut text = String::with_capacity(plain.len());
+    for (i, line) in marked.split('\n').enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        let mut rest = line;
+        while let Some(start) = rest.find(LINE_MARK) {
+            text.push_str(&rest[..start]);
+            let after = &rest[start + LINE_MARK.len_utf8()..];
+            let Some(end) = after.find(LINE_MARK_END) else {
+                break;
+            };
+            if let Ok(rhai_line) = after[..end].parse::<u32>() {
+                lines.push((rhai_line, i as u32 + 1));
+            }
+            rest = &after[end + LINE_MARK_END.len_utf8()..];
+        }
+        text.push_str(rest);
+    }
+    if text != plain {
+        return Ok((plain, Vec::new()));
+    }
+    Ok((plain, lines))
+}
+
+/// The rendering with line marks (see [`render_with_lines`]).
+fn render_marked(ast: &rhai::AST, options: &RenderOptions) -> Result<String, RenderError> {
+    let fns = collect_fns(ast, true)?;
+    let module_var = super::modules::declared_module(ast)
+        .ok()
+        .and_then(|d| d.knob_var().map(str::to_string));
+    let kinds = Kinds::infer(ast.statements(), &fns, &options.params);
+    let mut r = Renderer::new(fns.clone(), kinds.clone(), options.params.clone());
+    r.module = options.module;
+    r.module_var = module_var.clone();
+    r.mark_lines = true;
+    let out = r.render_program(ast)?;
+    if r.module == ModuleKind::Esm && r.workers {
+        let mut r = Renderer::new(fns, kinds, options.params.clone());
+        r.module = options.module;
+        r.module_var = module_var;
+        r.wrap_main = true;
+        r.mark_lines = true;
+        return r.render_program(ast);
+    }
+    Ok(out)
+}
+
 // ---------------------------------------------------------------------------
 // Rendering
 // ---------------------------------------------------------------------------
@@ -546,6 +610,12 @@ struct Renderer {
     kinds: Kinds,
     /// Helpers to emit at the top (see [`Helper`]).
     helpers: BTreeSet<Helper>,
+    /// Mark each statement's first line with its Rhai line
+    /// ([`render_with_lines`]).
+    mark_lines: bool,
+    /// The program is a lesson (it calls `lesson(..)` at the top level):
+    /// a `question(..)` in its code is asked by the player.
+    is_lesson: bool,
 }
 
 /// Top-level lesson calls that carry metadata only and render to nothing.
@@ -581,6 +651,8 @@ impl Renderer {
             params,
             kinds,
             helpers: BTreeSet::new(),
+            mark_lines: false,
+            is_lesson: false,
         }
     }
 
@@ -708,6 +780,11 @@ impl Renderer {
     }
 
     fn render_program(&mut self, ast: &AST) -> Res<String> {
+        self.is_lesson = ast
+            .statements()
+            .iter()
+            .any(|s| stmt_call(s).is_some_and(|(fc, _)| fc.name == "lesson"))
+            && self.lesson_builtin("lesson");
         let mut named: Vec<(String, Rc<FnBody>)> = self
             .fns
             .iter()
@@ -803,7 +880,15 @@ impl Renderer {
         let list = effective(stmts);
         let mut out = Vec::new();
         for (i, s) in list.iter().enumerate() {
+            let first = out.len();
             self.stmt(s, ind, ret && i + 1 == list.len(), &mut out)?;
+            if self.mark_lines
+                && let (Some(line), Some(text)) = (s.position().line(), out.get_mut(first))
+            {
+                // After the indentation, so that removing it restores the line.
+                let at = text.len() - text.trim_start().len();
+                text.insert_str(at, &format!("{LINE_MARK}{line}{LINE_MARK_END}"));
+            }
         }
         Ok(out)
     }
@@ -884,7 +969,7 @@ impl Renderer {
                 let list = effective(branch.statements());
                 let narration = list.iter().all(|s| match s {
                     Stmt::Expr(e) => is_note(e),
-                    Stmt::FnCall(fc, _) => fc.name == "note",
+                    Stmt::FnCall(fc, _) => is_narration(&fc.name),
                     _ => false,
                 });
                 if !narration {
@@ -1114,6 +1199,19 @@ impl Renderer {
 
     fn expr_stmt(&mut self, e: &Expr, ind: usize, ret: bool, out: &mut Vec<String>) -> Res<()> {
         let p = pad(ind);
+        if let Expr::FnCall(fc, _) = e
+            && fc.name == "question"
+            && fc.namespace.is_empty()
+            && self.is_lesson
+            && self.lesson_builtin("question")
+        {
+            // A question asked here, in the player: only a comment in JavaScript.
+            match question_ask(&fc.args) {
+                Some(ask) => out.push(format!("{p}// Question: {}", ask.trim())),
+                None => out.push(format!("{p}// (a question)")),
+            }
+            return Ok(());
+        }
         if let Expr::FnCall(fc, pos) = e
             && fc.name == "note"
             && fc.namespace.is_empty()
@@ -1734,7 +1832,9 @@ impl Renderer {
         let list = effective(body);
         let single = match list.as_slice() {
             [Stmt::Expr(e)] if !matches!(**e, Expr::Unit(_)) && !is_note(e) => Some((**e).clone()),
-            [Stmt::FnCall(fc, pos)] if fc.name != "note" => Some(Expr::FnCall(fc.clone(), *pos)),
+            [Stmt::FnCall(fc, pos)] if !is_narration(&fc.name) => {
+                Some(Expr::FnCall(fc.clone(), *pos))
+            }
             _ => None,
         };
         // `() => expr` returns expr's value: right when the body yields it,
@@ -2441,7 +2541,24 @@ impl Renderer {
 }
 
 fn is_note(e: &Expr) -> bool {
-    matches!(e, Expr::FnCall(fc, _) if fc.name == "note" && fc.namespace.is_empty())
+    matches!(e, Expr::FnCall(fc, _) if is_narration(&fc.name) && fc.namespace.is_empty())
+}
+
+/// `note(..)` and a `question(..)` inside the scenario: the lesson's
+/// narration, rendered as comments.
+fn is_narration(name: &str) -> bool {
+    name == "note" || name == "question"
+}
+
+/// The `ask` of a `question(#{ ask: "..", .. })` literal.
+fn question_ask(args: &[Expr]) -> Option<String> {
+    match args {
+        [Expr::Map(m, _)] => m.0.iter().find_map(|(k, v)| match v {
+            Expr::StringConstant(s, _) if k.name == "ask" => Some(s.to_string()),
+            _ => None,
+        }),
+        _ => None,
+    }
 }
 
 /// The value of a negative integer literal (`-1`).
@@ -3423,6 +3540,19 @@ question(#{ step: 2, ask: "What prints first?", choices: ["a", "b"], answer: 0, 
     fn lesson_scenario_with_parameters_is_an_error() {
         let e = render_err("lesson(#{});\n\nscenario(|x| print(x));");
         assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn a_question_inside_a_lessons_program_is_a_comment() {
+        let ast = compile(
+            "lesson(#{});\nscenario(|| {\n  console.log(1);\n  question(#{ ask: \"Which first?\", choices: [\"a\", \"b\"], answer: 0, explain: \"..\" });\n});",
+        );
+        let js = render(&ast).expect("renders");
+        assert_eq!(js, "console.log(1);\n// Question: Which first?\n");
+        // With line marks: each statement's Rhai line and its JavaScript line.
+        let (plain, lines) = render_with_lines(&ast, &RenderOptions::default()).expect("renders");
+        assert_eq!(plain, js);
+        assert_eq!(lines, vec![(3, 1), (4, 2)]);
     }
 
     #[test]

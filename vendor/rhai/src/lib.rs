@@ -379,6 +379,9 @@ pub use parser::ParseState;
 #[cfg(not(feature = "no_function"))]
 pub use func::{set_stack_floor, set_stack_overflow_error, stack_floor, take_stack_lowest};
 
+/// workbench: the line of the native call running (`func::func_call`).
+pub use func::func_call::native_call_line;
+
 /// workbench: see `parser::FINALLY_MARKER`.
 pub use parser::FINALLY_MARKER;
 

@@ -246,6 +246,39 @@ pub fn ensure_no_data_race(fn_name: &str, args: &FnCallArgs, is_ref_mut: bool) -
         })
 }
 
+thread_local! {
+    /// workbench: the line of the innermost native function call running on
+    /// this thread (0: none, or the host itself called into the script).
+    static NATIVE_CALL_LINE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// workbench: sets [`NATIVE_CALL_LINE`] for a native call; dropping it
+/// (a return or an unwind) gives the outer call's line back.
+struct NativeCallLine(u32);
+
+impl NativeCallLine {
+    #[inline]
+    fn enter(line: u32) -> Self {
+        Self(NATIVE_CALL_LINE.with(|l| l.replace(line)))
+    }
+}
+
+impl Drop for NativeCallLine {
+    #[inline]
+    fn drop(&mut self) {
+        NATIVE_CALL_LINE.with(|l| l.set(self.0));
+    }
+}
+
+/// workbench: the script line of the native function call running on this
+/// thread, 0 when none is (the host runs between script calls). The host
+/// reads it when the script makes it record something, to know the line.
+#[inline]
+#[must_use]
+pub fn native_call_line() -> u32 {
+    NATIVE_CALL_LINE.with(std::cell::Cell::get)
+}
+
 impl Engine {
     /// Generate the signature for a function call.
     #[inline]
@@ -661,6 +694,11 @@ impl Engine {
             let context = func
                 .has_context()
                 .then(|| (self, name, source.as_deref(), &*global, pos).into());
+
+            // workbench: the line of the native call running, for the host
+            // to record where the script is (`native_call_line`); restored
+            // on every exit, an unwind included.
+            let _restore_line = NativeCallLine::enter(pos.line().unwrap_or(0) as u32);
 
             let mut _result = match func {
                 f if !f.is_pure() && args.get(0).map_or(false, |v| v.is_read_only()) => {
