@@ -913,12 +913,16 @@ fn draw_console(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded,
     let scroll = player.console_scroll.min(rows.len().saturating_sub(height));
     let end = rows.len() - scroll;
     let start = end.saturating_sub(height);
+    let count = match folded.console_total {
+        1 => "1 line".to_string(),
+        n => format!("{n} lines"),
+    };
     let title = if scroll > 0 {
         format!(" console ↑{scroll} rows (] returns) ")
     } else if rows.len() > height {
-        format!(" console ({} lines, [ scrolls) ", folded.console_total)
+        format!(" console ({count}, [ scrolls) ")
     } else {
-        format!(" console ({} lines) ", folded.console_total)
+        format!(" console ({count}) ")
     };
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     let shown: Vec<Line> = rows.drain(start..end).collect();

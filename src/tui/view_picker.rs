@@ -351,7 +351,11 @@ fn draw_details(
             },
             theme,
         ));
-        for (i, headline) in l.outline.iter().enumerate() {
+        // Only the steps already reached are named: a later step's opening
+        // words can answer a question asked before it ("Check phase of the
+        // first iteration" says which callback runs first).
+        let hidden = l.outline.len().saturating_sub(reached);
+        for (i, headline) in l.outline.iter().enumerate().take(reached) {
             let step = i + 1;
             let mark = if left_at == Some(step) {
                 "▸"
@@ -374,6 +378,14 @@ fn draw_details(
                     Span::raw(line),
                 ]));
             }
+        }
+        if hidden > 0 {
+            let more = if reached == 0 {
+                format!("   {hidden} steps, named as you reach them (no spoilers)")
+            } else {
+                format!("   {hidden} more, named as you reach them")
+            };
+            lines.push(Line::from(Span::styled(more, theme.dim())));
         }
     }
     if with_progress {
