@@ -29,6 +29,14 @@ fn render(player: &Player, width: u16, height: u16) -> String {
     format!("{}", terminal.backend())
 }
 
+/// Jumps to the last event and closes the lesson's summary it opens.
+fn to_end(p: &mut Player) {
+    let _ = p.update(Action::End);
+    if p.overlay == Overlay::Summary {
+        let _ = p.update(Action::Enter);
+    }
+}
+
 /// The sizes a newcomer tried the player at.
 const SIZES: [(u16, u16); 5] = [(80, 24), (100, 30), (120, 36), (160, 48), (220, 60)];
 
@@ -244,7 +252,7 @@ fn esc_skips_a_question_and_asks_before_leaving() {
 #[test]
 fn the_console_wraps_long_lines_and_scrolls_back() {
     let mut p = open("blocking");
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     p.overlay = Overlay::None;
     let screen = render(&p, 160, 48);
     // The conclusion is whole: wrapped over rows, not cut at the border.
@@ -254,9 +262,11 @@ fn the_console_wraps_long_lines_and_scrolls_back() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(flat.contains("the file read was"), "{screen}");
+    // At 100x30 the console holds fewer rows than the output: it scrolls
+    // (as far as the frame drawn last allows).
+    let _ = render(&p, 100, 30);
     let _ = p.update(Action::ScrollBack);
     assert_eq!(p.console_scroll, 3);
-    // At 100x30 the console holds fewer rows than the output: it scrolls.
     assert!(render(&p, 100, 30).contains("console ↑3 rows"));
     let _ = p.update(Action::ScrollForward);
     assert_eq!(p.console_scroll, 0);
@@ -336,7 +346,7 @@ fn a_lessons_main_panel_gets_the_room() {
     }
     // At 160x48 the slabs get more rows than the loop panel.
     let mut p = open("buffers");
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     p.overlay = Overlay::None;
     let screen = render(&p, 160, 48);
     assert!(screen.contains("│ab0"), "{screen}");
@@ -363,14 +373,14 @@ fn a_lessons_main_panel_gets_the_room() {
 #[test]
 fn pool_lanes_label_their_tasks() {
     let mut p = open("thread-pool");
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     p.overlay = Overlay::None;
     let screen = render(&p, 160, 48);
     assert!(screen.contains("#0 pbkdf2"), "{screen}");
     assert!(screen.contains("#4 pbkdf2"), "{screen}");
     let params = BTreeMap::from([("pool".to_string(), "1".to_string())]);
     let mut one = Player::open(&lesson("thread-pool"), params, 0);
-    let _ = one.update(Action::End);
+    to_end(&mut one);
     one.overlay = Overlay::None;
     let screen = render(&one, 160, 48);
     assert!(screen.contains("thread pool: 1 thread "), "{screen}");
@@ -408,7 +418,7 @@ fn keys_without_effect_say_why() {
 #[test]
 fn a_knob_turned_at_the_end_shows_the_new_end() {
     let mut p = open("event-loop");
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     p.overlay = Overlay::None;
     let _ = p.update(Action::ToggleKnobs);
     let _ = p.update(Action::Down); // chain
@@ -447,7 +457,7 @@ fn the_end_of_a_lesson_sums_up() {
     assert!(screen.contains("Try next"), "{screen}");
     let _ = p.update(Action::StepBack);
     assert_eq!(p.overlay, Overlay::None);
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     assert_eq!(p.overlay, Overlay::None, "shown once");
 }
 
@@ -527,7 +537,7 @@ fn playing_advances_with_time_and_stops_at_the_end() {
     p.tick(t0);
     p.tick(t0 + Duration::from_secs(1));
     assert!(p.cursor >= 1);
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     p.tick(t0 + Duration::from_secs(2));
     p.tick(t0 + Duration::from_secs(3));
     assert_eq!(p.playback, Playback::Paused);
@@ -705,7 +715,7 @@ fn the_summary_frames_match_their_snapshots() {
 fn the_loop_health_view_appears_only_when_delay_is_measured() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/eld_busy_block.rhai");
     let mut p = Player::open(&path, BTreeMap::new(), 0);
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     let screen = render(&p, 160, 48);
     assert!(screen.contains("loop delay: 9 samples"), "{screen}");
     assert!(screen.contains("max 205.000 ms"), "{screen}");
@@ -732,7 +742,7 @@ fn the_workers_view_follows_the_worker_through_its_life() {
     p.cursor = spawned;
     let booting = render(&p, 160, 48);
     assert!(booting.contains("booting"), "{booting}");
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     let end = render(&p, 160, 48);
     assert!(end.contains("exited 0"), "{end}");
     assert!(end.contains("got 1 (9 B)"), "{end}");
@@ -747,7 +757,7 @@ fn the_workers_view_follows_the_worker_through_its_life() {
 fn the_buffers_view_appears_only_when_buffers_are_made() {
     let mut p = open("buffers");
     assert!(!p.buffers.is_empty(), "the lesson makes Buffers");
-    let _ = p.update(Action::End);
+    to_end(&mut p);
     let screen = render(&p, 160, 48);
     // At the end the two slabs that only held slices are freed, and the
     // copies sit in the current slab (marked *).
@@ -1016,4 +1026,98 @@ fn the_module_knob_reruns_as_the_other_kind_at_the_same_step() {
     let js = p.js.clone().unwrap_or_default();
     assert!(js.contains("const kind = \"esm\";"), "{js}");
     assert!(js.contains("\nlet v = await new Promise("), "{js}");
+}
+
+#[test]
+fn a_skipped_question_is_asked_again_after_going_back() {
+    let mut p = open("event-loop");
+    let first = next_question(&mut p).expect("a question");
+    let _ = p.update(Action::Escape);
+    assert_eq!(p.overlay, Overlay::None);
+    let _ = p.update(Action::PrevNote);
+    // Stepping forward again reaches it and asks it.
+    for _ in 0..40 {
+        let _ = p.update(Action::StepForward);
+        if p.overlay != Overlay::None {
+            break;
+        }
+    }
+    assert_eq!(
+        p.overlay,
+        Overlay::Question {
+            index: first,
+            answered: None
+        }
+    );
+}
+
+#[test]
+fn the_end_reached_with_end_sums_up_and_counts_as_done() {
+    use workbench::lesson::progress;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("progress.json");
+    let mut p = open("microtasks");
+    p.with_progress(progress::load_from(&file), true);
+    let _ = p.update(Action::End);
+    assert_eq!(p.overlay, Overlay::Summary);
+    let _ = p.update(Action::Enter);
+    assert_eq!(p.update(Action::Quit), Outcome::Quit);
+    let saved = progress::load_from(&file);
+    let lp = saved.lesson("microtasks").expect("recorded");
+    assert!(lp.finished, "{lp:?}");
+}
+
+#[test]
+fn resuming_restores_the_knobs_and_leaving_the_prompt_keeps_the_place() {
+    use workbench::lesson::progress;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("progress.json");
+    let params = BTreeMap::from([("pair_from".to_string(), "main".to_string())]);
+    let mut p = Player::open(&lesson("event-loop"), params.clone(), 0);
+    p.with_progress(progress::load_from(&file), true);
+    for _ in 0..3 {
+        let _ = p.update(Action::NextNote);
+        p.overlay = Overlay::None;
+    }
+    let step = p.step().0.expect("a step") + 1;
+    assert_eq!(p.update(Action::Quit), Outcome::Quit);
+    // Opened again without knobs: offered to resume, with them.
+    let mut again = open("event-loop");
+    again.with_progress(progress::load_from(&file), true);
+    assert_eq!(
+        again.overlay,
+        Overlay::Resume {
+            step,
+            params: params.clone()
+        }
+    );
+    // q at the prompt leaves without touching the saved place.
+    assert_eq!(again.update(Action::Quit), Outcome::Quit);
+    let saved = progress::load_from(&file);
+    assert_eq!(
+        saved.lesson("event-loop").and_then(|l| l.last_step),
+        Some(step)
+    );
+    // Enter resumes: the same knobs (the race is back), the same step.
+    let mut third = open("event-loop");
+    third.with_progress(progress::load_from(&file), true);
+    let _ = third.update(Action::Enter);
+    assert_eq!(third.params, params);
+    assert_eq!(third.trace().races.len(), 1);
+    assert_eq!(third.step().0, Some(step - 1));
+}
+
+#[test]
+fn the_console_scrolls_no_further_than_its_output() {
+    let mut p = open("microtasks");
+    to_end(&mut p);
+    p.overlay = Overlay::None;
+    let _ = render(&p, 100, 30);
+    for _ in 0..40 {
+        let _ = p.update(Action::ScrollBack);
+    }
+    let max = p.console_scroll;
+    assert!(max < 120, "clamped: {max}");
+    let _ = p.update(Action::ScrollForward);
+    assert_eq!(p.console_scroll, max.saturating_sub(3), "] moves at once");
 }

@@ -368,17 +368,21 @@ fn check_questions(
 }
 
 /// Why `proof` (lines in the order an answer claims) fails for this
-/// output, if it does.
+/// output, if it does: each line must be printed, and the first printing
+/// of each must come after the first printing of the one before it (a
+/// line printed again later does not make a wrong order right).
 fn proof_failure(proof: &[String], printed: &[&str]) -> Option<String> {
-    let mut from = 0;
-    for (i, line) in proof.iter().enumerate() {
-        match printed[from..].iter().position(|p| p == line) {
-            Some(k) => from += k + 1,
-            None if printed.contains(&line.as_str()) => {
-                return Some(format!("\"{line}\" printed before \"{}\"", proof[i - 1]));
-            }
-            None => return Some(format!("\"{line}\" was never printed")),
+    let mut previous: Option<(usize, &str)> = None;
+    for line in proof {
+        let Some(at) = printed.iter().position(|p| p == line) else {
+            return Some(format!("\"{line}\" was never printed"));
+        };
+        if let Some((before, earlier)) = previous
+            && at < before
+        {
+            return Some(format!("\"{line}\" printed before \"{earlier}\""));
         }
+        previous = Some((at, line));
     }
     None
 }
@@ -560,4 +564,28 @@ pub fn unknown_params(target: &str, unknown: &[String], decl: &Declarations) -> 
         message.push_str(&describe_params(decl));
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::proof_failure;
+
+    fn proof(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn a_proof_holds_only_in_its_order_of_first_printings() {
+        assert_eq!(proof_failure(&proof(&["a", "b"]), &["a", "x", "b"]), None);
+        assert!(
+            proof_failure(&proof(&["a", "b"]), &["b", "a"])
+                .is_some_and(|p| p.contains("\"b\" printed before \"a\""))
+        );
+        // A line printed again later does not make the wrong order right.
+        assert!(proof_failure(&proof(&["a", "b"]), &["b", "a", "b"]).is_some());
+        assert!(
+            proof_failure(&proof(&["a", "c"]), &["a", "b"])
+                .is_some_and(|p| p.contains("never printed"))
+        );
+    }
 }

@@ -43,6 +43,7 @@ pub enum Overlay {
     /// resume there, or start over?
     Resume {
         step: usize,
+        params: BTreeMap<String, String>,
     },
 }
 
@@ -127,6 +128,9 @@ pub struct Player {
     pub summary_shown: bool,
     /// Console lines scrolled back from the newest (0: follow the output).
     pub console_scroll: usize,
+    /// How far the console can scroll back, as the last frame drew it
+    /// (the wrapped rows depend on the panel's width).
+    pub console_max_scroll: std::cell::Cell<usize>,
     /// A one-line reply to the last key (`r` with no race, a knob at its
     /// limit), cleared by the next key.
     pub status: Option<String>,
@@ -213,6 +217,7 @@ impl Player {
             furthest_step: 0,
             summary_shown: false,
             console_scroll: 0,
+            console_max_scroll: std::cell::Cell::new(usize::MAX),
             status: None,
             progress: None,
             error,
@@ -310,21 +315,8 @@ impl Player {
             self.after_move();
             return;
         }
-        let moved = target > self.cursor;
         self.cursor = target;
         self.after_move();
-        if moved
-            && target + 1 == self.len()
-            && self.len() > 1
-            && !self.summary_shown
-            && self.overlay == Overlay::None
-            && self.error.is_none()
-        {
-            self.summary_shown = true;
-            self.overlay = Overlay::Summary;
-            self.playback = Playback::Paused;
-            self.record_finished();
-        }
     }
 
     /// Jumps without asking (Home, End, resuming): questions passed over
@@ -336,6 +328,19 @@ impl Player {
 
     fn after_move(&mut self) {
         self.console_scroll = 0;
+        // The last event, however it was reached (a step, play, End): the
+        // summary, once, and the lesson counts as done.
+        if self.cursor + 1 == self.len()
+            && self.len() > 1
+            && !self.summary_shown
+            && self.overlay == Overlay::None
+            && self.error.is_none()
+        {
+            self.summary_shown = true;
+            self.overlay = Overlay::Summary;
+            self.playback = Playback::Paused;
+            self.record_finished();
+        }
         if let (Some(step), steps) = self.step() {
             let step = step + 1;
             if step > self.furthest_step {
@@ -369,13 +374,15 @@ impl Player {
             .collect()
     }
 
-    /// The first unasked question whose stop is in (from, to].
+    /// The first unasked question whose stop is in [from, to]: one the
+    /// cursor sits on (it jumped there, or went back before it) is asked
+    /// at the next step forward.
     fn question_between(&self, from: usize, to: usize) -> Option<(usize, usize)> {
         let questions = &self.run.declarations().questions;
         self.question_stops()
             .into_iter()
             .filter(|&(stop, i)| {
-                stop > from && stop <= to && !self.asked.contains(&questions[i].ask)
+                stop >= from && stop <= to && !self.asked.contains(&questions[i].ask)
             })
             .min()
     }
@@ -415,13 +422,32 @@ impl Player {
         progress: crate::lesson::progress::Progress,
         offer_resume: bool,
     ) {
-        let last = progress
-            .lesson(&self.run.name)
-            .and_then(|l| l.last_step)
-            .filter(|&s| s > 1 && s <= self.index.notes.len());
+        let saved = progress.lesson(&self.run.name).cloned();
         self.progress = Some(progress);
-        if offer_resume && let Some(step) = last {
-            self.overlay = Overlay::Resume { step };
+        let Some(saved) = saved else {
+            return;
+        };
+        // Earlier answers count in this lesson's score (first attempts).
+        let questions = &self.run.declarations().questions;
+        for (ask, right) in &saved.answers {
+            if questions.iter().any(|q| &q.ask == ask) {
+                self.answers.entry(ask.clone()).or_insert(*right);
+            }
+        }
+        self.furthest_step = self.furthest_step.max(saved.furthest_step);
+        // The knobs it was left with, those this lesson still accepts.
+        let params: BTreeMap<String, String> = saved
+            .params
+            .iter()
+            .filter(|(name, value)| {
+                self.run.declarations().params.iter().any(|p| {
+                    &&p.name == name && p.kind.parse(value).is_some_and(|v| p.kind.accepts(&v))
+                })
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if offer_resume && let Some(step) = saved.last_step.filter(|&s| s > 1) {
+            self.overlay = Overlay::Resume { step, params };
         }
     }
 
@@ -574,14 +600,20 @@ impl Player {
                     }
                 };
             }
-            Overlay::Resume { step } => {
+            Overlay::Resume { step, params } => {
                 self.overlay = Overlay::None;
                 match action {
-                    Action::Enter | Action::Confirm => self.resume_at_step(step),
-                    Action::Quit => {
-                        self.record_place();
-                        return Outcome::Quit;
+                    Action::Enter | Action::Confirm => {
+                        // With the knobs the learner had: the same program,
+                        // at the same step.
+                        if params != self.params {
+                            let bits = self.race_bits;
+                            self.rerun(params, bits);
+                        }
+                        self.resume_at_step(step);
                     }
+                    // Leaving from the prompt keeps the place as it was saved.
+                    Action::Quit => return Outcome::Quit,
                     _ => self.status = Some("starting from the beginning".into()),
                 }
                 return Outcome::Continue;
@@ -648,7 +680,7 @@ impl Player {
                 // Back before a question that was skipped or answered: ask it again.
                 let questions = self.run.declarations().questions.clone();
                 for (stop, i) in self.question_stops() {
-                    if stop >= s && stop < self.cursor {
+                    if stop >= s && stop <= self.cursor {
                         self.asked.remove(&questions[i].ask);
                     }
                 }
@@ -669,7 +701,12 @@ impl Player {
             Action::Slower => self.speed = self.speed.saturating_sub(1),
             Action::ToggleJs => self.show_js = !self.show_js,
             Action::ToggleHelp => self.overlay = Overlay::Help,
-            Action::ScrollBack => self.console_scroll += 3,
+            Action::ScrollBack => {
+                self.console_scroll = (self.console_scroll + 3).min(self.console_max_scroll.get());
+                if self.console_scroll == 0 {
+                    self.status = Some("the console's output fits: nothing to scroll".into());
+                }
+            }
             Action::ScrollForward => self.console_scroll = self.console_scroll.saturating_sub(3),
             Action::ToggleKnobs => {
                 if self.run.declarations().params.is_empty() {

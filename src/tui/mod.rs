@@ -112,7 +112,8 @@ impl Screen {
             } => {
                 let mut player = Player::open(&path, params, 0);
                 if let Screen::Picker(picker) = self {
-                    player.progress = Some(std::mem::take(&mut picker.progress));
+                    // The picker asked about resuming already.
+                    player.with_progress(std::mem::take(&mut picker.progress), false);
                     player.next_lesson = lesson::next_after(&picker.listings, &player.run.name)
                         .map(|l| (l.name, l.title));
                 }
@@ -174,6 +175,10 @@ pub fn run(mut screen: Screen) -> Result<Ended, String> {
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
     let theme = Theme::from_env();
     let result = event_loop(&mut terminal, &mut screen, &theme, &signal);
+    // However it ended (a signal included), the learner's place is kept.
+    if let Screen::Player { player, .. } = &mut screen {
+        player.record_place();
+    }
     ratatui::restore();
     result?;
     Ok(match signal.load(Ordering::Relaxed) {

@@ -712,11 +712,27 @@ impl Renderer {
                     format!("{p}const {js} = {value};")
                 };
                 out.push(line);
+                let first = out.len() - 1;
+                self.mark(s, &mut out, first);
                 continue;
             }
+            let first = out.len();
             self.stmt(s, ind, false, &mut out)?;
+            self.mark(s, &mut out, first);
         }
         Ok(out)
+    }
+
+    /// With [`Renderer::mark_lines`]: marks the first line `s` rendered to
+    /// (`out[first..]`) with its Rhai line.
+    fn mark(&self, s: &Stmt, out: &mut [String], first: usize) {
+        if self.mark_lines
+            && let (Some(line), Some(text)) = (s.position().line(), out.get_mut(first))
+        {
+            // After the indentation, so that removing it restores the line.
+            let at = text.len() - text.trim_start().len();
+            text.insert_str(at, &format!("{LINE_MARK}{line}{LINE_MARK_END}"));
+        }
     }
 
     /// `param("NAME", #{ default: .. })`: the option's value, else the default.
@@ -882,13 +898,7 @@ impl Renderer {
         for (i, s) in list.iter().enumerate() {
             let first = out.len();
             self.stmt(s, ind, ret && i + 1 == list.len(), &mut out)?;
-            if self.mark_lines
-                && let (Some(line), Some(text)) = (s.position().line(), out.get_mut(first))
-            {
-                // After the indentation, so that removing it restores the line.
-                let at = text.len() - text.trim_start().len();
-                text.insert_str(at, &format!("{LINE_MARK}{line}{LINE_MARK_END}"));
-            }
+            self.mark(s, &mut out, first);
         }
         Ok(out)
     }
