@@ -82,8 +82,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct IterationActivity {
     pub first_seq: u32,
-    /// Per phase in [`Phase::LOOP`] order: did any callback run there?
-    pub ran: [bool; 7],
+    /// Per phase in [`Phase::LOOP`] order: the first callback that ran
+    /// there (`u32::MAX`: none).
+    pub ran: [u32; 7],
 }
 
 /// A lesson (or plain scenario) loaded in the player.
@@ -98,6 +99,9 @@ pub struct Player {
     /// Where each Rhai line's statement starts in the JavaScript
     /// (`(rhai, js)`, in JavaScript order; empty without a rendering).
     pub js_lines: Vec<(u32, u32)>,
+    /// The event where the main script returned (its ticks and microtasks
+    /// still run in the main phase after it).
+    pub script_end: Option<u32>,
     /// The next lesson of the course (name, title), for the summary.
     pub next_lesson: Option<(String, String)>,
     pub iterations: Vec<IterationActivity>,
@@ -185,6 +189,12 @@ impl Player {
             ),
         };
         let index = TraceIndex::build(run.trace());
+        let script_end = run
+            .trace()
+            .events
+            .iter()
+            .position(|e| e.kind == crate::trace::Kind::ScriptEnd)
+            .map(|i| i as u32);
         let buffers = crate::trace::fold_buffers::BufferIndex::build(run.trace());
         let iterations = iteration_activity(run.trace(), &index);
         let eld = crate::trace::loop_stats::eld_samples(run.trace());
@@ -199,6 +209,7 @@ impl Player {
             buffers,
             js,
             js_lines,
+            script_end,
             next_lesson: None,
             iterations,
             eld,
@@ -584,7 +595,12 @@ impl Player {
                         self.status = Some("question skipped (p goes back to it)".into());
                     }
                     (Some(_), _) => self.overlay = Overlay::None,
-                    _ => {}
+                    (None, _) => {
+                        let count = self.run.declarations().questions[index].choices.len();
+                        self.status = Some(format!(
+                            "a question waits: answer with 1-{count}, or esc to skip it"
+                        ));
+                    }
                 }
                 return Outcome::Continue;
             }
@@ -875,7 +891,7 @@ fn iteration_activity(trace: &Trace, index: &TraceIndex) -> Vec<IterationActivit
         .iter()
         .map(|&s| IterationActivity {
             first_seq: s,
-            ran: [false; 7],
+            ran: [u32::MAX; 7],
         })
         .collect();
     for &s in &index.callback_starts {
@@ -885,7 +901,7 @@ fn iteration_activity(trace: &Trace, index: &TraceIndex) -> Vec<IterationActivit
             continue;
         }
         if let Some(p) = Phase::LOOP.iter().position(|&p| p == e.phase()) {
-            out[it - 1].ran[p] = true;
+            out[it - 1].ran[p] = out[it - 1].ran[p].min(s);
         }
     }
     out

@@ -501,9 +501,25 @@ fn draw_script(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, 
     let block = Block::bordered().title(Span::styled(title, theme.title()));
     let inner_height = area.height.saturating_sub(2) as usize;
     let lines: Vec<(usize, String)> = if player.show_js {
+        // The rendering's comments are the lesson's narration (a note, a
+        // question): told by the panels at their step, not here, where
+        // they could answer a question before it is asked.
         text.lines()
             .enumerate()
-            .map(|(i, l)| (i + 1, l.to_string()))
+            .map(|(i, l)| {
+                let body = l.trim_start();
+                let shown = if body.starts_with("// Question:") {
+                    format!(
+                        "{}// (a question is asked here)",
+                        &l[..l.len() - body.len()]
+                    )
+                } else if body.starts_with("//") {
+                    format!("{}// …", &l[..l.len() - body.len()])
+                } else {
+                    l.to_string()
+                };
+                (i + 1, shown)
+            })
             .collect()
     } else {
         shown_source(text)
@@ -569,25 +585,56 @@ fn label(player: &Player, cb: CbId) -> String {
     }
 }
 
+/// A queue's items as they fit in `width` columns: full labels when they
+/// fit, else without what each prints (`setTimeout 50ms L65`), else as
+/// many as fit and `+N more`: never cut off mid-label.
 fn queue_spans<'a>(
     player: &Player,
     items: &[CbId],
     more: usize,
+    width: usize,
     style: Style,
     theme: &Theme,
 ) -> Vec<Span<'a>> {
     if items.is_empty() {
         return vec![Span::styled("·", theme.dim())];
     }
+    let full: Vec<String> = items.iter().map(|cb| label(player, *cb)).collect();
+    let short = |l: &String| -> String {
+        match (l.find(" → "), l.rfind(" L")) {
+            (Some(a), Some(b)) if b > a => format!("{}{}", &l[..a], &l[b..]),
+            (Some(a), _) => l[..a].to_string(),
+            _ => l.clone(),
+        }
+    };
+    let length = |labels: &[String], extra: usize| -> usize {
+        let items: usize = labels.iter().map(|l| l.chars().count() + 2).sum();
+        let arrows = labels.len().saturating_sub(1) * 3;
+        let tail = if extra > 0 {
+            format!(" +{extra} more").len()
+        } else {
+            0
+        };
+        items + arrows + tail
+    };
+    let mut labels = full.clone();
+    if length(&labels, more) > width {
+        labels = full.iter().map(short).collect();
+    }
+    let mut extra = more;
+    while labels.len() > 1 && length(&labels, extra) > width {
+        labels.pop();
+        extra += 1;
+    }
     let mut spans = Vec::new();
-    for (i, cb) in items.iter().enumerate() {
+    for (i, l) in labels.iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" ← ", theme.dim()));
         }
-        spans.push(Span::styled(format!("[{}]", label(player, *cb)), style));
+        spans.push(Span::styled(format!("[{l}]"), style));
     }
-    if more > 0 {
-        spans.push(Span::styled(format!(" +{more} more"), theme.dim()));
+    if extra > 0 {
+        spans.push(Span::styled(format!(" +{extra} more"), theme.dim()));
     }
     spans
 }
@@ -651,7 +698,13 @@ fn draw_loop(
     let trace = player.trace();
     let block = Block::bordered().title(Span::styled(" event loop ", theme.title()));
     let inner = block.inner(area);
+    let after_script = player
+        .script_end
+        .is_some_and(|end| folded.seq as u32 >= end);
     let where_now = match folded.phase {
+        Some(Phase::Main) if after_script => {
+            " the main script has returned: its nextTicks and microtasks drain, then the loop starts"
+        }
         Some(Phase::Main) => " the main script runs: the loop has not started",
         Some(Phase::Exit) => " the loop has ended: beforeExit / exit",
         Some(Phase::Timers) => " timers: the due timers run",
@@ -662,6 +715,8 @@ fn draw_loop(
         Some(Phase::Idle | Phase::Prepare) => " idle/prepare: libuv's internal hooks",
         None => "",
     };
+    // What a queue row has after its name.
+    let width = (inner.width as usize).saturating_sub(12);
     // Each line, and whether it may go when the panel is short.
     let mut lines: Vec<(Line, bool)> = vec![
         (
@@ -673,7 +728,7 @@ fn draw_loop(
     let mut row = |name: &'static str, kind: QueueKind, style: Style| {
         let (items, more) = folded.queue(kind);
         let mut spans = vec![Span::styled(format!(" {name:<11}"), theme.dim())];
-        spans.extend(queue_spans(player, items, more, style, theme));
+        spans.extend(queue_spans(player, items, more, width, style, theme));
         lines.push((Line::from(spans), items.is_empty()));
     };
     row("timers", QueueKind::Timers, theme.timer());
@@ -683,7 +738,7 @@ fn draw_loop(
     let mut row = |name: &'static str, kind: QueueKind, style: Style| {
         let (items, more) = folded.queue(kind);
         let mut spans = vec![Span::styled(format!(" {name:<11}"), theme.dim())];
-        spans.extend(queue_spans(player, items, more, style, theme));
+        spans.extend(queue_spans(player, items, more, width, style, theme));
         lines.push((Line::from(spans), items.is_empty()));
     };
     row("nextTick", QueueKind::NextTick, theme.tick());
@@ -691,7 +746,7 @@ fn draw_loop(
     let mut stack = vec![Span::styled(" stack      ", theme.dim())];
     if folded.stack.is_empty() {
         let what = match folded.phase {
-            Some(Phase::Main) => "main script",
+            Some(Phase::Main) if !after_script => "main script",
             _ => "· (the loop is between callbacks)",
         };
         stack.push(Span::styled(what, theme.dim()));
@@ -845,7 +900,7 @@ fn draw_pool(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, th
         }
         let cursor = column(now) as usize;
         if cells[cursor].0 == ' ' && cells[cursor].1 == Style::new() {
-            cells[cursor] = ('│', theme.dim());
+            cells[cursor] = ('┆', theme.dim());
         }
         let mut spans = vec![Span::styled(format!("t{thread:<3}"), theme.dim())];
         spans.extend(
@@ -1080,7 +1135,11 @@ fn describe_step(player: &Player, seq: usize, event: &crate::trace::Event) -> St
     match event.kind {
         Kind::Note { .. } => {
             let step = player.index.notes.partition_point(|&s| s < seq as u32) + 1;
-            format!("narration step {step} (n shows it)")
+            if seq <= player.cursor {
+                format!("narration step {step} (above)")
+            } else {
+                format!("narration step {step} (n shows it)")
+            }
         }
         _ => describe(player.trace(), event),
     }
@@ -1145,16 +1204,17 @@ pub fn rule_for(trace: &Trace, event: &crate::trace::Event) -> Option<&'static s
     })
 }
 
+/// The iterations so far, one cell each (`i3▕tpiroCx▏`): a capital where
+/// a callback has run in that phase, up to the cursor only: the rest of
+/// the run (which phases will run, how many iterations) would answer the
+/// questions about it.
 fn draw_timeline(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
     let letters = ['t', 'p', 'i', 'r', 'o', 'c', 'x'];
-    let current = folded.iteration as usize;
+    let at = folded.seq as u32;
+    let current = (folded.iteration as usize).min(player.iterations.len());
     let cell = 13; // "i12▕tpircox▏ "
-    let fit = (area.width as usize / cell).max(1);
-    let total = player.iterations.len();
-    let start = current
-        .saturating_sub(fit / 2)
-        .min(total.saturating_sub(fit) + 1)
-        .max(1);
+    let fit = (area.width.saturating_sub(8) as usize / cell).max(1);
+    let start = current.saturating_sub(fit - 1).max(1);
     let mut spans = vec![Span::styled(
         if current == 0 { " main ▶ " } else { " " },
         if current == 0 {
@@ -1163,11 +1223,12 @@ fn draw_timeline(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded
             theme.dim()
         },
     )];
-    for it in start..=(start + fit - 1).min(total) {
+    for it in start..=current {
         let act = &player.iterations[it - 1];
         spans.push(Span::styled(format!("i{it}▕"), theme.dim()));
         for (p, &letter) in letters.iter().enumerate() {
-            let ch = if act.ran[p] {
+            let ran = act.ran[p] <= at;
+            let ch = if ran {
                 letter.to_ascii_uppercase()
             } else {
                 letter
@@ -1175,7 +1236,7 @@ fn draw_timeline(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded
             let here = it == current && folded.phase == Some(Phase::LOOP[p]);
             let style = if here {
                 theme.phase_active()
-            } else if act.ran[p] {
+            } else if ran {
                 theme.running()
             } else {
                 theme.dim()
@@ -1210,7 +1271,7 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
-        " the timeline (bottom line): one cell per loop iteration, i3▕tpiroCx▏",
+        " the timeline (bottom line): one cell per loop iteration so far, i3▕tpiroCx▏",
         theme.title(),
     )));
     lines.push(Line::raw(

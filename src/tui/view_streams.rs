@@ -116,7 +116,7 @@ pub fn draw_streams(frame: &mut Frame, area: Rect, index: &StreamIndex, seq: u32
         };
     }
     let total = index.memory_at(seq);
-    let peak = index.memory_peak();
+    let peak = index.memory_peak_until(seq);
     let block = Block::bordered().title(Span::styled(
         format!(
             " streams: {} · buffered {total} (peak {peak}) · bar = fill against highWaterMark ",
