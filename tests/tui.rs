@@ -29,6 +29,17 @@ fn render(player: &Player, width: u16, height: u16) -> String {
     format!("{}", terminal.backend())
 }
 
+/// A frame snapshotted into snapshots/ under `name`.
+fn snapshot(name: &str, description: &str, frame: &str) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        description => description,
+    }, {
+        insta::assert_snapshot!(name, frame);
+    });
+}
+
 /// Jumps to the last event and closes the lesson's summary it opens.
 fn to_end(p: &mut Player) {
     let _ = p.update(Action::End);
@@ -629,13 +640,11 @@ fn frames_match_their_snapshots() {
             p.overlay = Overlay::None;
             for (w, h) in [(120, 36), (200, 60)] {
                 let frame = render(&p, w, h);
-                insta::with_settings!({
-                    snapshot_path => "../snapshots",
-                    prepend_module_to_snapshot => false,
-                    description => format!("player: {name} at {label} ({w}x{h})"),
-                }, {
-                    insta::assert_snapshot!(format!("player-{name}-{label}-{w}x{h}"), frame);
-                });
+                snapshot(
+                    &format!("player-{name}-{label}-{w}x{h}"),
+                    &format!("player: {name} at {label} ({w}x{h})"),
+                    &frame,
+                );
             }
         }
         // The JavaScript view and the help overlay once per lesson.
@@ -643,13 +652,11 @@ fn frames_match_their_snapshots() {
         p.show_js = true;
         p.overlay = Overlay::Help;
         let frame = render(&p, 120, 36);
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            description => format!("player: {name}, JavaScript and help"),
-        }, {
-            insta::assert_snapshot!(format!("player-{name}-js-help-120x36"), frame);
-        });
+        snapshot(
+            &format!("player-{name}-js-help-120x36"),
+            &format!("player: {name}, JavaScript and help"),
+            &frame,
+        );
     }
 }
 
@@ -658,27 +665,20 @@ fn frames_match_their_snapshots() {
 /// lesson's main panel in view.
 #[test]
 fn first_questions_at_five_sizes_match_their_snapshots() {
-    for name in [
-        "event-loop",
-        "microtasks",
-        "async-await",
-        "modules",
-        "thread-pool",
-        "blocking",
-        "buffers",
-        "backpressure",
-    ] {
+    // Every lesson of the course: a new one is covered as it is added.
+    let course = workbench::lesson::course(&workbench::lesson::lessons_dir());
+    assert!(course.len() >= 8);
+    for listing in course {
+        let name = listing.name.as_str();
         let mut p = open(name);
         next_question(&mut p).unwrap_or_else(|| panic!("{name} asks a question"));
         for (w, h) in SIZES {
             let frame = render(&p, w, h);
-            insta::with_settings!({
-                snapshot_path => "../snapshots",
-                prepend_module_to_snapshot => false,
-                description => format!("player: {name} at its first question ({w}x{h})"),
-            }, {
-                insta::assert_snapshot!(format!("player-{name}-question-{w}x{h}"), frame);
-            });
+            snapshot(
+                &format!("player-{name}-question-{w}x{h}"),
+                &format!("player: {name} at its first question ({w}x{h})"),
+                &frame,
+            );
         }
     }
 }
@@ -701,13 +701,11 @@ fn the_summary_frames_match_their_snapshots() {
     ));
     for (w, h) in [(80, 24), (160, 48)] {
         let frame = render(&p, w, h);
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            description => format!("player: event-loop, the summary at its end ({w}x{h})"),
-        }, {
-            insta::assert_snapshot!(format!("player-event-loop-summary-{w}x{h}"), frame);
-        });
+        snapshot(
+            &format!("player-event-loop-summary-{w}x{h}"),
+            &format!("player: event-loop, the summary at its end ({w}x{h})"),
+            &frame,
+        );
     }
 }
 
@@ -857,13 +855,11 @@ fn backpressure_frames_match_their_snapshots() {
         p.overlay = Overlay::None;
         for (w, h) in [(120, 36), (200, 60)] {
             let frame = render(&p, w, h);
-            insta::with_settings!({
-                snapshot_path => "../snapshots",
-                prepend_module_to_snapshot => false,
-                description => format!("player: backpressure at {label} ({w}x{h})"),
-            }, {
-                insta::assert_snapshot!(format!("player-backpressure-{label}-{w}x{h}"), frame);
-            });
+            snapshot(
+                &format!("player-backpressure-{label}-{w}x{h}"),
+                &format!("player: backpressure at {label} ({w}x{h})"),
+                &frame,
+            );
         }
     }
 }
@@ -972,24 +968,20 @@ fn modules_frames_match_their_snapshots() {
             p.cursor = seq;
             p.overlay = Overlay::None;
             let frame = render(&p, 120, 36);
-            insta::with_settings!({
-                snapshot_path => "../snapshots",
-                prepend_module_to_snapshot => false,
-                description => format!("player: modules ({kind}) at {label} (120x36)"),
-            }, {
-                insta::assert_snapshot!(format!("player-modules-{kind}-{label}-120x36"), frame);
-            });
+            snapshot(
+                &format!("player-modules-{kind}-{label}-120x36"),
+                &format!("player: modules ({kind}) at {label} (120x36)"),
+                &frame,
+            );
         }
         p.cursor = 0;
         p.show_js = true;
         let frame = render(&p, 120, 36);
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            description => format!("player: modules ({kind}), JavaScript"),
-        }, {
-            insta::assert_snapshot!(format!("player-modules-{kind}-js-120x36"), frame);
-        });
+        snapshot(
+            &format!("player-modules-{kind}-js-120x36"),
+            &format!("player: modules ({kind}), JavaScript"),
+            &frame,
+        );
     }
 }
 

@@ -303,6 +303,18 @@ fn check_expectations(
     }
 }
 
+/// "default parameters", or the overrides as `k=v, k=v`.
+fn knob_label(overrides: &BTreeMap<String, String>) -> String {
+    if overrides.is_empty() {
+        return "default parameters".to_string();
+    }
+    overrides
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Races flipped one at a time, at most: with many races the outcomes
 /// that matter are covered by all-immediate, all-timeout and these.
 const RACES_FLIPPED: usize = 6;
@@ -318,15 +330,7 @@ fn check_questions(
     run: &super::LessonRun,
     problems: &mut Vec<String>,
 ) {
-    let knobs = if overrides.is_empty() {
-        "default parameters".to_string()
-    } else {
-        overrides
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let knobs = knob_label(overrides);
     let races = run.trace().races.len().min(64);
     let mut outcomes: Vec<(u64, String)> = vec![(0, String::new())];
     if races > 0 {
@@ -424,15 +428,7 @@ fn verify_run(
     report: &mut Report,
 ) {
     let module = result.module;
-    let label = if overrides.is_empty() {
-        "default parameters".to_string()
-    } else {
-        overrides
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let label = knob_label(overrides);
     let js = match render_with(
         &scenario.ast,
         &RenderOptions {

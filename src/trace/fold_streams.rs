@@ -192,10 +192,6 @@ impl StreamIndex {
     }
 
     /// The largest total over the whole run (the scale of the graph).
-    pub fn memory_peak(&self) -> u64 {
-        self.memory.iter().map(|m| m.2).max().unwrap_or(0)
-    }
-
     /// The peak up to `cursor`: what has happened so far (the run's own
     /// peak would tell a learner what is about to happen).
     pub fn memory_peak_until(&self, cursor: u32) -> u64 {

@@ -81,7 +81,6 @@ pub enum Outcome {
 /// Activity of one loop iteration, for the timeline strip.
 #[derive(Debug, Clone, Default)]
 pub struct IterationActivity {
-    pub first_seq: u32,
     /// Per phase in [`Phase::LOOP`] order: the first callback that ran
     /// there (`u32::MAX`: none).
     pub ran: [u32; 7],
@@ -102,6 +101,13 @@ pub struct Player {
     /// The event where the main script returned (its ticks and microtasks
     /// still run in the main phase after it).
     pub script_end: Option<u32>,
+    /// The script pane's rows (line number, text), computed once:
+    /// the source with questions and notes folded, the JavaScript with
+    /// its narration comments hidden ([`super::source_pane`]).
+    pub source_rows: Vec<(usize, String)>,
+    pub js_rows: Vec<(usize, String)>,
+    /// The row of `scenario(` in `source_rows`, where the pane starts.
+    pub program_row: Option<usize>,
     /// The next lesson of the course (name, title), for the summary.
     pub next_lesson: Option<(String, String)>,
     pub iterations: Vec<IterationActivity>,
@@ -188,6 +194,12 @@ impl Player {
                 Vec::new(),
             ),
         };
+        let source_rows = super::source_pane::shown_source(&run.scenario.source.text);
+        let program_row = super::source_pane::scenario_line(&run.scenario.source.text)
+            .and_then(|l| source_rows.iter().position(|(n, _)| *n > l));
+        let js_rows = match &js {
+            Ok(text) | Err(text) => super::source_pane::shown_js(text),
+        };
         let index = TraceIndex::build(run.trace());
         let script_end = run
             .trace()
@@ -210,6 +222,9 @@ impl Player {
             js,
             js_lines,
             script_end,
+            source_rows,
+            js_rows,
+            program_row,
             next_lesson: None,
             iterations,
             eld,
@@ -886,14 +901,7 @@ fn placeholder_run(path: &Path) -> LessonRun {
 }
 
 fn iteration_activity(trace: &Trace, index: &TraceIndex) -> Vec<IterationActivity> {
-    let mut out: Vec<IterationActivity> = index
-        .iterations
-        .iter()
-        .map(|&s| IterationActivity {
-            first_seq: s,
-            ran: [u32::MAX; 7],
-        })
-        .collect();
+    let mut out = vec![IterationActivity { ran: [u32::MAX; 7] }; index.iterations.len()];
     for &s in &index.callback_starts {
         let e = &trace.events[s as usize];
         let it = e.iteration() as usize;

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod keymap;
 pub mod picker;
+pub mod source_pane;
 pub mod theme;
 pub mod view;
 pub mod view_buffers;

@@ -4,14 +4,13 @@
 //! columns, below it under that.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Padding, Paragraph, Wrap};
 
 use super::picker::Picker;
 use super::theme::Theme;
-use super::view::{MIN_HEIGHT, MIN_WIDTH};
 use crate::lesson::Listing;
 use crate::lesson::progress::LessonProgress;
 
@@ -21,19 +20,7 @@ pub const WIDE: u16 = 120;
 /// Draws the whole picker.
 pub fn draw(frame: &mut Frame, picker: &Picker, theme: &Theme) {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let text = format!(
-            "Enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT} (now {}x{}); q quits",
-            area.width, area.height
-        );
-        let y = area.y + area.height / 2;
-        let line = Rect::new(
-            area.x,
-            y.min(area.bottom().saturating_sub(1)),
-            area.width,
-            1.min(area.height),
-        );
-        frame.render_widget(Paragraph::new(text).alignment(Alignment::Center), line);
+    if super::view::too_small(frame, area) {
         return;
     }
     let status = picker.status();

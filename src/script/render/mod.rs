@@ -444,6 +444,16 @@ pub fn render(ast: &rhai::AST) -> Result<String, RenderError> {
 /// that defines a function or variable with one of these names keeps its
 /// ordinary rendering for that name.
 pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, RenderError> {
+    render_program(ast, options, false)
+}
+
+/// [`render_with`], each statement's first line marked with its Rhai line
+/// when `mark_lines` (see [`render_with_lines`]).
+fn render_program(
+    ast: &rhai::AST,
+    options: &RenderOptions,
+    mark_lines: bool,
+) -> Result<String, RenderError> {
     let fns = collect_fns(ast, true)?;
     check_placement(ast, &fns, options.module)?;
     let module_var = super::modules::declared_module(ast)
@@ -453,6 +463,7 @@ pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, R
     let mut r = Renderer::new(fns.clone(), kinds.clone(), options.params.clone());
     r.module = options.module;
     r.module_var = module_var.clone();
+    r.mark_lines = mark_lines;
     let out = r.render_program(ast)?;
     if r.module == ModuleKind::Esm && r.workers {
         // Workers are found while rendering; the main program then moves
@@ -461,6 +472,7 @@ pub fn render_with(ast: &rhai::AST, options: &RenderOptions) -> Result<String, R
         r.module = options.module;
         r.module_var = module_var;
         r.wrap_main = true;
+        r.mark_lines = mark_lines;
         return r.render_program(ast);
     }
     Ok(out)
@@ -480,7 +492,7 @@ pub fn render_with_lines(
     options: &RenderOptions,
 ) -> Result<(String, Vec<(u32, u32)>), RenderError> {
     let plain = render_with(ast, options)?;
-    let marked = render_marked(ast, options)?;
+    let marked = render_program(ast, options, true)?;
     let mut lines = Vec::new();
     let mut text = String::with_capacity(plain.len());
     for (i, line) in marked.split('\n').enumerate() {
@@ -505,29 +517,6 @@ pub fn render_with_lines(
         return Ok((plain, Vec::new()));
     }
     Ok((plain, lines))
-}
-
-/// The rendering with line marks (see [`render_with_lines`]).
-fn render_marked(ast: &rhai::AST, options: &RenderOptions) -> Result<String, RenderError> {
-    let fns = collect_fns(ast, true)?;
-    let module_var = super::modules::declared_module(ast)
-        .ok()
-        .and_then(|d| d.knob_var().map(str::to_string));
-    let kinds = Kinds::infer(ast.statements(), &fns, &options.params);
-    let mut r = Renderer::new(fns.clone(), kinds.clone(), options.params.clone());
-    r.module = options.module;
-    r.module_var = module_var.clone();
-    r.mark_lines = true;
-    let out = r.render_program(ast)?;
-    if r.module == ModuleKind::Esm && r.workers {
-        let mut r = Renderer::new(fns, kinds, options.params.clone());
-        r.module = options.module;
-        r.module_var = module_var;
-        r.wrap_main = true;
-        r.mark_lines = true;
-        return r.render_program(ast);
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------------------
