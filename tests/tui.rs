@@ -879,21 +879,6 @@ fn the_streams_view_appears_only_with_streams() {
 }
 
 #[test]
-fn the_streams_view_renders_fast() {
-    let mut p = open("backpressure");
-    p.cursor = p.len() / 2;
-    let start = std::time::Instant::now();
-    for _ in 0..20 {
-        let _ = render(&p, 200, 60);
-    }
-    // A figure, printed; timing assertions are for benches.
-    eprintln!(
-        "player frame with streams at 200x60: {:?}",
-        start.elapsed() / 20
-    );
-}
-
-#[test]
 fn the_buffer_index_agrees_with_the_plain_fold_at_every_event() {
     use workbench::trace::fold_buffers::BufferFold;
     // The buffers lesson, and a worker scenario that transfers (detaches)
