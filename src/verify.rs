@@ -153,8 +153,21 @@ pub fn run_node_with(
     Ok(Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: strip_sandbox_warnings(&String::from_utf8_lossy(&out.stderr)),
-        code: out.status.code().unwrap_or(-1),
+        code: exit_status_code(&out.status),
     })
+}
+
+/// The exit status as a shell shows it: a process ended by a signal's
+/// default action is 128 + the signal's number (SIGTERM: 143).
+pub fn exit_status_code(status: &std::process::ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return 128 + signal;
+        }
+    }
+    status.code().unwrap_or(-1)
 }
 
 /// Where node runs a scenario: a fresh temporary directory holding a copy
@@ -164,8 +177,9 @@ pub fn run_node_with(
 ///
 /// - writes only inside the temporary directory (`--allow-fs-write`);
 /// - reads inside it, in the scenario's own directory (the model reads the
-///   real files there: [`crate::runtime::fs::Sandbox`]), and of the
-///   preload below; nothing else (`/etc/passwd` is ERR_ACCESS_DENIED);
+///   real files there: [`crate::runtime::fs::Sandbox`]), of the preload
+///   below, and of the project's npm packages ([`node_modules`]: see
+///   below); nothing else (`/etc/passwd` is ERR_ACCESS_DENIED);
 /// - worker threads (`--allow-worker`: they run under the same
 ///   permissions), no child processes, no native addons, no WASI.
 ///
@@ -178,13 +192,62 @@ pub fn run_node_with(
 /// prints them before its preloads run; [`strip_sandbox_warnings`] removes
 /// those lines), so every other warning prints exactly as without the
 /// sandbox.
+///
+/// The npm packages the project installs (`package.json`,
+/// `scripts/node-deps.sh`; [`node_modules`]) load with `require` and
+/// `import` as from any project: the temporary directory holds a symlink
+/// `node_modules` to them, beside `run/`, so node's ordinary lookup (the
+/// `node_modules` of each parent directory) finds them, and node may read
+/// the link (the loader stats it) and its target (the loader resolves the
+/// link and loads the real files). Not `NODE_PATH`: node is given exactly
+/// the scenario's environment ([`Env::apply_to`]) and the model compares
+/// `process.env` with it (`console.log(process.env)` must agree); an ES
+/// module's `import` ignores `NODE_PATH`; deleting it from `process.env`
+/// in the preload would lose it for workers (they start from a copy of
+/// `process.env`) and would have to merge with a `NODE_PATH` of the
+/// scenario's own. The link
+/// is outside `run/`, where a scenario cannot list it (reading the
+/// temporary directory is ERR_ACCESS_DENIED): nothing a scenario prints
+/// changes but that those packages load (`require.resolve` names their
+/// real path).
 pub struct NodeSandbox {
-    /// Holds `run/` (the directory node runs in) and the preload.
+    /// Holds `run/` (the directory node runs in), the preload and the
+    /// `node_modules` link.
     temp: tempfile::TempDir,
     dir: PathBuf,
     preload: PathBuf,
     /// The scenario's directory, which node may read (canonical).
     readable: Option<PathBuf>,
+    /// The `node_modules` link in the temporary directory and the
+    /// (canonical) directory it points to, both readable by node.
+    packages: Option<(PathBuf, PathBuf)>,
+}
+
+/// The directory of npm packages node may load in [`NodeSandbox`]:
+/// `$WORKBENCH_NODE_MODULES` when set, else this checkout's `node_modules`
+/// (`scripts/node-deps.sh` installs it from `package-lock.json`); `None`
+/// when that is not a directory. Canonical.
+pub fn node_modules() -> Option<PathBuf> {
+    let dir = std::env::var_os("WORKBENCH_NODE_MODULES")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules"));
+    dir.canonicalize().ok().filter(|d| d.is_dir())
+}
+
+/// `link` -> `target`, a directory symlink (removing the temporary
+/// directory removes the link, not what it points to).
+#[cfg(unix)]
+fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn link_dir(_target: &Path, _link: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "the node sandbox links node_modules on Unix only",
+    ))
 }
 
 /// The preload of [`NodeSandbox`] (CommonJS; in every thread).
@@ -244,11 +307,16 @@ impl NodeSandbox {
                 }
             }
         }
+        let packages = node_modules().and_then(|target| {
+            let link = root.join("node_modules");
+            link_dir(&target, &link).ok().map(|()| (link, target))
+        });
         Ok(NodeSandbox {
             temp,
             dir,
             preload,
             readable: scenario_dir.canonicalize().ok(),
+            packages,
         })
     }
 
@@ -287,6 +355,12 @@ impl NodeSandbox {
             .arg(flag("--allow-fs-read=", &self.dir))
             .arg(flag("--allow-fs-read=", &self.preload))
             .args(self.readable.iter().map(|d| flag("--allow-fs-read=", d)))
+            .args(self.packages.iter().flat_map(|(link, target)| {
+                [
+                    flag("--allow-fs-read=", link),
+                    flag("--allow-fs-read=", target),
+                ]
+            }))
             .arg("--allow-worker")
             .arg(flag("--require=", &self.preload))
             // `--expose-gc` always: scenarios' `gc()` renders to

@@ -69,6 +69,11 @@ pub fn run_entry<H: HostTypes, I: Invoke<H>>(
                 fatal: None,
             }
         }
+        // A signal's default action: no 'exit' event, nothing more runs.
+        Err(Stop::Killed(signo)) => RunOutcome {
+            exit_code: 128 + signo,
+            fatal: None,
+        },
         Err(Stop::Fatal(fatal)) => {
             rt.borrow_mut()
                 .console_always(Stream::Stderr, &fatal.message);
@@ -283,6 +288,7 @@ pub(super) fn uncaught<H: HostTypes, I: Invoke<H>>(
         }
         let code = emit_exit(rt, host, 1, false).unwrap_or_else(|stop| match stop {
             Stop::Exit(c) => c,
+            Stop::Killed(n) => 128 + n,
             Stop::Fatal(f) => f.exit_code,
         });
         let is_worker = rt.borrow().threads.is_worker();
@@ -344,6 +350,7 @@ fn finish_explicit_exit<H: HostTypes, I: Invoke<H>>(
     match emit_exit(rt, host, code, false) {
         Ok(c) => c,
         Err(Stop::Exit(c)) => c,
+        Err(Stop::Killed(n)) => 128 + n,
         Err(Stop::Fatal(f)) => {
             rt.borrow_mut().console(Stream::Stderr, &f.message);
             f.exit_code
@@ -526,6 +533,13 @@ fn process_ticks_and_rejections<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host
                         }
                         Err(Abrupt::Stop(s)) => return Err(s),
                     }
+                }
+                Tick::Net(op) => {
+                    rt.borrow_mut().emit(Kind::CallbackStart { cb });
+                    let result = super::net::deliver::run_tick(rt, host, op);
+                    rt.borrow_mut().emit(Kind::CallbackEnd { cb, threw: false });
+                    result?;
+                    continue;
                 }
                 Tick::Warning(text) => {
                     let mut r = rt.borrow_mut();
@@ -782,6 +796,7 @@ fn uv_run<H: HostTypes, I: Invoke<H>>(
         set_phase(rt, Phase::Check);
         check_immediates(rt, host)?;
         set_phase(rt, Phase::Close);
+        super::net::deliver::close_phase(rt, host)?;
         // End of iteration: the timers pass of the next one.
         begin_iteration(rt);
         race_check(rt, RaceKind::CheckTimeoutVsImmediate);
@@ -832,6 +847,14 @@ fn race_check<H: HostTypes>(rt: &Shared<H>, kind: RaceKind) {
 /// run by `RunTimers` can move the loop time (`getLibuvNow`), so a monitor
 /// due meanwhile runs in the same pass.
 fn run_timers<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    run_uv_timers(rt, host)?;
+    // Sockets' keep-alive timeouts and load generators' durations (JS
+    // timers in Node, run here after the scenario's own).
+    super::net::deliver::run_timeouts(rt, host)?;
+    super::net::load::run_timers(rt, host)
+}
+
+fn run_uv_timers<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
     loop {
         let next = {
             let mut r = rt.borrow_mut();
@@ -943,7 +966,26 @@ fn poll<H: HostTypes, I: Invoke<H>>(
         });
         match r.clock.mode {
             super::clock::ClockMode::Virtual => {
-                let wake = r.pool.next_finish();
+                let wake = match (r.pool.next_finish(), r.net.next_arrival()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                // Only sockets keep the loop alive and nothing can ever
+                // arrive: node would wait for ever (a server nobody calls).
+                if timeout < 0
+                    && wake.is_none()
+                    && r.threads.link.is_none()
+                    && !r.net.has_pending()
+                    && r.pool.active_requests() == 0
+                {
+                    let what = r.net.waiting_for_ever();
+                    let message = format!(
+                        "workbench: the process would wait for ever: {what}, and nothing \
+                         else can happen (node would keep running until it is killed; \
+                         close the server when the scenario is done)."
+                    );
+                    return Err(budget_fatal(message));
+                }
                 let deadline = match timeout {
                     0 => Some(start),
                     t if t > 0 => until_ns.map(|u| u.max(start)),
@@ -1047,6 +1089,7 @@ fn poll<H: HostTypes, I: Invoke<H>>(
             None => {}
         }
     }
+    super::net::deliver::poll(rt, host)?;
     super::mail::deliver(rt, host)?;
     let drain = std::mem::take(&mut rt.borrow_mut().post_exception_drain);
     if drain {

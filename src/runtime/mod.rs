@@ -17,6 +17,7 @@ pub mod events;
 pub mod fs;
 pub mod mail;
 pub mod memory;
+pub mod net;
 pub mod pool;
 pub mod promise;
 pub mod stream;
@@ -133,6 +134,26 @@ pub trait HostTypes: Sized + 'static {
     fn same_func(_a: &Self::Func, _b: &Self::Func) -> bool {
         false
     }
+
+    // --- sockets and http (defaults keep hosts without them small) ---
+
+    /// The script value of a server, response, client request, agent or
+    /// socket.
+    fn net_value(_obj: net::NetObj) -> Self::Value {
+        Self::undefined()
+    }
+    /// One of Node's errors (`EADDRINUSE`, `ECONNREFUSED`, ...).
+    fn net_error(e: &net::NetError) -> Self::Value {
+        Self::type_error(&e.message)
+    }
+    /// Bytes read from a socket: a Buffer of their own (not pooled).
+    fn net_chunk(_rt: &Shared<Self>, _bytes: &[u8]) -> Self::Value {
+        Self::undefined()
+    }
+    /// autocannon's result object.
+    fn load_result(_r: &net::load::LoadResult) -> Self::Value {
+        Self::undefined()
+    }
 }
 
 /// An async function body suspended at `await` (the host owns the stack).
@@ -144,6 +165,9 @@ pub struct CoId(pub u32);
 pub enum Stop {
     /// `process.exit(code)` (or a fatal uncaught exception: code 1).
     Exit(i32),
+    /// A signal's default action ended the process (no `'exit'` event;
+    /// the exit status a shell shows is 128 + the signal's number).
+    Killed(i32),
     /// A script error or budget: the message is ready to print.
     Fatal(Fatal),
 }
@@ -411,6 +435,8 @@ pub enum Tick<H: HostTypes> {
     Warning(String),
     /// One of Node's own stream ticks (`afterWriteTick`, `resume_`...).
     Stream(stream::Op<H>),
+    /// One of `net`'s and `http`'s ticks (`emitListeningNT`, ...).
+    Net(net::Op),
 }
 
 /// The whole model state.
@@ -439,6 +465,8 @@ pub struct Runtime<H: HostTypes> {
     pub exit_code: Option<i32>,
     /// Readable, Writable and Transform streams.
     pub streams: stream::Streams<H>,
+    /// Servers, connections, HTTP exchanges, agents, load generators.
+    pub net: net::Net<H>,
     /// `process._exiting`: set once 'exit' is being emitted.
     pub exiting: bool,
     races_seen: u32,
@@ -548,6 +576,7 @@ impl<H: HostTypes> Runtime<H> {
             process_events: Emitter::default(),
             exit_code: None,
             streams: stream::Streams::default(),
+            net: net::Net::default(),
             exiting: false,
             races_seen: 0,
             ticks_since_progress: 0,
@@ -764,6 +793,16 @@ impl<H: HostTypes> Runtime<H> {
                 }
                 self.check_wall();
             }
+        }
+    }
+
+    /// The loop's own CPU work of `ns` nanoseconds (the model's costs of
+    /// parsing a request, accepting a connection...): virtual time moves;
+    /// under the real clock the real work is its own cost.
+    pub fn busy_ns(&mut self, ns: u64) {
+        if self.clock.mode == ClockMode::Virtual {
+            let target = self.clock.now_ns().saturating_add(ns);
+            self.advance_virtual(target);
         }
     }
 
@@ -1437,7 +1476,11 @@ impl<H: HostTypes> Runtime<H> {
     pub fn loop_alive(&self) -> bool {
         let timer_alive = self.timers.uv.due_ms.is_some() && self.timers.uv.refed;
         let idle_alive = self.immediate_ref_count > 0;
-        timer_alive || idle_alive || self.pool.active_requests() > 0 || self.threads.keeps_alive()
+        timer_alive
+            || idle_alive
+            || self.pool.active_requests() > 0
+            || self.threads.keeps_alive()
+            || self.net.keeps_alive()
     }
 }
 
@@ -1559,16 +1602,35 @@ impl<H: HostTypes> Runtime<H> {
         // in libuv): poll may wait for their messages.
         let has_active_handles = (timer_handle_active && self.timers.uv.refed)
             || self.immediate_ref_count > 0
-            || self.threads.keeps_alive();
+            || self.threads.keeps_alive()
+            || self.net.keeps_alive();
         if !has_active_handles && self.pool.active_requests() == 0 {
             return 0;
         }
-        if self.immediate_ref_count > 0 || self.threads.held_ready() {
+        if self.immediate_ref_count > 0
+            || self.threads.held_ready()
+            || !self.net.signals.is_empty()
+            || !self.net.closing.is_empty()
+        {
             return 0;
         }
         // `uv__next_timeout`: the whole heap, unref'd timers included (an
         // enabled monitorEventLoopDelay wakes poll every `resolution`).
-        match self.eld.next_timeout(&self.timers.uv) {
+        // Sockets' keep-alive timeouts and load generators' durations are
+        // JS timers in Node: they are in the heap too.
+        let net_due = [
+            self.net.next_deadline_ms(),
+            self.net.loads.iter().filter_map(|l| l.deadline_ms()).min(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let heap = self.eld.next_timeout(&self.timers.uv);
+        let next = match (heap, net_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match next {
             Some(due) => due
                 .saturating_sub(self.clock.loop_ms())
                 .min(i32::MAX as u64) as i64,

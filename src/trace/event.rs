@@ -271,6 +271,83 @@ impl WorkerEvent {
     }
 }
 
+/// Sockets, HTTP and signals (`Kind::Net`). `conn` is a connection's
+/// number (a server's number for [`NetEvent::Listen`] and
+/// [`NetEvent::ServerClose`], an agent's for [`NetEvent::Queued`]),
+/// `value` a request's number unless said otherwise, `status` an HTTP
+/// status code where one is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum NetEvent {
+    /// A server listens (`value`: its port).
+    Listen,
+    /// A server stopped accepting (`server.close()`).
+    ServerClose,
+    /// The server accepted connection `conn` (`value`: the server's number).
+    Accept,
+    /// A client's connection `conn` is established (`value`: who opened
+    /// it: 0 a plain request, otherwise an agent's or load generator's number).
+    Connect,
+    /// A client request goes out on an idle keep-alive connection.
+    Reuse,
+    /// Connection `conn` has no request in flight (kept alive).
+    Idle,
+    /// Connection `conn` closed (`value`: 0 cleanly, 1 reset or destroyed).
+    Close,
+    /// The client wrote request `value` on `conn`.
+    Send,
+    /// Request `value` arrived at the server on `conn` (it waits there
+    /// while an earlier request on the same connection is answered).
+    Arrive,
+    /// The server's `'request'` handler runs for request `value`.
+    Handle,
+    /// The server ended its response to request `value` (`status`).
+    Respond,
+    /// The client has the whole response to request `value` (`status`).
+    Receive,
+    /// Request `value` waits for a free socket in agent `conn`'s pool.
+    Queued,
+    /// Deliveries waiting in the kernel when poll looked (`value`): the
+    /// accept queue and unread requests, a busy loop's backlog.
+    Backlog,
+    /// Request `value` failed (connection refused, reset, hang up).
+    Failed,
+    /// A signal arrived (`value`: its number).
+    Signal,
+    /// The server refused connection `conn` (`maxConnections`).
+    Dropped,
+    /// A load generator started (`conn`: its number, `value`: connections).
+    LoadStart,
+    /// A load generator finished (`value`: requests completed).
+    LoadEnd,
+}
+
+impl NetEvent {
+    pub fn name(self) -> &'static str {
+        match self {
+            NetEvent::Listen => "listen",
+            NetEvent::ServerClose => "server-close",
+            NetEvent::Accept => "accept",
+            NetEvent::Connect => "connect",
+            NetEvent::Reuse => "reuse",
+            NetEvent::Idle => "idle",
+            NetEvent::Close => "close",
+            NetEvent::Send => "send",
+            NetEvent::Arrive => "arrive",
+            NetEvent::Handle => "handle",
+            NetEvent::Respond => "respond",
+            NetEvent::Receive => "receive",
+            NetEvent::Queued => "queued",
+            NetEvent::Backlog => "backlog",
+            NetEvent::Failed => "failed",
+            NetEvent::Signal => "signal",
+            NetEvent::Dropped => "dropped",
+            NetEvent::LoadStart => "load-start",
+            NetEvent::LoadEnd => "load-end",
+        }
+    }
+}
+
 /// What happened. Payloads are small ids; text lives in [`super::Strings`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -420,6 +497,13 @@ pub enum Kind {
     /// A store was detached (transferred): its byteLength is now 0.
     BufDetach {
         store: u32,
+    },
+    /// Sockets, HTTP and signals: see [`NetEvent`].
+    Net {
+        event: NetEvent,
+        conn: u16,
+        status: u16,
+        value: u32,
     },
 }
 

@@ -209,6 +209,12 @@ pub fn describe(trace: &Trace, event: &Event) -> String {
         Kind::BufViewDead { view } => format!("gc: buffer view {view} unreachable"),
         Kind::BufFree { store } => format!("gc: frees ab{store}"),
         Kind::BufDetach { store } => format!("buffer: ab{store} detached"),
+        Kind::Net {
+            event,
+            conn,
+            status,
+            value,
+        } => net_line(event, conn, status, value),
     }
 }
 
@@ -405,6 +411,20 @@ fn event_json(trace: &Trace, seq: usize, e: &Event) -> Value {
         Kind::BufViewDead { view } => ("buf_view_dead", vec![("view", json!(view))]),
         Kind::BufFree { store } => ("buf_free", vec![("store", json!(store))]),
         Kind::BufDetach { store } => ("buf_detach", vec![("store", json!(store))]),
+        Kind::Net {
+            event,
+            conn,
+            status,
+            value,
+        } => (
+            "net",
+            vec![
+                ("what", json!(event.name())),
+                ("conn", json!(conn)),
+                ("status", json!(status)),
+                ("value", json!(value)),
+            ],
+        ),
     };
     put("event", json!(name));
     for (k, val) in extra {
@@ -504,4 +524,31 @@ pub fn write_chrome(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
         &json!({"traceEvents": events, "displayTimeUnit": "ms", "otherData": {"format": "workbench-trace", "version": JSON_FORMAT_VERSION}}),
     )?;
     writeln!(out)
+}
+
+/// One line of the text trace for a [`super::NetEvent`].
+fn net_line(event: super::NetEvent, conn: u16, status: u16, value: u32) -> String {
+    use super::NetEvent as N;
+    match event {
+        N::Listen => format!("net: server {conn} listening on port {value}"),
+        N::ServerClose => format!("net: server {conn} stops accepting"),
+        N::Accept => format!("net: server {value} accepts connection c{conn}"),
+        N::Connect => format!("net: client connection c{conn} established"),
+        N::Reuse => format!("net: request r{value} reuses idle connection c{conn}"),
+        N::Idle => format!("net: connection c{conn} idle (keep-alive)"),
+        N::Close if value == 0 => format!("net: connection c{conn} closed"),
+        N::Close => format!("net: connection c{conn} destroyed"),
+        N::Send => format!("net: request r{value} sent on c{conn}"),
+        N::Arrive => format!("net: request r{value} arrives at the server on c{conn}"),
+        N::Handle => format!("net: handler runs for request r{value} (c{conn})"),
+        N::Respond => format!("net: response to r{value} ends with status {status} (c{conn})"),
+        N::Receive => format!("net: client has the response to r{value}: {status} (c{conn})"),
+        N::Queued => format!("net: request r{value} waits for a socket of agent {conn}"),
+        N::Backlog => format!("net: {value} deliveries waiting in the kernel"),
+        N::Failed => format!("net: request r{value} failed (c{conn})"),
+        N::Signal => format!("net: signal {value} arrives"),
+        N::Dropped => format!("net: connection c{conn} dropped (maxConnections)"),
+        N::LoadStart => format!("net: load generator {conn} starts with {value} connections"),
+        N::LoadEnd => format!("net: load generator {conn} done: {value} responses"),
+    }
 }

@@ -183,6 +183,10 @@ fn main() {
             "sandbox::warnings_print_as_without_the_sandbox",
             sandbox::warnings_print_as_without_the_sandbox,
         ),
+        node.test(
+            "sandbox::autocannon_runs_in_the_sandbox",
+            sandbox::autocannon_runs_in_the_sandbox,
+        ),
         plain(
             "sandbox::node_options_cannot_widen_the_sandbox",
             sandbox::node_options_cannot_widen_the_sandbox,

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use workbench::runtime::env::{Env, resolve_program};
+use workbench::script::ModuleKind;
 use workbench::verify::{self, NodeSandbox};
 
 /// Files (and directories) in `dir`, by name, sorted.
@@ -252,4 +253,58 @@ pub fn node_options_cannot_widen_the_sandbox() {
         jail.command(&Env::empty().with("NODE_OPTIONS", "--max-old-space-size=100"))
             .is_ok()
     );
+}
+
+/// The project's npm packages (`package.json`; `scripts/node-deps.sh`
+/// installs them) load in the sandbox, as CommonJS and as an ES module,
+/// with nothing of the mechanism in `process.env`: autocannon loads a
+/// server started by the script, 20 requests over 2 connections.
+pub fn autocannon_runs_in_the_sandbox() {
+    let install = "run scripts/node-deps.sh (it installs package-lock.json's packages into \
+                   node_modules/), or set WORKBENCH_NODE_MODULES to a node_modules that has them";
+    let Some(modules) = verify::node_modules() else {
+        let looked = match std::env::var("WORKBENCH_NODE_MODULES") {
+            Ok(dir) if !dir.is_empty() => format!("WORKBENCH_NODE_MODULES={dir}"),
+            _ => format!("{}/node_modules", env!("CARGO_MANIFEST_DIR")),
+        };
+        panic!("the npm packages are not installed ({looked} is no directory): {install}");
+    };
+    let autocannon = modules.join("autocannon/package.json");
+    assert!(
+        autocannon.is_file(),
+        "{} has no autocannon: {install}",
+        modules.display()
+    );
+    let load = |module: ModuleKind| match module {
+        ModuleKind::Cjs => {
+            "const http = require('http');\nconst autocannon = require('autocannon');"
+        }
+        ModuleKind::Esm => "import http from 'node:http';\nimport autocannon from 'autocannon';",
+    };
+    let empty = tempfile::tempdir().expect("temp dir");
+    for module in [ModuleKind::Cjs, ModuleKind::Esm] {
+        let js = format!(
+            r#"{load}
+console.log(Object.keys(process.env));
+const server = http.createServer((req, res) => res.end('ok'));
+server.listen(0, '127.0.0.1', () => {{
+  const url = `http://127.0.0.1:${{server.address().port}}`;
+  autocannon({{ url, amount: 20, connections: 2 }}, (err, r) => {{
+    console.log(err, r.requests.total, r.non2xx, r['2xx']);
+    server.close();
+  }});
+}});
+"#,
+            load = load(module)
+        );
+        let out = verify::run_node_as(&js, empty.path(), "bench", module).expect("node runs");
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str(), out.code),
+            ("[]\nnull 20 0 20\n", "", 0),
+            "{module:?}"
+        );
+    }
+    // Removing the sandbox removed its link, not the packages.
+    assert!(autocannon.is_file());
+    assert!(listing(empty.path()).is_empty());
 }

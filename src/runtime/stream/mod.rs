@@ -139,6 +139,8 @@ pub enum Internal {
     PipelineDstClose(u32),
     PipelineEndFn(u32),
     PipelineFinish(u32),
+    /// `_http_client.js`'s `responseOnEnd` on a response (by exchange).
+    HttpResponseEnd(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +306,8 @@ pub struct StreamData<H: HostTypes> {
     pub listeners: Emitter<Handler<H::Func>>,
     /// Last lengths recorded in the trace (readable, writable).
     traced: (u32, u32),
+    /// See [`StreamOptions::incoming`].
+    pub incoming: bool,
 }
 
 /// How `pipe()` remembers one src → dest link (Node keeps it in closures).
@@ -350,6 +354,11 @@ pub struct StreamOptions<H: HostTypes> {
     pub allow_half_open: bool,
     pub auto_destroy: bool,
     pub emit_close: bool,
+    /// An HTTP IncomingMessage: `_read` asks the socket for more (a no-op
+    /// here: the network pushes as bytes arrive), and the stream is left
+    /// out of the trace's stream events (one per request would drown the
+    /// backpressure view).
+    pub incoming: bool,
 }
 
 impl<H: HostTypes> Default for StreamOptions<H> {
@@ -368,6 +377,7 @@ impl<H: HostTypes> Default for StreamOptions<H> {
             allow_half_open: true,
             auto_destroy: true,
             emit_close: true,
+            incoming: false,
         }
     }
 }
@@ -462,7 +472,11 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
             transform_len: 0,
             listeners: Emitter::default(),
             traced: (0, 0),
+            incoming: o.incoming,
         });
+        if o.incoming {
+            return id;
+        }
         let label = rt.trace.strings.intern(label);
         rt.emit(Kind::StreamNew {
             class,
@@ -533,6 +547,9 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
     pub(crate) fn level(&self, id: StreamId) {
         let mut rt = self.rt.borrow_mut();
         let s = &mut rt.streams.list[id.0 as usize];
+        if s.incoming {
+            return;
+        }
         let r =
             s.r.as_ref()
                 .map_or(0, |r| r.length.min(u32::MAX as usize) as u32);
@@ -558,6 +575,9 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
     }
 
     pub(crate) fn signal(&self, id: StreamId, signal: StreamSignal) {
+        if self.rt.borrow().streams.list[id.0 as usize].incoming {
+            return;
+        }
         self.rt.borrow_mut().emit(Kind::StreamSignal {
             signal,
             stream: id.trace(),

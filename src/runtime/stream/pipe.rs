@@ -308,6 +308,10 @@ pub fn internal<H: HostTypes, I: Invoke<H>>(
             Ok(())
         }
         Internal::PipeDrain(p) => pipe_on_drain(cx, p),
+        Internal::HttpResponseEnd(ex) => {
+            crate::runtime::net::deliver::response_on_end(cx.rt, ex);
+            Ok(())
+        }
         Internal::PipeEnd(p) => pipe_onend(cx, p),
         Internal::PipeError(p) => {
             let (src, dest) = link(cx, p);

@@ -267,7 +267,10 @@ pub fn read<H: HostTypes, I: Invoke<H>>(
 
 /// `stream._read(highWaterMark)`, with `this` bound to the stream.
 fn call_read<H: HostTypes, I: Invoke<H>>(cx: &mut Cx<H, I>, id: StreamId, hwm: usize) -> R<H, ()> {
-    let (class, f) = cx.with_s(id, |s| (s.class, s.read_fn.clone()));
+    let (class, f, incoming) = cx.with_s(id, |s| (s.class, s.read_fn.clone(), s.incoming));
+    if incoming {
+        return Ok(());
+    }
     if class == StreamClass::Transform && f.is_none() {
         return super::writable::transform_read(cx, id);
     }

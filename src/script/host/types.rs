@@ -171,6 +171,29 @@ impl HostTypes for Rh {
         crate::script::value::JsStream::value(id)
     }
 
+    fn net_value(obj: crate::runtime::net::NetObj) -> Dynamic {
+        crate::script::node::http::net_value(obj)
+    }
+
+    fn net_error(e: &crate::runtime::net::NetError) -> Dynamic {
+        Dynamic::from(crate::script::node::http::net_error(e))
+    }
+
+    fn net_chunk(rt: &Shared<Rh>, bytes: &[u8]) -> Dynamic {
+        // A socket's read buffer, never the Buffer pool.
+        match rt
+            .borrow_mut()
+            .quietly(|r| r.buffer_with(bytes, Alloc::Own))
+        {
+            Ok(v) => Dynamic::from(v),
+            Err(_) => Dynamic::UNIT,
+        }
+    }
+
+    fn load_result(r: &crate::runtime::net::load::LoadResult) -> Dynamic {
+        crate::script::node::http::load_result(r)
+    }
+
     fn stream_callback(cb: crate::runtime::stream::StreamCallback) -> Dynamic {
         crate::script::value::stream::stream_callback_value(cb)
     }

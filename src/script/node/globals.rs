@@ -49,7 +49,8 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<PerformanceNs>("Performance")
         .register_type_with_name::<JsError>("Error");
     for prop in [
-        "name", "message", "code", "errno", "syscall", "path", "errors", "hostname",
+        "name", "message", "code", "errno", "syscall", "path", "errors", "hostname", "address",
+        "port",
     ] {
         engine.register_get(prop, move |e: &mut JsError| e.get(prop));
     }

@@ -26,6 +26,7 @@ pub mod dns;
 pub mod events;
 pub mod fs;
 pub mod globals;
+pub mod http;
 pub mod json;
 pub mod math;
 pub mod numbers;
@@ -59,6 +60,7 @@ pub const BINDINGS: &[(&str, Register)] = &[
     ("zlib", zlib::register),
     ("dns", dns::register),
     ("worker_threads", worker_threads::register),
+    ("http", http::register),
     ("stream", stream::register),
     ("buffer", buffer::register),
     ("arrays", arrays::register),
@@ -122,6 +124,8 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "zlib" => Dynamic::from(zlib::ZlibNs),
             "dns" => Dynamic::from(dns::DnsNs),
             "worker_threads" => Dynamic::from(worker_threads::WorkerThreadsNs),
+            "http" => Dynamic::from(http::HttpNs),
+            "os" => Dynamic::from(http::OsNs),
             "Error" => Dynamic::from(globals::ErrorCtor("Error")),
             "TypeError" => Dynamic::from(globals::ErrorCtor("TypeError")),
             "RangeError" => Dynamic::from(globals::ErrorCtor("RangeError")),

@@ -113,9 +113,12 @@ fn register_events_and_exit(engine: &mut Engine) {
     );
     engine.register_fn("on", |c: NativeCallContext, _p: &mut Process, event: &str, f: Dynamic| -> Res<Process> {
         let func = callback(&c, &f, "listener")?;
+        if super::http::signal_on(&c, event, &f, false)? {
+            return Ok(Process);
+        }
         let Some(ev) = ProcessEvent::parse(event) else {
             return Err(type_error(
-                format!("process.on(\"{event}\"): the model supports 'exit', 'beforeExit', 'unhandledRejection' and 'uncaughtException'"),
+                format!("process.on(\"{event}\"): the model supports 'exit', 'beforeExit', 'unhandledRejection', 'uncaughtException' and the signals 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'"),
                 c.call_position(),
             ));
         };
@@ -128,6 +131,18 @@ fn register_events_and_exit(engine: &mut Engine) {
         rt.process_events.on(ev.name(), (func, cb), false);
         Ok(Process)
     });
+    engine.register_fn(
+        "kill",
+        |c: NativeCallContext, _p: &mut Process, pid: Dynamic| -> Res<bool> {
+            super::http::kill(&c, &pid, None)
+        },
+    );
+    engine.register_fn(
+        "kill",
+        |c: NativeCallContext, _p: &mut Process, pid: Dynamic, sig: Dynamic| -> Res<bool> {
+            super::http::kill(&c, &pid, Some(&sig))
+        },
+    );
     engine.register_fn(
         "exit",
         |c: NativeCallContext, _p: &mut Process| -> Res<()> {

@@ -62,6 +62,9 @@ const MODULES: &[(&str, &str)] = &[
     ),
     ("path", "const path = require('path');"),
     ("os", "const os = require('os');"),
+    ("http", "const http = require('http');"),
+    // The load generator: the npm package (the project installs it).
+    ("autocannon", "const autocannon = require('autocannon');"),
     ("util", "const util = require('util');"),
 ];
 
@@ -1977,6 +1980,8 @@ impl Renderer {
         }
         let callee = if let Some((_, js)) = RENAMED_FNS.iter().find(|(r, _)| *r == name) {
             js.to_string()
+        } else if name == "autocannon" && !self.declared.contains(name) {
+            self.variable(name)
         } else if GLOBAL_FNS.contains(&name) {
             if name == "busy" && !self.fns.contains_key("busy") {
                 self.busy = true;
