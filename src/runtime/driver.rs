@@ -1014,10 +1014,38 @@ fn poll<H: HostTypes, I: Invoke<H>>(
                 }
             }
             super::clock::ClockMode::Real => {
-                if timeout != 0 && !r.pool.has_completed() {
+                let sockets = r.net.real.is_some();
+                if timeout != 0 && !r.pool.has_completed() && !r.net.has_real_inbound() {
                     let wall = r.wall_deadline();
                     let deadline = Some(until_ns.map_or(wall, |u| r.clock.instant_at(u).min(wall)));
                     match r.threads.link.clone() {
+                        // Real sockets: wait for them, watching the pool too.
+                        None if sockets => loop {
+                            let now = std::time::Instant::now();
+                            if deadline.is_some_and(|d| d <= now) {
+                                break;
+                            }
+                            if r.pool.active_requests() == 0 {
+                                let cap = now + std::time::Duration::from_millis(50);
+                                if let Some(n) = r.net.real.as_ref() {
+                                    n.wait(deadline, cap);
+                                }
+                                if r.net.has_real_inbound() || r.check_wall() {
+                                    break;
+                                }
+                                continue;
+                            }
+                            let slice = now + std::time::Duration::from_micros(200);
+                            let until = deadline.map_or(slice, |d| d.min(slice));
+                            let events = r.pool.wait_real(Some(until));
+                            let got = !events.is_empty() || r.pool.has_completed();
+                            for kind in events {
+                                r.emit(kind);
+                            }
+                            if got || r.net.has_real_inbound() {
+                                break;
+                            }
+                        },
                         None => {
                             for kind in r.pool.wait_real(deadline) {
                                 r.emit(kind);

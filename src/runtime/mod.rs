@@ -548,6 +548,7 @@ pub type Shared<H> = Rc<RefCell<Runtime<H>>>;
 
 impl<H: HostTypes> Runtime<H> {
     pub fn new(options: Options) -> Self {
+        let real_clock = options.clock == ClockMode::Real;
         let mut pool = Pool::new(options.clock, options.sandbox.clone(), options.pool_size);
         pool.sandbox = pool.sandbox.clone().with_escapes(options.escapes.clone());
         let env = options.env.clone();
@@ -576,7 +577,7 @@ impl<H: HostTypes> Runtime<H> {
             process_events: Emitter::default(),
             exit_code: None,
             streams: stream::Streams::default(),
-            net: net::Net::default(),
+            net: net::Net::new(real_clock),
             exiting: false,
             races_seen: 0,
             ticks_since_progress: 0,

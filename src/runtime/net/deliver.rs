@@ -181,6 +181,7 @@ impl<H: HostTypes> Runtime<H> {
             .and_then(|c| self.net.conns[c as usize].server)
             .and_then(|s| self.net.servers.get(s as usize))
             .is_some_and(|s| !s.listening);
+        let real = self.net.real_mode;
         let e = &mut self.net.exchanges[ex as usize];
         if e.res.ended {
             return Err(WriteError::AfterEnd);
@@ -201,9 +202,13 @@ impl<H: HostTypes> Runtime<H> {
                 content_length: end.then_some(data.len()),
             };
             e.res.chunked = !end && !e.res.headers.has("content-length");
-            bytes += h.to_bytes().len();
+            let head_bytes = h.to_bytes();
+            bytes += head_bytes.len();
             e.res_headers = h.fields().lowered();
             e.res.headers_sent = true;
+            if real {
+                e.res.head_bytes = head_bytes;
+            }
         }
         bytes += if e.res.chunked && !data.is_empty() {
             http::chunk_bytes(data)
@@ -356,11 +361,20 @@ pub fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
         let Some(signo) = signal else { break };
         deliver_signal(rt, host, signo)?;
     }
-    let (now, iteration) = {
+    let (now, iteration, real) = {
         let r = rt.borrow();
-        (r.clock.now_ns(), r.iteration)
+        (r.clock.now_ns(), r.iteration, r.net.real_mode)
     };
-    let due = rt.borrow_mut().net.take_due(now, iteration);
+    let due: Vec<(u32, bool, Vec<Segment>)> = if real {
+        rt.borrow_mut().net.take_real()
+    } else {
+        let wakes = rt.borrow_mut().net.take_due(now, iteration);
+        let mut r = rt.borrow_mut();
+        wakes
+            .into_iter()
+            .map(|(conn, to_server)| (conn, to_server, r.net.arrived(now, conn, to_server)))
+            .collect()
+    };
     if due.is_empty() {
         return Ok(());
     }
@@ -369,9 +383,7 @@ pub fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
         let waiting = due.len() as u32;
         r.net_emit(NetEvent::Backlog, 0, 0, waiting);
     }
-    for (conn, to_server) in due {
-        let now = rt.borrow().clock.now_ns();
-        let segments = rt.borrow_mut().net.arrived(now, conn, to_server);
+    for (conn, to_server, segments) in due {
         if segments.is_empty() {
             continue;
         }
@@ -502,18 +514,14 @@ fn request<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, conn: u32, 
         r.net_emit(NetEvent::Arrive, conn, 0, ex);
         (server, body)
     };
-    let req = {
-        let mut cx = Cx::new(rt, host);
-        let id = cx.create(
-            StreamClass::Readable,
-            StreamOptions {
-                incoming: true,
-                ..StreamOptions::default()
-            },
-            "IncomingMessage",
-        );
-        id
-    };
+    let req = Cx::new(rt, host).create(
+        StreamClass::Readable,
+        StreamOptions {
+            incoming: true,
+            ..StreamOptions::default()
+        },
+        "IncomingMessage",
+    );
     {
         let mut r = rt.borrow_mut();
         r.net.exchanges[ex as usize].req_stream = Some(req);

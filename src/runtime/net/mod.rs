@@ -26,6 +26,7 @@
 pub mod deliver;
 pub mod http;
 pub mod load;
+pub mod real;
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
@@ -238,6 +239,9 @@ pub struct Conn {
     pub unsent: VecDeque<u32>,
     /// Client side: the socket is in its agent's free list (unref'd).
     pub free: bool,
+    /// Real clock: requests written on the real socket, in order (the
+    /// server's end reads them in this order).
+    pub real_requests: VecDeque<u32>,
     pub cb_server: CbId,
     pub cb_client: CbId,
 }
@@ -290,6 +294,8 @@ pub struct Outgoing<H: HostTypes> {
     pub closed: bool,
     pub events: Events<H>,
     pub bytes: usize,
+    /// The head's bytes, once written (the real clock sends them).
+    pub head_bytes: Vec<u8>,
 }
 
 impl<H: HostTypes> Default for Outgoing<H> {
@@ -304,6 +310,7 @@ impl<H: HostTypes> Default for Outgoing<H> {
             closed: false,
             events: Emitter::default(),
             bytes: 0,
+            head_bytes: Vec::new(),
         }
     }
 }
@@ -404,6 +411,9 @@ pub struct Net<H: HostTypes> {
     pub costs: Costs,
     /// Response segments written before their response had the socket.
     pub pending_segments: Vec<(u32, Segment, usize)>,
+    /// `--clock real`: real sockets (made when the first is needed).
+    pub real_mode: bool,
+    pub real: Option<real::RealNet>,
 }
 
 impl<H: HostTypes> Default for Net<H> {
@@ -424,11 +434,21 @@ impl<H: HostTypes> Default for Net<H> {
             next_port: 0,
             costs: COSTS,
             pending_segments: Vec::new(),
+            real_mode: false,
+            real: None,
         }
     }
 }
 
 impl<H: HostTypes> Net<H> {
+    /// The network of a run: modelled, or real sockets (`--clock real`).
+    pub fn new(real_mode: bool) -> Self {
+        Net {
+            real_mode,
+            ..Net::default()
+        }
+    }
+
     /// The earliest segment arrival still ahead (virtual ns).
     pub fn next_arrival(&self) -> Option<u64> {
         self.wakes.peek().map(|w| w.0.0)
@@ -501,8 +521,25 @@ impl<H: HostTypes> Net<H> {
             .push(std::cmp::Reverse((due, self.seq, conn, to_server)));
     }
 
+    /// Real clock: has a socket brought something the loop has not read?
+    pub fn has_real_inbound(&self) -> bool {
+        self.real.as_ref().is_some_and(|r| r.has_inbound())
+    }
+
+    /// The real sockets, made on first use.
+    pub fn real(&mut self) -> Option<&mut real::RealNet> {
+        if self.real.is_none() {
+            self.real = real::RealNet::new().ok();
+        }
+        self.real.as_mut()
+    }
+
     /// Sends a segment of `bytes` bytes across connection `conn`.
     pub fn send(&mut self, now: u64, conn: u32, to_server: bool, seg: Segment, bytes: usize) {
+        if self.real_mode {
+            self.send_real(conn, to_server, seg);
+            return;
+        }
         let cost = self.costs.link_ns + (bytes as u64 * self.costs.byte_ps) / 1000;
         let Some(c) = self.conns.get_mut(conn as usize) else {
             return;
@@ -520,6 +557,116 @@ impl<H: HostTypes> Net<H> {
             c.to_client.push_back((due, seg));
         }
         self.push_wake(due, conn, to_server);
+    }
+
+    /// The real clock's `send`: the segment's bytes on the real socket.
+    fn send_real(&mut self, conn: u32, to_server: bool, seg: Segment) {
+        let bytes = match seg {
+            // The real connect and accept stand for these.
+            Segment::Syn | Segment::SynAck | Segment::Refused => return,
+            Segment::Fin => {
+                if let Some(r) = self.real.as_ref() {
+                    r.close(conn, !to_server);
+                }
+                return;
+            }
+            Segment::Request(ex) => {
+                let e = &self.exchanges[ex as usize];
+                let b = http::request_bytes(&e.method, &e.path, &e.req_headers, &e.req_body);
+                if let Some(c) = self.conns.get_mut(conn as usize) {
+                    c.real_requests.push_back(ex);
+                }
+                b
+            }
+            Segment::Response {
+                ex,
+                head,
+                data,
+                last,
+            } => {
+                let e = &self.exchanges[ex as usize];
+                let mut b = if head {
+                    e.res.head_bytes.clone()
+                } else {
+                    Vec::new()
+                };
+                if e.res.chunked {
+                    if !data.is_empty() {
+                        b.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                        b.extend_from_slice(&data);
+                        b.extend_from_slice(b"\r\n");
+                    }
+                    if last {
+                        b.extend_from_slice(b"0\r\n\r\n");
+                    }
+                } else {
+                    b.extend_from_slice(&data);
+                }
+                b
+            }
+        };
+        if let Some(r) = self.real.as_ref() {
+            r.write(conn, !to_server, bytes);
+        }
+    }
+
+    /// Turns what the real sockets brought into segments, grouped by
+    /// connection end in arrival order.
+    pub fn take_real(&mut self) -> Vec<(u32, bool, Vec<Segment>)> {
+        let Some(r) = self.real.as_ref() else {
+            return Vec::new();
+        };
+        let mut out: Vec<(u32, bool, Vec<Segment>)> = Vec::new();
+        for item in r.take() {
+            let (conn, to_server, seg) = match item {
+                real::Inbound::Accepted { conn } => (conn, true, Segment::Syn),
+                real::Inbound::Connected { conn, refused } => (
+                    conn,
+                    false,
+                    if refused {
+                        Segment::Refused
+                    } else {
+                        Segment::SynAck
+                    },
+                ),
+                real::Inbound::Request { conn, body } => {
+                    let Some(ex) = self
+                        .conns
+                        .get_mut(conn as usize)
+                        .and_then(|c| c.real_requests.pop_front())
+                    else {
+                        continue;
+                    };
+                    self.exchanges[ex as usize].req_body = body;
+                    (conn, true, Segment::Request(ex))
+                }
+                real::Inbound::Response { conn, body } => {
+                    let Some(&ex) = self
+                        .conns
+                        .get(conn as usize)
+                        .and_then(|c| c.awaiting.front())
+                    else {
+                        continue;
+                    };
+                    (
+                        conn,
+                        false,
+                        Segment::Response {
+                            ex,
+                            head: true,
+                            data: body,
+                            last: true,
+                        },
+                    )
+                }
+                real::Inbound::Eof { conn, to_server } => (conn, to_server, Segment::Fin),
+            };
+            match out.last_mut() {
+                Some((c, t, segs)) if *c == conn && *t == to_server => segs.push(seg),
+                _ => out.push((conn, to_server, vec![seg])),
+            }
+        }
+        out
     }
 
     /// Takes the wake-ups due by `now` whose connection can be read in
@@ -644,7 +791,33 @@ impl<H: HostTypes> Runtime<H> {
             self.net_tick(Op::ServerError(server, e));
             return;
         }
-        let port = if port == 0 {
+        let port = if self.net.real_mode {
+            let bound = match self.net.real() {
+                Some(r) => r.listen(server, port),
+                None => Err(std::io::Error::other("no network runtime")),
+            };
+            match bound {
+                Ok(p) => p,
+                Err(e) => {
+                    let (code, errno) = if e.kind() == std::io::ErrorKind::AddrInUse {
+                        ("EADDRINUSE", -98)
+                    } else {
+                        ("EACCES", -13)
+                    };
+                    let err = NetError {
+                        name: "Error",
+                        code: code.into(),
+                        message: format!("listen {code}: {e} :::{port}"),
+                        errno: Some(errno),
+                        syscall: Some("listen"),
+                        address: Some("::".into()),
+                        port: Some(port),
+                    };
+                    self.net_tick(Op::ServerError(server, err));
+                    return;
+                }
+            }
+        } else if port == 0 {
             self.net.ephemeral_port()
         } else {
             port
@@ -671,6 +844,9 @@ impl<H: HostTypes> Runtime<H> {
         }
         s.listening = false;
         s.closing = true;
+        if let Some(r) = self.net.real.as_mut() {
+            r.unlisten(server);
+        }
         self.net_emit(NetEvent::ServerClose, server, 0, 0);
         self.close_idle(server);
         self.maybe_server_closed(server);
@@ -786,9 +962,16 @@ impl<H: HostTypes> Runtime<H> {
             awaiting: VecDeque::new(),
             unsent: VecDeque::new(),
             free: false,
+            real_requests: VecDeque::new(),
             cb_server,
             cb_client,
         });
+        if self.net.real_mode {
+            if let Some(r) = self.net.real() {
+                r.connect(id, port);
+            }
+            return id;
+        }
         // The kernel completes the handshake on its own: the client is
         // connected while the server has yet to accept.
         match server {

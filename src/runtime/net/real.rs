@@ -1,0 +1,380 @@
+//! The network under `--clock real`: real sockets on 127.0.0.1. A small
+//! tokio runtime (one worker thread) accepts, connects, reads and writes;
+//! each complete HTTP message it reads becomes an [`Inbound`] in a queue
+//! that the loop's poll phase drains, where the model's own code
+//! ([`super::deliver`]) runs the listeners as under the virtual clock.
+//! The loop thread never blocks on a socket: writes go to a per-socket
+//! channel, and a connect on loopback completes at once.
+//!
+//! Everything is closed when the run ends, however it ends: dropping
+//! [`RealNet`] shuts the runtime down, which drops every socket.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+/// What a socket read brought, for the loop.
+#[derive(Debug)]
+pub enum Inbound {
+    /// The server accepted connection `conn`.
+    Accepted { conn: u32 },
+    /// The client's connect completed (or was refused).
+    Connected { conn: u32, refused: bool },
+    /// A whole request arrived at the server's end of `conn`.
+    Request { conn: u32, body: Vec<u8> },
+    /// A whole response arrived at the client's end of `conn`.
+    Response { conn: u32, body: Vec<u8> },
+    /// The other end closed (`to_server`: the server's end read EOF).
+    Eof { conn: u32, to_server: bool },
+}
+
+/// The queue the tokio side fills and the loop drains.
+#[derive(Default)]
+struct Inbox {
+    queue: Mutex<VecDeque<Inbound>>,
+    ready: Condvar,
+}
+
+impl Inbox {
+    fn push(&self, item: Inbound) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.push_back(item);
+            self.ready.notify_all();
+        }
+    }
+}
+
+enum WriteCmd {
+    Data(Vec<u8>),
+    Close,
+}
+
+/// Each socket end's writer: (connection, server's end?) → its channel.
+type Writers = Arc<Mutex<HashMap<(u32, bool), UnboundedSender<WriteCmd>>>>;
+
+/// Real sockets of one run.
+pub struct RealNet {
+    runtime: Option<tokio::runtime::Runtime>,
+    inbox: Arc<Inbox>,
+    /// The client's local port → its connection, for the accept side.
+    by_local_port: Arc<Mutex<HashMap<u16, u32>>>,
+    /// Writers: (connection, server's end?) → channel.
+    writers: Writers,
+    /// Listening sockets by server, to stop accepting on close.
+    listeners: HashMap<u32, tokio::task::JoinHandle<()>>,
+}
+
+impl RealNet {
+    pub fn new() -> std::io::Result<RealNet> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("workbench-net")
+            .enable_io()
+            .enable_time()
+            .build()?;
+        Ok(RealNet {
+            runtime: Some(runtime),
+            inbox: Arc::default(),
+            by_local_port: Arc::default(),
+            writers: Arc::default(),
+            listeners: HashMap::new(),
+        })
+    }
+
+    fn rt(&self) -> Option<&tokio::runtime::Runtime> {
+        self.runtime.as_ref()
+    }
+
+    /// Binds 127.0.0.1:`port` (0: the kernel picks) and starts accepting.
+    /// Returns the bound port.
+    pub fn listen(&mut self, server: u32, port: u16) -> std::io::Result<u16> {
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        std_listener.set_nonblocking(true)?;
+        let bound = std_listener.local_addr()?.port();
+        let Some(rt) = self.rt() else {
+            return Err(std::io::Error::other("network runtime stopped"));
+        };
+        let _enter = rt.enter();
+        let listener = tokio::net::TcpListener::from_std(std_listener)?;
+        let (inbox, ports, writers) = (
+            self.inbox.clone(),
+            self.by_local_port.clone(),
+            self.writers.clone(),
+        );
+        let task = rt.spawn(async move {
+            loop {
+                let Ok((stream, peer)) = listener.accept().await else {
+                    break;
+                };
+                let (inbox, ports, writers) = (inbox.clone(), ports.clone(), writers.clone());
+                tokio::spawn(async move {
+                    // The connect side registers its local port right after
+                    // connect() returns; wait for it briefly.
+                    let mut conn = None;
+                    for _ in 0..2000 {
+                        if let Some(c) =
+                            ports.lock().ok().and_then(|p| p.get(&peer.port()).copied())
+                        {
+                            conn = Some(c);
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_micros(200)).await;
+                    }
+                    // A connection from outside the scenario: not ours.
+                    let Some(conn) = conn else { return };
+                    let _ = stream.set_nodelay(true);
+                    let (read, write) = stream.into_split();
+                    spawn_writer(&writers, conn, true, write);
+                    inbox.push(Inbound::Accepted { conn });
+                    read_messages(read, inbox, conn, true).await;
+                });
+            }
+        });
+        self.listeners.insert(server, task);
+        Ok(bound)
+    }
+
+    /// Stops accepting (`server.close()`): the listening socket is closed.
+    pub fn unlisten(&mut self, server: u32) {
+        if let Some(task) = self.listeners.remove(&server) {
+            task.abort();
+        }
+    }
+
+    /// Connects connection `conn` to 127.0.0.1:`port`. The result comes
+    /// back through the inbox (the poll phase sees the connect complete).
+    pub fn connect(&mut self, conn: u32, port: u16) {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2));
+        let stream = match stream {
+            Ok(s) => s,
+            Err(_) => {
+                self.inbox.push(Inbound::Connected {
+                    conn,
+                    refused: true,
+                });
+                return;
+            }
+        };
+        if let Ok(local) = stream.local_addr()
+            && let Ok(mut p) = self.by_local_port.lock()
+        {
+            p.insert(local.port(), conn);
+        }
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_nonblocking(true);
+        let Some(rt) = self.rt() else { return };
+        let _enter = rt.enter();
+        let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+            return;
+        };
+        let (read, write) = stream.into_split();
+        spawn_writer(&self.writers, conn, false, write);
+        self.inbox.push(Inbound::Connected {
+            conn,
+            refused: false,
+        });
+        let inbox = self.inbox.clone();
+        rt.spawn(read_messages(read, inbox, conn, false));
+    }
+
+    /// Writes bytes from one end of `conn`.
+    pub fn write(&self, conn: u32, from_server: bool, bytes: Vec<u8>) {
+        if let Ok(w) = self.writers.lock()
+            && let Some(tx) = w.get(&(conn, from_server))
+        {
+            let _ = tx.send(WriteCmd::Data(bytes));
+        }
+    }
+
+    /// Closes one end of `conn` (after what was written before).
+    pub fn close(&self, conn: u32, server_end: bool) {
+        if let Ok(mut w) = self.writers.lock()
+            && let Some(tx) = w.remove(&(conn, server_end))
+        {
+            let _ = tx.send(WriteCmd::Close);
+        }
+    }
+
+    /// Takes what has arrived.
+    pub fn take(&self) -> Vec<Inbound> {
+        self.inbox
+            .queue
+            .lock()
+            .map(|mut q| q.drain(..).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn has_inbound(&self) -> bool {
+        self.inbox.queue.lock().is_ok_and(|q| !q.is_empty())
+    }
+
+    /// Waits until something arrives or `deadline` passes (None: until
+    /// something arrives, at most `cap`).
+    pub fn wait(&self, deadline: Option<Instant>, cap: Instant) {
+        let until = deadline.map_or(cap, |d| d.min(cap));
+        let Ok(mut q) = self.inbox.queue.lock() else {
+            return;
+        };
+        while q.is_empty() {
+            let now = Instant::now();
+            if now >= until {
+                return;
+            }
+            match self.inbox.ready.wait_timeout(q, until - now) {
+                Ok((guard, _)) => q = guard,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+impl Drop for RealNet {
+    fn drop(&mut self) {
+        for (_, task) in self.listeners.drain() {
+            task.abort();
+        }
+        if let Some(rt) = self.runtime.take() {
+            // Drops every task, and with them every socket.
+            rt.shutdown_timeout(Duration::from_millis(200));
+        }
+    }
+}
+
+fn spawn_writer(
+    writers: &Writers,
+    conn: u32,
+    server_end: bool,
+    mut write: tokio::net::tcp::OwnedWriteHalf,
+) {
+    let (tx, mut rx) = unbounded_channel::<WriteCmd>();
+    if let Ok(mut w) = writers.lock() {
+        w.insert((conn, server_end), tx);
+    }
+    tokio::spawn(async move {
+        while let Some(cmd) = rx.recv().await {
+            match cmd {
+                WriteCmd::Data(bytes) => {
+                    if write.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                WriteCmd::Close => break,
+            }
+        }
+        let _ = write.shutdown().await;
+    });
+}
+
+/// Reads HTTP/1.1 messages off one end until EOF: requests at the
+/// server's end, responses at the client's. A message is handed over when
+/// its body is complete (Content-Length or chunked).
+async fn read_messages(
+    mut read: tokio::net::tcp::OwnedReadHalf,
+    inbox: Arc<Inbox>,
+    conn: u32,
+    server_end: bool,
+) {
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        while let Some((used, body)) = parse_message(&buf, server_end) {
+            buf.drain(..used);
+            inbox.push(if server_end {
+                Inbound::Request { conn, body }
+            } else {
+                Inbound::Response { conn, body }
+            });
+        }
+        match read.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    inbox.push(Inbound::Eof {
+        conn,
+        to_server: server_end,
+    });
+}
+
+/// One complete message at the start of `buf`: (bytes used, body).
+pub fn parse_message(buf: &[u8], request: bool) -> Option<(usize, Vec<u8>)> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let head_len = if request {
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(buf).ok()? {
+            httparse::Status::Complete(n) => n,
+            httparse::Status::Partial => return None,
+        }
+    } else {
+        let mut res = httparse::Response::new(&mut headers);
+        match res.parse(buf).ok()? {
+            httparse::Status::Complete(n) => n,
+            httparse::Status::Partial => return None,
+        }
+    };
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
+    };
+    let rest = &buf[head_len..];
+    if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let mut body = Vec::new();
+        let mut at = 0;
+        loop {
+            let line_end = rest[at..].windows(2).position(|w| w == b"\r\n")? + at;
+            let size_text = String::from_utf8_lossy(&rest[at..line_end]);
+            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+            let data_start = line_end + 2;
+            if size == 0 {
+                // The last chunk and the empty trailer.
+                if rest.len() < data_start + 2 {
+                    return None;
+                }
+                return Some((head_len + data_start + 2, body));
+            }
+            if rest.len() < data_start + size + 2 {
+                return None;
+            }
+            body.extend_from_slice(&rest[data_start..data_start + size]);
+            at = data_start + size + 2;
+        }
+    }
+    let len = header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    if rest.len() < len {
+        return None;
+    }
+    Some((head_len + len, rest[..len].to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_split_at_their_ends() {
+        let two = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+        let (used, body) = parse_message(two, true).unwrap();
+        assert_eq!(&two[used..used + 6], b"GET /b");
+        assert!(body.is_empty());
+        let chunked =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbc\r\n0\r\n\r\n";
+        assert_eq!(
+            parse_message(chunked, false),
+            Some((chunked.len(), b"abc".to_vec()))
+        );
+        assert_eq!(parse_message(&chunked[..chunked.len() - 1], false), None);
+        let sized = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        assert_eq!(
+            parse_message(sized, false),
+            Some((sized.len(), b"hi".to_vec()))
+        );
+    }
+}
