@@ -141,6 +141,11 @@ impl RealNet {
     pub fn unlisten(&mut self, server: u32) {
         if let Some(task) = self.listeners.remove(&server) {
             task.abort();
+            // Wait until the task is gone and its socket closed: a connect
+            // after `close()` must be refused, as in node.
+            if let Some(rt) = self.runtime.as_ref() {
+                let _ = rt.block_on(task);
+            }
         }
     }
 
