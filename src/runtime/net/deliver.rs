@@ -230,6 +230,11 @@ impl<H: HostTypes> Runtime<H> {
             last: end,
         };
         let Some(conn) = conn else { return Ok(true) };
+        if end {
+            let cost = self.net.costs.respond_ns;
+            self.busy_ns(cost);
+        }
+        let now = self.clock.now_ns();
         let has_socket = self.net.conns[conn as usize].responding == Some(ex);
         if end {
             self.net_emit(NetEvent::Respond, conn, status, ex);
@@ -308,9 +313,10 @@ fn finish_response<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, ex:
                 .and_then(|s| r.net.servers.get(s as usize))
                 .map_or(5000.0, |s| s.keep_alive_timeout_ms);
             let loop_ms = r.clock.loop_ms();
-            // `socket.setTimeout(server.keepAliveTimeout)` (0: none).
+            // `socket.setTimeout(server.keepAliveTimeout + 1000)` in v20
+            // (the `keepAliveTimeoutBuffer`; 0: none).
             r.net.conns[conn as usize].idle_deadline =
-                (timeout > 0.0).then(|| loop_ms + timeout.ceil() as u64);
+                (timeout > 0.0).then(|| loop_ms + timeout.ceil() as u64 + 1000);
             r.net_emit(super::NetEvent::Idle, conn, 0, 0);
         }
     }
@@ -747,7 +753,9 @@ pub fn run_timeouts<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) ->
 /// Runs the sockets' close callbacks (`uv__run_closing_handles`), each a
 /// callback scope.
 pub fn close_phase<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
-    let closing: Vec<Closing> = rt.borrow_mut().net.closing.drain(..).collect();
+    // libuv keeps closing handles in a list it pushes to the front of:
+    // the last closed runs first.
+    let closing: Vec<Closing> = rt.borrow_mut().net.closing.drain(..).rev().collect();
     for c in closing {
         match c {
             Closing::ServerSocket(conn) => {

@@ -36,10 +36,11 @@ use super::{HostTypes, Runtime, Site, Tick};
 use crate::trace::{CallbackKind, CbId, Kind, NetEvent};
 use http::Headers;
 
-/// What the virtual network costs. Calibrated against node v20 on a 2-core
-/// machine (see the closing note of the servers issue): one small
-/// keep-alive request and response between a client and a server in the
-/// same process take about 60–90 µs of loop time in node.
+/// What the virtual network costs. Calibrated against node v20.20.2 on the
+/// 2-core machine this was written on: a server and autocannon in one
+/// process (benches/scenarios/http_100k.rhai) serve about 25,000 small
+/// keep-alive requests per second, 40 µs of loop time per request and
+/// response, split here between the server (parse, respond) and the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Costs {
     /// One way across loopback, for any segment.
@@ -50,7 +51,7 @@ pub struct Costs {
     pub accept_ns: u64,
     /// The server parsing a request and making `req` and `res`.
     pub parse_ns: u64,
-    /// The server serializing and writing a response.
+    /// The server serializing and writing a response (at `res.end()`).
     pub respond_ns: u64,
     /// A client making a request and parsing its response.
     pub client_ns: u64,
@@ -60,9 +61,9 @@ pub const COSTS: Costs = Costs {
     link_ns: 20_000,
     byte_ps: 1_000,
     accept_ns: 15_000,
-    parse_ns: 12_000,
-    respond_ns: 8_000,
-    client_ns: 14_000,
+    parse_ns: 14_000,
+    respond_ns: 5_000,
+    client_ns: 16_000,
 };
 
 /// The core count a scenario sees under the virtual clock
@@ -267,6 +268,8 @@ pub struct Exchange<H: HostTypes> {
     pub res_headers: Vec<(String, String)>,
     /// The response's body bytes received so far (for the client's 'data').
     pub received: usize,
+    /// `req.reusedSocket`: it got an idle socket from its agent's pool.
+    pub reused: bool,
 }
 
 /// Whose request it is.
@@ -674,6 +677,10 @@ impl<H: HostTypes> Net<H> {
     pub fn take_due(&mut self, now: u64, iteration: u32) -> Vec<(u32, bool)> {
         let mut due = Vec::new();
         let mut later = Vec::new();
+        // libuv's `uv__server_io` accepts one connection per poll when
+        // Node's `UV_TCP_SINGLE_ACCEPT` behaviour applies (measured on v20:
+        // one accept per loop iteration).
+        let mut accepting: Vec<u32> = Vec::new();
         while let Some(std::cmp::Reverse(w)) = self.wakes.peek().copied() {
             if w.0 > now {
                 break;
@@ -683,6 +690,14 @@ impl<H: HostTypes> Net<H> {
             if w.3 && c.accepted && c.readable_from_iteration > iteration {
                 later.push(w);
                 continue;
+            }
+            let syn = w.3 && !c.accepted && !c.server_open;
+            if syn && let Some(server) = c.server {
+                if accepting.contains(&server) {
+                    later.push(w);
+                    continue;
+                }
+                accepting.push(server);
             }
             if !due.contains(&(w.2, w.3)) {
                 due.push((w.2, w.3));
@@ -707,7 +722,18 @@ impl<H: HostTypes> Net<H> {
         let mut out = Vec::new();
         while q.front().is_some_and(|(t, _)| *t <= now) {
             if let Some((_, s)) = q.pop_front() {
+                // A connection not accepted yet gives only its SYN now.
+                let stop = matches!(s, Segment::Syn);
                 out.push(s);
+                if stop {
+                    if q.front().is_some_and(|(t, _)| *t <= now) {
+                        let next = q.front().map_or(now, |(t, _)| *t);
+                        self.seq += 1;
+                        self.wakes
+                            .push(std::cmp::Reverse((next, self.seq, conn, to_server)));
+                    }
+                    break;
+                }
             }
         }
         out
@@ -1019,6 +1045,7 @@ impl<H: HostTypes> Runtime<H> {
             res_status: 0,
             res_headers: Vec::new(),
             received: 0,
+            reused: false,
         });
         (self.net.exchanges.len() - 1) as u32
     }
@@ -1037,6 +1064,7 @@ impl<H: HostTypes> Runtime<H> {
         };
         if let Some(conn) = agent.free.get_mut(&port).and_then(|f| f.pop()) {
             self.net.conns[conn as usize].free = false;
+            self.net.exchanges[ex as usize].reused = true;
             self.net_emit(NetEvent::Reuse, conn, 0, ex);
             self.assign_socket(ex, conn);
             return;

@@ -975,20 +975,13 @@ pub fn register(engine: &mut Engine) {
         },
     );
     engine.register_get("reusedSocket", |r: &mut JsClientRequest| -> Res<bool> {
-        let x = ctx()?;
-        let rt = x.rt.borrow();
-        Ok(rt
+        Ok(ctx()?
+            .rt
+            .borrow()
             .net
             .exchanges
             .get(r.0 as usize)
-            .and_then(|e| e.conn)
-            .is_some_and(|c| {
-                rt.net
-                    .exchanges
-                    .iter()
-                    .take(r.0 as usize)
-                    .any(|o| o.conn == Some(c))
-            }))
+            .is_some_and(|e| e.reused))
     });
 
     // IncomingMessage: a server's req, a client's res.
