@@ -148,7 +148,10 @@ fn every_request_is_answered_once_and_in_flight_is_bounded() {
         // Each request's life in order, once.
         for (req, events) in lifecycle(&r) {
             let received = events.iter().filter(|e| **e == NetEvent::Receive).count();
-            assert!(received <= 1, "r{req} received {received} times: {events:?}");
+            assert!(
+                received <= 1,
+                "r{req} received {received} times: {events:?}"
+            );
             if received == 1 {
                 assert_eq!(
                     events,
@@ -249,7 +252,8 @@ fn a_server_nobody_closes_is_reported_not_hung() {
     );
     assert_eq!(r.outcome.exit_code, 3);
     assert!(
-        r.stderr().contains("would wait for ever: server 0 is still listening on port 40000"),
+        r.stderr()
+            .contains("would wait for ever: server 0 is still listening on port 40000"),
         "{}",
         r.stderr()
     );
@@ -261,12 +265,21 @@ fn requests_never_leave_this_machine() {
         r#"try { http.get("http://example.com/", |res| {}); } catch (e) { console.log(e.message); }"#,
         ClockMode::Virtual,
     );
-    assert!(r.stdout().contains("never reaches the network: example.com"), "{}", r.stdout());
+    assert!(
+        r.stdout()
+            .contains("never reaches the network: example.com"),
+        "{}",
+        r.stdout()
+    );
     let r = run_text(
         r#"let s = http.createServer(|q, r| r.end()); try { s.listen(8080, "10.0.0.1"); } catch (e) { console.log(e.message); }"#,
         ClockMode::Virtual,
     );
-    assert!(r.stdout().contains("not a loopback address"), "{}", r.stdout());
+    assert!(
+        r.stdout().contains("not a loopback address"),
+        "{}",
+        r.stdout()
+    );
 }
 
 #[test]
