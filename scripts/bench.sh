@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 cargo build --release --quiet
+scripts/node-deps.sh >/dev/null
 bin=target/release/workbench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -35,7 +36,7 @@ for scenario in benches/scenarios/*.rhai; do
   events=$(sed -E 's/^workbench: ([0-9]+) events.*/\1/' <<<"$stats")
   bpe=$(sed -E 's/.* ([0-9.]+) trace bytes\/event.*/\1/' <<<"$stats")
   wb=$(best_of "$bin" run "$scenario")
-  nd=$(best_of node "$js")
+  nd=$(NODE_PATH="$PWD/node_modules" best_of node "$js")
   ratio=$(awk -v a="$wb" -v b="$nd" 'BEGIN { printf "%.2fx", a / b }')
   printf '%-26s %11ss %9ss %8s %12s %10s\n' "$name" "$wb" "$nd" "$ratio" "$bpe" "$events"
 done
@@ -58,3 +59,8 @@ cargo run --release --quiet --example player_bench
 echo
 echo "Real-clock pool: instrumented against bare threads (issue 5: at most 5%)"
 cargo run --release --quiet --example pool_overhead
+echo
+echo "Real sockets (--clock real): a server and autocannon in one process, 2 s, 10 connections"
+"$bin" js benches/real/http_real.rhai > "$tmp/http_real.js"
+printf '%-12s %s\n' workbench "$("$bin" run --clock real benches/real/http_real.rhai)"
+printf '%-12s %s\n' node "$(NODE_PATH="$PWD/node_modules" node "$tmp/http_real.js")"

@@ -166,7 +166,6 @@ impl<H: HostTypes> Runtime<H> {
     /// write; the bytes go out now if the response has the socket, or when
     /// the responses before it on the connection have finished.
     pub fn respond(&mut self, ex: u32, data: &[u8], end: bool) -> Result<bool, WriteError> {
-        let now = self.clock.now_ns();
         let date_ms = self.clock.date_now_ms();
         let (conn, keep_alive_secs) = {
             let e = &self.net.exchanges[ex as usize];

@@ -367,18 +367,20 @@ pub enum Op {
 }
 
 impl Op {
-    fn name(&self) -> String {
+    /// The tick's label (without request numbers: labels are interned,
+    /// and one per request would grow a long load run's trace).
+    fn name(&self) -> &'static str {
         match self {
-            Op::Listening(s) => format!("emitListeningNT server {s}"),
-            Op::ServerClose(s) => format!("emitCloseNT server {s}"),
-            Op::ServerError(s, _) => format!("emitErrorNT server {s}"),
-            Op::OnSocket(e) => format!("onSocketNT r{e}"),
-            Op::Finish(e) => format!("afterWriteTick res r{e}"),
-            Op::ResponseClose(e) => format!("emitCloseNT res r{e}"),
-            Op::ClientError(e, _) => format!("emitErrorEvent req r{e}"),
-            Op::ClientClose(e) => format!("emit close req r{e}"),
-            Op::Free(e) => format!("emitFreeNT r{e}"),
-            Op::ResponseError(e, _) => format!("emitErrorNt res r{e}"),
+            Op::Listening(_) => "emitListeningNT",
+            Op::ServerClose(_) => "emitCloseNT (server)",
+            Op::ServerError(..) => "emitErrorNT (server)",
+            Op::OnSocket(_) => "onSocketNT",
+            Op::Finish(_) => "afterWriteTick (res finish)",
+            Op::ResponseClose(_) => "emitCloseNT (res)",
+            Op::ClientError(..) => "emitErrorEvent (req)",
+            Op::ClientClose(_) => "emit close (req)",
+            Op::Free(_) => "emitFreeNT",
+            Op::ResponseError(..) => "emitErrorNt (res)",
         }
     }
 }
@@ -774,7 +776,7 @@ impl<H: HostTypes> Runtime<H> {
             return;
         }
         let site = Site {
-            label: op.name().into(),
+            label: std::borrow::Cow::Borrowed(op.name()),
             ..Site::default()
         };
         let cb = self.register_callback(CallbackKind::NextTick, &site);

@@ -590,12 +590,16 @@ impl<'a, H: HostTypes, I: Invoke<H>> Cx<'a, H, I> {
         if rt.exiting {
             return;
         }
-        let label = match op.stream() {
-            Some(s) => format!("{} s{}", op.name(), s.0),
-            None => op.name().to_string(),
+        // An IncomingMessage's ticks share one label (one per request
+        // would grow the interned strings of a long load run).
+        let label: std::borrow::Cow<'static, str> = match op.stream() {
+            Some(s) if !rt.streams.list[s.0 as usize].incoming => {
+                format!("{} s{}", op.name(), s.0).into()
+            }
+            _ => op.name().into(),
         };
         let site = Site {
-            label: label.into(),
+            label,
             ..Site::default()
         };
         let cb = rt.register_callback(CallbackKind::NextTick, &site);

@@ -361,7 +361,7 @@ fn res_on(
     f: &Dynamic,
     once: bool,
 ) -> Res<JsResponse> {
-    let l = listener(c, f, format!("res r{} '{event}' listener", r.0))?;
+    let l = listener(c, f, format!("res '{event}' listener"))?;
     if let Some(e) = ctx()?.rt.borrow_mut().net.exchanges.get_mut(r.0 as usize) {
         e.res.events.on(event, l, once);
     }
@@ -504,7 +504,7 @@ fn client_on(
     f: &Dynamic,
     once: bool,
 ) -> Res<JsClientRequest> {
-    let l = listener(c, f, format!("req r{} '{event}' listener", r.0))?;
+    let l = listener(c, f, format!("req '{event}' listener"))?;
     if let Some(e) = ctx()?.rt.borrow_mut().net.exchanges.get_mut(r.0 as usize)
         && let ClientSide::Script { events, .. } = &mut e.client
     {
