@@ -176,10 +176,6 @@ impl<H: HostTypes> Runtime<H> {
                 .map_or(5, |s| (s.keep_alive_timeout_ms / 1000.0).floor() as u64);
             (e.conn, secs)
         };
-        let closing = conn
-            .and_then(|c| self.net.conns[c as usize].server)
-            .and_then(|s| self.net.servers.get(s as usize))
-            .is_some_and(|s| !s.listening);
         let real = self.net.real_mode;
         let e = &mut self.net.exchanges[ex as usize];
         if e.res.ended {
@@ -188,10 +184,6 @@ impl<H: HostTypes> Runtime<H> {
         let mut bytes = 0usize;
         let head = !e.res.headers_sent;
         if head {
-            // A server that stopped listening asks the client to close.
-            if closing {
-                e.keep_alive = false;
-            }
             let h = http::ResponseHead {
                 status: e.res.status,
                 user: &e.res.headers,

@@ -539,6 +539,21 @@ impl<H: HostTypes> Net<H> {
         self.real.as_mut()
     }
 
+    /// A segment that is there at once (the loopback handshake).
+    fn send_now(&mut self, now: u64, conn: u32, to_server: bool, seg: Segment) {
+        let Some(c) = self.conns.get_mut(conn as usize) else {
+            return;
+        };
+        if to_server {
+            c.last_to_server = c.last_to_server.max(now);
+            c.to_server.push_back((now, seg));
+        } else {
+            c.last_to_client = c.last_to_client.max(now);
+            c.to_client.push_back((now, seg));
+        }
+        self.push_wake(now, conn, to_server);
+    }
+
     /// Sends a segment of `bytes` bytes across connection `conn`.
     pub fn send(&mut self, now: u64, conn: u32, to_server: bool, seg: Segment, bytes: usize) {
         if self.real_mode {
@@ -1000,15 +1015,19 @@ impl<H: HostTypes> Runtime<H> {
             }
             return id;
         }
-        // The kernel completes the handshake on its own: the client is
-        // connected while the server has yet to accept.
-        match server {
-            Some(_) => {
-                self.net.send(now, id, true, Segment::Syn, 0);
-                self.net.send(now, id, false, Segment::SynAck, 0);
-            }
-            None => self.net.send(now, id, false, Segment::Refused, 0),
+        // On loopback the kernel completes the handshake inside
+        // `connect()`: the next poll sees the connection (node accepts it
+        // before a main-script immediate runs), and the server's accept
+        // and the client's connect come in the same poll.
+        let seg = if server.is_some() {
+            Segment::SynAck
+        } else {
+            Segment::Refused
+        };
+        if server.is_some() {
+            self.net.send_now(now, id, true, Segment::Syn);
         }
+        self.net.send_now(now, id, false, seg);
         id
     }
 
