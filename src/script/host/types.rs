@@ -172,11 +172,11 @@ impl HostTypes for Rh {
     }
 
     fn net_value(obj: crate::runtime::net::NetObj) -> Dynamic {
-        crate::script::node::http::net_value(obj)
+        crate::script::value::net::net_value(obj)
     }
 
     fn net_error(e: &crate::runtime::net::NetError) -> Dynamic {
-        Dynamic::from(crate::script::node::http::net_error(e))
+        Dynamic::from(crate::script::value::net::net_error(e))
     }
 
     fn net_chunk(rt: &Shared<Rh>, bytes: &[u8]) -> Dynamic {
@@ -191,7 +191,7 @@ impl HostTypes for Rh {
     }
 
     fn load_result(r: &crate::runtime::net::load::LoadResult) -> Dynamic {
-        crate::script::node::http::load_result(r)
+        crate::script::value::net::load_result(r)
     }
 
     fn stream_callback(cb: crate::runtime::stream::StreamCallback) -> Dynamic {

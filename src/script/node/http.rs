@@ -12,9 +12,10 @@ use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
 use super::args::{Res, budget, callback, guard, invalid_arg_type, site_for, to_number};
 use crate::runtime::clock::ClockMode;
-use crate::runtime::net::load::{LoadOptions, LoadResult, Stats};
-use crate::runtime::net::{ClientSide, NetError, NetObj, http as wire};
+use crate::runtime::net::load::LoadOptions;
+use crate::runtime::net::{ClientSide, NetError, http as wire};
 use crate::script::host::ctx;
+use crate::script::value::net::{JsAgent, JsClientRequest, JsResponse, JsServer, JsSocket, num};
 use crate::script::value::{JsBuffer, JsError, JsFunc, JsNull, JsStream, to_js_string};
 use crate::trace::CallbackKind;
 
@@ -28,111 +29,8 @@ pub struct AgentNs;
 #[derive(Clone, Copy)]
 pub struct OsNs;
 
-#[derive(Clone, Copy)]
-pub struct JsServer(pub u32);
-/// A server's `res`.
-#[derive(Clone, Copy)]
-pub struct JsResponse(pub u32);
-/// A client's `req`.
-#[derive(Clone, Copy)]
-pub struct JsClientRequest(pub u32);
-#[derive(Clone, Copy)]
-pub struct JsAgent(pub u32);
-/// A connection's socket, as `'connection'` listeners get it.
-#[derive(Clone, Copy)]
-pub struct JsSocket(pub u32);
-
-pub fn net_value(obj: NetObj) -> Dynamic {
-    match obj {
-        NetObj::Server(s) => Dynamic::from(JsServer(s)),
-        NetObj::Response(e) => Dynamic::from(JsResponse(e)),
-        NetObj::ClientRequest(e) => Dynamic::from(JsClientRequest(e)),
-        NetObj::Agent(a) => Dynamic::from(JsAgent(a)),
-        NetObj::Socket(c) => Dynamic::from(JsSocket(c)),
-    }
-}
-
-/// Node's error object: `{ errno, code, syscall, address, port }` in the
-/// order Node's `uvExceptionWithHostPort` sets them.
-pub fn net_error(e: &NetError) -> JsError {
-    let mut err = JsError::new(e.name, &e.message);
-    if let Some(errno) = e.errno {
-        err.props
-            .push(("errno".into(), Dynamic::from(errno as i64)));
-    }
-    err.props
-        .push(("code".into(), Dynamic::from(e.code.clone())));
-    if let Some(s) = e.syscall {
-        err.props
-            .push(("syscall".into(), Dynamic::from(s.to_string())));
-    }
-    if let Some(a) = &e.address {
-        err.props.push(("address".into(), Dynamic::from(a.clone())));
-    }
-    if let Some(p) = e.port {
-        err.props.push(("port".into(), Dynamic::from(p as i64)));
-    }
-    err
-}
-
 fn throw(e: JsError, pos: Position) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
-}
-
-fn num(v: f64) -> Dynamic {
-    if v.fract() == 0.0 && v.abs() < 9.0e15 {
-        Dynamic::from(v as i64)
-    } else {
-        Dynamic::from_float(v)
-    }
-}
-
-fn stats_map(s: &Stats, with_sent: bool) -> rhai::Map {
-    let mut m = rhai::Map::new();
-    for (name, v) in &s.percentiles {
-        m.insert((*name).into(), num(*v));
-    }
-    m.insert("average".into(), num(s.average));
-    m.insert("mean".into(), num(s.mean));
-    m.insert("stddev".into(), num(s.stddev));
-    m.insert("min".into(), num(s.min));
-    m.insert("max".into(), num(s.max));
-    m.insert("total".into(), num(s.total));
-    if with_sent {
-        m.insert("sent".into(), num(s.sent));
-    }
-    m
-}
-
-/// autocannon's result as a script map (its field names).
-pub fn load_result(r: &LoadResult) -> Dynamic {
-    let mut m = rhai::Map::new();
-    m.insert("url".into(), Dynamic::from(r.url.clone()));
-    m.insert("connections".into(), num(r.connections as f64));
-    m.insert("pipelining".into(), num(r.pipelining as f64));
-    m.insert("duration".into(), num(r.duration_s));
-    m.insert("start".into(), num(r.start_ms));
-    m.insert("finish".into(), num(r.finish_ms));
-    m.insert("errors".into(), num(r.errors as f64));
-    m.insert("timeouts".into(), num(r.timeouts as f64));
-    m.insert("resets".into(), num(r.resets as f64));
-    m.insert("non2xx".into(), num(r.non2xx as f64));
-    for (i, n) in r.classes.iter().enumerate() {
-        m.insert(format!("{}xx", i + 1).into(), num(*n as f64));
-    }
-    m.insert(
-        "latency".into(),
-        Dynamic::from_map(stats_map(&r.latency, false)),
-    );
-    m.insert(
-        "requests".into(),
-        Dynamic::from_map(stats_map(&r.requests, true)),
-    );
-    m.insert(
-        "throughput".into(),
-        Dynamic::from_map(stats_map(&r.throughput, false)),
-    );
-    Dynamic::from_map(m)
 }
 
 /// A chunk argument's bytes (a string is UTF-8).
@@ -573,63 +471,6 @@ fn autocannon(c: &NativeCallContext, opts: &Dynamic, f: &Dynamic) -> Res<()> {
     let x = ctx()?;
     x.rt.borrow_mut().start_load(options, cb);
     budget(&x, pos)
-}
-
-// === signals ===
-
-/// `process.on('SIGTERM' | 'SIGINT' | ..., f)`.
-pub fn signal_on(c: &NativeCallContext, name: &str, f: &Dynamic, once: bool) -> Res<bool> {
-    if crate::runtime::net::signal_number(name).is_none() {
-        return Ok(false);
-    }
-    let l = listener(c, f, format!("process '{name}' listener"))?;
-    ctx()?.rt.borrow_mut().net.signal_events.on(name, l, once);
-    Ok(true)
-}
-
-/// `process.kill(pid, signal)`.
-pub fn kill(c: &NativeCallContext, pid: &Dynamic, signal: Option<&Dynamic>) -> Res<bool> {
-    let pos = c.call_position();
-    let x = ctx()?;
-    let own = std::process::id() as f64;
-    let name = match signal {
-        None => "SIGTERM".to_string(),
-        Some(s) if s.is_string() => to_js_string(s),
-        Some(s) => {
-            let n = to_number(s) as i32;
-            crate::runtime::net::signal_name(n).to_string()
-        }
-    };
-    let Some(signo) = crate::runtime::net::signal_number(&name) else {
-        let mut e = JsError::new("TypeError", &format!("Unknown signal: {name}"));
-        e.props.push((
-            "code".into(),
-            Dynamic::from("ERR_UNKNOWN_SIGNAL".to_string()),
-        ));
-        return Err(throw(e, pos));
-    };
-    if to_number(pid) != own {
-        let mut e = JsError::new("Error", "kill ESRCH");
-        e.props.push(("errno".into(), Dynamic::from(-3_i64)));
-        e.props
-            .push(("code".into(), Dynamic::from("ESRCH".to_string())));
-        e.props
-            .push(("syscall".into(), Dynamic::from("kill".to_string())));
-        return Err(throw(e, pos));
-    }
-    let listening = x.rt.borrow().net.signal_events.listener_count(&name) > 0;
-    // SIGKILL cannot be caught; without a listener the default action
-    // ends the process at once.
-    if signo == 9 || !listening {
-        x.rt.borrow_mut()
-            .net_emit(crate::trace::NetEvent::Signal, 0, 0, signo as u32);
-        return Err(crate::script::host::stop_error(
-            crate::runtime::Stop::Killed(signo),
-            pos,
-        ));
-    }
-    x.rt.borrow_mut().raise_signal(signo);
-    Ok(true)
 }
 
 // === registration ===

@@ -113,7 +113,7 @@ fn register_events_and_exit(engine: &mut Engine) {
     );
     engine.register_fn("on", |c: NativeCallContext, _p: &mut Process, event: &str, f: Dynamic| -> Res<Process> {
         let func = callback(&c, &f, "listener")?;
-        if super::http::signal_on(&c, event, &f, false)? {
+        if signal_on(&c, event, &f, false)? {
             return Ok(Process);
         }
         let Some(ev) = ProcessEvent::parse(event) else {
@@ -134,13 +134,13 @@ fn register_events_and_exit(engine: &mut Engine) {
     engine.register_fn(
         "kill",
         |c: NativeCallContext, _p: &mut Process, pid: Dynamic| -> Res<bool> {
-            super::http::kill(&c, &pid, None)
+            kill(&c, &pid, None)
         },
     );
     engine.register_fn(
         "kill",
         |c: NativeCallContext, _p: &mut Process, pid: Dynamic, sig: Dynamic| -> Res<bool> {
-            super::http::kill(&c, &pid, Some(&sig))
+            kill(&c, &pid, Some(&sig))
         },
     );
     engine.register_fn(
@@ -231,4 +231,71 @@ fn parent_pid() -> i64 {
 #[cfg(not(unix))]
 fn parent_pid() -> i64 {
     0
+}
+
+// --- signals ---
+
+/// `process.on('SIGTERM' | 'SIGINT' | ..., f)`.
+pub fn signal_on(c: &NativeCallContext, name: &str, f: &Dynamic, once: bool) -> Res<bool> {
+    if crate::runtime::net::signal_number(name).is_none() {
+        return Ok(false);
+    }
+    let func = callback(c, f, "listener")?;
+    let s = site_for(c, format!("process '{name}' listener"), Some(&func));
+    let x = ctx()?;
+    let mut rt = x.rt.borrow_mut();
+    let cb = rt.register_callback(crate::trace::CallbackKind::Listener, &s);
+    rt.net.signal_events.on(name, (func, cb), once);
+    Ok(true)
+}
+
+/// `process.kill(pid, signal)`.
+pub fn kill(c: &NativeCallContext, pid: &Dynamic, signal: Option<&Dynamic>) -> Res<bool> {
+    let pos = c.call_position();
+    let x = ctx()?;
+    let own = std::process::id() as f64;
+    let name = match signal {
+        None => "SIGTERM".to_string(),
+        Some(s) if s.is_string() => to_js_string(s),
+        Some(s) => {
+            let n = to_number(s) as i32;
+            crate::runtime::net::signal_name(n).to_string()
+        }
+    };
+    let Some(signo) = crate::runtime::net::signal_number(&name) else {
+        let mut e = JsError::new("TypeError", &format!("Unknown signal: {name}"));
+        e.props.push((
+            "code".into(),
+            Dynamic::from("ERR_UNKNOWN_SIGNAL".to_string()),
+        ));
+        return Err(Box::new(rhai::EvalAltResult::ErrorRuntime(
+            Dynamic::from(e),
+            pos,
+        )));
+    };
+    if to_number(pid) != own {
+        let mut e = JsError::new("Error", "kill ESRCH");
+        e.props.push(("errno".into(), Dynamic::from(-3_i64)));
+        e.props
+            .push(("code".into(), Dynamic::from("ESRCH".to_string())));
+        e.props
+            .push(("syscall".into(), Dynamic::from("kill".to_string())));
+        return Err(Box::new(rhai::EvalAltResult::ErrorRuntime(
+            Dynamic::from(e),
+            pos,
+        )));
+    }
+    let listening = x.rt.borrow().net.signal_events.listener_count(&name) > 0;
+    // SIGKILL cannot be caught; without a listener the default action
+    // ends the process at once.
+    if signo == 9 || !listening {
+        x.rt.borrow_mut()
+            .net_emit(crate::trace::NetEvent::Signal, 0, 0, signo as u32);
+        return Err(crate::script::host::stop_error(
+            crate::runtime::Stop::Killed(signo),
+            pos,
+        ));
+    }
+    x.rt.borrow_mut().raise_signal(signo);
+    Ok(true)
 }

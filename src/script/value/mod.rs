@@ -21,6 +21,7 @@ pub mod clone;
 pub mod current;
 pub mod inspect;
 pub mod lang;
+pub mod net;
 pub mod objects;
 pub mod print;
 pub mod stream;
