@@ -184,6 +184,15 @@ impl<H: HostTypes> Runtime<H> {
         let mut bytes = 0usize;
         let head = !e.res.headers_sent;
         if head {
+            // `_storeHeader`: a `Connection: close` the handler set makes
+            // this the connection's last response (`res._last`).
+            if e.res
+                .headers
+                .get("connection")
+                .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+            {
+                e.keep_alive = false;
+            }
             let h = http::ResponseHead {
                 status: e.res.status,
                 user: &e.res.headers,
