@@ -104,6 +104,46 @@ fn main() {
             t.elapsed().as_secs_f64() * 1e3 / positions.len() as f64
         );
     }
+    // Frames of HTTP load traces: the server view's cost, and the time
+    // to index a trace's sockets and requests.
+    for (file, what) in [
+        (
+            "tests/fixtures/server_load.rhai",
+            "3,000 requests on 8 connections",
+        ),
+        (
+            "benches/scenarios/http_100k.rhai",
+            "100,000 requests on 10 connections",
+        ),
+    ] {
+        let path = root.join(file);
+        if !path.is_file() {
+            continue;
+        }
+        let mut heavy = Player::open(&path, BTreeMap::new(), 0);
+        let t = Instant::now();
+        let net = workbench::trace::fold_net::NetIndex::build(heavy.trace());
+        let indexed = t.elapsed();
+        std::hint::black_box(net);
+        let positions: Vec<usize> = (0..50).map(|i| i * (heavy.len() - 1) / 49).collect();
+        let mut worst = 0.0f64;
+        let t = Instant::now();
+        for &seq in &positions {
+            heavy.cursor = seq;
+            let f = Instant::now();
+            terminal
+                .draw(|f| draw_player(f, &heavy, &theme))
+                .expect("draw");
+            worst = worst.max(f.elapsed().as_secs_f64() * 1e3);
+        }
+        println!(
+            "frame 200x60 of a {}-event HTTP trace ({what}): mean {:.3} ms, worst {:.3} ms (net index {:.1} ms)",
+            heavy.len(),
+            t.elapsed().as_secs_f64() * 1e3 / positions.len() as f64,
+            worst,
+            indexed.as_secs_f64() * 1e3
+        );
+    }
     let big = root.join("benches/scenarios/next_tick_1m.rhai");
     let t = Instant::now();
     let player = Player::open(&big, BTreeMap::new(), 0);

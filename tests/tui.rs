@@ -1098,3 +1098,154 @@ fn the_console_scrolls_no_further_than_its_output() {
     let _ = p.update(Action::ScrollForward);
     assert_eq!(p.console_scroll, max.saturating_sub(3), "] moves at once");
 }
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{name}"))
+}
+
+/// The first net event of `event` for request `request`.
+fn net_event(p: &Player, event: workbench::trace::NetEvent, request: u32) -> usize {
+    p.trace()
+        .events
+        .iter()
+        .position(|e| {
+            matches!(e.kind, workbench::trace::Kind::Net { event: ev, value, .. }
+                if ev == event && value == request)
+        })
+        .unwrap_or_else(|| panic!("no {event:?} for r{request}"))
+}
+
+/// The server view in a load test whose handler blocks every 50th
+/// request after the first thousand: before the load, in its calm
+/// first part, as the first blocked handler holds the others in the
+/// kernel, after a few blocks (p99 up, p50 not), and at the end with
+/// autocannon's table, at the three sizes a newcomer uses.
+#[test]
+fn server_frames_match_their_snapshots() {
+    use workbench::trace::NetEvent;
+    let mut p = Player::open(&fixture("server_load.rhai"), BTreeMap::new(), 0);
+    assert!(p.error.is_none(), "{:?}", p.error);
+    assert!(!p.net.is_empty(), "the scenario listens");
+    // The 1,050th request (r1049) is the first to block the handler.
+    let blocked = net_event(&p, NetEvent::Respond, 1049);
+    let positions = [
+        ("start", 0),
+        ("calm", net_event(&p, NetEvent::Receive, 500)),
+        ("blocked", blocked),
+        ("after-blocks", net_event(&p, NetEvent::Receive, 1400)),
+        ("end", p.len() - 1),
+    ];
+    for (label, seq) in positions {
+        p.cursor = seq;
+        p.overlay = Overlay::None;
+        for (w, h) in [(80, 24), (120, 36), (200, 60)] {
+            let frame = render(&p, w, h);
+            snapshot(
+                &format!("player-server-{label}-{w}x{h}"),
+                &format!("player: server_load at {label} ({w}x{h})"),
+                &frame,
+            );
+        }
+    }
+}
+
+#[test]
+fn the_server_view_shows_the_queue_and_the_table() {
+    use workbench::trace::NetEvent;
+    let mut p = Player::open(&fixture("server_load.rhai"), BTreeMap::new(), 0);
+    assert_eq!(p.focus(), Some(workbench::tui::app::Panel::Server));
+    // While the first blocked handler runs, it holds one request and the
+    // other connections' requests wait (most in the kernel); every
+    // connection has one in flight.
+    p.cursor = net_event(&p, NetEvent::Handle, 1049);
+    let counts = p.net.counts_at(p.cursor as u32);
+    assert_eq!(counts.handling, 1, "{counts:?}");
+    assert_eq!(counts.client_in_flight(), 8, "{counts:?}");
+    assert!(counts.in_kernel >= 2, "{counts:?}");
+    let kernel = format!("kernel {}", counts.in_kernel);
+    for (w, h) in [(80, 24), (120, 36), (200, 60)] {
+        let screen = render(&p, w, h);
+        assert!(screen.contains(&kernel), "{w}x{h}\n{screen}");
+    }
+    // 10 ms later, when it responds, the lanes show the block.
+    let respond = net_event(&p, NetEvent::Respond, 1049);
+    let time = |seq: usize| p.trace().events[seq].time_ns;
+    assert!(time(respond) >= time(p.cursor) + 10_000_000);
+    // At the end: autocannon's table, agreeing with what the run counted.
+    to_end(&mut p);
+    let loads = p.net.loads_at(p.cursor as u32, u64::MAX);
+    let [workbench::trace::fold_net::LoadAt::Done(life)] = loads.as_slice() else {
+        panic!("{loads:?}")
+    };
+    assert_eq!(life.table.responses, 3000);
+    assert_eq!(life.reported, 3000);
+    assert_eq!(life.table.non_2xx(), 0);
+    // p99 is a blocked handler's 10 ms; p50 is not.
+    assert!(life.table.latency.p99 >= 10_000_000, "{:?}", life.table);
+    assert!(life.table.latency.p50 < 1_000_000, "{:?}", life.table);
+    let screen = render(&p, 200, 60);
+    assert!(screen.contains("│ Latency │"), "{screen}");
+    assert!(screen.contains("3,000 requests in"), "{screen}");
+    let small = render(&p, 80, 24);
+    assert!(small.contains("autocannon: 3,000 req in"), "{small}");
+    assert!(small.contains("p99 10."), "{small}");
+    // No server, no view.
+    let plain = render(&open("microtasks"), 160, 48);
+    assert!(!plain.contains("http server"), "{plain}");
+}
+
+/// The index read at a cursor agrees with an index built from the trace
+/// cut at that cursor (nothing from later leaks into a frame).
+#[test]
+fn the_net_index_at_a_cursor_agrees_with_the_trace_up_to_it() {
+    use workbench::trace::fold_net::NetIndex;
+    let p = Player::open(&fixture("server_load.rhai"), BTreeMap::new(), 0);
+    let trace = p.trace();
+    let n = trace.events.len();
+    for i in 0..40 {
+        let cursor = i * (n - 1) / 39;
+        let mut cut = trace.clone();
+        cut.events.truncate(cursor + 1);
+        let small = NetIndex::build(&cut);
+        let at = cursor as u32;
+        assert_eq!(p.net.counts_at(at), small.counts_at(at), "at {cursor}");
+        assert_eq!(p.net.lanes_at(at, 8), small.lanes_at(at, 8), "at {cursor}");
+        let now = trace.events[cursor].time_ns;
+        let count =
+            |ix: &NetIndex| -> u32 { ix.series(at, now).iter().map(|b| b.latency.count).sum() };
+        assert_eq!(count(&p.net), small.counts_at(at).received, "at {cursor}");
+        assert_eq!(count(&small), small.counts_at(at).received, "at {cursor}");
+    }
+}
+
+/// The server view at every size from the player's minimum up, and below
+/// it, at a few cursors: it never panics, and it always shows the
+/// requests in flight.
+#[test]
+fn the_server_view_fits_every_size() {
+    let mut p = Player::open(&fixture("server_load.rhai"), BTreeMap::new(), 0);
+    let n = p.len();
+    for cursor in [0, n / 5, n / 2, n - 1] {
+        p.cursor = cursor;
+        p.overlay = Overlay::None;
+        for (w, h) in [
+            (1, 1),
+            (40, 10),
+            (80, 24),
+            (81, 25),
+            (100, 30),
+            (140, 40),
+            (160, 48),
+            (220, 60),
+            (300, 90),
+        ] {
+            let screen = render(&p, w, h);
+            if w >= 80 && h >= 24 {
+                assert!(
+                    screen.contains("in flight"),
+                    "{w}x{h} at {cursor}\n{screen}"
+                );
+            }
+        }
+    }
+}

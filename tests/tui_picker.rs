@@ -74,7 +74,7 @@ fn snapshot(name: &str, description: &str, frame: &str) {
 }
 
 #[test]
-fn the_course_runs_from_the_event_loop_to_backpressure() {
+fn the_course_runs_from_the_event_loop_to_graceful_shutdown() {
     let names: Vec<String> = lesson::course_order(listings())
         .into_iter()
         .map(|l| l.name)
@@ -89,7 +89,12 @@ fn the_course_runs_from_the_event_loop_to_backpressure() {
             "thread-pool",
             "blocking",
             "buffers",
-            "backpressure"
+            "backpressure",
+            "http-server",
+            "latency",
+            "connection-pool",
+            "rate-limit",
+            "graceful-shutdown"
         ]
     );
     let course = lesson::course_order(listings());
@@ -99,6 +104,10 @@ fn the_course_runs_from_the_event_loop_to_backpressure() {
     );
     assert_eq!(
         lesson::next_after(&course, "backpressure").map(|l| l.name),
+        Some("http-server".into())
+    );
+    assert_eq!(
+        lesson::next_after(&course, "graceful-shutdown").map(|l| l.name),
         None
     );
 }
@@ -195,10 +204,28 @@ fn every_size_shows_the_course_the_details_and_the_keys() {
         let frame = render(&picker, w, h);
         let rows: Vec<&str> = frame.lines().collect();
         assert_eq!(rows.len(), h as usize);
-        // Every lesson is listed (its title, or the start of it).
-        for l in &picker.listings {
-            let start: String = l.title.chars().take(16).collect();
-            assert!(frame.contains(&start), "{w}x{h}: {start}\n{frame}");
+        // Every lesson is listed (its title, or the start of it), or the
+        // list says how many are out of sight and scrolls to each.
+        let missing: Vec<&str> = picker
+            .listings
+            .iter()
+            .map(|l| l.title.as_str())
+            .filter(|t| !frame.contains(&t.chars().take(16).collect::<String>()))
+            .collect();
+        if !missing.is_empty() {
+            assert!(
+                frame.contains(&format!("↓ {} more", missing.len())),
+                "{w}x{h}: {missing:?} out of sight, unsaid\n{frame}"
+            );
+            let mut last = Picker::new(listings(), returning_learner());
+            for _ in 0..last.listings.len() {
+                let _ = press(&mut last, KeyCode::Down);
+            }
+            let scrolled = render(&last, w, h);
+            let title = &last.current().expect("a lesson").title;
+            let start: String = title.chars().take(16).collect();
+            assert!(scrolled.contains(&start), "{w}x{h}: {start}\n{scrolled}");
+            assert!(scrolled.contains("↑ "), "{w}x{h}\n{scrolled}");
         }
         // The selected lesson's details and the keys.
         assert!(

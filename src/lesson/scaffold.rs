@@ -8,7 +8,7 @@ const TEMPLATE: &str = r#"// {{TITLE}}: a workbench lesson. Run `workbench check
 
 // What the lesson is. These fields are required; `focus` (optional) names
 // the panel the lesson is about, given the most room in the player: "pool",
-// "workers", "delay", "buffers" or "streams" (none: the event loop).
+// "workers", "delay", "buffers", "streams" or "server" (none: the event loop).
 lesson(#{
     title: "{{TITLE}}",
     summary: "One line that tells a learner what they will see.",

@@ -55,6 +55,7 @@ pub enum Panel {
     Delay,
     Buffers,
     Streams,
+    Server,
 }
 
 impl Panel {
@@ -66,6 +67,7 @@ impl Panel {
             "delay" => Panel::Delay,
             "buffers" => Panel::Buffers,
             "streams" => Panel::Streams,
+            "server" => Panel::Server,
             _ => return None,
         })
     }
@@ -119,6 +121,9 @@ pub struct Player {
     pub workers: Vec<crate::trace::workers::WorkerPoint>,
     /// Streams folded from the trace, for the streams view.
     pub streams: crate::trace::fold_streams::StreamIndex,
+    /// HTTP servers, connections and requests, for the server view
+    /// (empty: the scenario never listened).
+    pub net: crate::trace::fold_net::NetIndex,
     pub cursor: usize,
     pub playback: Playback,
     pub speed: usize,
@@ -213,6 +218,7 @@ impl Player {
         let spans = crate::trace::loop_stats::iterations(run.trace());
         let workers = crate::trace::workers::points(run.trace());
         let streams = crate::trace::fold_streams::StreamIndex::build(run.trace());
+        let net = crate::trace::fold_net::NetIndex::build(run.trace());
         Player {
             path: path.to_path_buf(),
             title,
@@ -231,6 +237,7 @@ impl Player {
             spans,
             workers,
             streams,
+            net,
             cursor: 0,
             playback: Playback::Paused,
             speed: 2,
@@ -261,8 +268,9 @@ impl Player {
     }
 
     /// The lesson's main panel: the one it names (`focus: "pool"`), else
-    /// what the scenario made (streams, buffers, worker threads); `None`:
-    /// the event loop is the subject.
+    /// what the scenario made (an HTTP server, streams, buffers, worker
+    /// threads; a server's requests are streams too, so it comes first);
+    /// `None`: the event loop is the subject.
     pub fn focus(&self) -> Option<Panel> {
         if let Some(name) = self
             .run
@@ -273,7 +281,9 @@ impl Player {
         {
             return Panel::parse(name);
         }
-        if !self.streams.is_empty() {
+        if !self.net.is_empty() {
+            Some(Panel::Server)
+        } else if !self.streams.is_empty() {
             Some(Panel::Streams)
         } else if !self.buffers.is_empty() {
             Some(Panel::Buffers)

@@ -13,6 +13,7 @@ pub mod theme;
 pub mod view;
 pub mod view_buffers;
 pub mod view_picker;
+pub mod view_server;
 pub mod view_streams;
 pub mod view_workers;
 

@@ -52,8 +52,8 @@ pub(super) fn cores() -> usize {
 const LOOP_MIN: u16 = 5;
 
 /// The right column: the event loop and the panels the scenario used.
-/// The lesson's main panel (its `focus`, else streams, buffers or worker
-/// threads when the scenario made them) is sized first and takes what is
+/// The lesson's main panel (its `focus`, else an HTTP server, streams,
+/// buffers or worker threads when the scenario made them) is sized first and takes what is
 /// left over; the loop panel gets the rows its content needs; the other
 /// panels come after, in priority order, while they fit.
 fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)>) {
@@ -65,6 +65,7 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
         Panel::Buffers => !player.buffers.is_empty(),
         Panel::Workers => worker_count > 0,
         Panel::Pool => !player.index.tasks.is_empty(),
+        Panel::Server => !player.net.is_empty(),
     };
     let wanted = |panel: Panel, main: bool| -> u16 {
         match panel {
@@ -81,6 +82,7 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
             }
             Panel::Workers => worker_count.min(if main { 16 } else { 4 }) + 2,
             Panel::Pool => lanes + 3,
+            Panel::Server => super::view_server::wanted_height(main),
         }
     };
     let focus = player.focus().filter(|&p| used(p));
@@ -109,6 +111,7 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
     }
     for panel in [
         Panel::Delay,
+        Panel::Server,
         Panel::Streams,
         Panel::Buffers,
         Panel::Workers,
@@ -120,7 +123,8 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
             shown.push((panel, h));
         }
     }
-    // Screen order: pool, workers, delay, buffers, streams (top to bottom).
+    // Screen order: pool, workers, delay, buffers, streams, server (top
+    // to bottom).
     shown.sort_by_key(|(p, _)| *p);
     let mut rows = Vec::new();
     if loop_h > 0 {
@@ -206,6 +210,14 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
             Panel::Buffers => {
                 super::view_buffers::draw_buffers(frame, at, &player.buffers, player.cursor, theme)
             }
+            Panel::Server => super::view_server::draw(
+                frame,
+                at,
+                &player.net,
+                folded.seq as u32,
+                folded.time_ns,
+                theme,
+            ),
         }
     }
     match question {

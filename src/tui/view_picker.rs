@@ -190,6 +190,27 @@ fn draw_list(
         .highlight_style(theme.cursor_line());
     let mut state = ListState::default().with_selected(Some(picker.selected));
     frame.render_stateful_widget(list, area, &mut state);
+    // A course longer than the list scrolls with the selection: the bottom
+    // border says what is out of sight.
+    let visible = (area.height.saturating_sub(2) as usize / rows.max(1)).max(1);
+    let total = picker.listings.len();
+    let above = state.offset();
+    let below = total.saturating_sub(above + visible);
+    if (above > 0 || below > 0) && area.height > 2 {
+        let text = match (above, below) {
+            (0, b) => format!(" ↓ {b} more "),
+            (a, 0) => format!(" ↑ {a} more "),
+            (a, b) => format!(" ↑ {a} · ↓ {b} more "),
+        };
+        let width = (text.chars().count() as u16).min(area.width.saturating_sub(2));
+        let at = Rect::new(
+            area.x + area.width.saturating_sub(width + 2),
+            area.y + area.height - 1,
+            width,
+            1,
+        );
+        frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())), at);
+    }
 }
 
 fn heading<'a>(text: &'a str, theme: &Theme) -> Line<'a> {
