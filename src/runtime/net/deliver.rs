@@ -241,7 +241,8 @@ impl<H: HostTypes> Runtime<H> {
         }
         if has_socket {
             if self.net.conns[conn as usize].client_open {
-                self.net.send(now, conn, false, seg, bytes);
+                let copy = self.net.send(now, conn, false, seg, bytes);
+                self.busy_ns(copy);
             }
             if end {
                 self.net_tick(Op::Finish(ex));
@@ -270,7 +271,8 @@ impl<H: HostTypes> Runtime<H> {
         });
         let ended = self.net.exchanges[ex as usize].res.ended;
         for (seg, bytes) in held {
-            self.net.send(now, conn, false, seg, bytes);
+            let copy = self.net.send(now, conn, false, seg, bytes);
+            self.busy_ns(copy);
         }
         if ended {
             self.net_tick(Op::Finish(ex));

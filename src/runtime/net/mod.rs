@@ -4,10 +4,12 @@
 //! Both ends of every connection live in this process (a server and the
 //! clients a scenario starts), so the network is a model of loopback:
 //!
-//! - Under the virtual clock, bytes written on a connection arrive at the
-//!   other end [`Costs::link_ns`] later plus [`Costs::byte_ps`] per byte, in
-//!   order per direction. A read is a poll-phase callback that takes every
-//!   segment arrived by then (one callback scope, as one `read()` would).
+//! - Under the virtual clock, bytes written on a connection are at the
+//!   other end when the write returns (on loopback the kernel queues them
+//!   at the receiver inside `write()`; the writer pays [`Costs::byte_ps`]
+//!   per byte for the copy), in order per direction. A read is a
+//!   poll-phase callback that takes every segment arrived by then (one
+//!   callback scope, as one `read()` would).
 //!   Parsing a request costs the server's loop [`Costs::parse_ns`]; a
 //!   response costs the client [`Costs::client_ns`]. A new connection's
 //!   first read comes one poll later than its accept (libuv registers the
@@ -43,9 +45,10 @@ use http::Headers;
 /// response, split here between the server (parse, respond) and the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Costs {
-    /// One way across loopback, for any segment.
+    /// One way across loopback, after the copy (0: the kernel queues
+    /// the bytes at the receiver inside the sender's `write()`).
     pub link_ns: u64,
-    /// Per byte on the wire, in picoseconds.
+    /// Per byte written, in picoseconds: the sender's copy.
     pub byte_ps: u64,
     /// The server accepting a connection (accept, socket and parser setup).
     pub accept_ns: u64,
@@ -58,7 +61,7 @@ pub struct Costs {
 }
 
 pub const COSTS: Costs = Costs {
-    link_ns: 20_000,
+    link_ns: 0,
     byte_ps: 1_000,
     accept_ns: 15_000,
     parse_ns: 14_000,
@@ -554,22 +557,34 @@ impl<H: HostTypes> Net<H> {
         self.push_wake(now, conn, to_server);
     }
 
-    /// Sends a segment of `bytes` bytes across connection `conn`.
-    pub fn send(&mut self, now: u64, conn: u32, to_server: bool, seg: Segment, bytes: usize) {
+    /// Sends a segment of `bytes` bytes across connection `conn`. On
+    /// loopback the kernel queues the bytes at the receiver inside the
+    /// sender's `write()`: they are there at once ([`Costs::link_ns`]
+    /// after), and copying them is the sender's work: the returned cost,
+    /// which the caller's loop pays.
+    pub fn send(
+        &mut self,
+        now: u64,
+        conn: u32,
+        to_server: bool,
+        seg: Segment,
+        bytes: usize,
+    ) -> u64 {
         if self.real_mode {
             self.send_real(conn, to_server, seg);
-            return;
+            return 0;
         }
-        let cost = self.costs.link_ns + (bytes as u64 * self.costs.byte_ps) / 1000;
+        let copy = (bytes as u64 * self.costs.byte_ps) / 1000;
+        let arrival = now + copy + self.costs.link_ns;
         let Some(c) = self.conns.get_mut(conn as usize) else {
-            return;
+            return 0;
         };
         let last = if to_server {
             &mut c.last_to_server
         } else {
             &mut c.last_to_client
         };
-        let due = (now + cost).max(*last);
+        let due = arrival.max(*last);
         *last = due;
         if to_server {
             c.to_server.push_back((due, seg));
@@ -577,6 +592,7 @@ impl<H: HostTypes> Net<H> {
             c.to_client.push_back((due, seg));
         }
         self.push_wake(due, conn, to_server);
+        copy
     }
 
     /// The real clock's `send`: the segment's bytes on the real socket.
@@ -1139,7 +1155,8 @@ impl<H: HostTypes> Runtime<H> {
             http::request_bytes(&e.method, &e.path, &e.req_headers, &e.req_body).len()
         };
         self.net_emit(NetEvent::Send, conn, 0, ex);
-        self.net.send(now, conn, true, Segment::Request(ex), bytes);
+        let copy = self.net.send(now, conn, true, Segment::Request(ex), bytes);
+        self.busy_ns(copy);
     }
 
     /// The socket of a finished keep-alive exchange goes back to its agent
