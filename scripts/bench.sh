@@ -64,3 +64,24 @@ echo "Real sockets (--clock real): a server and autocannon in one process, 2 s, 
 "$bin" js benches/real/http_real.rhai > "$tmp/http_real.js"
 printf '%-12s %s\n' workbench "$("$bin" run --clock real benches/real/http_real.rhai)"
 printf '%-12s %s\n' node "$(NODE_PATH="$PWD/node_modules" node "$tmp/http_real.js")"
+echo
+echo "Real sockets, the load from outside: autocannon's CLI (node, 10 connections, 3 s) against"
+echo "the same server: workbench --clock real with its trace, without it (--no-record), and node"
+"$bin" js benches/real/http_server.rhai > "$tmp/http_server.js"
+load() { # load PORT -> "N requests/s"
+  sleep 1
+  NODE_PATH="$PWD/node_modules" node node_modules/autocannon/autocannon.js -j -c 10 -d 3 \
+    "http://127.0.0.1:$1/" 2>/dev/null | node -e \
+    'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`${r.requests.average} requests/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${r.errors} errors`)})'
+}
+for side in "workbench:--clock real" "workbench-no-record:--clock real --no-record" node; do
+  name=${side%%:*}
+  port=$((18700 + RANDOM % 200))
+  case "$side" in
+    node) node "$tmp/http_server.js" "$port" 6 >/dev/null 2>&1 & ;;
+    *) "$bin" run ${side#*:} --max-events 200000000 benches/real/http_server.rhai "$port" 6 >/dev/null 2>&1 & ;;
+  esac
+  server=$!
+  printf '%-20s %s\n' "$name" "$(load "$port")"
+  wait "$server" || true
+done

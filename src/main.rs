@@ -152,6 +152,10 @@ struct RunArgs {
     /// Print run statistics on stderr: events, trace bytes per event, time.
     #[arg(long)]
     stats: bool,
+    /// Keep no trace (events still count against --max-events): what the
+    /// instrumentation costs, measured by running with and without it.
+    #[arg(long, conflicts_with_all = ["trace", "stats"])]
+    no_record: bool,
     /// Thread-pool size: runs as if started with UV_THREADPOOL_SIZE=N
     /// (replacing the environment's value).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -657,6 +661,7 @@ fn run(args: RunArgs) -> u8 {
     options.runtime.clock = args.clock.mode();
     options.runtime.max_events = args.max_events as usize;
     options.runtime.max_work_blocks = args.max_work;
+    options.runtime.record = !args.no_record;
     workbench::runtime::memory::set_limit(args.max_memory << 20);
     options.runtime.max_wall = match std::time::Duration::try_from_secs_f64(args.max_wall) {
         Ok(d) if !d.is_zero() => d,

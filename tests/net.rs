@@ -291,3 +291,63 @@ fn a_signal_without_a_listener_ends_the_process_with_its_status() {
     assert_eq!(r.outcome.exit_code, 143);
     assert_eq!(r.stdout(), "");
 }
+
+/// Under the real clock a server answers clients from outside the
+/// scenario too (here a plain TCP client in the test, writing HTTP/1.1 by
+/// hand): the request's head reaches the handler, the response goes back.
+#[test]
+fn real_clock_serves_a_client_from_outside() {
+    use std::io::{Read, Write};
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        probe.local_addr().expect("address").port()
+    };
+    let text = format!(
+        r#"
+let server = http.createServer(|req, res| {{
+    console.log(`${{req.method}} ${{req.url}} ${{req.headers["x-test"]}}`);
+    res.end(`hello ${{req.url}}`);
+    server.close();
+}});
+server.listen({port}, "127.0.0.1");
+"#
+    );
+    let client = std::thread::spawn(move || {
+        for _ in 0..200 {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                s.write_all(b"GET /outside HTTP/1.1\r\nHost: x\r\nX-Test: yes\r\n\r\n")
+                    .expect("writes");
+                let mut reply = String::new();
+                let _ = s.read_to_string(&mut reply);
+                return reply;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        String::new()
+    });
+    let r = run_text(&text, ClockMode::Real);
+    let reply = client.join().expect("client thread");
+    assert_eq!(r.stdout(), "GET /outside yes\n", "{}", r.stderr());
+    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+    assert!(reply.ends_with("hello /outside"), "{reply}");
+}
+
+#[test]
+fn an_unrecorded_run_ends_the_same_and_keeps_no_trace() {
+    let text = LOAD
+        .replace("CONNS", "4")
+        .replace("PIPE", "1")
+        .replace("AMOUNT", "100");
+    let recorded = run_text(&text, ClockMode::Virtual);
+    let path = scenario_path("net_inline.rhai");
+    let scenario = Scenario::compile(path.clone(), text.clone()).expect("compiles");
+    let mut options = RunOptions::default();
+    options.runtime.sandbox = path.parent().expect("dir").to_path_buf();
+    options.runtime.record = false;
+    options.runtime.live_console = false;
+    let bare = run(&scenario, &options);
+    assert_eq!(bare.outcome, recorded.outcome);
+    // Only the exit record is kept.
+    assert!(bare.trace.events.len() <= 1, "{}", bare.trace.events.len());
+    assert!(recorded.trace.events.len() > 1000);
+}

@@ -348,6 +348,9 @@ pub struct Options {
     /// Also write console output to the process's stdout/stderr as it
     /// happens (the CLI's `run`), not only to the trace.
     pub live_console: bool,
+    /// Record the trace (false: events are counted against the budget but
+    /// not kept; `workbench run --no-record` measures what recording costs).
+    pub record: bool,
     /// CommonJS or ES module.
     pub module: ModuleKind,
     /// The main module's path (inside the sandbox), which the ESM loader
@@ -382,6 +385,7 @@ impl Default for Options {
             sandbox: std::path::PathBuf::from("."),
             escapes: fs::Escapes::default(),
             live_console: false,
+            record: true,
             module: ModuleKind::Cjs,
             entry: String::new(),
         }
@@ -467,6 +471,8 @@ pub struct Runtime<H: HostTypes> {
     pub streams: stream::Streams<H>,
     /// Servers, connections, HTTP exchanges, agents, load generators.
     pub net: net::Net<H>,
+    /// Events emitted while the trace is not recorded ([`Options::record`]).
+    unrecorded: usize,
     /// `process._exiting`: set once 'exit' is being emitted.
     pub exiting: bool,
     races_seen: u32,
@@ -578,6 +584,7 @@ impl<H: HostTypes> Runtime<H> {
             exit_code: None,
             streams: stream::Streams::default(),
             net: net::Net::new(real_clock),
+            unrecorded: 0,
             exiting: false,
             races_seen: 0,
             ticks_since_progress: 0,
@@ -624,7 +631,12 @@ impl<H: HostTypes> Runtime<H> {
 
     pub fn emit(&mut self, kind: Kind) {
         self.spin_reads = 0;
-        let n = self.trace.events.len();
+        let n = if self.options.record {
+            self.trace.events.len()
+        } else {
+            self.unrecorded += 1;
+            self.unrecorded
+        };
         if n >= self.options.max_events {
             self.budget_hit.set(true);
             self.note_budget_line();
@@ -639,6 +651,9 @@ impl<H: HostTypes> Runtime<H> {
             if self.check_wall() || self.memory_hit {
                 self.note_budget_line();
             }
+        }
+        if !self.options.record {
+            return;
         }
         if let Some(line) = self.line_source {
             self.trace.note_line(n as u32, line());

@@ -149,7 +149,7 @@ fn mark_client_done<H: HostTypes>(rt: &Shared<H>, ex: u32) -> bool {
     let mut r = rt.borrow_mut();
     match &mut r.net.exchanges[ex as usize].client {
         ClientSide::Script { done, .. } => !std::mem::replace(done, true),
-        ClientSide::Load(_) => false,
+        ClientSide::Load(_) | ClientSide::Outside => false,
     }
 }
 
@@ -374,7 +374,7 @@ pub fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
         (r.clock.now_ns(), r.iteration, r.net.real_mode)
     };
     let due: Vec<(u32, bool, Vec<Segment>)> = if real {
-        rt.borrow_mut().net.take_real()
+        rt.borrow_mut().take_real()
     } else {
         let wakes = rt.borrow_mut().net.take_due(now, iteration);
         let mut r = rt.borrow_mut();
@@ -573,8 +573,8 @@ fn client_reads<H: HostTypes, I: Invoke<H>>(
                 c.connected = true;
                 let unsent: Vec<u32> = c.unsent.drain(..).collect();
                 let who = match owner {
-                    Owner::Agent(a) => a,
-                    Owner::Load(l) => l,
+                    Owner::Agent(a) | Owner::Load(a) => a,
+                    Owner::Outside => u32::MAX,
                 };
                 r.net_emit(NetEvent::Connect, conn, 0, who);
                 unsent
@@ -604,6 +604,7 @@ fn client_reads<H: HostTypes, I: Invoke<H>>(
                     }
                 }
                 Owner::Load(l) => super::load::on_error(rt, l, conn, false),
+                Owner::Outside => {}
             }
             Ok(())
         }
@@ -630,6 +631,7 @@ fn client_reads<H: HostTypes, I: Invoke<H>>(
                     }
                 }
                 Owner::Load(l) => super::load::on_error(rt, l, conn, !victims.is_empty()),
+                Owner::Outside => {}
             }
             Ok(())
         }

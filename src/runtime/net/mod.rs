@@ -187,6 +187,8 @@ pub enum Owner {
     Agent(u32),
     /// A load generator.
     Load(u32),
+    /// A client outside the scenario (under the real clock).
+    Outside,
 }
 
 /// A segment on its way across the virtual network.
@@ -287,6 +289,8 @@ pub enum ClientSide<H: HostTypes> {
         done: bool,
     },
     Load(u32),
+    /// A client outside the scenario (under the real clock).
+    Outside,
 }
 
 /// A server's response (`ServerResponse`), as `_http_outgoing.js` keeps it.
@@ -644,65 +648,6 @@ impl<H: HostTypes> Net<H> {
         if let Some(r) = self.real.as_ref() {
             r.write(conn, !to_server, bytes);
         }
-    }
-
-    /// Turns what the real sockets brought into segments, grouped by
-    /// connection end in arrival order.
-    pub fn take_real(&mut self) -> Vec<(u32, bool, Vec<Segment>)> {
-        let Some(r) = self.real.as_ref() else {
-            return Vec::new();
-        };
-        let mut out: Vec<(u32, bool, Vec<Segment>)> = Vec::new();
-        for item in r.take() {
-            let (conn, to_server, seg) = match item {
-                real::Inbound::Accepted { conn } => (conn, true, Segment::Syn),
-                real::Inbound::Connected { conn, refused } => (
-                    conn,
-                    false,
-                    if refused {
-                        Segment::Refused
-                    } else {
-                        Segment::SynAck
-                    },
-                ),
-                real::Inbound::Request { conn, body } => {
-                    let Some(ex) = self
-                        .conns
-                        .get_mut(conn as usize)
-                        .and_then(|c| c.real_requests.pop_front())
-                    else {
-                        continue;
-                    };
-                    self.exchanges[ex as usize].req_body = body;
-                    (conn, true, Segment::Request(ex))
-                }
-                real::Inbound::Response { conn, body } => {
-                    let Some(&ex) = self
-                        .conns
-                        .get(conn as usize)
-                        .and_then(|c| c.awaiting.front())
-                    else {
-                        continue;
-                    };
-                    (
-                        conn,
-                        false,
-                        Segment::Response {
-                            ex,
-                            head: true,
-                            data: body,
-                            last: true,
-                        },
-                    )
-                }
-                real::Inbound::Eof { conn, to_server } => (conn, to_server, Segment::Fin),
-            };
-            match out.last_mut() {
-                Some((c, t, segs)) if *c == conn && *t == to_server => segs.push(seg),
-                _ => out.push((conn, to_server, vec![seg])),
-            }
-        }
-        out
     }
 
     /// Takes the wake-ups due by `now` whose connection can be read in
@@ -1063,7 +1008,7 @@ impl<H: HostTypes> Runtime<H> {
                 // `ClientRequest`: keep-alive unless the agent neither keeps
                 // sockets alive nor limits them.
                 .is_some_and(|a| a.keep_alive || a.max_sockets != u32::MAX),
-            ClientSide::Load(_) => true,
+            ClientSide::Load(_) | ClientSide::Outside => true,
         };
         self.net.exchanges.push(Exchange {
             conn: None,
@@ -1093,7 +1038,7 @@ impl<H: HostTypes> Runtime<H> {
             let e = &self.net.exchanges[ex as usize];
             match e.client {
                 ClientSide::Script { agent, .. } => (agent, e.port),
-                ClientSide::Load(_) => return,
+                ClientSide::Load(_) | ClientSide::Outside => return,
             }
         };
         let Some(agent) = self.net.agents.get_mut(agent_id as usize) else {
@@ -1224,6 +1169,168 @@ impl<H: HostTypes> Runtime<H> {
             let c = self.open_conn(port, Owner::Agent(a));
             self.assign_socket(ex, c);
         }
+    }
+
+    /// Turns what the real sockets brought into segments, grouped by
+    /// connection end in arrival order. A connection from outside the
+    /// scenario (curl, a load generator in another process) becomes a
+    /// connection of its own whose requests the server answers as any.
+    pub fn take_real(&mut self) -> Vec<(u32, bool, Vec<Segment>)> {
+        let items = match self.net.real.as_ref() {
+            Some(r) => r.take(),
+            None => return Vec::new(),
+        };
+        let mut out: Vec<(u32, bool, Vec<Segment>)> = Vec::new();
+        for item in items {
+            let found = match item {
+                real::Inbound::Accepted {
+                    server,
+                    sock,
+                    peer_port,
+                } => {
+                    let own = self
+                        .net
+                        .real
+                        .as_ref()
+                        .and_then(|r| r.conn_of_port(peer_port));
+                    let conn = match own {
+                        Some(c) => c,
+                        None => self.outside_conn(server),
+                    };
+                    if let Some(r) = self.net.real.as_mut() {
+                        r.bind_end(sock, conn, true);
+                    }
+                    Some((conn, true, Segment::Syn))
+                }
+                real::Inbound::Connected { conn, refused } => Some((
+                    conn,
+                    false,
+                    if refused {
+                        Segment::Refused
+                    } else {
+                        Segment::SynAck
+                    },
+                )),
+                real::Inbound::Message { sock, head, body } => {
+                    let end = self.net.real.as_ref().and_then(|r| r.end_of(sock));
+                    match end {
+                        Some((conn, true)) => self.real_request(conn, head, body),
+                        Some((conn, false)) => {
+                            let ex = self
+                                .net
+                                .conns
+                                .get(conn as usize)
+                                .and_then(|c| c.awaiting.front().copied());
+                            ex.map(|ex| {
+                                (
+                                    conn,
+                                    false,
+                                    Segment::Response {
+                                        ex,
+                                        head: true,
+                                        data: body,
+                                        last: true,
+                                    },
+                                )
+                            })
+                        }
+                        None => None,
+                    }
+                }
+                real::Inbound::Eof { sock } => {
+                    let end = self.net.real.as_ref().and_then(|r| r.end_of(sock));
+                    end.map(|(conn, server_end)| (conn, server_end, Segment::Fin))
+                }
+            };
+            let Some((conn, to_server, seg)) = found else {
+                continue;
+            };
+            match out.last_mut() {
+                Some((c, t, segs)) if *c == conn && *t == to_server => segs.push(seg),
+                _ => out.push((conn, to_server, vec![seg])),
+            }
+        }
+        out
+    }
+
+    /// A request read at a server's end: the scenario's own client wrote
+    /// it (its exchange is next in line), or an outside client did (a new
+    /// exchange from the head it sent).
+    fn real_request(
+        &mut self,
+        conn: u32,
+        head: Option<real::Head>,
+        body: Vec<u8>,
+    ) -> Option<(u32, bool, Segment)> {
+        let own = self
+            .net
+            .conns
+            .get_mut(conn as usize)
+            .and_then(|c| c.real_requests.pop_front());
+        let ex = match own {
+            Some(ex) => ex,
+            None => {
+                let head = head?;
+                let port = self.net.conns.get(conn as usize).map_or(0, |c| c.port);
+                let target = http::Target {
+                    host: "127.0.0.1".into(),
+                    port,
+                    path: head.path,
+                };
+                let ex = self.new_exchange(
+                    &head.method,
+                    &target,
+                    Headers(head.headers),
+                    ClientSide::Outside,
+                );
+                self.net.exchanges[ex as usize].conn = Some(conn);
+                ex
+            }
+        };
+        self.net.exchanges[ex as usize].req_body = body;
+        Some((conn, true, Segment::Request(ex)))
+    }
+
+    /// A connection from outside the scenario, accepted by `server`.
+    fn outside_conn(&mut self, server: u32) -> u32 {
+        let id = self.net.conns.len() as u32;
+        let site = |label: String| Site {
+            label: label.into(),
+            ..Site::default()
+        };
+        let cb_server =
+            self.register_callback(CallbackKind::Io, &site(format!("read c{id} (server)")));
+        let port = self
+            .net
+            .servers
+            .get(server as usize)
+            .and_then(|s| s.port)
+            .unwrap_or(0);
+        self.net.conns.push(Conn {
+            server: Some(server),
+            port,
+            owner: Owner::Outside,
+            client_open: true,
+            connected: true,
+            server_open: false,
+            accepted: false,
+            readable_from_iteration: 0,
+            to_server: VecDeque::new(),
+            to_client: VecDeque::new(),
+            last_to_server: 0,
+            last_to_client: 0,
+            outgoing: VecDeque::new(),
+            responding: None,
+            unanswered: 0,
+            idle_deadline: None,
+            awaiting: VecDeque::new(),
+            unsent: VecDeque::new(),
+            free: false,
+            real_requests: VecDeque::new(),
+            cb_server,
+            cb_client: cb_server,
+        });
+        id
     }
 
     /// `process.kill(process.pid, signal)` with a listener: delivered in the

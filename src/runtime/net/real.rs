@@ -10,25 +10,44 @@
 //! [`RealNet`] shuts the runtime down, which drops every socket.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
-/// What a socket read brought, for the loop.
+/// A socket end's number on the tokio side.
+pub type SockId = u64;
+
+/// A request head read from a socket: what an outside client asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// What a socket brought, for the loop.
 #[derive(Debug)]
 pub enum Inbound {
-    /// The server accepted connection `conn`.
-    Accepted { conn: u32 },
-    /// The client's connect completed (or was refused).
+    /// Server `server` accepted a connection from `peer_port`.
+    Accepted {
+        server: u32,
+        sock: SockId,
+        peer_port: u16,
+    },
+    /// The client's connect of connection `conn` completed (or was refused).
     Connected { conn: u32, refused: bool },
-    /// A whole request arrived at the server's end of `conn`.
-    Request { conn: u32, body: Vec<u8> },
-    /// A whole response arrived at the client's end of `conn`.
-    Response { conn: u32, body: Vec<u8> },
-    /// The other end closed (`to_server`: the server's end read EOF).
-    Eof { conn: u32, to_server: bool },
+    /// A whole message arrived on `sock` (a request at a server's end, with
+    /// its head; a response at a client's end).
+    Message {
+        sock: SockId,
+        head: Option<Head>,
+        body: Vec<u8>,
+    },
+    /// The other end closed.
+    Eof { sock: SockId },
 }
 
 /// The queue the tokio side fills and the loop drains.
@@ -52,19 +71,25 @@ enum WriteCmd {
     Close,
 }
 
-/// Each socket end's writer: (connection, server's end?) → its channel.
-type Writers = Arc<Mutex<HashMap<(u32, bool), UnboundedSender<WriteCmd>>>>;
+/// Each socket end's writer.
+type Writers = Arc<Mutex<HashMap<SockId, UnboundedSender<WriteCmd>>>>;
 
-/// Real sockets of one run.
+/// Real sockets of one run. The loop thread owns this; the tokio side
+/// knows sockets by [`SockId`] only, and the maps from connections to
+/// socket ends live here, on the loop's side.
 pub struct RealNet {
     runtime: Option<tokio::runtime::Runtime>,
     inbox: Arc<Inbox>,
-    /// The client's local port → its connection, for the accept side.
-    by_local_port: Arc<Mutex<HashMap<u16, u32>>>,
-    /// Writers: (connection, server's end?) → channel.
     writers: Writers,
+    next_sock: Arc<AtomicU64>,
     /// Listening sockets by server, to stop accepting on close.
     listeners: HashMap<u32, tokio::task::JoinHandle<()>>,
+    /// A client's local port → its connection (to tell the scenario's own
+    /// connections from outside ones when the server accepts).
+    by_local_port: HashMap<u16, u32>,
+    /// (connection, server's end?) → socket, and back.
+    socks: HashMap<(u32, bool), SockId>,
+    ends: HashMap<SockId, (u32, bool)>,
 }
 
 impl RealNet {
@@ -78,10 +103,29 @@ impl RealNet {
         Ok(RealNet {
             runtime: Some(runtime),
             inbox: Arc::default(),
-            by_local_port: Arc::default(),
             writers: Arc::default(),
+            next_sock: Arc::new(AtomicU64::new(1)),
             listeners: HashMap::new(),
+            by_local_port: HashMap::new(),
+            socks: HashMap::new(),
+            ends: HashMap::new(),
         })
+    }
+
+    /// Which connection end a socket is (None: not bound yet).
+    pub fn end_of(&self, sock: SockId) -> Option<(u32, bool)> {
+        self.ends.get(&sock).copied()
+    }
+
+    /// The connection a client's local port belongs to.
+    pub fn conn_of_port(&self, port: u16) -> Option<u32> {
+        self.by_local_port.get(&port).copied()
+    }
+
+    /// Binds a socket to one end of a connection.
+    pub fn bind_end(&mut self, sock: SockId, conn: u32, server_end: bool) {
+        self.socks.insert((conn, server_end), sock);
+        self.ends.insert(sock, (conn, server_end));
     }
 
     fn rt(&self) -> Option<&tokio::runtime::Runtime> {
@@ -99,38 +143,26 @@ impl RealNet {
         };
         let _enter = rt.enter();
         let listener = tokio::net::TcpListener::from_std(std_listener)?;
-        let (inbox, ports, writers) = (
+        let (inbox, writers, next) = (
             self.inbox.clone(),
-            self.by_local_port.clone(),
             self.writers.clone(),
+            self.next_sock.clone(),
         );
         let task = rt.spawn(async move {
             loop {
                 let Ok((stream, peer)) = listener.accept().await else {
                     break;
                 };
-                let (inbox, ports, writers) = (inbox.clone(), ports.clone(), writers.clone());
-                tokio::spawn(async move {
-                    // The connect side registers its local port right after
-                    // connect() returns; wait for it briefly.
-                    let mut conn = None;
-                    for _ in 0..2000 {
-                        if let Some(c) =
-                            ports.lock().ok().and_then(|p| p.get(&peer.port()).copied())
-                        {
-                            conn = Some(c);
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_micros(200)).await;
-                    }
-                    // A connection from outside the scenario: not ours.
-                    let Some(conn) = conn else { return };
-                    let _ = stream.set_nodelay(true);
-                    let (read, write) = stream.into_split();
-                    spawn_writer(&writers, conn, true, write);
-                    inbox.push(Inbound::Accepted { conn });
-                    read_messages(read, inbox, conn, true).await;
+                let sock = next.fetch_add(1, Ordering::Relaxed);
+                let _ = stream.set_nodelay(true);
+                let (read, write) = stream.into_split();
+                spawn_writer(&writers, sock, write);
+                inbox.push(Inbound::Accepted {
+                    server,
+                    sock,
+                    peer_port: peer.port(),
                 });
+                tokio::spawn(read_messages(read, inbox.clone(), sock, true));
             }
         });
         self.listeners.insert(server, task);
@@ -164,32 +196,35 @@ impl RealNet {
                 return;
             }
         };
-        if let Ok(local) = stream.local_addr()
-            && let Ok(mut p) = self.by_local_port.lock()
-        {
-            p.insert(local.port(), conn);
+        if let Ok(local) = stream.local_addr() {
+            self.by_local_port.insert(local.port(), conn);
         }
         let _ = stream.set_nodelay(true);
         let _ = stream.set_nonblocking(true);
+        let sock = self.next_sock.fetch_add(1, Ordering::Relaxed);
         let Some(rt) = self.rt() else { return };
         let _enter = rt.enter();
         let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
             return;
         };
         let (read, write) = stream.into_split();
-        spawn_writer(&self.writers, conn, false, write);
+        spawn_writer(&self.writers, sock, write);
+        let inbox = self.inbox.clone();
+        rt.spawn(read_messages(read, inbox, sock, false));
+        self.bind_end(sock, conn, false);
         self.inbox.push(Inbound::Connected {
             conn,
             refused: false,
         });
-        let inbox = self.inbox.clone();
-        rt.spawn(read_messages(read, inbox, conn, false));
     }
 
     /// Writes bytes from one end of `conn`.
     pub fn write(&self, conn: u32, from_server: bool, bytes: Vec<u8>) {
+        let Some(sock) = self.socks.get(&(conn, from_server)) else {
+            return;
+        };
         if let Ok(w) = self.writers.lock()
-            && let Some(tx) = w.get(&(conn, from_server))
+            && let Some(tx) = w.get(sock)
         {
             let _ = tx.send(WriteCmd::Data(bytes));
         }
@@ -197,8 +232,11 @@ impl RealNet {
 
     /// Closes one end of `conn` (after what was written before).
     pub fn close(&self, conn: u32, server_end: bool) {
+        let Some(sock) = self.socks.get(&(conn, server_end)) else {
+            return;
+        };
         if let Ok(mut w) = self.writers.lock()
-            && let Some(tx) = w.remove(&(conn, server_end))
+            && let Some(tx) = w.remove(sock)
         {
             let _ = tx.send(WriteCmd::Close);
         }
@@ -249,15 +287,10 @@ impl Drop for RealNet {
     }
 }
 
-fn spawn_writer(
-    writers: &Writers,
-    conn: u32,
-    server_end: bool,
-    mut write: tokio::net::tcp::OwnedWriteHalf,
-) {
+fn spawn_writer(writers: &Writers, sock: SockId, mut write: tokio::net::tcp::OwnedWriteHalf) {
     let (tx, mut rx) = unbounded_channel::<WriteCmd>();
     if let Ok(mut w) = writers.lock() {
-        w.insert((conn, server_end), tx);
+        w.insert(sock, tx);
     }
     tokio::spawn(async move {
         while let Some(cmd) = rx.recv().await {
@@ -280,40 +313,50 @@ fn spawn_writer(
 async fn read_messages(
     mut read: tokio::net::tcp::OwnedReadHalf,
     inbox: Arc<Inbox>,
-    conn: u32,
+    sock: SockId,
     server_end: bool,
 ) {
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        while let Some((used, body)) = parse_message(&buf, server_end) {
+        while let Some((used, head, body)) = parse_message(&buf, server_end) {
             buf.drain(..used);
-            inbox.push(if server_end {
-                Inbound::Request { conn, body }
-            } else {
-                Inbound::Response { conn, body }
-            });
+            inbox.push(Inbound::Message { sock, head, body });
         }
         match read.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    inbox.push(Inbound::Eof {
-        conn,
-        to_server: server_end,
-    });
+    inbox.push(Inbound::Eof { sock });
 }
 
-/// One complete message at the start of `buf`: (bytes used, body).
-pub fn parse_message(buf: &[u8], request: bool) -> Option<(usize, Vec<u8>)> {
+/// One complete message at the start of `buf`: (bytes used, a request's
+/// head, body).
+pub fn parse_message(buf: &[u8], request: bool) -> Option<(usize, Option<Head>, Vec<u8>)> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut head = None;
     let head_len = if request {
         let mut req = httparse::Request::new(&mut headers);
-        match req.parse(buf).ok()? {
+        let n = match req.parse(buf).ok()? {
             httparse::Status::Complete(n) => n,
             httparse::Status::Partial => return None,
-        }
+        };
+        head = Some(Head {
+            method: req.method.unwrap_or("GET").to_string(),
+            path: req.path.unwrap_or("/").to_string(),
+            headers: req
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_string(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect(),
+        });
+        n
     } else {
         let mut res = httparse::Response::new(&mut headers);
         match res.parse(buf).ok()? {
@@ -341,7 +384,7 @@ pub fn parse_message(buf: &[u8], request: bool) -> Option<(usize, Vec<u8>)> {
                 if rest.len() < data_start + 2 {
                     return None;
                 }
-                return Some((head_len + data_start + 2, body));
+                return Some((head_len + data_start + 2, head, body));
             }
             if rest.len() < data_start + size + 2 {
                 return None;
@@ -356,7 +399,7 @@ pub fn parse_message(buf: &[u8], request: bool) -> Option<(usize, Vec<u8>)> {
     if rest.len() < len {
         return None;
     }
-    Some((head_len + len, rest[..len].to_vec()))
+    Some((head_len + len, head, rest[..len].to_vec()))
 }
 
 #[cfg(test)]
@@ -366,20 +409,23 @@ mod tests {
     #[test]
     fn messages_split_at_their_ends() {
         let two = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
-        let (used, body) = parse_message(two, true).unwrap();
+        let (used, head, body) = parse_message(two, true).unwrap();
         assert_eq!(&two[used..used + 6], b"GET /b");
         assert!(body.is_empty());
+        let head = head.unwrap();
+        assert_eq!((head.method.as_str(), head.path.as_str()), ("GET", "/a"));
+        assert_eq!(head.headers, [("Host".to_string(), "x".to_string())]);
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbc\r\n0\r\n\r\n";
         assert_eq!(
             parse_message(chunked, false),
-            Some((chunked.len(), b"abc".to_vec()))
+            Some((chunked.len(), None, b"abc".to_vec()))
         );
         assert_eq!(parse_message(&chunked[..chunked.len() - 1], false), None);
         let sized = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
         assert_eq!(
             parse_message(sized, false),
-            Some((sized.len(), b"hi".to_vec()))
+            Some((sized.len(), None, b"hi".to_vec()))
         );
     }
 }
