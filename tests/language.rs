@@ -530,3 +530,14 @@ fn every_event_the_script_causes_records_its_line() {
         .expect("queued");
     assert_eq!(trace.line_at(queued as u32), Some(3));
 }
+
+// vendor/rhai/src/tokenizer.rs: a back-tick string is a template literal,
+// with JavaScript's escapes (Rhai's back-tick strings are verbatim).
+
+#[test]
+fn template_literals_read_their_escapes_as_javascript_does() {
+    let out = stdout_of(
+        "let n = 1;\nconsole.log(`a\\nb\\t${n}\\`\\$\\\\\\u0041`);\nconsole.log(`one \\\ntwo`);\nconsole.log(`x\ny`);",
+    );
+    assert_eq!(out, "a\nb\t1`$\\A\none two\nx\ny\n");
+}

@@ -500,6 +500,11 @@ pub fn parse_string_literal(
 ) -> Result<(SmartString, bool, Position), (LexError, Position)> {
     let mut result = crate::new_smart_string();
     let mut escape = crate::new_smart_string();
+    // workbench: a back-tick string is a JavaScript template literal: it
+    // spans lines as written, and its escapes (`\n`, `\t`, `\u0041`, `\``,
+    // `\$`, `\\`, a backslash before a line break) mean what they mean in
+    // JavaScript; any other escaped character stands for itself.
+    let template = termination_char == '`';
 
     let start = *pos;
     let mut first_char = Position::NONE;
@@ -515,7 +520,7 @@ pub fn parse_string_literal(
 
     loop {
         debug_assert!(
-            !verbatim || escape.is_empty(),
+            !verbatim || template || escape.is_empty(),
             "verbatim strings should not have any escapes"
         );
 
@@ -524,7 +529,7 @@ pub fn parse_string_literal(
                 pos.advance();
                 ch
             }
-            None if verbatim => {
+            None if verbatim && (!template || escape.is_empty()) => {
                 debug_assert_eq!(escape, "", "verbatim strings should not have any escapes");
                 pos.advance();
                 break;
@@ -607,7 +612,7 @@ pub fn parse_string_literal(
                 result.push_str("\n");
             }
             // \...
-            '\\' if !verbatim && escape.is_empty() => {
+            '\\' if (!verbatim || template) && escape.is_empty() => {
                 escape.push_str("\\");
             }
             // \\
@@ -657,6 +662,22 @@ pub fn parse_string_literal(
                 );
             }
 
+            // A backslash before a line break in a template: both vanish.
+            '\n' if template && !escape.is_empty() => {
+                escape.clear();
+                pos.new_line();
+            }
+            // JavaScript's other single-character escapes in a template.
+            ch @ ('0' | 'b' | 'f' | 'v') if template && !escape.is_empty() => {
+                escape.clear();
+                result.push(match ch {
+                    '0' => '\0',
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    _ => '\u{b}',
+                });
+            }
+
             // LF - Verbatim
             '\n' if verbatim => {
                 debug_assert_eq!(escape, "", "verbatim strings should not have any escapes");
@@ -688,6 +709,12 @@ pub fn parse_string_literal(
             ch if termination_char == ch && !escape.is_empty() => {
                 escape.clear();
                 result.push(termination_char);
+            }
+
+            // In a template, any other escaped character is itself.
+            ch if template && !escape.is_empty() => {
+                escape.clear();
+                result.push(ch);
             }
 
             // Unknown escape sequence
