@@ -588,6 +588,8 @@ fn client_reads<H: HostTypes, I: Invoke<H>>(
         Segment::Refused => {
             let (port, victims) = {
                 let mut r = rt.borrow_mut();
+                let cost = r.net.costs.refused_ns;
+                r.busy_ns(cost);
                 let c = &mut r.net.conns[conn as usize];
                 c.client_open = false;
                 let victims: Vec<u32> = c.unsent.drain(..).chain(c.awaiting.drain(..)).collect();
@@ -803,5 +805,11 @@ pub fn close_phase<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> 
         }
         close_scope(rt, host)?;
     }
+    let mut r = rt.borrow_mut();
+    let r = &mut *r;
+    let conns = &r.net.conns;
+    r.net
+        .live
+        .retain(|&c| conns[c as usize].server_open || conns[c as usize].client_open);
     Ok(())
 }
