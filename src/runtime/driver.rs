@@ -243,6 +243,48 @@ pub(super) fn call_traced<H: HostTypes, I: Invoke<H>>(
     }
 }
 
+/// `emitter.emit(event, ...args)` inside the current callback scope: the
+/// listeners in order (a `once` listener removed as it runs); a throw ends
+/// the emit, as in Node, and becomes an uncaught exception. `pick` finds
+/// the emitter of `target` (workers, sockets, servers...). Returns whether
+/// there was a listener.
+pub(super) fn emit_to<H: HostTypes, I: Invoke<H>, T: Copy>(
+    rt: &Shared<H>,
+    host: &mut I,
+    target: T,
+    pick: for<'a> fn(&'a mut super::Runtime<H>, T) -> Option<&'a mut Listeners<H>>,
+    event: &str,
+    args: Vec<H::Value>,
+) -> Result<bool, Stop> {
+    let listeners = {
+        let mut r = rt.borrow_mut();
+        pick(&mut r, target)
+            .map(|e| e.snapshot_for_emit(event))
+            .unwrap_or_default()
+    };
+    if listeners.is_empty() {
+        return Ok(false);
+    }
+    for listener in listeners {
+        let go = {
+            let mut r = rt.borrow_mut();
+            pick(&mut r, target).is_some_and(|e| e.should_call(event, &listener))
+        };
+        if !go {
+            continue;
+        }
+        let (func, cb) = listener.func.clone();
+        if let Err(e) = call_traced(rt, host, &func, args.clone(), cb)? {
+            uncaught(rt, host, e, Origin::UncaughtException)?;
+            break;
+        }
+    }
+    Ok(true)
+}
+
+/// Script listeners with their trace callback ids.
+pub(super) type Listeners<H> = super::events::Emitter<(<H as HostTypes>::Func, CbId)>;
+
 /// Runs a macrotask callback; an uncaught throw goes to the uncaught
 /// exception machinery. Returns whether it threw (and was handled).
 fn macrotask<H: HostTypes, I: Invoke<H>>(

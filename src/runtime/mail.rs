@@ -4,7 +4,7 @@
 //! then the nextTick and microtask queues), as Node's `MessagePort`
 //! delivers each message through `MakeCallback`.
 
-use super::driver::{Step, budget_check, call_traced, close_scope, uncaught};
+use super::driver::{Step, budget_check, close_scope, emit_to, uncaught};
 use super::events::Emitter;
 use super::worker::{Body, Cloned, MessageCost};
 use super::{HostTypes, Invoke, Origin, Runtime, Shared, Stop};
@@ -185,28 +185,9 @@ fn emit<H: HostTypes, I: Invoke<H>>(
     event: &str,
     args: Vec<H::Value>,
 ) -> Result<bool, Stop> {
-    let listeners = {
-        let mut r = rt.borrow_mut();
-        emitter(&mut r, target)
-            .map(|e| e.snapshot_for_emit(event))
-            .unwrap_or_default()
-    };
-    if listeners.is_empty() {
-        return Ok(false);
-    }
     rt.borrow_mut().ticks_since_progress = 0;
-    for listener in listeners {
-        let go = {
-            let mut r = rt.borrow_mut();
-            emitter(&mut r, target).is_some_and(|e| e.should_call(event, &listener))
-        };
-        if !go {
-            continue;
-        }
-        let (func, cb) = listener.func.clone();
-        if let Err(e) = call_traced(rt, host, &func, args.clone(), cb)? {
-            uncaught(rt, host, e, Origin::UncaughtException)?;
-        }
+    if !emit_to(rt, host, target, emitter, event, args)? {
+        return Ok(false);
     }
     budget_check(rt)?;
     close_scope(rt, host)?;

@@ -6,7 +6,7 @@
 //! the runtime held.
 
 use super::{ClientSide, Closing, NetError, NetObj, Op, Owner, Segment, http};
-use crate::runtime::driver::{Step, budget_check, call_traced, close_scope, uncaught};
+use crate::runtime::driver::{Step, budget_check, close_scope, emit_to, uncaught};
 use crate::runtime::stream::{Cx, Handler, Internal, StreamOptions, readable};
 use crate::runtime::{Abrupt, HostTypes, Invoke, Origin, Runtime, Shared, Stop};
 use crate::trace::{NetEvent, StreamClass};
@@ -48,30 +48,7 @@ pub fn emit<H: HostTypes, I: Invoke<H>>(
     event: &str,
     args: Vec<H::Value>,
 ) -> Result<bool, Stop> {
-    let listeners = {
-        let mut r = rt.borrow_mut();
-        emitter(&mut r, target)
-            .map(|e| e.snapshot_for_emit(event))
-            .unwrap_or_default()
-    };
-    if listeners.is_empty() {
-        return Ok(false);
-    }
-    for listener in listeners {
-        let go = {
-            let mut r = rt.borrow_mut();
-            emitter(&mut r, target).is_some_and(|e| e.should_call(event, &listener))
-        };
-        if !go {
-            continue;
-        }
-        let (func, cb) = listener.func.clone();
-        if let Err(e) = call_traced(rt, host, &func, args.clone(), cb)? {
-            uncaught(rt, host, e, Origin::UncaughtException)?;
-            return Ok(true);
-        }
-    }
-    Ok(true)
+    emit_to(rt, host, target, emitter, event, args)
 }
 
 /// `emit('error', err)`: without a listener, an uncaught exception.

@@ -256,6 +256,37 @@ pub struct Conn {
     pub cb_client: CbId,
 }
 
+impl Conn {
+    /// A connection to `port` (served by `server`, if any), both ends yet
+    /// to be set up: the client's connect and the server's accept.
+    fn new(server: Option<u32>, port: u16, owner: Owner, cb_server: CbId, cb_client: CbId) -> Conn {
+        Conn {
+            server,
+            port,
+            owner,
+            client_open: true,
+            connected: false,
+            server_open: false,
+            accepted: false,
+            readable_from_iteration: 0,
+            to_server: VecDeque::new(),
+            to_client: VecDeque::new(),
+            last_to_server: 0,
+            last_to_client: 0,
+            outgoing: VecDeque::new(),
+            responding: None,
+            unanswered: 0,
+            idle_deadline: None,
+            awaiting: VecDeque::new(),
+            unsent: VecDeque::new(),
+            free: false,
+            real_requests: VecDeque::new(),
+            cb_server,
+            cb_client,
+        }
+    }
+}
+
 /// A request and its response, seen from both ends.
 pub struct Exchange<H: HostTypes> {
     pub conn: Option<u32>,
@@ -958,30 +989,9 @@ impl<H: HostTypes> Runtime<H> {
             self.register_callback(CallbackKind::Io, &site(format!("read c{id} (client)")));
         let server = self.net.server_on_port(port);
         self.net.live.push(id);
-        self.net.conns.push(Conn {
-            server,
-            port,
-            owner,
-            client_open: true,
-            connected: false,
-            server_open: false,
-            accepted: false,
-            readable_from_iteration: 0,
-            to_server: VecDeque::new(),
-            to_client: VecDeque::new(),
-            last_to_server: 0,
-            last_to_client: 0,
-            outgoing: VecDeque::new(),
-            responding: None,
-            unanswered: 0,
-            idle_deadline: None,
-            awaiting: VecDeque::new(),
-            unsent: VecDeque::new(),
-            free: false,
-            real_requests: VecDeque::new(),
-            cb_server,
-            cb_client,
-        });
+        self.net
+            .conns
+            .push(Conn::new(server, port, owner, cb_server, cb_client));
         if self.net.real_mode {
             if let Some(r) = self.net.real() {
                 r.connect(id, port);
@@ -1319,30 +1329,10 @@ impl<H: HostTypes> Runtime<H> {
             .and_then(|s| s.port)
             .unwrap_or(0);
         self.net.live.push(id);
-        self.net.conns.push(Conn {
-            server: Some(server),
-            port,
-            owner: Owner::Outside,
-            client_open: true,
-            connected: true,
-            server_open: false,
-            accepted: false,
-            readable_from_iteration: 0,
-            to_server: VecDeque::new(),
-            to_client: VecDeque::new(),
-            last_to_server: 0,
-            last_to_client: 0,
-            outgoing: VecDeque::new(),
-            responding: None,
-            unanswered: 0,
-            idle_deadline: None,
-            awaiting: VecDeque::new(),
-            unsent: VecDeque::new(),
-            free: false,
-            real_requests: VecDeque::new(),
-            cb_server,
-            cb_client: cb_server,
-        });
+        let mut conn = Conn::new(Some(server), port, Owner::Outside, cb_server, cb_server);
+        // Its client end is the outside client's: connected, never ours.
+        conn.connected = true;
+        self.net.conns.push(conn);
         id
     }
 

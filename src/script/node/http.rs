@@ -553,46 +553,31 @@ pub fn register(engine: &mut Engine) {
             .is_some_and(|a| a.keep_alive))
     });
 
-    engine.register_fn(
-        "get",
-        |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic| request(&c, &url, None, None, true),
-    );
-    engine.register_fn(
-        "get",
-        |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic, f: Dynamic| {
-            if f.is_map() {
-                request(&c, &url, Some(&f), None, true)
-            } else {
-                request(&c, &url, None, Some(&f), true)
-            }
-        },
-    );
-    engine.register_fn(
-        "get",
-        |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic, o: Dynamic, f: Dynamic| {
-            request(&c, &url, Some(&o), Some(&f), true)
-        },
-    );
-    engine.register_fn(
-        "request",
-        |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic| request(&c, &url, None, None, false),
-    );
-    engine.register_fn(
-        "request",
-        |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic, f: Dynamic| {
-            if f.is_map() {
-                request(&c, &url, Some(&f), None, false)
-            } else {
-                request(&c, &url, None, Some(&f), false)
-            }
-        },
-    );
-    engine.register_fn(
-        "request",
-        |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic, o: Dynamic, f: Dynamic| {
-            request(&c, &url, Some(&o), Some(&f), false)
-        },
-    );
+    // `http.get` ends the request at once; `http.request` waits for `end()`.
+    for (name, get) in [("get", true), ("request", false)] {
+        engine.register_fn(
+            name,
+            move |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic| {
+                request(&c, &url, None, None, get)
+            },
+        );
+        engine.register_fn(
+            name,
+            move |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic, f: Dynamic| {
+                if f.is_map() {
+                    request(&c, &url, Some(&f), None, get)
+                } else {
+                    request(&c, &url, None, Some(&f), get)
+                }
+            },
+        );
+        engine.register_fn(
+            name,
+            move |c: NativeCallContext, _h: &mut HttpNs, url: Dynamic, o: Dynamic, f: Dynamic| {
+                request(&c, &url, Some(&o), Some(&f), get)
+            },
+        );
+    }
 
     // Servers.
     for (name, once) in [("on", false), ("addListener", false), ("once", true)] {

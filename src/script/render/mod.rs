@@ -107,22 +107,22 @@ const BUSY_HELPER: &str =
 /// On a worker thread, the file runs only the body function that
 /// `process.argv[2]` names (a top-level `return` ends a CommonJS module).
 const WORKER_PROLOGUE: &str = "if (!worker_threads.isMainThread) {
-  const bodies = { BODIES };
-  const body = process.argv[2];
-  if (!Object.hasOwn(bodies, body)) {
-    throw new TypeError(`worker body \"${body}\" is not a function of this script`);
+  const BODIESVAR = { BODIES };
+  const BODYVAR = process.argv[2];
+  if (!Object.hasOwn(BODIESVAR, BODYVAR)) {
+    throw new TypeError(`worker body \"${BODYVAR}\" is not a function of this script`);
   }
-  return void bodies[body]();
+  return void BODIESVAR[BODYVAR]();
 }";
 /// The ES-module form of [`WORKER_PROLOGUE`]: a module has no top-level
 /// `return`, so the main program goes in the `else` branch (MAIN).
 const WORKER_PROLOGUE_ESM: &str = "if (!worker_threads.isMainThread) {
-  const bodies = { BODIES };
-  const body = process.argv[2];
-  if (!Object.hasOwn(bodies, body)) {
-    throw new TypeError(`worker body \"${body}\" is not a function of this script`);
+  const BODIESVAR = { BODIES };
+  const BODYVAR = process.argv[2];
+  if (!Object.hasOwn(BODIESVAR, BODYVAR)) {
+    throw new TypeError(`worker body \"${BODYVAR}\" is not a function of this script`);
   }
-  bodies[body]();
+  BODIESVAR[BODYVAR]();
 } else {MAIN}";
 /// An ES module has no `__filename`: emitted when the script uses it.
 const ESM_FILENAME: &str = "const __filename = fileURLToPath(import.meta.url);";
@@ -852,8 +852,24 @@ impl Renderer {
             .filter(|(_, f)| f.params.is_empty())
             .map(|(n, _)| ident(n))
             .collect();
+        // The prologue's own names, unless the script has functions so
+        // named (a worker body called `body`).
+        let fresh = |base: &str| {
+            let mut name = base.to_string();
+            while named.iter().any(|(n, _)| ident(n) == name) {
+                name.push('_');
+            }
+            name
+        };
+        let (bodies_var, body_var) = (fresh("bodies"), fresh("body"));
+        let prologue = |template: &str| {
+            template
+                .replace("BODIESVAR", &bodies_var)
+                .replace("BODYVAR", &body_var)
+                .replace("BODIES", &bodies.join(", "))
+        };
         if self.workers && !wrapped {
-            sections.push(WORKER_PROLOGUE.replace("BODIES", &bodies.join(", ")));
+            sections.push(prologue(WORKER_PROLOGUE));
         }
         if self.gc {
             sections.push(GC_HELPER.to_string());
@@ -865,11 +881,7 @@ impl Renderer {
             } else {
                 format!("\n{}\n", main.join("\n"))
             };
-            main = vec![
-                WORKER_PROLOGUE_ESM
-                    .replace("BODIES", &bodies.join(", "))
-                    .replace("MAIN", &body),
-            ];
+            main = vec![prologue(WORKER_PROLOGUE_ESM).replace("MAIN", &body)];
         }
         if !main.is_empty() {
             sections.push(main.join("\n"));
