@@ -11,6 +11,10 @@ use crate::runtime::stream::{Cx, Handler, Internal, StreamOptions, readable};
 use crate::runtime::{Abrupt, HostTypes, Invoke, Origin, Runtime, Shared, Stop};
 use crate::trace::{NetEvent, StreamClass};
 
+/// The event the callbacks of `close(cb)` on a server that was not
+/// running wait for (they run after 'close', with the error).
+pub const NOT_RUNNING: &str = "close (not running)";
+
 /// Whose listeners an event goes to.
 #[derive(Clone, Copy)]
 pub enum Target {
@@ -79,6 +83,15 @@ pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Op
         }
         Op::ServerClose(s) => {
             emit(rt, host, Target::Server(s), "close", Vec::new())?;
+            // `close(cb)` on a server that was not running: cb gets the error.
+            let err = NetError::plain("Error", "ERR_SERVER_NOT_RUNNING", "Server is not running.");
+            emit(
+                rt,
+                host,
+                Target::Server(s),
+                NOT_RUNNING,
+                vec![H::net_error(&err)],
+            )?;
         }
         Op::ServerError(s, e) => emit_error(rt, host, Target::Server(s), &e, "Server")?,
         Op::OnSocket(ex) => rt.borrow_mut().write_request(ex),
@@ -337,15 +350,27 @@ pub fn response_on_end<H: HostTypes>(rt: &Shared<H>, ex: u32) {
 
 // === the poll phase ===
 
-/// Reads everything that has arrived: signals first (libuv's signal pipe
-/// was registered first), then each connection with data, as one
-/// callback scope each.
+/// Reads everything that has arrived: each connection with data, as one
+/// callback scope each, then the signals.
 pub fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
-    loop {
+    // The signals that had come when this poll began; one raised by a
+    // callback of this poll is read by the next.
+    let ready = {
+        let r = rt.borrow();
+        let it = r.iteration;
+        r.net.signals.iter().take_while(|s| s.1 <= it).count()
+    };
+    read_sockets(rt, host)?;
+    // libuv runs the signal pipe's watcher after the batch's other I/O.
+    for _ in 0..ready {
         let signal = rt.borrow_mut().net.signals.pop_front();
-        let Some(signo) = signal else { break };
+        let Some((signo, _)) = signal else { break };
         deliver_signal(rt, host, signo)?;
     }
+    Ok(())
+}
+
+fn read_sockets<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
     let (now, iteration, real) = {
         let r = rt.borrow();
         (r.clock.now_ns(), r.iteration, r.net.real_mode)
@@ -387,12 +412,15 @@ pub fn poll<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
 }
 
 fn deliver_signal<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, signo: i32) -> Step {
-    let name = super::signal_name(signo);
+    let name = super::signal_name(signo).unwrap_or("SIGTERM");
     let listening = rt.borrow().net.signal_events.listener_count(name) > 0;
     rt.borrow_mut()
         .net_emit(NetEvent::Signal, 0, 0, signo as u32);
     if !listening {
         // The listener was removed meanwhile: the default action.
+        if super::signal_ignored_by_default(signo) {
+            return Ok(());
+        }
         return Err(Stop::Killed(signo));
     }
     rt.borrow_mut().ticks_since_progress = 0;
@@ -749,11 +777,7 @@ pub fn close_phase<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> 
                     let mut aborted: Vec<u32> = c.outgoing.drain(..).collect();
                     aborted.extend(c.responding.take());
                     c.unanswered = 0;
-                    let server = c.server;
-                    if let Some(s) = server {
-                        r.net.servers[s as usize].conns.retain(|&x| x != conn);
-                    }
-                    (server, aborted)
+                    (c.server, aborted)
                 };
                 // Responses cut off by the close get their 'close'.
                 for ex in aborted {
@@ -768,9 +792,7 @@ pub fn close_phase<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> 
                         }
                     }
                 }
-                if let Some(s) = server {
-                    rt.borrow_mut().maybe_server_closed(s);
-                }
+                let _ = server;
             }
             Closing::ClientSocket(conn) => {
                 let mut r = rt.borrow_mut();

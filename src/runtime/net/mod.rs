@@ -77,34 +77,36 @@ pub const COSTS: Costs = Costs {
 /// (`os.availableParallelism()`).
 pub const VIRTUAL_CORES: usize = 4;
 
-/// Node's signals by name, with their numbers on Linux.
+/// The signals the model knows, with their numbers on Linux and whether
+/// their default action ignores them (else it ends the process).
+const SIGNALS: &[(&str, i32, bool)] = &[
+    ("SIGHUP", 1, false),
+    ("SIGINT", 2, false),
+    ("SIGQUIT", 3, false),
+    ("SIGKILL", 9, false),
+    ("SIGUSR1", 10, false),
+    ("SIGUSR2", 12, false),
+    ("SIGPIPE", 13, false),
+    ("SIGALRM", 14, false),
+    ("SIGTERM", 15, false),
+    ("SIGCHLD", 17, true),
+    ("SIGCONT", 18, true),
+    ("SIGURG", 23, true),
+    ("SIGWINCH", 28, true),
+];
+
+/// A signal's number by its name.
 pub fn signal_number(name: &str) -> Option<i32> {
-    Some(match name {
-        "SIGHUP" => 1,
-        "SIGINT" => 2,
-        "SIGQUIT" => 3,
-        "SIGKILL" => 9,
-        "SIGUSR1" => 10,
-        "SIGUSR2" => 12,
-        "SIGPIPE" => 13,
-        "SIGALRM" => 14,
-        "SIGTERM" => 15,
-        _ => return None,
-    })
+    SIGNALS.iter().find(|s| s.0 == name).map(|s| s.1)
 }
 
-pub fn signal_name(n: i32) -> &'static str {
-    match n {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        9 => "SIGKILL",
-        10 => "SIGUSR1",
-        12 => "SIGUSR2",
-        13 => "SIGPIPE",
-        14 => "SIGALRM",
-        _ => "SIGTERM",
-    }
+pub fn signal_name(n: i32) -> Option<&'static str> {
+    SIGNALS.iter().find(|s| s.1 == n).map(|s| s.0)
+}
+
+/// Does the signal's default action leave the process running?
+pub fn signal_ignored_by_default(n: i32) -> bool {
+    SIGNALS.iter().any(|s| s.1 == n && s.2)
 }
 
 /// A script-visible object of this module (the host makes its value).
@@ -448,8 +450,9 @@ pub struct Net<H: HostTypes> {
     seq: u64,
     /// Close callbacks waiting for the close phase.
     pub closing: VecDeque<Closing>,
-    /// Signals delivered to this process, read in the next poll.
-    pub signals: VecDeque<i32>,
+    /// Signals delivered to this process, with the loop iteration they
+    /// came in: the poll phase reads those that came before it began.
+    pub signals: VecDeque<(i32, u32)>,
     /// Listeners of `process.on('SIGTERM' | ...)`, by signal number.
     pub signal_events: Events<H>,
     /// Which exchange an IncomingMessage stream belongs to.
@@ -524,7 +527,10 @@ impl<H: HostTypes> Net<H> {
                 .live
                 .iter()
                 .map(|&i| &self.conns[i as usize])
-                .any(|c| c.server_open || (c.client_open && !c.free))
+                // An outside client's end is not this process's handle.
+                .any(|c| {
+                    c.server_open || (c.client_open && !c.free && c.owner != Owner::Outside)
+                })
             || self.loads.iter().any(|l| !l.finished)
             // libuv: closing handles keep the loop alive for their callbacks.
             || !self.closing.is_empty()
@@ -953,8 +959,17 @@ impl<H: HostTypes> Runtime<H> {
         }
         c.server_open = false;
         c.idle_deadline = None;
+        let server = c.server;
         self.net.send(now, conn, false, Segment::Fin, 0);
         self.net.closing.push_back(Closing::ServerSocket(conn));
+        // `Socket._destroy`: the server counts the connection gone at once
+        // (`_connections--`, `_emitCloseIfDrained`), not in the close phase.
+        if let Some(s) = server {
+            if let Some(srv) = self.net.servers.get_mut(s as usize) {
+                srv.conns.retain(|&x| x != conn);
+            }
+            self.maybe_server_closed(s);
+        }
     }
 
     /// Destroys the client's end of a connection.
@@ -1339,6 +1354,9 @@ impl<H: HostTypes> Runtime<H> {
     /// `process.kill(process.pid, signal)` with a listener: delivered in the
     /// next poll phase (libuv's signal pipe).
     pub fn raise_signal(&mut self, signo: i32) {
-        self.net.signals.push_back(signo);
+        let at = (self.iteration, self.phase == crate::trace::Phase::Poll);
+        // Raised while poll runs its callbacks: the pipe is read next poll.
+        let from = if at.1 { at.0 + 1 } else { at.0 };
+        self.net.signals.push_back((signo, from));
     }
 }

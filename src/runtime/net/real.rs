@@ -318,10 +318,18 @@ async fn read_messages(
 ) {
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        while let Some((used, head, body)) = parse_message(&buf, server_end) {
-            buf.drain(..used);
-            inbox.push(Inbound::Message { sock, head, body });
+    'read: loop {
+        loop {
+            match parse(&buf, server_end) {
+                Parsed::Message(used, head, body) => {
+                    buf.drain(..used);
+                    inbox.push(Inbound::Message { sock, head, body });
+                }
+                Parsed::Partial => break,
+                // Not HTTP: this end stops reading (the loop sees an EOF
+                // and closes the connection).
+                Parsed::Bad => break 'read,
+            }
         }
         match read.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
@@ -331,16 +339,48 @@ async fn read_messages(
     inbox.push(Inbound::Eof { sock });
 }
 
+/// What the bytes at the start of a socket's buffer hold.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A whole message: (bytes used, a request's head, body).
+    Message(usize, Option<Head>, Vec<u8>),
+    /// Not all of it yet.
+    Partial,
+    /// Not HTTP/1.1 the parser accepts, or a head over [`MAX_HEAD`]: the
+    /// connection is closed (node answers 400 or 431 and closes).
+    Bad,
+}
+
+/// A whole message: bytes used, a request's head, the body.
+type Whole = (usize, Option<Head>, Vec<u8>);
+
+/// The longest head read (node's `--max-http-header-size`, 16 KiB).
+pub const MAX_HEAD: usize = 16 * 1024;
+
+/// Parses the start of `buf`.
+pub fn parse(buf: &[u8], request: bool) -> Parsed {
+    match parse_message(buf, request) {
+        Ok(Some((used, head, body))) => Parsed::Message(used, head, body),
+        Ok(None) if buf.len() > MAX_HEAD && !head_complete(buf) => Parsed::Bad,
+        Ok(None) => Parsed::Partial,
+        Err(()) => Parsed::Bad,
+    }
+}
+
+fn head_complete(buf: &[u8]) -> bool {
+    buf.windows(4).any(|w| w == b"\r\n\r\n")
+}
+
 /// One complete message at the start of `buf`: (bytes used, a request's
-/// head, body).
-pub fn parse_message(buf: &[u8], request: bool) -> Option<(usize, Option<Head>, Vec<u8>)> {
+/// head, body); None while incomplete; Err for bytes that are not HTTP.
+fn parse_message(buf: &[u8], request: bool) -> Result<Option<Whole>, ()> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut head = None;
     let head_len = if request {
         let mut req = httparse::Request::new(&mut headers);
-        let n = match req.parse(buf).ok()? {
+        let n = match req.parse(buf).map_err(|_| ())? {
             httparse::Status::Complete(n) => n,
-            httparse::Status::Partial => return None,
+            httparse::Status::Partial => return Ok(None),
         };
         head = Some(Head {
             method: req.method.unwrap_or("GET").to_string(),
@@ -359,9 +399,9 @@ pub fn parse_message(buf: &[u8], request: bool) -> Option<(usize, Option<Head>, 
         n
     } else {
         let mut res = httparse::Response::new(&mut headers);
-        match res.parse(buf).ok()? {
+        match res.parse(buf).map_err(|_| ())? {
             httparse::Status::Complete(n) => n,
-            httparse::Status::Partial => return None,
+            httparse::Status::Partial => return Ok(None),
         }
     };
     let header = |name: &str| {
@@ -375,41 +415,71 @@ pub fn parse_message(buf: &[u8], request: bool) -> Option<(usize, Option<Head>, 
         let mut body = Vec::new();
         let mut at = 0;
         loop {
-            let line_end = rest[at..].windows(2).position(|w| w == b"\r\n")? + at;
+            let Some(line) = rest[at..].windows(2).position(|w| w == b"\r\n") else {
+                return Ok(None);
+            };
+            let line_end = line + at;
             let size_text = String::from_utf8_lossy(&rest[at..line_end]);
-            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+            let size_field = size_text.split(';').next().unwrap_or("").trim();
+            let size = usize::from_str_radix(size_field, 16).map_err(|_| ())?;
             let data_start = line_end + 2;
             if size == 0 {
                 // The last chunk and the empty trailer.
                 if rest.len() < data_start + 2 {
-                    return None;
+                    return Ok(None);
                 }
-                return Some((head_len + data_start + 2, head, body));
+                return Ok(Some((head_len + data_start + 2, head, body)));
+            }
+            // A chunk larger than anything a read can hold is refused
+            // (and its size cannot overflow the arithmetic below).
+            if size > (1 << 30) {
+                return Err(());
             }
             if rest.len() < data_start + size + 2 {
-                return None;
+                return Ok(None);
             }
             body.extend_from_slice(&rest[data_start..data_start + size]);
             at = data_start + size + 2;
         }
     }
-    let len = header("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    if rest.len() < len {
-        return None;
+    let len = match header("content-length") {
+        Some(v) => v.parse::<usize>().map_err(|_| ())?,
+        None => 0,
+    };
+    if len > (1 << 30) {
+        return Err(());
     }
-    Some((head_len + len, head, rest[..len].to_vec()))
+    if rest.len() < len {
+        return Ok(None);
+    }
+    Ok(Some((head_len + len, head, rest[..len].to_vec())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn message(buf: &[u8], request: bool) -> Option<Whole> {
+        match parse(buf, request) {
+            Parsed::Message(u, h, b) => Some((u, h, b)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn bad_bytes_are_refused_not_waited_for() {
+        assert_eq!(parse(b"NOT HTTP AT ALL\r\n\r\n", true), Parsed::Bad);
+        let huge = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nx";
+        assert_eq!(parse(huge, false), Parsed::Bad);
+        let long = [b"GET / HTTP/1.1\r\nX: ".as_slice(), &[b'a'; 20_000]].concat();
+        assert_eq!(parse(&long, true), Parsed::Bad);
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nHost:", true), Parsed::Partial);
+    }
+
     #[test]
     fn messages_split_at_their_ends() {
         let two = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
-        let (used, head, body) = parse_message(two, true).unwrap();
+        let (used, head, body) = message(two, true).unwrap();
         assert_eq!(&two[used..used + 6], b"GET /b");
         assert!(body.is_empty());
         let head = head.unwrap();
@@ -418,13 +488,13 @@ mod tests {
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbc\r\n0\r\n\r\n";
         assert_eq!(
-            parse_message(chunked, false),
+            message(chunked, false),
             Some((chunked.len(), None, b"abc".to_vec()))
         );
-        assert_eq!(parse_message(&chunked[..chunked.len() - 1], false), None);
+        assert_eq!(message(&chunked[..chunked.len() - 1], false), None);
         let sized = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
         assert_eq!(
-            parse_message(sized, false),
+            message(sized, false),
             Some((sized.len(), None, b"hi".to_vec()))
         );
     }

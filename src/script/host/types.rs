@@ -202,6 +202,9 @@ impl HostTypes for Rh {
         let class: &'static str = match class {
             "Readable" => "Readable",
             "Writable" => "Writable",
+            "Server" => "Server",
+            "ClientRequest" => "ClientRequest",
+            "ServerResponse" => "ServerResponse",
             _ => "Transform",
         };
         crate::script::value::stream::unhandled_error_event(err, class)

@@ -144,14 +144,43 @@ fn listen(
 ) -> Res<JsServer> {
     guard(c, "server.listen")?;
     let pos = c.call_position();
+    let already = ctx()?
+        .rt
+        .borrow()
+        .net
+        .servers
+        .get(s.0 as usize)
+        .is_some_and(|srv| srv.listening);
+    if already {
+        let mut e = JsError::new(
+            "Error",
+            "Listen method has been called more than once without closing.",
+        );
+        e.props.push((
+            "code".into(),
+            Dynamic::from("ERR_SERVER_ALREADY_LISTEN".to_string()),
+        ));
+        return Err(throw(e, pos));
+    }
+    // A number, or a string of digits (node's `isLegalPort`).
     let n = to_number(port);
-    if !(port.is_int() || port.is_float()) || !(0.0..65536.0).contains(&n) || n.fract() != 0.0 {
+    let numeric = port.is_int()
+        || port.is_float()
+        || (port.is_string() && {
+            let t = to_js_string(port);
+            !t.trim().is_empty() && t.trim().chars().all(|ch| ch.is_ascii_digit())
+        });
+    if !numeric || !(0.0..65536.0).contains(&n) || n.fract() != 0.0 {
+        let shown = if port.is_string() {
+            format!("'{}'", to_js_string(port))
+        } else {
+            super::args::received_number(n)
+        };
         let mut e = JsError::new(
             "RangeError",
             &format!(
-                "options.port should be >= 0 and < 65536. Received type {} ({}).",
+                "options.port should be >= 0 and < 65536. Received type {} ({shown}).",
                 if port.is_string() { "string" } else { "number" },
-                super::args::received_number(n)
             ),
         );
         e.props.push((
@@ -186,19 +215,39 @@ fn listen(
 }
 
 fn close_server(c: &NativeCallContext, s: JsServer, f: Option<&Dynamic>) -> Res<JsServer> {
+    let running = ctx()?
+        .rt
+        .borrow()
+        .net
+        .servers
+        .get(s.0 as usize)
+        .is_some_and(|srv| srv.listening);
     if let Some(f) = f {
-        server_on(c, s, "close", f, true)?;
+        // Not running: the callback gets ERR_SERVER_NOT_RUNNING when the
+        // 'close' that close() still emits comes (`once('close', () =>
+        // cb(new ERR_SERVER_NOT_RUNNING()))`).
+        let event = if running { "close" } else { NOT_RUNNING };
+        server_on(c, s, event, f, true)?;
     }
     let x = ctx()?;
-    let ok = x.rt.borrow_mut().close_server(s.0);
-    if !ok {
-        // Node: the callback gets ERR_SERVER_NOT_RUNNING; 'close' still comes.
-        let e = NetError::plain("Error", "ERR_SERVER_NOT_RUNNING", "Server is not running.");
-        let mut r = x.rt.borrow_mut();
-        r.net_tick(crate::runtime::net::Op::ServerError(s.0, e));
+    let mut r = x.rt.borrow_mut();
+    if running {
+        r.close_server(s.0);
+    } else {
+        // `_emitCloseIfDrained` emits 'close' again when nothing is open.
+        let drained = r
+            .net
+            .servers
+            .get(s.0 as usize)
+            .is_some_and(|srv| srv.conns.is_empty());
+        if drained {
+            r.net_tick(crate::runtime::net::Op::ServerClose(s.0));
+        }
     }
     Ok(s)
 }
+
+use crate::runtime::net::deliver::NOT_RUNNING;
 
 // === responses ===
 
@@ -232,14 +281,15 @@ fn res_write(c: &NativeCallContext, r: JsResponse, data: Option<&Dynamic>, end: 
     }
     let x = ctx()?;
     let mut rt = x.rt.borrow_mut();
-    let already = rt
+    let (already, closed) = rt
         .net
         .exchanges
         .get(r.0 as usize)
-        .is_some_and(|e| e.res.ended);
+        .map_or((false, false), |e| (e.res.ended, e.res.closed));
     if already {
-        if end {
-            // A second end() does nothing.
+        // A second end() without data does nothing; once the response is
+        // destroyed ('close'), a write only returns false.
+        if (end && bytes.is_empty()) || closed {
             return Ok(false);
         }
         let e = NetError::plain("Error", "ERR_STREAM_WRITE_AFTER_END", "write after end");
@@ -433,25 +483,71 @@ fn client_end(
 
 // === autocannon ===
 
+/// How many connections a load generator may open (a model limit).
+pub const MAX_LOAD_CONNECTIONS: u32 = 10_000;
+/// How many requests each of them may keep in flight (a model limit).
+pub const MAX_PIPELINING: u32 = 1_000;
+/// Node's longest timer, in seconds (`TIMEOUT_MAX`, 2^31 - 1 ms).
+const TIMER_MAX_S: f64 = 2_147_483.647;
+
 fn autocannon(c: &NativeCallContext, opts: &Dynamic, f: &Dynamic) -> Res<()> {
     guard(c, "autocannon")?;
     let pos = c.call_position();
     let Some(map) = opts.read_lock::<rhai::Map>().map(|m| m.clone()) else {
         return Err(invalid_arg_type("opts", "of type object", opts, pos));
     };
-    let Some(url) = map.get("url") else {
+    let number = |k: &str| map.get(k).map(to_number).filter(|n| n.is_finite());
+    let connections = number("connections").unwrap_or(10.0);
+    let pipelining = number("pipelining").unwrap_or(1.0);
+    let duration_s = number("duration").unwrap_or(10.0);
+    let timeout_s = number("timeout").unwrap_or(10.0);
+    // autocannon's own validation (lib/validate.js): the callback gets the
+    // error at once, and nothing runs.
+    let url = map.get("url").filter(|u| !u.is_unit());
+    let invalid = if number("amount").is_some_and(|a| a < 1.0) {
+        Some("amount can not be less than 1")
+    } else if url.is_none() {
+        Some("url or socketPath option required")
+    } else if duration_s < 0.0 {
+        Some("duration can not be less than 0")
+    } else if connections < 1.0 {
+        Some("connections can not be less than 1")
+    } else if pipelining < 1.0 {
+        Some("pipelining factor can not be less than 1")
+    } else if timeout_s < 1.0 {
+        Some("timeout must be greater than 0")
+    } else {
+        None
+    };
+    if let Some(message) = invalid {
+        let func = callback(c, f, "callback")?;
+        let x = ctx()?;
+        let err = Dynamic::from(JsError::new("Error", message));
+        let _ = crate::script::host::call::call_from_script(&x, &func, vec![err])?;
+        return Ok(());
+    }
+    // The model's limits: every connection and request in flight is state
+    // of its own (node would run until its memory runs out).
+    if connections > MAX_LOAD_CONNECTIONS as f64 || pipelining > MAX_PIPELINING as f64 {
         return Err(throw(
-            JsError::new("Error", "url or socketPath option required"),
+            JsError::new(
+                "Error",
+                &format!(
+                    "workbench: a load generator may open at most {MAX_LOAD_CONNECTIONS} connections with at most {MAX_PIPELINING} requests in flight each (a model limit)"
+                ),
+            ),
             pos,
         ));
-    };
-    let t = target(c, url)?;
-    let number = |k: &str| map.get(k).map(to_number).filter(|n| n.is_finite());
-    let connections = number("connections").unwrap_or(10.0).max(1.0) as u32;
-    let pipelining = number("pipelining").unwrap_or(1.0).max(1.0) as u32;
-    let amount = number("amount").filter(|a| *a > 0.0).map(|a| a as u64);
-    let duration_s = number("duration").unwrap_or(10.0).max(0.0);
-    let timeout_s = number("timeout").unwrap_or(10.0).max(0.0);
+    }
+    let t = target(c, url.unwrap_or(&Dynamic::UNIT))?;
+    let connections = connections as u32;
+    let pipelining = pipelining as u32;
+    let amount = number("amount")
+        .filter(|a| *a > 0.0)
+        .map(|a| a.min(1e15) as u64);
+    // Timers take at most 2^31 - 1 ms, as node's.
+    let duration_s = duration_s.min(TIMER_MAX_S);
+    let timeout_s = timeout_s.min(TIMER_MAX_S);
     let method = map
         .get("method")
         .map_or("GET".to_string(), |m| to_js_string(m).to_ascii_uppercase());
@@ -668,7 +764,13 @@ pub fn register(engine: &mut Engine) {
         "keepAliveTimeout",
         |s: &mut JsServer, v: Dynamic| -> Res<()> {
             if let Some(srv) = ctx()?.rt.borrow_mut().net.servers.get_mut(s.0 as usize) {
-                srv.keep_alive_timeout_ms = to_number(&v).max(0.0);
+                // A socket timeout is a timer: at most 2^31 - 1 ms.
+                let ms = to_number(&v);
+                srv.keep_alive_timeout_ms = if ms.is_finite() {
+                    ms.clamp(0.0, 2_147_483_647.0)
+                } else {
+                    0.0
+                };
             }
             Ok(())
         },

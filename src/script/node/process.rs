@@ -241,6 +241,15 @@ pub fn signal_on(c: &NativeCallContext, name: &str, f: &Dynamic, once: bool) -> 
         return Ok(false);
     }
     let func = callback(c, f, "listener")?;
+    if name == "SIGKILL" {
+        // libuv refuses to watch a signal that cannot be caught.
+        return Err(sys_error(
+            "uv_signal_start",
+            "EINVAL",
+            -22,
+            c.call_position(),
+        ));
+    }
     let s = site_for(c, format!("process '{name}' listener"), Some(&func));
     let x = ctx()?;
     let mut rt = x.rt.borrow_mut();
@@ -249,45 +258,91 @@ pub fn signal_on(c: &NativeCallContext, name: &str, f: &Dynamic, once: bool) -> 
     Ok(true)
 }
 
-/// `process.kill(pid, signal)`.
+/// A system call's error (`kill ESRCH`, `uv_signal_start EINVAL`).
+fn sys_error(
+    syscall: &str,
+    code: &str,
+    errno: i64,
+    pos: rhai::Position,
+) -> Box<rhai::EvalAltResult> {
+    let mut e = JsError::new("Error", &format!("{syscall} {code}"));
+    e.props.push(("errno".into(), Dynamic::from(errno)));
+    e.props
+        .push(("code".into(), Dynamic::from(code.to_string())));
+    e.props
+        .push(("syscall".into(), Dynamic::from(syscall.to_string())));
+    Box::new(rhai::EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
+}
+
+/// `process.kill(pid, signal)`: the signal's name or number (0 only asks
+/// whether the process exists).
 pub fn kill(c: &NativeCallContext, pid: &Dynamic, signal: Option<&Dynamic>) -> Res<bool> {
     let pos = c.call_position();
     let x = ctx()?;
     let own = std::process::id() as f64;
-    let name = match signal {
-        None => "SIGTERM".to_string(),
-        Some(s) if s.is_string() => to_js_string(s),
-        Some(s) => {
-            let n = to_number(s) as i32;
-            crate::runtime::net::signal_name(n).to_string()
-        }
-    };
-    let Some(signo) = crate::runtime::net::signal_number(&name) else {
+    let p = to_number(pid);
+    if !(pid.is_int() || pid.is_float()) || p.fract() != 0.0 || !p.is_finite() {
+        return Err(super::args::invalid_arg_type(
+            "pid",
+            "of type number",
+            pid,
+            pos,
+        ));
+    }
+    let unknown = |name: String| {
         let mut e = JsError::new("TypeError", &format!("Unknown signal: {name}"));
         e.props.push((
             "code".into(),
             Dynamic::from("ERR_UNKNOWN_SIGNAL".to_string()),
         ));
-        return Err(Box::new(rhai::EvalAltResult::ErrorRuntime(
-            Dynamic::from(e),
-            pos,
-        )));
+        Box::new(rhai::EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
     };
-    if to_number(pid) != own {
-        let mut e = JsError::new("Error", "kill ESRCH");
-        e.props.push(("errno".into(), Dynamic::from(-3_i64)));
-        e.props
-            .push(("code".into(), Dynamic::from("ESRCH".to_string())));
-        e.props
-            .push(("syscall".into(), Dynamic::from("kill".to_string())));
-        return Err(Box::new(rhai::EvalAltResult::ErrorRuntime(
-            Dynamic::from(e),
-            pos,
-        )));
+    let signo = match signal {
+        None => 15,
+        Some(s) if s.is_int() || (s.is_float() && to_number(s).fract() == 0.0) => {
+            let n = to_number(s);
+            if n == 0.0 {
+                0
+            } else if let Some(name) = crate::runtime::net::signal_name(n as i32) {
+                crate::runtime::net::signal_number(name).unwrap_or(15)
+            } else if (1.0..=64.0).contains(&n) {
+                return Err(Box::new(rhai::EvalAltResult::ErrorRuntime(
+                    Dynamic::from(JsError::new(
+                        "Error",
+                        &format!(
+                            "workbench: signal {n} is not modelled (SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGCONT, SIGURG, SIGWINCH are)"
+                        ),
+                    )),
+                    pos,
+                )));
+            } else {
+                return Err(sys_error("kill", "EINVAL", -22, pos));
+            }
+        }
+        Some(s) => {
+            // ERR_UNKNOWN_SIGNAL formats the value as `%s` does.
+            let name = if s.is_string() {
+                to_js_string(s)
+            } else {
+                crate::script::value::inspect::inspect(&crate::script::value::to_inspect(s))
+            };
+            crate::runtime::net::signal_number(&name).ok_or_else(|| unknown(name))?
+        }
+    };
+    if p != own {
+        return Err(sys_error("kill", "ESRCH", -3, pos));
     }
-    let listening = x.rt.borrow().net.signal_events.listener_count(&name) > 0;
+    // Signal 0: the process exists.
+    if signo == 0 {
+        return Ok(true);
+    }
+    let name = crate::runtime::net::signal_name(signo).unwrap_or("SIGTERM");
+    let listening = x.rt.borrow().net.signal_events.listener_count(name) > 0;
     // SIGKILL cannot be caught; without a listener the default action
     // ends the process at once.
+    if !listening && crate::runtime::net::signal_ignored_by_default(signo) {
+        return Ok(true);
+    }
     if signo == 9 || !listening {
         x.rt.borrow_mut()
             .net_emit(crate::trace::NetEvent::Signal, 0, 0, signo as u32);
