@@ -316,12 +316,53 @@ fn res_on(
     Ok(r)
 }
 
+/// `validateHeaderName` and `validateHeaderValue` of `_http_outgoing.js`:
+/// a name must be an HTTP token, a value defined and without control
+/// characters (no header can smuggle a line break onto the wire).
+fn check_header(name: &str, value: &Dynamic, pos: Position) -> Res<()> {
+    let error = |kind: &str, code: &str, message: String| {
+        let mut e = JsError::new(kind, &message);
+        e.props
+            .push(("code".into(), Dynamic::from(code.to_string())));
+        throw(e, pos)
+    };
+    let token = |ch: char| ch.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(ch);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(error(
+            "TypeError",
+            "ERR_INVALID_HTTP_TOKEN",
+            format!("Header name must be a valid HTTP token [\"{name}\"]"),
+        ));
+    }
+    if value.is_unit() {
+        return Err(error(
+            "TypeError",
+            "ERR_HTTP_INVALID_HEADER_VALUE",
+            format!("Invalid value \"undefined\" for header \"{name}\""),
+        ));
+    }
+    let values: Vec<String> = match value.read_lock::<rhai::Array>() {
+        Some(items) => items.iter().map(to_js_string).collect(),
+        None => vec![to_js_string(value)],
+    };
+    let bad = |ch: char| (ch < ' ' && ch != '\t') || ch == '\u{7f}';
+    if values.iter().any(|v| v.chars().any(bad)) {
+        return Err(error(
+            "TypeError",
+            "ERR_INVALID_CHAR",
+            format!("Invalid character in header content [\"{name}\"]"),
+        ));
+    }
+    Ok(())
+}
+
 fn set_header(
     c: &NativeCallContext,
     r: JsResponse,
     name: &str,
     value: &Dynamic,
 ) -> Res<JsResponse> {
+    check_header(name, value, c.call_position())?;
     let x = ctx()?;
     let mut rt = x.rt.borrow_mut();
     let Some(e) = rt.net.exchanges.get_mut(r.0 as usize) else {
@@ -409,6 +450,7 @@ fn request(
                 && let Some(h) = h.read_lock::<rhai::Map>()
             {
                 for (k, v) in h.iter() {
+                    check_header(k, v, pos)?;
                     headers.set(k, &to_js_string(v));
                 }
             }
