@@ -172,7 +172,7 @@ impl<H: HostTypes> Runtime<H> {
             return Err(WriteError::AfterEnd);
         }
         let mut bytes = 0usize;
-        let head = !e.res.headers_sent;
+        let head = !e.res.head_written;
         if head {
             // `_storeHeader`: a `Connection: close` the handler set makes
             // this the connection's last response (`res._last`).
@@ -189,13 +189,14 @@ impl<H: HostTypes> Runtime<H> {
                 date_ms,
                 keep_alive: e.keep_alive,
                 keep_alive_secs,
-                content_length: end.then_some(data.len()),
+                content_length: (end && !e.res.head_fixed).then_some(data.len()),
             };
-            e.res.chunked = !end && !e.res.headers.has("content-length");
+            e.res.chunked = (!end || e.res.head_fixed) && !e.res.headers.has("content-length");
             let head_bytes = h.to_bytes();
             bytes += head_bytes.len();
             e.res_headers = h.fields().lowered();
             e.res.headers_sent = true;
+            e.res.head_written = true;
             if real {
                 e.res.head_bytes = head_bytes;
             }

@@ -312,6 +312,8 @@ pub struct Exchange<H: HostTypes> {
     pub received: usize,
     /// `req.reusedSocket`: it got an idle socket from its agent's pool.
     pub reused: bool,
+    /// The request has its socket and waits for `req.end()` to go out.
+    pub waiting_for_end: bool,
 }
 
 /// Whose request it is.
@@ -335,6 +337,12 @@ pub struct Outgoing<H: HostTypes> {
     pub status: u16,
     pub headers: Headers,
     pub headers_sent: bool,
+    /// `writeHead()` fixed the head before any body was written: its
+    /// length is not known, the body goes chunked (unless the handler set
+    /// Content-Length).
+    pub head_fixed: bool,
+    /// The head has gone out on the socket (with the first write).
+    pub head_written: bool,
     pub chunked: bool,
     pub ended: bool,
     pub finished: bool,
@@ -351,6 +359,8 @@ impl<H: HostTypes> Default for Outgoing<H> {
             status: 200,
             headers: Headers::default(),
             headers_sent: false,
+            head_fixed: false,
+            head_written: false,
             chunked: false,
             ended: false,
             finished: false,
@@ -1065,6 +1075,7 @@ impl<H: HostTypes> Runtime<H> {
             res_headers: Vec::new(),
             received: 0,
             reused: false,
+            waiting_for_end: false,
         });
         (self.net.exchanges.len() - 1) as u32
     }
@@ -1110,6 +1121,12 @@ impl<H: HostTypes> Runtime<H> {
         let Some(conn) = self.net.exchanges[ex as usize].conn else {
             return;
         };
+        // `http.request` sends nothing until `req.end()` (a `get` has
+        // ended at once): its socket waits.
+        if let ClientSide::Script { ended: false, .. } = self.net.exchanges[ex as usize].client {
+            self.net.exchanges[ex as usize].waiting_for_end = true;
+            return;
+        }
         let c = &mut self.net.conns[conn as usize];
         if !c.client_open {
             return;

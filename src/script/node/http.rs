@@ -416,6 +416,12 @@ fn write_head(
     for (k, v) in headers.unwrap_or_default() {
         set_header(c, r, &k, &v)?;
     }
+    // `_storeHeader`: the head is fixed now (`headersSent` is true; a
+    // later `setHeader` throws), though it goes out with the first write.
+    if let Some(e) = ctx()?.rt.borrow_mut().net.exchanges.get_mut(r.0 as usize) {
+        e.res.headers_sent = true;
+        e.res.head_fixed = true;
+    }
     Ok(r)
 }
 
@@ -514,11 +520,17 @@ fn client_end(
     };
     let x = ctx()?;
     let mut rt = x.rt.borrow_mut();
+    let mut send = false;
     if let Some(e) = rt.net.exchanges.get_mut(r.0 as usize) {
         e.req_body.extend_from_slice(&bytes);
         if let ClientSide::Script { ended, .. } = &mut e.client {
             *ended = true;
         }
+        // Its socket was ready: the request goes out now.
+        send = std::mem::take(&mut e.waiting_for_end);
+    }
+    if send {
+        rt.write_request(r.0);
     }
     Ok(r)
 }
@@ -935,11 +947,11 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn(
         "write",
         |c: NativeCallContext, r: JsClientRequest, b: Dynamic| -> Res<bool> {
-            client_end(&c, r, Some(&b))?;
-            if let Some(e) = ctx()?.rt.borrow_mut().net.exchanges.get_mut(r.0 as usize)
-                && let ClientSide::Script { ended, .. } = &mut e.client
-            {
-                *ended = false;
+            // The body goes out with `end()` (as one message, with its
+            // Content-Length; node sends a written body chunked at once).
+            let bytes = chunk(&c, &b)?;
+            if let Some(e) = ctx()?.rt.borrow_mut().net.exchanges.get_mut(r.0 as usize) {
+                e.req_body.extend_from_slice(&bytes);
             }
             Ok(true)
         },
