@@ -351,3 +351,29 @@ fn an_unrecorded_run_ends_the_same_and_keeps_no_trace() {
     assert!(bare.trace.events.len() <= 1, "{}", bare.trace.events.len());
     assert!(recorded.trace.events.len() > 1000);
 }
+
+/// A load generator's failed requests are in the trace as the script's
+/// are (the server panel counts them): one `Failed` per refused request.
+#[test]
+fn a_load_generators_failures_are_recorded() {
+    let r = run_text(
+        r#"autocannon(#{ url: "http://localhost:1", connections: 2, amount: 20 }, |err, r| console.log(r.errors));"#,
+        ClockMode::Virtual,
+    );
+    let failed = r
+        .trace
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                Kind::Net {
+                    event: NetEvent::Failed,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(r.stdout(), "20\n", "{}", r.stderr());
+    assert_eq!(failed, 20);
+}

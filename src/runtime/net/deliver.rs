@@ -603,17 +603,8 @@ fn client_reads<H: HostTypes, I: Invoke<H>>(
                 r.net.closing.push_back(Closing::ClientSocket(conn));
                 (port, victims)
             };
-            match owner {
-                Owner::Agent(_) => {
-                    let err = NetError::sys("ECONNREFUSED", -111, "connect", "127.0.0.1", port);
-                    for ex in victims {
-                        rt.borrow_mut().net_emit(NetEvent::Failed, conn, 0, ex);
-                        rt.borrow_mut().net_tick(Op::ClientError(ex, err.clone()));
-                    }
-                }
-                Owner::Load(l) => super::load::on_error(rt, l, conn, false),
-                Owner::Outside => {}
-            }
+            let err = NetError::sys("ECONNREFUSED", -111, "connect", "127.0.0.1", port);
+            fail(rt, conn, owner, victims, err, false);
             Ok(())
         }
         Segment::Response {
@@ -630,20 +621,36 @@ fn client_reads<H: HostTypes, I: Invoke<H>>(
                 r.destroy_client_side(conn);
                 victims
             };
-            match owner {
-                Owner::Agent(_) => {
-                    for ex in victims {
-                        rt.borrow_mut().net_emit(NetEvent::Failed, conn, 0, ex);
-                        rt.borrow_mut()
-                            .net_tick(Op::ClientError(ex, NetError::hang_up()));
-                    }
-                }
-                Owner::Load(l) => super::load::on_error(rt, l, conn, !victims.is_empty()),
-                Owner::Outside => {}
-            }
+            let in_flight = !victims.is_empty();
+            fail(rt, conn, owner, victims, NetError::hang_up(), in_flight);
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// The client's requests on a connection that failed: each is recorded
+/// as failed; a script's get their `'error'` (then `'close'`) on a tick, a
+/// load generator counts the error and reconnects.
+fn fail<H: HostTypes>(
+    rt: &Shared<H>,
+    conn: u32,
+    owner: Owner,
+    victims: Vec<u32>,
+    err: NetError,
+    in_flight: bool,
+) {
+    for &ex in &victims {
+        rt.borrow_mut().net_emit(NetEvent::Failed, conn, 0, ex);
+    }
+    match owner {
+        Owner::Agent(_) => {
+            for ex in victims {
+                rt.borrow_mut().net_tick(Op::ClientError(ex, err.clone()));
+            }
+        }
+        Owner::Load(l) => super::load::on_error(rt, l, conn, in_flight),
+        Owner::Outside => {}
     }
 }
 

@@ -930,22 +930,15 @@ impl<H: HostTypes> Runtime<H> {
     /// `server.closeIdleConnections()`: connections with no request in
     /// progress are destroyed.
     pub fn close_idle(&mut self, server: u32) {
-        let conns = self
-            .net
-            .servers
-            .get(server as usize)
-            .map(|s| s.conns.clone())
-            .unwrap_or_default();
-        for c in conns {
-            let idle = self.net.conns[c as usize].unanswered == 0;
-            if idle {
-                self.destroy_server_side(c);
-            }
-        }
+        self.close_conns(server, true);
     }
 
     /// `server.closeAllConnections()`.
     pub fn close_all(&mut self, server: u32) {
+        self.close_conns(server, false);
+    }
+
+    fn close_conns(&mut self, server: u32, idle_only: bool) {
         let conns = self
             .net
             .servers
@@ -953,7 +946,9 @@ impl<H: HostTypes> Runtime<H> {
             .map(|s| s.conns.clone())
             .unwrap_or_default();
         for c in conns {
-            self.destroy_server_side(c);
+            if !idle_only || self.net.conns[c as usize].unanswered == 0 {
+                self.destroy_server_side(c);
+            }
         }
     }
 

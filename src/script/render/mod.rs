@@ -1230,8 +1230,31 @@ impl Renderer {
             && fc.name == "note"
             && fc.namespace.is_empty()
         {
-            match fc.args.as_slice() {
-                [Expr::StringConstant(text, _)] => {
+            // A template literal's note shows its source: the values it
+            // interpolates are the run's, which a comment cannot hold.
+            let interpolated = match fc.args.as_slice() {
+                [Expr::InterpolatedString(parts, _)] => {
+                    let mut text = String::new();
+                    for part in parts.iter() {
+                        match part {
+                            Expr::StringConstant(s, _) => text.push_str(s),
+                            e => {
+                                text.push_str("${");
+                                text.push_str(&self.expr(e, 0)?.0);
+                                text.push('}');
+                            }
+                        }
+                    }
+                    Some(text)
+                }
+                _ => None,
+            };
+            let literal = match fc.args.as_slice() {
+                [Expr::StringConstant(text, _)] => Some(text.to_string()),
+                _ => interpolated,
+            };
+            match literal {
+                Some(text) => {
                     for line in text.lines() {
                         let line = line.trim_end();
                         out.push(if line.is_empty() {
@@ -1242,10 +1265,10 @@ impl Renderer {
                     }
                     return Ok(());
                 }
-                _ => {
+                None => {
                     return Err(RenderError::at(
                         *pos,
-                        "`note` takes a single string literal",
+                        "`note` takes a single string literal or template literal",
                     ));
                 }
             }
@@ -3313,6 +3336,14 @@ mod tests {
         check(
             "note(\"first\\nsecond\");\nprint(1);",
             "// first\n// second\nconsole.log(1);\n",
+        );
+    }
+
+    #[test]
+    fn a_template_note_becomes_a_comment_of_its_source() {
+        check(
+            "let p = 3;\nnote(`p50 ${p} ms`);",
+            "let p = 3;\n// p50 ${p} ms\n",
         );
     }
 
