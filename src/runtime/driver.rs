@@ -17,6 +17,8 @@ pub struct RunOutcome {
     pub exit_code: i32,
     /// A script error or budget that stopped the run (already on stderr).
     pub fatal: Option<super::Fatal>,
+    /// The signal whose default action ended the process.
+    pub signal: Option<i32>,
 }
 
 pub(super) type Step = Result<(), Stop>;
@@ -61,18 +63,21 @@ pub fn run_entry<H: HostTypes, I: Invoke<H>>(
         Ok(code) => RunOutcome {
             exit_code: code,
             fatal: None,
+            signal: None,
         },
         Err(Stop::Exit(code)) => {
             let code = finish_explicit_exit(rt, host, code);
             RunOutcome {
                 exit_code: code,
                 fatal: None,
+                signal: None,
             }
         }
         // A signal's default action: no 'exit' event, nothing more runs.
         Err(Stop::Killed(signo)) => RunOutcome {
             exit_code: 128 + signo,
             fatal: None,
+            signal: Some(signo),
         },
         Err(Stop::Fatal(fatal)) => {
             rt.borrow_mut()
@@ -80,6 +85,7 @@ pub fn run_entry<H: HostTypes, I: Invoke<H>>(
             RunOutcome {
                 exit_code: fatal.exit_code,
                 fatal: Some(fatal),
+                signal: None,
             }
         }
     };
@@ -583,6 +589,13 @@ fn process_ticks_and_rejections<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host
                     result?;
                     continue;
                 }
+                Tick::Proc(op) => {
+                    rt.borrow_mut().emit(Kind::CallbackStart { cb });
+                    let result = super::procs::deliver::run_tick(rt, host, op);
+                    rt.borrow_mut().emit(Kind::CallbackEnd { cb, threw: false });
+                    result?;
+                    continue;
+                }
                 Tick::Warning(text) => {
                     let mut r = rt.borrow_mut();
                     r.emit(Kind::CallbackStart { cb });
@@ -1043,7 +1056,7 @@ fn poll<H: HostTypes, I: Invoke<H>>(
                 // before every other loop has caught up, earlier if a
                 // message arrives first (see runtime/worker.rs).
                 let target = match r.threads.link.clone() {
-                    Some(link) => match link.hub.sync(link.me, want) {
+                    Some(link) => match link.hub.sync(link.me, start, want) {
                         Ok(t) => t.max(start),
                         Err(stop) => return Err(hub_stop(&mut r, stop)),
                     },
@@ -1159,6 +1172,8 @@ fn poll<H: HostTypes, I: Invoke<H>>(
             None => {}
         }
     }
+    // Segments from other processes join the sockets' queues first.
+    super::mail::collect(rt);
     super::net::deliver::poll(rt, host)?;
     super::mail::deliver(rt, host)?;
     let drain = std::mem::take(&mut rt.borrow_mut().post_exception_drain);

@@ -53,15 +53,43 @@ pub fn deliver<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step
         let value = receive(rt, 0, value);
         emit(rt, host, Target::Port, "message", vec![value])?;
     }
-    let now = rt.borrow().clock.now_ns();
-    for envelope in link.hub.take_due(link.me, now) {
-        if Some(envelope.from) == link.parent {
+    let mail: Vec<_> = rt.borrow_mut().threads.inbox.drain(..).collect();
+    for envelope in mail {
+        let (proc_parent, proc_child) = {
+            let r = rt.borrow();
+            (
+                r.procs.parent == Some(envelope.from),
+                r.procs.child_by_hub(envelope.from),
+            )
+        };
+        if proc_parent {
+            super::procs::deliver::from_parent(rt, host, envelope.body)?;
+        } else if let Some(idx) = proc_child {
+            super::procs::deliver::from_child(rt, host, idx as u32, envelope.from, envelope.body)?;
+        } else if Some(envelope.from) == link.parent {
             from_parent(rt, host, envelope.body)?;
         } else {
             from_child(rt, host, envelope.from, envelope.body)?;
         }
     }
     Ok(())
+}
+
+/// Takes what has arrived by now: segments from other processes go to
+/// the sockets' queues at once (the poll reads them with the rest), the
+/// other messages wait in the inbox for [`deliver`].
+pub fn collect<H: HostTypes>(rt: &Shared<H>) {
+    let Some(link) = rt.borrow().threads.link.clone() else {
+        return;
+    };
+    let now = rt.borrow().clock.now_ns();
+    let mut r = rt.borrow_mut();
+    for envelope in link.hub.take_due(link.me, now) {
+        match envelope.body {
+            Body::Net(msg) => r.net_receive(envelope.arrival_ns, msg),
+            _ => r.threads.inbox.push_back(envelope),
+        }
+    }
 }
 
 fn from_parent<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: Body) -> Step {
@@ -146,7 +174,8 @@ fn from_child<H: HostTypes, I: Invoke<H>>(
                 close_scope(rt, host)?;
             }
         }
-        Body::Terminate => {}
+        // Process messages come only from processes (see `deliver`).
+        _ => {}
     }
     Ok(())
 }

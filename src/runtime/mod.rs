@@ -10,6 +10,7 @@
 
 pub mod buffer;
 pub mod clock;
+pub mod cores;
 pub mod driver;
 pub mod eld;
 pub mod env;
@@ -19,6 +20,7 @@ pub mod mail;
 pub mod memory;
 pub mod net;
 pub mod pool;
+pub mod procs;
 pub mod promise;
 pub mod stream;
 pub mod threads;
@@ -154,6 +156,17 @@ pub trait HostTypes: Sized + 'static {
     fn load_result(_r: &net::load::LoadResult) -> Self::Value {
         Self::undefined()
     }
+
+    // --- processes ---
+
+    /// A cluster Worker or a ChildProcess.
+    fn proc_value(_obj: procs::ProcObj) -> Self::Value {
+        Self::undefined()
+    }
+    /// `JSON.parse(text)`: an IPC message as the receiver sees it.
+    fn from_json(text: &str) -> Self::Value {
+        Self::string(text)
+    }
 }
 
 /// An async function body suspended at `await` (the host owns the stack).
@@ -237,6 +250,10 @@ pub enum ProcessEvent {
     BeforeExit,
     UnhandledRejection,
     UncaughtException,
+    /// An IPC message from the parent (a forked process).
+    Message,
+    /// The IPC channel closed.
+    Disconnect,
 }
 
 impl ProcessEvent {
@@ -246,6 +263,8 @@ impl ProcessEvent {
             "beforeExit" => ProcessEvent::BeforeExit,
             "unhandledRejection" => ProcessEvent::UnhandledRejection,
             "uncaughtException" => ProcessEvent::UncaughtException,
+            "message" => ProcessEvent::Message,
+            "disconnect" => ProcessEvent::Disconnect,
             _ => return None,
         })
     }
@@ -256,6 +275,8 @@ impl ProcessEvent {
             ProcessEvent::BeforeExit => "beforeExit",
             ProcessEvent::UnhandledRejection => "unhandledRejection",
             ProcessEvent::UncaughtException => "uncaughtException",
+            ProcessEvent::Message => "message",
+            ProcessEvent::Disconnect => "disconnect",
         }
     }
 }
@@ -356,6 +377,10 @@ pub struct Options {
     /// The main module's path (inside the sandbox), which the ESM loader
     /// reads through the thread pool before evaluating it.
     pub entry: String,
+    /// Virtual clock: the machine's cores (`os.availableParallelism()`),
+    /// which the CPU work of several processes and threads shares (see
+    /// [`cores`]).
+    pub cores: usize,
 }
 
 /// The default event budget (`--max-events`): a runaway storm of
@@ -388,6 +413,7 @@ impl Default for Options {
             record: true,
             module: ModuleKind::Cjs,
             entry: String::new(),
+            cores: net::VIRTUAL_CORES,
         }
     }
 }
@@ -441,6 +467,8 @@ pub enum Tick<H: HostTypes> {
     Stream(stream::Op<H>),
     /// One of `net`'s and `http`'s ticks (`emitListeningNT`, ...).
     Net(net::Op),
+    /// One of `cluster`'s / `child_process`'s nextTicks.
+    Proc(procs::ProcOp),
 }
 
 /// The whole model state.
@@ -500,6 +528,8 @@ pub struct Runtime<H: HostTypes> {
     async_handled: Vec<u32>,
     /// `worker_threads`: the workers this loop started, its `parentPort`.
     pub threads: threads::Threads<H>,
+    /// `cluster` and `child_process`: this process's place among them.
+    pub procs: procs::Procs<H>,
     /// Buffers: the pool allocator and the backing stores' accounting.
     pub buffers: buffer::Heap,
     /// Clock reads since the last trace event (a spin-wait detector, see
@@ -598,6 +628,7 @@ impl<H: HostTypes> Runtime<H> {
             last_rejection_uid: 0,
             async_handled: Vec::new(),
             threads: threads::Threads::default(),
+            procs: procs::Procs::default(),
             buffers: buffer::Heap::default(),
             spin_reads: 0,
             line_source: None,
@@ -751,6 +782,18 @@ impl<H: HostTypes> Runtime<H> {
             let now = self.clock.now_ns();
             self.threads
                 .send_parent(now, worker::Body::Console(stream, text.to_string()));
+        } else if self.procs.parent.is_some()
+            && let Some(link) = &self.threads.link
+        {
+            // A forked process shares the terminal: what it prints goes to
+            // the run's output, as it is written.
+            let now = self.clock.now_ns();
+            link.hub.post(
+                link.me,
+                0,
+                now,
+                worker::Body::Console(stream, text.to_string()),
+            );
         }
         let text = self.trace.strings.append(text);
         self.emit(Kind::Console { stream, text });
@@ -785,7 +828,7 @@ impl<H: HostTypes> Runtime<H> {
         let ns = (ms * 1e6) as u64; // saturates for huge values
         match self.clock.mode {
             ClockMode::Virtual => {
-                let target = self.clock.now_ns().saturating_add(ns);
+                let target = self.cpu_done_at(ns);
                 self.advance_virtual(target);
             }
             ClockMode::Real => {
@@ -816,9 +859,25 @@ impl<H: HostTypes> Runtime<H> {
     /// parsing a request, accepting a connection...): virtual time moves;
     /// under the real clock the real work is its own cost.
     pub fn busy_ns(&mut self, ns: u64) {
-        if self.clock.mode == ClockMode::Virtual {
-            let target = self.clock.now_ns().saturating_add(ns);
+        if self.clock.mode == ClockMode::Virtual && ns > 0 {
+            let target = self.cpu_done_at(ns);
             self.advance_virtual(target);
+        }
+    }
+
+    /// Virtual clock: when `ns` of this loop's CPU work, starting now, is
+    /// done. Alone it runs at once; beside other loops it takes a core on
+    /// the hub's calendar, and may wait for one ([`cores`]).
+    fn cpu_done_at(&mut self, ns: u64) -> u64 {
+        let now = self.clock.now_ns();
+        match &self.threads.link {
+            Some(link) if now.saturating_add(ns) < clock::VIRTUAL_HORIZON_NS => {
+                let end = link.hub.cpu(link.me, now, ns);
+                self.procs.cpu_ns += ns;
+                self.procs.waited_ns += end - now - ns;
+                end
+            }
+            _ => now.saturating_add(ns),
         }
     }
 
@@ -852,8 +911,10 @@ impl<H: HostTypes> Runtime<H> {
     /// not depend on the machine), the real one under the real clock.
     pub fn pid(&self) -> u32 {
         match self.clock.mode {
-            ClockMode::Virtual => 4242,
-            ClockMode::Real => std::process::id(),
+            ClockMode::Virtual => self.procs.pid,
+            ClockMode::Real if self.procs.proc == 0 => std::process::id(),
+            // A forked process is a thread of this one: a number of its own.
+            ClockMode::Real => self.procs.pid,
         }
     }
 
@@ -1496,6 +1557,9 @@ impl<H: HostTypes> Runtime<H> {
             || idle_alive
             || self.pool.active_requests() > 0
             || self.threads.keeps_alive()
+            || self
+                .procs
+                .keeps_alive(self.process_events.listener_count("message") > 0)
             || self.net.keeps_alive()
     }
 }
@@ -1619,6 +1683,9 @@ impl<H: HostTypes> Runtime<H> {
         let has_active_handles = (timer_handle_active && self.timers.uv.refed)
             || self.immediate_ref_count > 0
             || self.threads.keeps_alive()
+            || self
+                .procs
+                .keeps_alive(self.process_events.listener_count("message") > 0)
             || self.net.keeps_alive();
         if !has_active_handles && self.pool.active_requests() == 0 {
             return 0;

@@ -65,6 +65,9 @@ pub struct Threads<H: HostTypes> {
     /// listener: a port queues until started, and adding the listener
     /// starts it.
     pub held: std::collections::VecDeque<Cloned>,
+    /// Messages taken from the hub at the start of poll, for delivery
+    /// after the sockets are read.
+    pub inbox: std::collections::VecDeque<super::worker::Envelope>,
 }
 
 impl<H: HostTypes> Default for Threads<H> {
@@ -76,6 +79,7 @@ impl<H: HostTypes> Default for Threads<H> {
             worker_data: None,
             error: None,
             held: Default::default(),
+            inbox: Default::default(),
         }
     }
 }

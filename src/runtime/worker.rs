@@ -28,8 +28,12 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+
 use super::clock::ClockMode;
+use super::cores::Calendar;
 use crate::trace::Stream;
+use crate::trace::procs::{ProcEvent, ProcLog, ProcPoint};
 
 /// A structured clone of a script value: what `postMessage` and
 /// `workerData` carry between threads.
@@ -155,6 +159,22 @@ pub enum Body {
     Exit(i32),
     /// `worker.terminate()`.
     Terminate,
+    /// `process.send(msg)` / `worker.send(msg)` between processes: the
+    /// message as JSON text (Node's default `'json'` serialization).
+    Ipc(String),
+    /// The cluster module's own messages (Node's `NODE_CLUSTER` ones).
+    Cluster(super::procs::ClusterMsg),
+    /// A TCP segment between processes (loopback).
+    Net(super::net::remote::NetMsg),
+    /// A process ended: its exit code, or the signal that killed it.
+    Died {
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
+    /// A signal sent to a process (`process.kill(pid, sig)`, `worker.kill()`).
+    Signal(i32),
+    /// The other end closed the IPC channel.
+    Disconnected,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +200,10 @@ pub enum HubStop {
 
 struct Part {
     alive: bool,
+    /// The process this loop belongs to (0: the primary).
+    proc: u16,
+    /// Its clock when it last reached a poll phase.
+    at: u64,
     /// When this loop wants to run again; None: only a message wakes it.
     ready: Option<u64>,
     /// When the hub last let it run (its clock moves there).
@@ -199,8 +223,31 @@ impl Part {
     }
 }
 
+/// Who listens on a port of the loopback network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortEntry {
+    /// The loop whose process owns the listening socket.
+    pub owner: u32,
+    /// `SCHED_NONE`: the worker loops that accept on the shared socket
+    /// themselves (the kernel picks one for each connection).
+    pub shared: Option<Vec<u32>>,
+}
+
 struct HubState {
     parts: Vec<Part>,
+    /// Virtual clock: the cores CPU work is placed on (None: no limit).
+    cores: Option<Calendar>,
+    /// The ports listened on by any process.
+    ports: HashMap<u16, PortEntry>,
+    /// Connections between processes, by (client loop, client connection):
+    /// the loop that has the server's end.
+    routes: HashMap<(u32, u32), u32>,
+    next_port: u16,
+    procs: u16,
+    log: ProcLog,
+    /// The last CPU slice logged per process and core, to merge a
+    /// contiguous one into it.
+    last_slice: HashMap<(u16, u16), usize>,
     /// Virtual clock: the loop holding the baton.
     running: usize,
     shutdown: bool,
@@ -226,6 +273,8 @@ impl Hub {
             state: Mutex::new(HubState {
                 parts: vec![Part {
                     alive: true,
+                    proc: 0,
+                    at: 0,
                     ready: Some(0),
                     granted: 0,
                     inbox: Vec::new(),
@@ -235,6 +284,13 @@ impl Hub {
                 shutdown: false,
                 deadlock: false,
                 seq: 0,
+                cores: None,
+                ports: HashMap::new(),
+                routes: HashMap::new(),
+                next_port: 0,
+                procs: 1,
+                log: ProcLog::default(),
+                last_slice: HashMap::new(),
             }),
             turn: Condvar::new(),
         })
@@ -246,11 +302,14 @@ impl Hub {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new loop that starts at `start_ns`; returns its id.
-    pub fn register(&self, start_ns: u64) -> u32 {
+    /// A new loop of process `proc` that starts at `start_ns`; returns its
+    /// id.
+    pub fn register(&self, start_ns: u64, proc: u16) -> u32 {
         let mut s = self.lock();
         s.parts.push(Part {
             alive: true,
+            proc,
+            at: start_ns,
             ready: Some(start_ns),
             granted: start_ns,
             inbox: Vec::new(),
@@ -322,10 +381,11 @@ impl Hub {
     /// `want_ns` (None: only when a message arrives). Blocks until the hub
     /// lets it run again; returns the time it runs at (at most `want_ns`,
     /// earlier when a message arrives first).
-    pub fn sync(&self, me: u32, want_ns: Option<u64>) -> Result<u64, HubStop> {
+    pub fn sync(&self, me: u32, now_ns: u64, want_ns: Option<u64>) -> Result<u64, HubStop> {
         let mut s = self.lock();
         if let Some(p) = s.parts.get_mut(me as usize) {
             p.ready = want_ns;
+            p.at = now_ns;
         }
         Self::pass_baton(&mut s);
         if s.running == me as usize && !s.deadlock {
@@ -426,6 +486,180 @@ impl Hub {
         self.lock().shutdown
     }
 
+    // === processes ===
+
+    /// A number for a new process (the primary is 0).
+    pub fn new_proc(&self) -> u16 {
+        let mut s = self.lock();
+        let p = s.procs;
+        s.procs = s.procs.saturating_add(1);
+        p
+    }
+
+    /// The process loop `me` belongs to.
+    pub fn proc_of(&self, me: u32) -> u16 {
+        self.lock().parts.get(me as usize).map_or(0, |p| p.proc)
+    }
+
+    /// Is loop `id` still running?
+    pub fn is_alive(&self, id: u32) -> bool {
+        self.lock().parts.get(id as usize).is_some_and(|p| p.alive)
+    }
+
+    /// Records a point of the process log.
+    pub fn log(&self, time_ns: u64, proc: u16, event: ProcEvent, value: u32) {
+        self.lock().log.points.push(ProcPoint {
+            time_ns,
+            proc,
+            core: 0,
+            event,
+            value,
+        });
+    }
+
+    /// The process log so far, in time order (the run is over).
+    pub fn take_log(&self) -> ProcLog {
+        let mut s = self.lock();
+        let mut log = std::mem::take(&mut s.log);
+        log.cores = s.cores.as_ref().map_or(0, |c| c.count() as u16);
+        log.points.sort_by_key(|p| p.time_ns);
+        log
+    }
+
+    // === cores ===
+
+    /// Virtual clock: CPU work is placed on `n` cores from now on.
+    pub fn set_cores(&self, n: usize) {
+        if self.mode == ClockMode::Virtual {
+            self.lock().cores = Some(Calendar::new(n));
+        }
+    }
+
+    /// Virtual clock: `me` has `work_ns` of CPU work ready at `ready_ns`.
+    /// Returns when it is done (later than `ready_ns + work_ns` when it
+    /// waited for a core), and logs where it ran.
+    pub fn cpu(&self, me: u32, ready_ns: u64, work_ns: u64) -> u64 {
+        let mut guard = self.lock();
+        let s = &mut *guard;
+        let proc = s.parts.get(me as usize).map_or(0, |p| p.proc);
+        let Some(cal) = s.cores.as_mut() else {
+            return ready_ns + work_ns;
+        };
+        let placed = cal.place(ready_ns, work_ns);
+        let mut end = ready_ns + work_ns;
+        let mut at = ready_ns;
+        for p in placed {
+            if p.start_ns > at {
+                s.log.points.push(ProcPoint {
+                    time_ns: at,
+                    proc,
+                    core: 0,
+                    event: ProcEvent::Waited,
+                    value: (p.start_ns - at).min(u32::MAX as u64) as u32,
+                });
+            }
+            let key = (proc, p.core);
+            let merged = s.last_slice.get(&key).and_then(|&i| {
+                let last = s.log.points.get_mut(i)?;
+                (last.time_ns + last.value as u64 == p.start_ns
+                    && (last.value as u64 + (p.end_ns - p.start_ns)) < u32::MAX as u64)
+                    .then(|| last.value += (p.end_ns - p.start_ns) as u32)
+            });
+            if merged.is_none() {
+                s.last_slice.insert(key, s.log.points.len());
+                s.log.points.push(ProcPoint {
+                    time_ns: p.start_ns,
+                    proc,
+                    core: p.core,
+                    event: ProcEvent::Cpu,
+                    value: (p.end_ns - p.start_ns) as u32,
+                });
+            }
+            at = p.end_ns;
+            end = p.end_ns;
+        }
+        // No loop can ask for a core before the earliest loop's time.
+        let floor = s
+            .parts
+            .iter()
+            .filter(|p| p.alive)
+            .map(|p| p.at.min(p.granted))
+            .min()
+            .unwrap_or(0);
+        if let Some(cal) = s.cores.as_mut() {
+            cal.prune(floor);
+        }
+        end
+    }
+
+    // === the loopback network between processes ===
+
+    /// An ephemeral port no process listens on.
+    pub fn ephemeral_port(&self) -> u16 {
+        let mut s = self.lock();
+        loop {
+            let port = 40_000 + (s.next_port % 20_000);
+            s.next_port = s.next_port.wrapping_add(1);
+            if !s.ports.contains_key(&port) {
+                return port;
+            }
+        }
+    }
+
+    /// Binds `port` for `owner`; false when another loop has it.
+    pub fn bind(&self, port: u16, entry: PortEntry) -> bool {
+        let mut s = self.lock();
+        match s.ports.get(&port) {
+            Some(e) if e.owner != entry.owner => false,
+            _ => {
+                s.ports.insert(port, entry);
+                true
+            }
+        }
+    }
+
+    pub fn unbind(&self, port: u16, owner: u32) {
+        let mut s = self.lock();
+        if s.ports.get(&port).is_some_and(|e| e.owner == owner) {
+            s.ports.remove(&port);
+        }
+    }
+
+    pub fn port(&self, port: u16) -> Option<PortEntry> {
+        self.lock().ports.get(&port).cloned()
+    }
+
+    /// `SCHED_NONE`: the worker that accepts a connection arriving at
+    /// `now_ns`. Every worker waits in `epoll_wait` on the shared socket
+    /// and the kernel wakes them all; the first back in `accept()` wins.
+    /// The model gives it to the lowest-numbered worker idle in its poll
+    /// phase, else to the one that reaches its poll phase first, which is
+    /// as skewed as Linux is (an idle cluster sends everything to one).
+    pub fn acceptor(&self, workers: &[u32], now_ns: u64) -> Option<u32> {
+        let s = self.lock();
+        workers
+            .iter()
+            .filter_map(|&w| {
+                let p = s.parts.get(w as usize)?;
+                p.alive.then_some((p.at.max(now_ns), w))
+            })
+            .min()
+            .map(|(_, w)| w)
+    }
+
+    /// The loop that has the server's end of connection `key`.
+    pub fn route(&self, key: (u32, u32)) -> Option<u32> {
+        self.lock().routes.get(&key).copied()
+    }
+
+    pub fn set_route(&self, key: (u32, u32), to: u32) {
+        self.lock().routes.insert(key, to);
+    }
+
+    pub fn drop_route(&self, key: (u32, u32)) {
+        self.lock().routes.remove(&key);
+    }
+
     pub fn has_mail(&self, me: u32) -> bool {
         self.lock()
             .parts
@@ -441,7 +675,7 @@ mod tests {
     #[test]
     fn the_earliest_loop_runs_first_and_messages_wake_sleepers() {
         let hub = Hub::new(ClockMode::Virtual, Instant::now());
-        let w = hub.register(40);
+        let w = hub.register(40, 0);
         // Main waits for a timer at 100: the worker (due at 40) goes first.
         let h2 = hub.clone();
         let t = std::thread::spawn(move || {
@@ -450,14 +684,14 @@ mod tests {
             // The worker posts at 40; main wakes at 41, before its timer.
             h2.post(w, 0, 41, Body::Message(Cloned::Int(1)));
             // Then it waits forever; main's timer runs at 100 first.
-            h2.sync(w, None)
+            h2.sync(w, 40, None)
         });
-        let at = hub.sync(0, Some(100)).unwrap();
+        let at = hub.sync(0, 0, Some(100)).unwrap();
         assert_eq!(at, 41);
         assert_eq!(hub.take_due(0, at).len(), 1);
-        assert_eq!(hub.sync(0, Some(100)).unwrap(), 100);
+        assert_eq!(hub.sync(0, 41, Some(100)).unwrap(), 100);
         // Now main waits forever too: nobody can post, a deadlock.
-        assert_eq!(hub.sync(0, None), Err(HubStop::Deadlock));
+        assert_eq!(hub.sync(0, 100, None), Err(HubStop::Deadlock));
         hub.shutdown();
         assert_eq!(t.join().unwrap(), Err(HubStop::Shutdown));
     }

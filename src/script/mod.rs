@@ -318,6 +318,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
         run_worker,
     );
     ctx.overrides = options.params.clone();
+    ctx.proc_entry = Some(run_process);
     // A lesson's module knob has the value the run uses (`--module` sets it).
     if let ModuleDecl::Knob { param, .. } = &scenario.module {
         ctx.overrides
@@ -356,7 +357,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> RunResult {
         .collect();
     drop(ctx);
     end_workers(&rt);
-    let trace = std::mem::take(&mut rt.borrow_mut().trace);
+    let mut trace = std::mem::take(&mut rt.borrow_mut().trace);
+    if let Some(link) = rt.borrow().threads.link.clone() {
+        trace.procs = link.hub.take_log();
+    }
     RunResult {
         trace,
         outcome,
@@ -385,16 +389,142 @@ fn end_workers(rt: &crate::runtime::Shared<Rh>) {
     if let Some(link) = link {
         link.hub.leave(link.me);
         link.hub.shutdown();
-        let threads: Vec<_> = rt
+        let mut threads: Vec<_> = rt
             .borrow_mut()
             .threads
             .children
             .iter_mut()
             .filter_map(|c| c.thread.take())
             .collect();
+        threads.extend(
+            rt.borrow_mut()
+                .procs
+                .children
+                .iter_mut()
+                .filter_map(|c| c.thread.take()),
+        );
         for t in threads {
             let _ = t.join();
         }
+    }
+}
+
+/// A forked process (a cluster worker, a `child_process.fork()` child):
+/// compiles the script again and runs it from the top on a runtime of its
+/// own, then tells its parent how it ended: the channel closes, then the
+/// exit code or the signal.
+pub fn run_process(spec: host::ProcSpec) {
+    use crate::runtime::procs::ForkCost;
+    use crate::runtime::worker::Body;
+    let hub = spec.link.hub.clone();
+    let me = spec.link.me;
+    let parent = spec.parent;
+    let start_ns = match hub.mode {
+        ClockMode::Virtual => match hub.wait_turn(me) {
+            Ok(t) => t,
+            Err(_) => {
+                hub.leave(me);
+                return;
+            }
+        },
+        ClockMode::Real => hub.start.elapsed().as_nanos() as u64,
+    };
+    let latency = ForkCost::IPC_LATENCY_NS;
+    // Node's bootstrap reports online before it loads the user's file.
+    hub.post(me, parent, start_ns + latency, Body::Online);
+    let died = |at: u64, code: Option<i32>, signal: Option<i32>| {
+        hub.post(me, parent, at + latency, Body::Disconnected);
+        hub.post(me, parent, at + latency, Body::Died { code, signal });
+        hub.leave(me);
+    };
+    let scenario = match Scenario::compile(spec.source.path.clone(), spec.source.text.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            hub.post(
+                me,
+                0,
+                start_ns,
+                Body::Console(crate::trace::Stream::Stderr, e.report),
+            );
+            died(start_ns, Some(1), None);
+            return;
+        }
+    };
+    let script_ns = match hub.mode {
+        ClockMode::Virtual => start_ns + ForkCost::SCRIPT_NS,
+        ClockMode::Real => start_ns,
+    };
+    let mut options = spec.options.clone();
+    options.module = spec.module;
+    let rt = Runtime::<Rh>::shared(options);
+    {
+        let mut r = rt.borrow_mut();
+        r.clock = crate::runtime::clock::Clock::for_worker(
+            spec.options.clock,
+            hub.start,
+            spec.epoch_ms,
+            script_ns,
+        );
+        r.threads.link = Some(spec.link.clone());
+        r.net.hub = Some((hub.clone(), me));
+        r.procs.identity = spec.identity;
+        r.procs.parent = Some(parent);
+        r.procs.proc = spec.proc;
+        r.procs.pid = crate::runtime::procs::PRIMARY_PID + spec.proc as u32;
+        r.procs.connected = true;
+        r.line_source = Some(rhai::native_call_line);
+    }
+    let engine = node::build_engine(spec.limits, scenario.source.display_path());
+    let mut ctx = Ctx::new(
+        engine,
+        scenario.ast.clone(),
+        rt.clone(),
+        scenario.source.clone(),
+        run_worker,
+    );
+    ctx.overrides = spec.overrides.clone();
+    ctx.proc_entry = Some(run_process);
+    ctx.module = spec.module;
+    let ctx = Rc::new(ctx);
+    let outcome = host::stack::on_script_stack(host::stack::WORKER_STACK_BYTES, || {
+        let _guard = ctx.install();
+        let mut host = Host { ctx: ctx.clone() };
+        driver::run(&rt, &mut host, |host| {
+            main_body(&host.ctx).map_err(|e| host.abrupt(e))
+        })
+    });
+    let now = rt.borrow().clock.now_ns();
+    // Processes this one forked end with it.
+    let children: Vec<u32> = rt
+        .borrow()
+        .procs
+        .children
+        .iter()
+        .filter(|c| c.exit.is_none())
+        .map(|c| c.hub_id)
+        .collect();
+    for child in children {
+        hub.post(me, child, now, Body::Signal(9));
+    }
+    drop(ctx);
+    let connected = rt.borrow().procs.connected;
+    if !connected {
+        hub.post(
+            me,
+            parent,
+            now + latency,
+            Body::Died {
+                code: outcome.signal.is_none().then_some(outcome.exit_code),
+                signal: outcome.signal,
+            },
+        );
+        hub.leave(me);
+    } else {
+        died(
+            now,
+            outcome.signal.is_none().then_some(outcome.exit_code),
+            outcome.signal,
+        );
     }
 }
 

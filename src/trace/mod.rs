@@ -11,6 +11,7 @@ pub mod fold_buffers;
 pub mod fold_net;
 pub mod fold_streams;
 pub mod loop_stats;
+pub mod procs;
 mod strings;
 pub mod workers;
 pub mod write;
@@ -32,6 +33,9 @@ pub struct Trace {
     /// entry; line 0 is "no script line" (the loop itself). Kept apart from
     /// the events so that they stay 32 bytes.
     pub lines: Vec<(u32, u32)>,
+    /// Cluster workers and child processes: their lives, CPU and requests
+    /// (empty when the run forked nothing).
+    pub procs: procs::ProcLog,
 }
 
 impl Trace {

@@ -92,6 +92,8 @@ pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Op
                 NOT_RUNNING,
                 vec![H::net_error(&err)],
             )?;
+            // A worker being disconnected closes its servers first.
+            rt.borrow_mut().disconnect_server_closed();
         }
         Op::ServerError(s, e) => emit_error(rt, host, Target::Server(s), &e, "Server")?,
         Op::OnSocket(ex) => rt.borrow_mut().write_request(ex),
@@ -229,6 +231,14 @@ impl<H: HostTypes> Runtime<H> {
         let has_socket = self.net.conns[conn as usize].responding == Some(ex);
         if end {
             self.net_emit(NetEvent::Respond, conn, status, ex);
+            if let Some((hub, _)) = &self.net.hub {
+                hub.log(
+                    now,
+                    self.procs.proc,
+                    crate::trace::procs::ProcEvent::Served,
+                    status as u32,
+                );
+            }
         }
         if has_socket {
             if self.net.conns[conn as usize].client_open {
@@ -477,6 +487,12 @@ fn accept<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, conn: u32) -
         }
         let cost = r.net.costs.accept_ns;
         r.busy_ns(cost);
+        // A cluster primary's round-robin handle: a worker gets it.
+        if r.procs.handle_of_server(server).is_some() {
+            r.net_emit(NetEvent::Accept, conn, 0, server);
+            r.distribute(server, conn);
+            return Ok(());
+        }
         let s = &r.net.servers[server as usize];
         let full = s.max_connections.is_some_and(|m| s.conns.len() as u32 >= m);
         let c = &mut r.net.conns[conn as usize];

@@ -29,6 +29,7 @@ pub mod deliver;
 pub mod http;
 pub mod load;
 pub mod real;
+pub mod remote;
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
@@ -256,6 +257,12 @@ pub struct Conn {
     pub real_requests: VecDeque<u32>,
     pub cb_server: CbId,
     pub cb_client: CbId,
+    /// An end in another process ([`remote`]).
+    pub remote: Option<remote::Remote>,
+    /// Server end held by a cluster primary for a worker: not read here.
+    pub parked: bool,
+    /// Client end of a remote connection: the server's end sent its FIN.
+    pub peer_closed: bool,
 }
 
 impl Conn {
@@ -285,6 +292,9 @@ impl Conn {
             real_requests: VecDeque::new(),
             cb_server,
             cb_client,
+            remote: None,
+            parked: false,
+            peer_closed: false,
         }
     }
 }
@@ -314,6 +324,9 @@ pub struct Exchange<H: HostTypes> {
     pub reused: bool,
     /// The request has its socket and waits for `req.end()` to go out.
     pub waiting_for_end: bool,
+    /// Server side of a request from another process: the client's
+    /// exchange there.
+    pub peer_ex: Option<u32>,
 }
 
 /// Whose request it is.
@@ -478,6 +491,12 @@ pub struct Net<H: HostTypes> {
     /// `--clock real`: real sockets (made when the first is needed).
     pub real_mode: bool,
     pub real: Option<real::RealNet>,
+    /// The hub and this loop's id in it, once there are other processes.
+    pub hub: Option<(std::sync::Arc<crate::runtime::worker::Hub>, u32)>,
+    /// Server ends of connections from other processes, by key.
+    pub by_key: HashMap<(u32, u32), u32>,
+    /// Segments for connections handed over but not yet adopted.
+    pub held: remote::Held,
 }
 
 impl<H: HostTypes> Default for Net<H> {
@@ -501,6 +520,9 @@ impl<H: HostTypes> Default for Net<H> {
             real_mode: false,
             real: None,
             live: Vec::new(),
+            hub: None,
+            by_key: HashMap::new(),
+            held: HashMap::new(),
         }
     }
 }
@@ -638,6 +660,9 @@ impl<H: HostTypes> Net<H> {
         }
         let copy = (bytes as u64 * self.costs.byte_ps) / 1000;
         let arrival = now + copy + self.costs.link_ns;
+        if self.send_remote(arrival, conn, to_server, &seg) {
+            return copy;
+        }
         let Some(c) = self.conns.get_mut(conn as usize) else {
             return 0;
         };
@@ -723,6 +748,10 @@ impl<H: HostTypes> Net<H> {
             }
             self.wakes.pop();
             let c = &self.conns[w.2 as usize];
+            // A parked end is read by the worker it goes to.
+            if w.3 && c.parked {
+                continue;
+            }
             if w.3 && c.accepted && c.readable_from_iteration > iteration {
                 later.push(w);
                 continue;
@@ -839,7 +868,21 @@ impl<H: HostTypes> Runtime<H> {
     /// `server.listen(port)`: binds now; `'listening'` on a nextTick, or
     /// `'error'` (`EADDRINUSE`) on one.
     pub fn listen(&mut self, server: u32, port: u16) {
-        let taken = port != 0 && self.net.server_on_port(port).is_some();
+        // A cluster worker's server listens through the primary.
+        if matches!(
+            self.procs.identity,
+            crate::runtime::procs::Identity::Worker(_)
+        ) && !self.net.real_mode
+        {
+            self.cluster_listen(server, port);
+            return;
+        }
+        let hub = self.net.hub.clone();
+        let taken = port != 0
+            && (self.net.server_on_port(port).is_some()
+                || hub
+                    .as_ref()
+                    .is_some_and(|(h, me)| h.port(port).is_some_and(|e| e.owner != *me)));
         if taken {
             let e = NetError {
                 name: "Error",
@@ -880,10 +923,22 @@ impl<H: HostTypes> Runtime<H> {
                 }
             }
         } else if port == 0 {
-            self.net.ephemeral_port()
+            match &hub {
+                Some((h, _)) => h.ephemeral_port(),
+                None => self.net.ephemeral_port(),
+            }
         } else {
             port
         };
+        if let Some((h, me)) = &hub {
+            h.bind(
+                port,
+                crate::runtime::worker::PortEntry {
+                    owner: *me,
+                    shared: None,
+                },
+            );
+        }
         if let Some(s) = self.net.servers.get_mut(server as usize) {
             s.port = Some(port);
             s.listening = true;
@@ -906,9 +961,16 @@ impl<H: HostTypes> Runtime<H> {
         }
         s.listening = false;
         s.closing = true;
+        let port = s.port;
         if let Some(r) = self.net.real.as_mut() {
             r.unlisten(server);
         }
+        if let (Some((h, me)), Some(port)) = (&self.net.hub, port)
+            && self.procs.is_primary()
+        {
+            h.unbind(port, *me);
+        }
+        self.cluster_server_closed(server);
         self.net_emit(NetEvent::ServerClose, server, 0, 0);
         self.close_idle(server);
         self.maybe_server_closed(server);
@@ -987,7 +1049,8 @@ impl<H: HostTypes> Runtime<H> {
             return;
         }
         c.client_open = false;
-        let server_open = c.server_open;
+        let server_open =
+            c.server_open || (c.remote == Some(remote::Remote::Server) && !c.peer_closed);
         if server_open {
             self.net.send(now, conn, true, Segment::Fin, 0);
         }
@@ -1008,10 +1071,35 @@ impl<H: HostTypes> Runtime<H> {
         let cb_client =
             self.register_callback(CallbackKind::Io, &site(format!("read c{id} (client)")));
         let server = self.net.server_on_port(port);
+        // Another process listens on the port: the loopback network
+        // between processes ([`remote`]).
+        let remote_to = match (&self.net.hub, server, self.net.real_mode) {
+            (Some((hub, _)), None, false) => hub.port(port).and_then(|e| match e.shared {
+                Some(workers) => hub.acceptor(&workers, now),
+                None => Some(e.owner),
+            }),
+            _ => None,
+        };
         self.net.live.push(id);
         self.net
             .conns
             .push(Conn::new(server, port, owner, cb_server, cb_client));
+        if let (Some(to), Some((hub, me))) = (remote_to, self.net.hub.clone()) {
+            self.net.conns[id as usize].remote = Some(remote::Remote::Server);
+            hub.set_route((me, id), to);
+            hub.post(
+                me,
+                to,
+                now,
+                crate::runtime::worker::Body::Net(remote::NetMsg {
+                    key: (me, id),
+                    to_server: true,
+                    wire: remote::Wire::Syn { port },
+                }),
+            );
+            self.net.send_now(now, id, false, Segment::SynAck);
+            return id;
+        }
         if self.net.real_mode {
             if let Some(r) = self.net.real() {
                 r.connect(id, port);
@@ -1071,6 +1159,7 @@ impl<H: HostTypes> Runtime<H> {
             received: 0,
             reused: false,
             waiting_for_end: false,
+            peer_ex: None,
         });
         (self.net.exchanges.len() - 1) as u32
     }

@@ -52,6 +52,9 @@ pub struct Ctx {
     /// Runs a worker thread's script (`script::run_worker`): the
     /// `worker_threads` binding starts threads with it.
     pub worker_entry: WorkerEntry,
+    /// Runs a forked process's script (`script::run_process`): the
+    /// `cluster` and `child_process` bindings start processes with it.
+    pub proc_entry: Option<super::ProcEntry>,
     /// Evaluation states for calls into script functions, reused from one
     /// callback to the next (one per nesting level in use). Boxed: a state
     /// is large and moves in and out of the pool on every call, which
@@ -126,6 +129,7 @@ impl Ctx {
             scenario_fn: RefCell::new(None),
             module: Default::default(),
             worker_entry,
+            proc_entry: None,
             call_states: RefCell::new(Vec::new()),
             host_depth: Cell::new(0),
         }

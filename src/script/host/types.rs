@@ -194,6 +194,14 @@ impl HostTypes for Rh {
         crate::script::value::net::load_result(r)
     }
 
+    fn proc_value(obj: crate::runtime::procs::ProcObj) -> Dynamic {
+        crate::script::node::cluster::proc_value(obj)
+    }
+
+    fn from_json(text: &str) -> Dynamic {
+        crate::script::node::json::parse(text).unwrap_or(Dynamic::UNIT)
+    }
+
     fn stream_callback(cb: crate::runtime::stream::StreamCallback) -> Dynamic {
         crate::script::value::stream::stream_callback_value(cb)
     }

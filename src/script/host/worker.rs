@@ -43,3 +43,24 @@ pub fn worker_runtime(spec: &WorkerSpec, start_ns: u64) -> crate::runtime::Share
     }
     rt
 }
+
+/// Runs a forked process's script: `script::run_process`.
+pub type ProcEntry = fn(ProcSpec);
+
+/// What a forked process (a cluster worker, a `child_process.fork()`
+/// child) needs to start: everything is `Send`.
+pub struct ProcSpec {
+    pub source: Source,
+    pub link: Link,
+    /// The loop that forked it.
+    pub parent: u32,
+    pub identity: crate::runtime::procs::Identity,
+    pub proc: u16,
+    pub options: crate::runtime::Options,
+    pub limits: Limits,
+    pub start_ns: u64,
+    pub epoch_ms: u64,
+    /// The lesson's knob values: the file runs again with the same ones.
+    pub overrides: std::collections::BTreeMap<String, String>,
+    pub module: crate::runtime::ModuleKind,
+}

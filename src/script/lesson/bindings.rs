@@ -159,7 +159,7 @@ fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
     check_keys(
         &x,
         &map,
-        &["default", "min", "max", "choices", "help"],
+        &["default", "min", "max", "choices", "help", "cores"],
         "param",
         pos,
     )?;
@@ -239,6 +239,21 @@ fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
         },
     };
     let out = value.to_dynamic();
+    // `cores: true`: this knob is the machine's core count under the
+    // virtual clock (`os.availableParallelism()`, the CPU the processes
+    // share).
+    if map
+        .get("cores")
+        .is_some_and(|v| v.as_bool().unwrap_or(false))
+        && let ParamValue::Int(n) = &value
+    {
+        let n = (*n).clamp(1, crate::runtime::cores::MAX_CORES as i64) as usize;
+        let mut rt = x.rt.borrow_mut();
+        rt.options.cores = n;
+        if let Some(link) = &rt.threads.link {
+            link.hub.set_cores(n);
+        }
+    }
     decl.params.push(ParamDecl {
         name: name.to_string(),
         kind,

@@ -1028,7 +1028,7 @@ fn cores() -> Res<usize> {
     let x = ctx()?;
     let rt = x.rt.borrow();
     Ok(match rt.clock.mode {
-        ClockMode::Virtual => crate::runtime::net::VIRTUAL_CORES,
+        ClockMode::Virtual => rt.options.cores,
         ClockMode::Real => std::thread::available_parallelism().map_or(1, |n| n.get()),
     })
 }

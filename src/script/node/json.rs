@@ -154,6 +154,15 @@ fn stringify(value: Dynamic, replacer: Option<&Dynamic>, space: Option<&Dynamic>
     })
 }
 
+/// `JSON.stringify(value)` as text (None: undefined), for IPC messages.
+pub fn stringify_text(value: Dynamic) -> Res<Option<String>> {
+    let w = Writer {
+        replacer: Replacer::None,
+        gap: String::new(),
+    };
+    w.write("", value, "")
+}
+
 /// A JSON text being parsed, as UTF-16 code units (V8's positions).
 struct Parser<'a> {
     src: &'a [u16],

@@ -20,6 +20,7 @@ use crate::trace::Stream;
 pub mod args;
 pub mod arrays;
 pub mod buffer;
+pub mod cluster;
 pub mod console;
 pub mod crypto;
 pub mod dns;
@@ -61,6 +62,7 @@ pub const BINDINGS: &[(&str, Register)] = &[
     ("dns", dns::register),
     ("worker_threads", worker_threads::register),
     ("http", http::register),
+    ("cluster", cluster::register),
     ("stream", stream::register),
     ("buffer", buffer::register),
     ("arrays", arrays::register),
@@ -125,6 +127,8 @@ pub fn build_engine(limits: Limits, filename: String) -> Engine {
             "dns" => Dynamic::from(dns::DnsNs),
             "worker_threads" => Dynamic::from(worker_threads::WorkerThreadsNs),
             "http" => Dynamic::from(http::HttpNs),
+            "cluster" => Dynamic::from(cluster::ClusterNs),
+            "child_process" => Dynamic::from(cluster::ChildProcessNs),
             "os" => Dynamic::from(http::OsNs),
             "Error" => Dynamic::from(globals::ErrorCtor("Error")),
             "TypeError" => Dynamic::from(globals::ErrorCtor("TypeError")),

@@ -218,7 +218,9 @@ pub fn register(engine: &mut Engine) {
     });
     engine.register_get("execPath", |_p: &mut Process| exec_path());
     // The real process: worker threads share it, as in node.
-    engine.register_get("pid", |_p: &mut Process| std::process::id() as i64);
+    engine.register_get("pid", |_p: &mut Process| -> Res<i64> {
+        Ok(ctx()?.rt.borrow().pid() as i64)
+    });
     engine.register_get("ppid", |_p: &mut Process| parent_pid());
     engine.register_fn("memoryUsage", |_p: &mut Process| memory_usage());
 }
@@ -279,7 +281,7 @@ fn sys_error(
 pub fn kill(c: &NativeCallContext, pid: &Dynamic, signal: Option<&Dynamic>) -> Res<bool> {
     let pos = c.call_position();
     let x = ctx()?;
-    let own = std::process::id() as f64;
+    let own = x.rt.borrow().pid() as f64;
     let p = to_number(pid);
     if !(pid.is_int() || pid.is_float()) || p.fract() != 0.0 || !p.is_finite() {
         return Err(super::args::invalid_arg_type(
@@ -330,6 +332,16 @@ pub fn kill(c: &NativeCallContext, pid: &Dynamic, signal: Option<&Dynamic>) -> R
         }
     };
     if p != own {
+        // A process this one forked.
+        let child = x.rt.borrow().procs.child_by_pid(p as u32);
+        if let Some(i) = child {
+            if signo == 0 {
+                return Ok(x.rt.borrow().procs.children[i].exit.is_none());
+            }
+            if x.rt.borrow_mut().signal_child(i, signo) {
+                return Ok(true);
+            }
+        }
         return Err(sys_error("kill", "ESRCH", -3, pos));
     }
     // Signal 0: the process exists.

@@ -178,7 +178,7 @@ fn create(c: &NativeCallContext, body: &str, options: Option<rhai::Map>) -> Res<
             pos,
         ));
     }
-    let id = link.hub.register(start_ns);
+    let id = link.hub.register(start_ns, link.hub.proc_of(link.me));
     let mut options = rt.options.clone();
     options.live_console = false;
     // Node's defaults: `env` is a copy of the parent's `process.env` as it

@@ -63,6 +63,11 @@ const MODULES: &[(&str, &str)] = &[
     ("path", "const path = require('path');"),
     ("os", "const os = require('os');"),
     ("http", "const http = require('http');"),
+    ("cluster", "const cluster = require('cluster');"),
+    (
+        "child_process",
+        "const child_process = require('child_process');",
+    ),
     // The load generator: the npm package (the project installs it).
     ("autocannon", "const autocannon = require('autocannon');"),
     ("util", "const util = require('util');"),
