@@ -362,6 +362,9 @@ impl NodeSandbox {
                 ]
             }))
             .arg("--allow-worker")
+            // cluster workers and forked children are node processes too
+            // (they inherit these flags, so the sandbox holds for them).
+            .arg("--allow-child-process")
             .arg(flag("--require=", &self.preload))
             // `--expose-gc` always: scenarios' `gc()` renders to
             // `global.gc()`, and the flag changes nothing else a scenario
@@ -380,6 +383,7 @@ pub fn strip_sandbox_warnings(stderr: &str) -> String {
     const EXPERIMENTAL: &str =
         ") ExperimentalWarning: Permission is an experimental feature and might change at any time";
     const SECURITY: &str = ") SecurityWarning: The flag --allow-worker must be used with extreme caution. It could invalidate the permission model.";
+    const SECURITY_CHILD: &str = ") SecurityWarning: The flag --allow-child-process must be used with extreme caution. It could invalidate the permission model.";
     let is = |line: &str, rest: &str| {
         normalize_pid(line)
             .strip_prefix("(node:PID")
@@ -400,7 +404,7 @@ pub fn strip_sandbox_warnings(stderr: &str) -> String {
             }
             continue;
         }
-        if is(text, SECURITY) {
+        if is(text, SECURITY) || is(text, SECURITY_CHILD) {
             continue;
         }
         out.push_str(line);

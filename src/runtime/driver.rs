@@ -1025,6 +1025,12 @@ fn poll<H: HostTypes, I: Invoke<H>>(
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
+                // Messages already taken from the hub are waiting.
+                let wake = if r.threads.inbox.is_empty() {
+                    wake
+                } else {
+                    Some(start)
+                };
                 // Only sockets keep the loop alive and nothing can ever
                 // arrive: node would wait for ever (a server nobody calls).
                 if timeout < 0

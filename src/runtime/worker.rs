@@ -199,6 +199,8 @@ pub enum HubStop {
 }
 
 struct Part {
+    /// Signalled when this loop gets the baton (only it wakes up).
+    cv: Arc<Condvar>,
     alive: bool,
     /// The process this loop belongs to (0: the primary).
     proc: u16,
@@ -272,6 +274,7 @@ impl Hub {
             start,
             state: Mutex::new(HubState {
                 parts: vec![Part {
+                    cv: Arc::new(Condvar::new()),
                     alive: true,
                     proc: 0,
                     at: 0,
@@ -307,6 +310,7 @@ impl Hub {
     pub fn register(&self, start_ns: u64, proc: u16) -> u32 {
         let mut s = self.lock();
         s.parts.push(Part {
+            cv: Arc::new(Condvar::new()),
             alive: true,
             proc,
             at: start_ns,
@@ -392,7 +396,7 @@ impl Hub {
             let t = s.parts[me as usize].granted;
             return Ok(t);
         }
-        self.turn.notify_all();
+        Self::wake_running(&s);
         self.wait_for(s, me)
     }
 
@@ -417,7 +421,24 @@ impl Hub {
                     return Ok(s.parts[me as usize].granted);
                 }
             }
-            s = self.turn.wait(s).unwrap_or_else(|p| p.into_inner());
+            let cv = match s.parts.get(me as usize) {
+                Some(p) => p.cv.clone(),
+                None => return Err(HubStop::Shutdown),
+            };
+            s = cv.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Wakes the loop that holds the baton (and no other).
+    fn wake_running(s: &HubState) {
+        if let Some(p) = s.parts.get(s.running) {
+            p.cv.notify_one();
+        }
+    }
+
+    fn wake_all(s: &HubState) {
+        for p in &s.parts {
+            p.cv.notify_all();
         }
     }
 
@@ -462,13 +483,17 @@ impl Hub {
         {
             Self::pass_baton(&mut s);
         }
+        Self::wake_running(&s);
         drop(s);
         self.turn.notify_all();
     }
 
     /// The process exits: every worker thread stops at its next turn.
     pub fn shutdown(&self) {
-        self.lock().shutdown = true;
+        let mut s = self.lock();
+        s.shutdown = true;
+        Self::wake_all(&s);
+        drop(s);
         self.turn.notify_all();
     }
 

@@ -456,6 +456,9 @@ pub fn run_process(spec: host::ProcSpec) {
     };
     let mut options = spec.options.clone();
     options.module = spec.module;
+    // What a forked process did reaches the run's trace through the
+    // process log and its output; its own events are not kept.
+    options.record = false;
     let rt = Runtime::<Rh>::shared(options);
     {
         let mut r = rt.borrow_mut();
@@ -473,6 +476,23 @@ pub fn run_process(spec: host::ProcSpec) {
         r.procs.pid = crate::runtime::procs::PRIMARY_PID + spec.proc as u32;
         r.procs.connected = true;
         r.line_source = Some(rhai::native_call_line);
+    }
+    // A signal that comes while node boots (before the script can listen
+    // for it) takes its default action.
+    if hub.mode == ClockMode::Virtual {
+        if hub.sync(me, start_ns, Some(script_ns)).is_err() {
+            hub.leave(me);
+            return;
+        }
+        for envelope in hub.take_due(me, script_ns) {
+            if let Body::Signal(n) = envelope.body
+                && !crate::runtime::net::signal_ignored_by_default(n)
+            {
+                died(script_ns, None, Some(n));
+                return;
+            }
+            rt.borrow_mut().threads.inbox.push_back(envelope);
+        }
     }
     let engine = node::build_engine(spec.limits, scenario.source.display_path());
     let mut ctx = Ctx::new(
