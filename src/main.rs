@@ -160,6 +160,12 @@ struct RunArgs {
     /// (replacing the environment's value).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pool_size: Option<u64>,
+    /// Cores of the virtual machine (`os.availableParallelism()`): the CPU
+    /// that cluster workers, forked processes and worker threads share
+    /// under the virtual clock (default 4; the real clock has the
+    /// machine's).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    cores: Option<u64>,
     /// Run like `node x.js` (cjs) or `node x.mjs` (esm: evaluated inside a
     /// promise job, top-level `await`); default: the file's own kind
     /// (`NAME.mjs.rhai` is esm, a lesson may declare its kind).
@@ -683,6 +689,9 @@ fn run(args: RunArgs) -> u8 {
             .set(workbench::runtime::pool::ENV_VAR, &n.to_string());
     }
     options.runtime.args = args.args.clone();
+    if let Some(n) = args.cores {
+        options.runtime.cores = n as usize;
+    }
     options.runtime.race_timeout_first = match args.race {
         Race::ImmediateFirst => 0,
         Race::TimeoutFirst => u64::MAX,

@@ -283,6 +283,34 @@ pub const SANDBOX_PRELOAD: &str = r#"'use strict';
     process.stderr.write(`(Use \`${argv0} ${flag} ...\` to show where the warning was created)\n`);
   });
 }
+// Processes: node itself only, with this sandbox's flags (cluster workers
+// and child_process.fork children run the scenario again, confined as this
+// process is). Every other way to start a program is refused, as the
+// permission model refuses it without --allow-child-process.
+{
+  const cp = require('child_process');
+  const refuse = () => function () {
+    const e = new Error('Access to this API has been restricted');
+    e.code = 'ERR_ACCESS_DENIED';
+    e.permission = 'ChildProcess';
+    throw e;
+  };
+  for (const name of ['exec', 'execSync', 'execFile', 'execFileSync', 'spawn', 'spawnSync']) {
+    cp[name] = refuse();
+  }
+  const fork = cp.fork;
+  cp.fork = function (modulePath, args, options) {
+    if (args !== undefined && args !== null && !Array.isArray(args)) {
+      options = args;
+      args = [];
+    }
+    return fork.call(this, modulePath, args || [], {
+      ...(options || {}),
+      execPath: process.execPath,
+      execArgv: process.execArgv,
+    });
+  };
+}
 "#;
 
 impl NodeSandbox {

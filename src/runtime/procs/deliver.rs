@@ -81,6 +81,31 @@ pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Pr
             }
             emit_to(rt, host, Target::Process, emitter, "disconnect", Vec::new())?;
         }
+        ProcOp::ChannelClosed(to) => {
+            let err = crate::runtime::net::NetError::plain(
+                "Error",
+                "ERR_IPC_CHANNEL_CLOSED",
+                "Channel closed",
+            );
+            let value = H::net_error(&err);
+            let target = match to {
+                Some(i) => Target::Child(i),
+                None => Target::Process,
+            };
+            if !emit_to(rt, host, target, emitter, "error", vec![value.clone()])? {
+                let class = if to.is_some() {
+                    "ChildProcess"
+                } else {
+                    "process"
+                };
+                crate::runtime::driver::uncaught(
+                    rt,
+                    host,
+                    H::unhandled_error_event(&value, class),
+                    crate::runtime::Origin::UncaughtException,
+                )?;
+            }
+        }
         ProcOp::NoWorkers => {
             emit_to(
                 rt,

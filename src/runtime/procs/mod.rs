@@ -182,6 +182,9 @@ pub enum ProcOp {
     SelfDisconnect,
     /// `cluster.disconnect(cb)` with no worker: `cb` on a nextTick.
     NoWorkers,
+    /// `send()` on a closed channel: `'error'` (`ERR_IPC_CHANNEL_CLOSED`)
+    /// on the child object (by index) or on `process` (None).
+    ChannelClosed(Option<u32>),
 }
 
 impl ProcOp {
@@ -191,6 +194,7 @@ impl ProcOp {
             ProcOp::Spawn(_) => "onSpawnNT",
             ProcOp::SelfDisconnect => "emit disconnect (process)",
             ProcOp::NoWorkers => "emit disconnect (cluster)",
+            ProcOp::ChannelClosed(_) => "emit error (ERR_IPC_CHANNEL_CLOSED)",
         }
     }
 }

@@ -54,7 +54,7 @@ pub struct Ctx {
     pub worker_entry: WorkerEntry,
     /// Runs a forked process's script (`script::run_process`): the
     /// `cluster` and `child_process` bindings start processes with it.
-    pub proc_entry: Option<super::ProcEntry>,
+    pub proc_entry: Option<super::worker::ProcEntry>,
     /// Evaluation states for calls into script functions, reused from one
     /// callback to the next (one per nesting level in use). Boxed: a state
     /// is large and moves in and out of the pool on every call, which

@@ -195,11 +195,11 @@ impl HostTypes for Rh {
     }
 
     fn proc_value(obj: crate::runtime::procs::ProcObj) -> Dynamic {
-        crate::script::node::cluster::proc_value(obj)
+        crate::script::value::procs::proc_value(obj)
     }
 
     fn from_json(text: &str) -> Dynamic {
-        crate::script::node::json::parse(text).unwrap_or(Dynamic::UNIT)
+        crate::script::value::json::parse(text).unwrap_or(Dynamic::UNIT)
     }
 
     fn stream_callback(cb: crate::runtime::stream::StreamCallback) -> Dynamic {

@@ -250,7 +250,10 @@ fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
         let n = (*n).clamp(1, crate::runtime::cores::MAX_CORES as i64) as usize;
         let mut rt = x.rt.borrow_mut();
         rt.options.cores = n;
-        if let Some(link) = &rt.threads.link {
+        // The primary sets the machine; a forked process runs on it.
+        if rt.procs.parent.is_none()
+            && let Some(link) = &rt.threads.link
+        {
             link.hub.set_cores(n);
         }
     }

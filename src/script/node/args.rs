@@ -243,3 +243,51 @@ pub fn submit(c: &NativeCallContext, work: Work, func: JsFunc, label: String) ->
 pub fn null() -> Dynamic {
     Dynamic::from(JsNull)
 }
+
+// --- IPC between processes (cluster, child_process, process.send) ---
+
+fn coded_error(name: &str, code: &str, message: String, pos: Position) -> Box<EvalAltResult> {
+    let mut e = JsError::new(name, &message);
+    e.props
+        .push(("code".into(), Dynamic::from(code.to_string())));
+    Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos))
+}
+
+/// The JSON text of an IPC message (`JSON.stringify`, as Node's default
+/// serialization); a missing message is Node's `ERR_MISSING_ARGS`.
+fn ipc_text(msg: &Dynamic, pos: Position) -> Res<String> {
+    if msg.is_unit() {
+        return Err(coded_error(
+            "TypeError",
+            "ERR_MISSING_ARGS",
+            "The \"message\" argument must be specified".into(),
+            pos,
+        ));
+    }
+    match crate::script::value::json::stringify_text(msg.clone())? {
+        Some(text) => Ok(text),
+        // `JSON.stringify(fn)` is undefined: node sends "undefined", which
+        // the other side cannot parse; the model refuses it here.
+        None => Err(coded_error(
+            "TypeError",
+            "ERR_INVALID_ARG_TYPE",
+            "workbench: this message has no JSON form (a function or undefined)".into(),
+            pos,
+        )),
+    }
+}
+
+/// `worker.send(msg)` / `child.send(msg)` / `process.send(msg)`.
+pub fn ipc_send(c: &NativeCallContext, to: Option<u32>, msg: &Dynamic) -> Res<bool> {
+    let pos = c.call_position();
+    let text = ipc_text(msg, pos)?;
+    let x = crate::script::host::ctx()?;
+    let mut rt = x.rt.borrow_mut();
+    let sent = rt.ipc_send(to, text);
+    if !sent {
+        // Node returns false and emits ERR_IPC_CHANNEL_CLOSED on the
+        // object on a nextTick (an uncaught error without a listener).
+        rt.proc_tick(crate::runtime::procs::ProcOp::ChannelClosed(to));
+    }
+    Ok(sent)
+}

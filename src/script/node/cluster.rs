@@ -15,44 +15,17 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use super::args::{Res, callback, guard, site_for};
+use super::args::{Res, callback, guard, ipc_send, site_for};
 use crate::runtime::clock::ClockMode;
-use crate::runtime::procs::{
-    ForkCost, INTERCOM_DISCONNECT, Identity, ProcObj, SCHED_NONE, SCHED_RR,
-};
+use crate::runtime::procs::{ForkCost, INTERCOM_DISCONNECT, Identity, SCHED_NONE, SCHED_RR};
 use crate::runtime::threads::Link;
 use crate::script::host::{Limits, ProcSpec, ctx};
+use crate::script::value::procs::{
+    ChildProcessNs, ClusterNs, JsChildProcess, JsClusterWorker, JsSelfWorker, JsWorkerProcess,
+    JsWorkers,
+};
 use crate::script::value::{JsError, JsNull};
 use crate::trace::CallbackKind;
-
-/// The `cluster` module object.
-#[derive(Clone, Copy)]
-pub struct ClusterNs;
-/// The `child_process` module object.
-#[derive(Clone, Copy)]
-pub struct ChildProcessNs;
-/// A cluster `Worker` in the primary (its index among the forked).
-#[derive(Clone, Copy)]
-pub struct JsClusterWorker(pub u32);
-/// `worker.process` in the primary: the ChildProcess behind a Worker.
-#[derive(Clone, Copy)]
-pub struct JsWorkerProcess(pub u32);
-/// `cluster.worker` inside a worker.
-#[derive(Clone, Copy)]
-pub struct JsSelfWorker;
-/// A `ChildProcess` from `child_process.fork()`.
-#[derive(Clone, Copy)]
-pub struct JsChildProcess(pub u32);
-/// `cluster.workers`: the live workers by id.
-#[derive(Clone)]
-pub struct JsWorkers(pub Vec<(u32, u32)>);
-
-pub fn proc_value(obj: ProcObj) -> Dynamic {
-    match obj {
-        ProcObj::Worker(i) => Dynamic::from(JsClusterWorker(i)),
-        ProcObj::Child(i) => Dynamic::from(JsChildProcess(i)),
-    }
-}
 
 fn js_error(name: &str, message: String, pos: Position) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(
@@ -165,49 +138,6 @@ fn fork(
         })
         .map_err(|e| js_error("Error", format!("cannot start a process: {e}"), pos))?;
     Ok(rt.add_proc_child(id, proc, worker_id, thread))
-}
-
-/// The JSON text of an IPC message (`JSON.stringify`, as Node's default
-/// serialization); a missing message is Node's `ERR_MISSING_ARGS`.
-fn ipc_text(msg: &Dynamic, pos: Position) -> Res<String> {
-    if msg.is_unit() {
-        return Err(coded_error(
-            "TypeError",
-            "ERR_MISSING_ARGS",
-            "The \"message\" argument must be specified".into(),
-            pos,
-        ));
-    }
-    match super::json::stringify_text(msg.clone())? {
-        Some(text) => Ok(text),
-        // `JSON.stringify(fn)` is undefined: node sends "undefined", which
-        // the other side cannot parse; the model refuses it here.
-        None => Err(coded_error(
-            "TypeError",
-            "ERR_INVALID_ARG_TYPE",
-            "workbench: this message has no JSON form (a function or undefined)".into(),
-            pos,
-        )),
-    }
-}
-
-/// `worker.send(msg)` / `child.send(msg)` / `process.send(msg)`.
-fn send(c: &NativeCallContext, to: Option<u32>, msg: &Dynamic) -> Res<bool> {
-    let pos = c.call_position();
-    let text = ipc_text(msg, pos)?;
-    let x = ctx()?;
-    let sent = x.rt.borrow_mut().ipc_send(to, text);
-    if !sent {
-        // Node emits ERR_IPC_CHANNEL_CLOSED on the object; the model throws
-        // it where the send was written.
-        return Err(coded_error(
-            "Error",
-            "ERR_IPC_CHANNEL_CLOSED",
-            "Channel closed".into(),
-            pos,
-        ));
-    }
-    Ok(true)
 }
 
 /// `on`/`once` for a process object: `target` picks the emitter.
@@ -498,7 +428,7 @@ fn register_worker(engine: &mut Engine) {
     });
     engine.register_fn(
         "send",
-        |c: NativeCallContext, w: &mut JsClusterWorker, msg: Dynamic| send(&c, Some(w.0), &msg),
+        |c: NativeCallContext, w: &mut JsClusterWorker, msg: Dynamic| ipc_send(&c, Some(w.0), &msg),
     );
     for once in [false, true] {
         let name = if once { "once" } else { "on" };
@@ -578,7 +508,6 @@ fn register_worker(engine: &mut Engine) {
             _ => 0,
         })
     });
-    engine.register_get("process", |_w: &mut JsSelfWorker| super::process::Process);
     engine.register_get(
         "exitedAfterDisconnect",
         |_w: &mut JsSelfWorker| -> Res<Dynamic> {
@@ -597,7 +526,7 @@ fn register_worker(engine: &mut Engine) {
     engine.register_fn("isDead", |_w: &mut JsSelfWorker| false);
     engine.register_fn(
         "send",
-        |c: NativeCallContext, _w: &mut JsSelfWorker, msg: Dynamic| send(&c, None, &msg),
+        |c: NativeCallContext, _w: &mut JsSelfWorker, msg: Dynamic| ipc_send(&c, None, &msg),
     );
     for once in [false, true] {
         let name = if once { "once" } else { "on" };
@@ -700,7 +629,7 @@ fn register_child_process(engine: &mut Engine) {
     });
     engine.register_fn(
         "send",
-        |c: NativeCallContext, p: &mut JsChildProcess, msg: Dynamic| send(&c, Some(p.0), &msg),
+        |c: NativeCallContext, p: &mut JsChildProcess, msg: Dynamic| ipc_send(&c, Some(p.0), &msg),
     );
     for once in [false, true] {
         let name = if once { "once" } else { "on" };
@@ -751,51 +680,6 @@ fn register_child_process(engine: &mut Engine) {
     });
 }
 
-/// `process.send`, `process.connected`, `process.disconnect()` in a
-/// forked process (undefined in the primary, as in Node).
-fn register_process(engine: &mut Engine) {
-    use super::process::Process;
-    engine.register_fn(
-        "send",
-        |c: NativeCallContext, _p: &mut Process, msg: Dynamic| -> Res<bool> {
-            let forked = ctx()?.rt.borrow().procs.parent.is_some();
-            if !forked {
-                return Err(js_error(
-                    "TypeError",
-                    "process.send is not a function".into(),
-                    c.call_position(),
-                ));
-            }
-            send(&c, None, &msg)
-        },
-    );
-    engine.register_get("connected", |_p: &mut Process| -> Res<Dynamic> {
-        let x = ctx()?;
-        let rt = x.rt.borrow();
-        Ok(if rt.procs.parent.is_some() {
-            Dynamic::from(rt.procs.connected)
-        } else {
-            Dynamic::UNIT
-        })
-    });
-    engine.register_fn(
-        "disconnect",
-        |c: NativeCallContext, _p: &mut Process| -> Res<()> {
-            let x = ctx()?;
-            let mut rt = x.rt.borrow_mut();
-            if rt.procs.parent.is_none() {
-                return Err(js_error(
-                    "TypeError",
-                    "process.disconnect is not a function".into(),
-                    c.call_position(),
-                ));
-            }
-            rt.disconnect_self();
-            Ok(())
-        },
-    );
-}
-
 pub fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<ClusterNs>("cluster")
@@ -808,5 +692,4 @@ pub fn register(engine: &mut Engine) {
     register_cluster(engine);
     register_worker(engine);
     register_child_process(engine);
-    register_process(engine);
 }

@@ -187,6 +187,8 @@ fn register_events_and_exit(engine: &mut Engine) {
 
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Process>("Process");
+    register_ipc(engine);
+    register_worker_process(engine);
     register_events_and_exit(engine);
     engine.register_type_with_name::<ProcessEnv>("Object");
     // Globals resolve as constants, so `process.env.X = v` writes `env`
@@ -365,4 +367,54 @@ pub fn kill(c: &NativeCallContext, pid: &Dynamic, signal: Option<&Dynamic>) -> R
     }
     x.rt.borrow_mut().raise_signal(signo);
     Ok(true)
+}
+
+/// `process.send`, `process.connected`, `process.disconnect()` in a
+/// forked process (undefined in the primary, as in Node).
+pub fn register_ipc(engine: &mut Engine) {
+    engine.register_fn(
+        "send",
+        |c: NativeCallContext, _p: &mut Process, msg: Dynamic| -> Res<bool> {
+            let forked = ctx()?.rt.borrow().procs.parent.is_some();
+            if !forked {
+                return Err(super::args::type_error(
+                    "process.send is not a function",
+                    c.call_position(),
+                ));
+            }
+            super::args::ipc_send(&c, None, &msg)
+        },
+    );
+    engine.register_get("connected", |_p: &mut Process| -> Res<Dynamic> {
+        let x = ctx()?;
+        let rt = x.rt.borrow();
+        Ok(if rt.procs.parent.is_some() {
+            Dynamic::from(rt.procs.connected)
+        } else {
+            Dynamic::UNIT
+        })
+    });
+    engine.register_fn(
+        "disconnect",
+        |c: NativeCallContext, _p: &mut Process| -> Res<()> {
+            let x = ctx()?;
+            let mut rt = x.rt.borrow_mut();
+            if rt.procs.parent.is_none() {
+                return Err(super::args::type_error(
+                    "process.disconnect is not a function",
+                    c.call_position(),
+                ));
+            }
+            rt.disconnect_self();
+            Ok(())
+        },
+    );
+}
+
+/// `cluster.worker.process` in a worker: this process.
+pub fn register_worker_process(engine: &mut Engine) {
+    engine.register_get(
+        "process",
+        |_w: &mut crate::script::value::procs::JsSelfWorker| Process,
+    );
 }

@@ -20,10 +20,12 @@ pub mod buffer;
 pub mod clone;
 pub mod current;
 pub mod inspect;
+pub mod json;
 pub mod lang;
 pub mod net;
 pub mod objects;
 pub mod print;
+pub mod procs;
 pub mod stream;
 
 pub use objects::*;
