@@ -13,17 +13,20 @@
 //! connection...), cut into slices of at most [`SLICE_NS`]: each slice
 //! takes the first free gap on any core, first come first served in the
 //! order the co-simulation runs the loops (which is time order: the loop
-//! that runs is never later than another, see `runtime/worker.rs`). A long
-//! callback is therefore time-sliced against work that is already
-//! waiting, but a loop's own next slice does not go behind work that other
-//! loops have not asked for yet. Linux's CFS interleaves runnable
-//! processes more finely; the model keeps what a learner sees (throughput
-//! stops at the core count, the time waited for a core) and stays
-//! deterministic. Thread-pool threads are not placed on the calendar.
+//! that runs is never later than another, see `runtime/worker.rs`).
+//! Between two slices of one piece of work the loop waits for the others
+//! to catch up, so work they ask for meanwhile gets a core within a slice:
+//! a long callback is time-sliced against the other processes, and a
+//! short burst (the primary accepting a connection) is not starved by
+//! workers computing. Linux's CFS slices more finely and weighs by past
+//! use; the model keeps what a learner sees (throughput stops at the core
+//! count, requests wait for a core) and stays deterministic. Thread-pool
+//! threads are not placed on the calendar.
 
-/// The longest piece of work placed at once (Linux's CFS gives a runnable
-/// task a few milliseconds before another gets the core).
-pub const SLICE_NS: u64 = 4_000_000;
+/// The longest piece of work placed at once: a loop with more to do
+/// places it a slice at a time, letting the others catch up in between
+/// (Linux's CFS lets a waking process in within about a millisecond).
+pub const SLICE_NS: u64 = 1_000_000;
 
 /// The most cores a scenario can ask for.
 pub const MAX_CORES: usize = 64;

@@ -870,14 +870,29 @@ impl<H: HostTypes> Runtime<H> {
     /// the hub's calendar, and may wait for one ([`cores`]).
     fn cpu_done_at(&mut self, ns: u64) -> u64 {
         let now = self.clock.now_ns();
-        match &self.threads.link {
-            Some(link) if now.saturating_add(ns) < clock::VIRTUAL_HORIZON_NS => {
-                let end = link.hub.cpu(link.me, now, ns);
-                self.procs.cpu_ns += ns;
-                self.procs.waited_ns += end - now - ns;
-                end
+        let Some(link) = self.threads.link.clone() else {
+            return now.saturating_add(ns);
+        };
+        if now.saturating_add(ns) >= clock::VIRTUAL_HORIZON_NS {
+            return now.saturating_add(ns);
+        }
+        let (mut t, mut left) = (now, ns);
+        loop {
+            let d = left.min(cores::SLICE_NS);
+            let end = link.hub.cpu(link.me, t, d);
+            self.procs.cpu_ns += d;
+            self.procs.waited_ns += end - t - d;
+            left -= d;
+            t = end;
+            if left == 0 {
+                return t;
             }
-            _ => now.saturating_add(ns),
+            // Between slices the loops that are behind catch up, so that
+            // work they ask for meanwhile takes its turn on the cores (as
+            // the kernel's scheduler would let a waking process in).
+            if let Ok(granted) = link.hub.sync(link.me, t, Some(t)) {
+                t = t.max(granted);
+            }
         }
     }
 

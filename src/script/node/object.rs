@@ -35,6 +35,17 @@ fn entries(c: &NativeCallContext, v: &Dynamic) -> Res<Vec<(String, Dynamic)>> {
             })
             .collect());
     }
+    // `cluster.workers`: the workers by id.
+    if let Some(w) = v.read_lock::<crate::script::value::procs::JsWorkers>() {
+        return Ok(w
+            .0
+            .iter()
+            .map(|&(id, idx)| {
+                let worker = crate::script::value::procs::JsClusterWorker(idx);
+                (id.to_string(), Dynamic::from(worker))
+            })
+            .collect());
+    }
     if let Some(a) = v.read_lock::<Array>() {
         return Ok(a
             .iter()
