@@ -332,15 +332,19 @@ impl Hub {
         {
             p.terminate = true;
         }
-        if let Some(p) = s.parts.get_mut(to as usize)
-            && p.alive
-        {
-            p.inbox.push(Envelope {
-                arrival_ns,
-                seq,
-                from,
-                body,
-            });
+        let envelope = Envelope {
+            arrival_ns,
+            seq,
+            from,
+            body,
+        };
+        match s.parts.get_mut(to as usize) {
+            Some(p) if p.alive => p.inbox.push(envelope),
+            // A loop that is gone reads nothing: the connections it had
+            // were reset when it ended; one handed to it and never
+            // received stays open in the primary, unanswered, as in node
+            // (the primary keeps its copy until the worker acknowledges).
+            _ => {}
         }
         drop(s);
         if self.mode == ClockMode::Real {

@@ -513,6 +513,9 @@ pub fn run_process(spec: host::ProcSpec) {
             main_body(&host.ctx).map_err(|e| host.abrupt(e))
         })
     });
+    // The process is gone: the kernel resets every connection it had with
+    // another process.
+    rt.borrow_mut().net_reset_remote();
     let now = rt.borrow().clock.now_ns();
     // Processes this one forked end with it.
     let children: Vec<u32> = rt

@@ -472,7 +472,7 @@ fn server_reads<H: HostTypes, I: Invoke<H>>(
     }
 }
 
-fn accept<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, conn: u32) -> Step {
+pub(crate) fn accept<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, conn: u32) -> Step {
     let server = {
         let mut r = rt.borrow_mut();
         let Some(server) = r.net.conns[conn as usize].server else {

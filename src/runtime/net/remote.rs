@@ -345,17 +345,39 @@ impl<H: HostTypes> Runtime<H> {
     }
 
     /// Worker: a connection handed over by the primary, for its server on
-    /// `port`: accepted in the next poll, with what the client wrote.
-    pub fn net_adopt(&mut self, port: u16, key: (u32, u32), unread: Vec<Wire>) {
+    /// `port`, with what the client wrote (read from the next poll on).
+    /// The caller accepts it at once, as `onconnection` does.
+    pub fn net_adopt(&mut self, port: u16, key: (u32, u32), unread: Vec<Wire>) -> u32 {
         let now = self.clock.now_ns();
         let conn = self.remote_server_conn(port, key);
-        self.net.push_arrived(now, conn, true, Segment::Syn);
         for wire in unread {
             self.receive_at_server(now, conn, wire);
         }
         let held = self.net.held.remove(&key).unwrap_or_default();
         for (arrival, wire) in held {
             self.receive_at_server(arrival.max(now), conn, wire);
+        }
+        conn
+    }
+
+    /// This process ended: its ends of connections to other processes are
+    /// reset (the peers read EOF).
+    pub fn net_reset_remote(&mut self) {
+        let now = self.clock.now_ns();
+        let live: Vec<u32> = self.net.live.clone();
+        for conn in live {
+            let Some(c) = self.net.conns.get(conn as usize) else {
+                continue;
+            };
+            match c.remote {
+                Some(Remote::Client { .. }) if c.server_open && c.client_open => {
+                    self.net.send(now, conn, false, Segment::Fin, 0);
+                }
+                Some(Remote::Server) if c.client_open && !c.peer_closed => {
+                    self.net.send(now, conn, true, Segment::Fin, 0);
+                }
+                _ => {}
+            }
         }
     }
 

@@ -144,13 +144,17 @@ fn parent_body<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: B
             Ok(())
         }
         Body::Cluster(ClusterMsg::NewConn { port, key, unread }) => {
-            let mut r = rt.borrow_mut();
-            // The worker acknowledges at once, before its 'connection'.
-            if let Some(parent) = r.procs.parent {
-                r.ipc_post(parent, Body::Cluster(ClusterMsg::Ack { port }));
-            }
-            r.net_adopt(port, key, unread);
-            Ok(())
+            let conn = {
+                let mut r = rt.borrow_mut();
+                // The worker acknowledges at once, before its 'connection'.
+                if let Some(parent) = r.procs.parent {
+                    r.ipc_post(parent, Body::Cluster(ClusterMsg::Ack { port }));
+                }
+                r.net_adopt(port, key, unread)
+            };
+            // `server.onconnection(handle)`: accepted now, in this message's
+            // callback (a server closed meanwhile resets it).
+            crate::runtime::net::deliver::accept(rt, host, conn)
         }
         Body::Cluster(ClusterMsg::Disconnect) => {
             // `Worker.prototype._disconnect`: close every server, then the

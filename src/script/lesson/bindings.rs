@@ -107,7 +107,9 @@ fn lesson(c: NativeCallContext, map: Map) -> Res<()> {
     };
     // `focus` is optional: the panel the lesson is about, given the most
     // room in the player.
-    const PANELS: [&str; 6] = ["pool", "workers", "delay", "buffers", "streams", "server"];
+    const PANELS: [&str; 7] = [
+        "pool", "workers", "delay", "buffers", "streams", "cluster", "server",
+    ];
     let focus = match map.get("focus") {
         None => None,
         Some(v) => match string_field(&map, "focus") {
