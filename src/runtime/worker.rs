@@ -658,22 +658,37 @@ impl Hub {
         self.lock().ports.get(&port).cloned()
     }
 
-    /// `SCHED_NONE`: the worker that accepts a connection arriving at
-    /// `now_ns`. Every worker waits in `epoll_wait` on the shared socket
-    /// and the kernel wakes them all; the first back in `accept()` wins.
-    /// The model gives it to the lowest-numbered worker idle in its poll
-    /// phase, else to the one that reaches its poll phase first, which is
-    /// as skewed as Linux is (an idle cluster sends everything to one).
-    pub fn acceptor(&self, workers: &[u32], now_ns: u64) -> Option<u32> {
+    /// `SCHED_NONE`: the worker that accepts connection `key` arriving at
+    /// `now_ns`. Every worker waits in `epoll_wait` on the shared socket;
+    /// the kernel wakes them and the first back in `accept()` wins. The
+    /// model picks among the workers idle in their poll phase with a hash
+    /// of the connection (uneven and unpredictable-looking, as Linux is,
+    /// yet the same every run); when none is idle, the one that reaches
+    /// its poll phase first takes it, so busy workers that come up for air
+    /// first keep winning.
+    pub fn acceptor(&self, workers: &[u32], now_ns: u64, key: (u32, u32)) -> Option<u32> {
         let s = self.lock();
-        workers
+        let alive: Vec<(u64, u32)> = workers
             .iter()
             .filter_map(|&w| {
                 let p = s.parts.get(w as usize)?;
-                p.alive.then_some((p.at.max(now_ns), w))
+                p.alive.then_some((p.at, w))
             })
-            .min()
-            .map(|(_, w)| w)
+            .collect();
+        let idle: Vec<u32> = alive
+            .iter()
+            .filter(|(at, _)| *at <= now_ns)
+            .map(|&(_, w)| w)
+            .collect();
+        if !idle.is_empty() {
+            // SplitMix64 of the key: a fixed, well-spread choice.
+            let mut z = ((key.0 as u64) << 32 | key.1 as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            return Some(idle[(z % idle.len() as u64) as usize]);
+        }
+        alive.into_iter().min().map(|(_, w)| w)
     }
 
     /// The loop that has the server's end of connection `key`.

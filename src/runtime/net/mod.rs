@@ -1074,8 +1074,8 @@ impl<H: HostTypes> Runtime<H> {
         // Another process listens on the port: the loopback network
         // between processes ([`remote`]).
         let remote_to = match (&self.net.hub, server, self.net.real_mode) {
-            (Some((hub, _)), None, false) => hub.port(port).and_then(|e| match e.shared {
-                Some(workers) => hub.acceptor(&workers, now),
+            (Some((hub, me)), None, false) => hub.port(port).and_then(|e| match e.shared {
+                Some(workers) => hub.acceptor(&workers, now, (*me, id)),
                 None => Some(e.owner),
             }),
             _ => None,

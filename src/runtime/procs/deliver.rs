@@ -48,6 +48,12 @@ fn emit_all<H: HostTypes, I: Invoke<H>>(
     close_scope(rt, host)
 }
 
+/// What parsing an IPC message costs the receiver.
+fn parse_ns(json: &str) -> u64 {
+    use crate::runtime::worker::MessageCost;
+    MessageCost::BASE_NS + json.len() as u64 * MessageCost::PER_BYTE_NS
+}
+
 fn worker_value<H: HostTypes>(idx: u32) -> H::Value {
     H::proc_value(ProcObj::Worker(idx))
 }
@@ -131,6 +137,7 @@ fn parent_body<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: B
     match body {
         Body::Ipc(json) => {
             let identity = rt.borrow().procs.identity;
+            rt.borrow_mut().busy_ns(parse_ns(&json));
             let value = H::from_json(&json);
             let mut emits = Vec::new();
             if matches!(identity, Identity::Worker(_)) {
@@ -265,6 +272,7 @@ fn child_body<H: HostTypes, I: Invoke<H>>(
             )
         }
         Body::Ipc(json) => {
+            rt.borrow_mut().busy_ns(parse_ns(&json));
             let value = H::from_json(&json);
             let mut emits = Vec::new();
             if is_worker {

@@ -61,19 +61,21 @@ pub const INTERCOM_DISCONNECT: &str = "disconnect (all workers)";
 /// forked processes count up from it.
 pub const PRIMARY_PID: u32 = 4242;
 
-/// What starting a process costs under the virtual clock. Measured with
-/// node v20 on the 2-core development machine: `cluster.fork()` to the
-/// worker's `'online'` takes about 40 ms (a new node process booting),
-/// and its main script starts about a millisecond after it reports
-/// online (the bootstrap sends `online` before loading the user's file).
+/// What starting a process and talking to it cost under the virtual clock.
+/// Measured with node v20.20.2 on the 2-core development machine:
+/// `cluster.fork()` to the worker's `'online'` takes about 120 ms (a new
+/// node process booting; `child_process.fork()` to the child's first
+/// message the same), and its server listens about 10 ms later (the
+/// bootstrap reports online before loading the user's file and its
+/// modules). A message round trip over the IPC pipe takes about 50 µs
+/// (1000 round trips in 47-60 ms), of which the JSON work on both sides is
+/// charged as CPU ([`MessageCost::BASE_NS`] each way).
 pub struct ForkCost;
 
 impl ForkCost {
-    pub const BOOT_NS: u64 = 40_000_000;
-    pub const SCRIPT_NS: u64 = 1_000_000;
-    /// A process's IPC message takes a pipe write, the other loop's read
-    /// and a JSON parse: slower than a worker thread's MessagePort.
-    pub const IPC_LATENCY_NS: u64 = 80_000;
+    pub const BOOT_NS: u64 = 120_000_000;
+    pub const SCRIPT_NS: u64 = 8_000_000;
+    pub const IPC_LATENCY_NS: u64 = 15_000;
 }
 
 /// What this process is.
