@@ -9,6 +9,7 @@ mod event;
 pub mod fold;
 pub mod fold_buffers;
 pub mod fold_net;
+pub mod fold_procs;
 pub mod fold_streams;
 pub mod loop_stats;
 pub mod procs;

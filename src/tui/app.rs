@@ -55,6 +55,7 @@ pub enum Panel {
     Delay,
     Buffers,
     Streams,
+    Cluster,
     Server,
 }
 
@@ -67,6 +68,7 @@ impl Panel {
             "delay" => Panel::Delay,
             "buffers" => Panel::Buffers,
             "streams" => Panel::Streams,
+            "cluster" => Panel::Cluster,
             "server" => Panel::Server,
             _ => return None,
         })
@@ -124,6 +126,9 @@ pub struct Player {
     /// HTTP servers, connections and requests, for the server view
     /// (empty: the scenario never listened).
     pub net: crate::trace::fold_net::NetIndex,
+    /// Cluster workers and child processes, for the cluster view (empty:
+    /// the scenario forked nothing).
+    pub procs: crate::trace::fold_procs::ProcIndex,
     pub cursor: usize,
     pub playback: Playback,
     pub speed: usize,
@@ -219,6 +224,7 @@ impl Player {
         let workers = crate::trace::workers::points(run.trace());
         let streams = crate::trace::fold_streams::StreamIndex::build(run.trace());
         let net = crate::trace::fold_net::NetIndex::build(run.trace());
+        let procs = crate::trace::fold_procs::ProcIndex::build(&run.trace().procs);
         Player {
             path: path.to_path_buf(),
             title,
@@ -238,6 +244,7 @@ impl Player {
             workers,
             streams,
             net,
+            procs,
             cursor: 0,
             playback: Playback::Paused,
             speed: 2,
@@ -268,8 +275,9 @@ impl Player {
     }
 
     /// The lesson's main panel: the one it names (`focus: "pool"`), else
-    /// what the scenario made (an HTTP server, streams, buffers, worker
-    /// threads; a server's requests are streams too, so it comes first);
+    /// what the scenario made (forked processes, an HTTP server, streams,
+    /// buffers, worker threads; a cluster's workers serve HTTP and a
+    /// server's requests are streams too, so those come first);
     /// `None`: the event loop is the subject.
     pub fn focus(&self) -> Option<Panel> {
         if let Some(name) = self
@@ -281,7 +289,9 @@ impl Player {
         {
             return Panel::parse(name);
         }
-        if !self.net.is_empty() {
+        if !self.procs.is_empty() {
+            Some(Panel::Cluster)
+        } else if !self.net.is_empty() {
             Some(Panel::Server)
         } else if !self.streams.is_empty() {
             Some(Panel::Streams)

@@ -12,6 +12,7 @@ pub mod source_pane;
 pub mod theme;
 pub mod view;
 pub mod view_buffers;
+pub mod view_cluster;
 pub mod view_picker;
 pub mod view_server;
 pub mod view_streams;

@@ -52,9 +52,9 @@ pub(super) fn cores() -> usize {
 const LOOP_MIN: u16 = 5;
 
 /// The right column: the event loop and the panels the scenario used.
-/// The lesson's main panel (its `focus`, else an HTTP server, streams,
-/// buffers or worker threads when the scenario made them) is sized first and takes what is
-/// left over; the loop panel gets the rows its content needs; the other
+/// The lesson's main panel (its `focus`, else forked processes, an HTTP
+/// server, streams, buffers or worker threads when the scenario made them)
+/// is sized first and takes what is left over; the loop panel gets the rows its content needs; the other
 /// panels come after, in priority order, while they fit.
 fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)>) {
     let lanes = player.pool_threads().clamp(1, 8) as u16;
@@ -65,6 +65,7 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
         Panel::Buffers => !player.buffers.is_empty(),
         Panel::Workers => worker_count > 0,
         Panel::Pool => !player.index.tasks.is_empty(),
+        Panel::Cluster => !player.procs.is_empty(),
         Panel::Server => !player.net.is_empty(),
     };
     let wanted = |panel: Panel, main: bool| -> u16 {
@@ -82,6 +83,7 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
             }
             Panel::Workers => worker_count.min(if main { 16 } else { 4 }) + 2,
             Panel::Pool => lanes + 3,
+            Panel::Cluster => super::view_cluster::wanted_height(&player.procs, main),
             Panel::Server => super::view_server::wanted_height(main),
         }
     };
@@ -111,6 +113,7 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
     }
     for panel in [
         Panel::Delay,
+        Panel::Cluster,
         Panel::Server,
         Panel::Streams,
         Panel::Buffers,
@@ -123,8 +126,8 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
             shown.push((panel, h));
         }
     }
-    // Screen order: pool, workers, delay, buffers, streams, server (top
-    // to bottom).
+    // Screen order: pool, workers, delay, buffers, streams, cluster,
+    // server (top to bottom).
     shown.sort_by_key(|(p, _)| *p);
     let mut rows = Vec::new();
     if loop_h > 0 {
@@ -209,6 +212,9 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
             ),
             Panel::Buffers => {
                 super::view_buffers::draw_buffers(frame, at, &player.buffers, player.cursor, theme)
+            }
+            Panel::Cluster => {
+                super::view_cluster::draw(frame, at, &player.procs, folded.time_ns, theme)
             }
             Panel::Server => super::view_server::draw(
                 frame,

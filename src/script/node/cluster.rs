@@ -60,6 +60,18 @@ fn fork(
         ));
     };
     let mut rt = x.rt.borrow_mut();
+    if rt.clock.mode == ClockMode::Real {
+        // Under the real clock a fork must be a real OS process with real
+        // sockets: not built yet. Better a clear refusal than a model that
+        // pretends.
+        return Err(js_error(
+            "Error",
+            "workbench: cluster and child_process run under the virtual clock for now (--clock real \
+             would need real OS processes, which the workbench does not start yet)"
+                .into(),
+            pos,
+        ));
+    }
     rt.fork_allowed().map_err(|m| js_error("Error", m, pos))?;
     let link = rt.ensure_hub();
     let proc = link.hub.new_proc();
@@ -430,6 +442,9 @@ fn register_worker(engine: &mut Engine) {
         "send",
         |c: NativeCallContext, w: &mut JsClusterWorker, msg: Dynamic| ipc_send(&c, Some(w.0), &msg),
     );
+    engine.register_fn("send", |c: NativeCallContext, w: &mut JsClusterWorker| {
+        ipc_send(&c, Some(w.0), &Dynamic::UNIT)
+    });
     for once in [false, true] {
         let name = if once { "once" } else { "on" };
         engine.register_fn(
@@ -631,6 +646,9 @@ fn register_child_process(engine: &mut Engine) {
         "send",
         |c: NativeCallContext, p: &mut JsChildProcess, msg: Dynamic| ipc_send(&c, Some(p.0), &msg),
     );
+    engine.register_fn("send", |c: NativeCallContext, p: &mut JsChildProcess| {
+        ipc_send(&c, Some(p.0), &Dynamic::UNIT)
+    });
     for once in [false, true] {
         let name = if once { "once" } else { "on" };
         engine.register_fn(
