@@ -74,7 +74,7 @@ fn snapshot(name: &str, description: &str, frame: &str) {
 }
 
 #[test]
-fn the_course_runs_from_the_event_loop_to_graceful_shutdown() {
+fn the_course_runs_from_the_event_loop_to_child_processes() {
     let names: Vec<String> = lesson::course_order(listings())
         .into_iter()
         .map(|l| l.name)
@@ -94,7 +94,12 @@ fn the_course_runs_from_the_event_loop_to_graceful_shutdown() {
             "latency",
             "connection-pool",
             "rate-limit",
-            "graceful-shutdown"
+            "graceful-shutdown",
+            "cluster",
+            "crash-restart",
+            "zero-downtime",
+            "load-balancing",
+            "child-process"
         ]
     );
     let course = lesson::course_order(listings());
@@ -108,6 +113,10 @@ fn the_course_runs_from_the_event_loop_to_graceful_shutdown() {
     );
     assert_eq!(
         lesson::next_after(&course, "graceful-shutdown").map(|l| l.name),
+        Some("cluster".into())
+    );
+    assert_eq!(
+        lesson::next_after(&course, "child-process").map(|l| l.name),
         None
     );
 }
