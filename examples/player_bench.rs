@@ -28,6 +28,11 @@ fn main() {
         "backpressure",
         "buffers",
         "blocking",
+        "cluster",
+        "crash-restart",
+        "zero-downtime",
+        "load-balancing",
+        "child-process",
     ] {
         let path = root.join(format!("lessons/{name}.rhai"));
         let t0 = Instant::now();
