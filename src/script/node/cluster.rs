@@ -83,16 +83,16 @@ fn fork(
     let id = link.hub.register(start_ns, proc);
     let mut options = rt.options.clone();
     options.live_console = false;
-    // `{ ...process.env, ...env, NODE_UNIQUE_ID }` for a worker.
+    // `{ ...process.env, ...env }`.
     let mut vars = rt.env().clone();
     if let Some(env) = env {
         for (k, v) in env {
             vars.set(k, &crate::script::value::to_js_string(v));
         }
     }
-    if let Some(w) = worker_id {
-        vars.set("NODE_UNIQUE_ID", &w.to_string());
-    }
+    // Node passes NODE_UNIQUE_ID to a worker and its bootstrap deletes it
+    // from process.env before the script runs (so that the worker's own
+    // children are not cluster workers): the script never sees it.
     options.env = vars;
     options.args = args;
     let spec = ProcSpec {
