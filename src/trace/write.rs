@@ -230,6 +230,70 @@ pub fn write_text(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
             describe(trace, e)
         )?;
     }
+    write_procs(trace, out)
+}
+
+/// The processes of a run, one line each, after the events: when each was
+/// forked, came online, listened, disconnected and ended, what it served
+/// and the CPU it used and waited for (from the process log).
+fn write_procs(trace: &Trace, out: &mut impl Write) -> io::Result<()> {
+    use super::procs::ProcEvent;
+    let log = &trace.procs;
+    if log.is_empty() {
+        return Ok(());
+    }
+    let procs = log.points.iter().map(|p| p.proc).max().unwrap_or(0);
+    writeln!(out, "processes ({} cores):", log.cores)?;
+    for proc in 0..=procs {
+        let mine = || log.points.iter().filter(move |p| p.proc == proc);
+        let at = |event: ProcEvent| {
+            mine()
+                .find(|p| p.event == event)
+                .map(|p| (ms(p.time_ns), p.value))
+        };
+        let sum = |event: ProcEvent| {
+            mine()
+                .filter(|p| p.event == event)
+                .map(|p| p.value as u64)
+                .sum::<u64>()
+        };
+        let mut line = if proc == 0 {
+            "  primary".to_string()
+        } else {
+            match at(ProcEvent::Forked) {
+                Some((t, 0)) => format!("  process {proc} (child) forked {t}ms"),
+                Some((t, id)) => format!("  process {proc} (worker {id}) forked {t}ms"),
+                None => format!("  process {proc}"),
+            }
+        };
+        if let Some((t, _)) = at(ProcEvent::Online) {
+            line += &format!(", online {t}ms");
+        }
+        if let Some((t, port)) = at(ProcEvent::Listening) {
+            line += &format!(", listening {t}ms (port {port})");
+        }
+        if let Some((t, _)) = at(ProcEvent::Disconnected) {
+            line += &format!(", disconnected {t}ms");
+        }
+        if let Some((t, code)) = at(ProcEvent::Exited) {
+            line += &format!(", exited {t}ms (code {code})");
+        }
+        if let Some((t, signal)) = at(ProcEvent::Killed) {
+            line += &format!(", killed {t}ms (signal {signal})");
+        }
+        let served = mine().filter(|p| p.event == ProcEvent::Served).count();
+        let handoffs = log
+            .points
+            .iter()
+            .filter(|p| p.event == ProcEvent::Handoff && p.proc == proc)
+            .count();
+        line += &format!(
+            "; served {served}, handed {handoffs} connections, cpu {}ms, waited {}ms",
+            ms(sum(ProcEvent::Cpu)),
+            ms(sum(ProcEvent::Waited))
+        );
+        writeln!(out, "{line}")?;
+    }
     Ok(())
 }
 
