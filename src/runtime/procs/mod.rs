@@ -367,7 +367,7 @@ impl<H: HostTypes> Runtime<H> {
             return p;
         }
         self.procs.policy_set.unwrap_or_else(|| {
-            match self.env().get("NODE_CLUSTER_SCHED_POLICY").as_deref() {
+            match self.env().get("NODE_CLUSTER_SCHED_POLICY") {
                 Some("none") => SCHED_NONE,
                 _ => SCHED_RR,
             }
