@@ -520,6 +520,31 @@ fn a_knob_change_reruns_and_keeps_the_narration_step() {
 }
 
 #[test]
+fn a_slow_lessons_rerun_is_announced_then_runs() {
+    let mut p = open("cluster");
+    p.defer_slow_reruns = true;
+    // However fast this machine ran it, treat the run as over budget.
+    p.run_ms = 2.0 * workbench::tui::app::RERUN_BUDGET_MS;
+    let before = p.trace().procs.points.len();
+    let _ = p.update(Action::ToggleKnobs);
+    let _ = p.update(Action::StepForward); // workers 4 -> 5
+    // Nothing ran yet: the next frame says it is re-running.
+    assert!(p.pending_rerun.is_some());
+    assert_eq!(p.trace().procs.points.len(), before);
+    assert!(p.run_pending());
+    assert!(p.pending_rerun.is_none());
+    assert_eq!(p.params.get("workers").map(String::as_str), Some("5"));
+    let forked = p
+        .trace()
+        .procs
+        .points
+        .iter()
+        .filter(|q| q.event == workbench::trace::procs::ProcEvent::Forked)
+        .count();
+    assert_eq!(forked, 5);
+}
+
+#[test]
 fn a_race_can_be_switched_to_its_other_outcome() {
     let params = BTreeMap::from([("pair_from".to_string(), "main".to_string())]);
     let mut p = Player::open(&lesson("event-loop"), params, 0);

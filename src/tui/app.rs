@@ -91,7 +91,17 @@ pub struct IterationActivity {
 }
 
 /// A lesson (or plain scenario) loaded in the player.
+/// A knob's re-run is meant to feel instant: a lesson whose run takes
+/// longer shows a "re-running" line first (DESIGN.md: 50 ms).
+pub const RERUN_BUDGET_MS: f64 = 50.0;
+
 pub struct Player {
+    /// Interactive: a re-run of a lesson whose last run was slow waits
+    /// for the next frame, which says it is running ([`Player::run_pending`]).
+    pub defer_slow_reruns: bool,
+    pub pending_rerun: Option<(BTreeMap<String, String>, u64)>,
+    /// How long the run behind this trace took (ms of wall time).
+    pub run_ms: f64,
     pub path: PathBuf,
     pub title: String,
     pub run: LessonRun,
@@ -178,7 +188,10 @@ impl Player {
         race_bits: u64,
         clock: ClockMode,
     ) -> Player {
-        let (run, error) = match run_with(path, &params, race_bits, clock) {
+        let started = std::time::Instant::now();
+        let ran = run_with(path, &params, race_bits, clock);
+        let run_ms = started.elapsed().as_secs_f64() * 1e3;
+        let (run, error) = match ran {
             Ok(run) => {
                 let error = run.result.outcome.fatal.as_ref().map(|f| f.message.clone());
                 (run, error)
@@ -226,6 +239,9 @@ impl Player {
         let net = crate::trace::fold_net::NetIndex::build(run.trace());
         let procs = crate::trace::fold_procs::ProcIndex::build(&run.trace().procs);
         Player {
+            defer_slow_reruns: false,
+            pending_rerun: None,
+            run_ms,
             path: path.to_path_buf(),
             title,
             run,
@@ -551,10 +567,32 @@ impl Player {
     /// the same narration step, or at the end when they were at the end
     /// (turning a knob there shows the new outcome at once).
     pub fn rerun(&mut self, params: BTreeMap<String, String>, race_bits: u64) {
+        // A lesson slower than a frame budget (a cluster of processes):
+        // the next frame says it is re-running, then it runs.
+        if self.defer_slow_reruns && self.run_ms > RERUN_BUDGET_MS {
+            self.pending_rerun = Some((params, race_bits));
+            return;
+        }
+        self.rerun_now(params, race_bits);
+    }
+
+    /// Runs the re-run the last frame announced, if any.
+    pub fn run_pending(&mut self) -> bool {
+        match self.pending_rerun.take() {
+            Some((params, bits)) => {
+                self.rerun_now(params, bits);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn rerun_now(&mut self, params: BTreeMap<String, String>, race_bits: u64) {
         let (step, _) = self.step();
         let at_end = self.cursor + 1 >= self.len();
         let mut next = Player::open_with_clock(&self.path, params, race_bits, self.clock);
         next.show_js = self.show_js;
+        next.defer_slow_reruns = self.defer_slow_reruns;
         next.speed = self.speed;
         next.asked = std::mem::take(&mut self.asked);
         next.answers = std::mem::take(&mut self.answers);

@@ -56,6 +56,7 @@ impl Screen {
         // Asked to resume only when opened as it was left: no knobs given.
         let offer_resume = params.is_empty();
         let mut player = Player::open_with_clock(&path, params, 0, clock);
+        player.defer_slow_reruns = true;
         player.with_progress(crate::lesson::progress::load(), offer_resume);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         player.next_lesson =
@@ -114,6 +115,7 @@ impl Screen {
                 resume_step,
             } => {
                 let mut player = Player::open(&path, params, 0);
+                player.defer_slow_reruns = true;
                 if let Screen::Picker(picker) = self {
                     // The picker asked about resuming already.
                     player.with_progress(std::mem::take(&mut picker.progress), false);
@@ -144,6 +146,43 @@ impl Screen {
             player.tick(now);
         }
     }
+
+    /// A slow re-run waiting for its announcement: how long the last run
+    /// took (ms).
+    fn pending_rerun(&self) -> Option<f64> {
+        match self {
+            Screen::Player { player, .. } if player.pending_rerun.is_some() => Some(player.run_ms),
+            _ => None,
+        }
+    }
+
+    fn run_pending(&mut self) {
+        if let Screen::Player { player, .. } = self {
+            player.run_pending();
+        }
+    }
+}
+
+/// A line over the player while a slow lesson re-runs.
+fn draw_rerunning(frame: &mut ratatui::Frame, last_ms: f64) {
+    use ratatui::layout::Rect;
+    use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+    let text = format!(
+        " Re-running the lesson with the new knob values (the last run took {last_ms:.0} ms)… "
+    );
+    let area = frame.area();
+    let width = (text.chars().count() as u16 + 2).min(area.width);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + area.height / 2,
+        width,
+        height: 3.min(area.height),
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(text).block(Block::default().borders(Borders::ALL)),
+        rect,
+    );
 }
 
 /// The signals that end the player: each restores the terminal first, and
@@ -258,6 +297,15 @@ fn event_loop(
         }
         if quit || signal.load(Ordering::Relaxed) != 0 {
             return Ok(());
+        }
+        if let Some(last_ms) = screen.pending_rerun() {
+            terminal
+                .draw(|frame| {
+                    screen.draw(frame, theme);
+                    draw_rerunning(frame, last_ms);
+                })
+                .map_err(io)?;
+            screen.run_pending();
         }
         screen.tick(Instant::now());
     }
