@@ -65,9 +65,7 @@ fn points(r: &RunResult, event: ProcEvent) -> Vec<ProcPoint> {
 
 /// The virtual time of the last request served.
 fn last_served_ns(r: &RunResult) -> u64 {
-    points(r, ProcEvent::Served)
-        .last()
-        .map_or(0, |p| p.time_ns)
+    points(r, ProcEvent::Served).last().map_or(0, |p| p.time_ns)
 }
 
 #[test]
@@ -81,7 +79,15 @@ fn every_connection_is_handled_by_exactly_one_worker_or_refused() {
             .trace
             .events
             .iter()
-            .filter(|e| matches!(e.kind, Kind::Net { event: NetEvent::Accept, .. }))
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    Kind::Net {
+                        event: NetEvent::Accept,
+                        ..
+                    }
+                )
+            })
             .count();
         // ...and handed each to one worker (none was reset here).
         let handed = points(&r, ProcEvent::Handoff).len();
@@ -92,7 +98,11 @@ fn every_connection_is_handled_by_exactly_one_worker_or_refused() {
         // primary (process 0).
         let served = points(&r, ProcEvent::Served);
         assert_eq!(served.len(), 200);
-        assert!(served.iter().all(|p| p.proc >= 1 && p.proc as u32 <= workers));
+        assert!(
+            served
+                .iter()
+                .all(|p| p.proc >= 1 && p.proc as u32 <= workers)
+        );
         // Round robin: with at least as many connections as workers,
         // every worker got one.
         let busy: std::collections::HashSet<u16> = served.iter().map(|p| p.proc).collect();
@@ -147,8 +157,14 @@ fn throughput_stops_at_the_core_count() {
     );
     // Two workers are about twice as fast as one, and four cores with
     // four workers about twice as fast again.
-    assert!(one_on_two > two_on_two * 1.7, "{one_on_two} vs {two_on_two}");
-    assert!(two_on_two > four_on_four * 1.7, "{two_on_two} vs {four_on_four}");
+    assert!(
+        one_on_two > two_on_two * 1.7,
+        "{one_on_two} vs {two_on_two}"
+    );
+    assert!(
+        two_on_two > four_on_four * 1.7,
+        "{two_on_two} vs {four_on_four}"
+    );
 }
 
 #[test]

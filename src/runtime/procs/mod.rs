@@ -366,12 +366,12 @@ impl<H: HostTypes> Runtime<H> {
         if let Some(p) = self.procs.policy {
             return p;
         }
-        self.procs.policy_set.unwrap_or_else(|| {
-            match self.env().get("NODE_CLUSTER_SCHED_POLICY") {
+        self.procs
+            .policy_set
+            .unwrap_or_else(|| match self.env().get("NODE_CLUSTER_SCHED_POLICY") {
                 Some("none") => SCHED_NONE,
                 _ => SCHED_RR,
-            }
-        })
+            })
     }
 
     /// Queues one of this module's nextTicks.
