@@ -103,6 +103,19 @@ fn every_connection_is_handled_by_exactly_one_worker_or_refused() {
                 .iter()
                 .all(|p| p.proc >= 1 && p.proc as u32 <= workers)
         );
+        // Causality across processes: the client has each response after
+        // a worker answered it, so the last answer comes before the last
+        // receipt.
+        let received = r
+            .trace
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, Kind::Net { event: NetEvent::Receive, .. }))
+            .map(|e| e.time_ns)
+            .max()
+            .unwrap_or(0);
+        let answered = served.iter().map(|p| p.time_ns).max().unwrap_or(0);
+        assert!(answered <= received, "served at {answered}, received by {received}");
         // Round robin: with at least as many connections as workers,
         // every worker got one.
         let busy: std::collections::HashSet<u16> = served.iter().map(|p| p.proc).collect();

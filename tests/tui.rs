@@ -653,6 +653,7 @@ fn frames_match_their_snapshots() {
         "buffers",
         "blocking",
         "thread-pool",
+        "cluster",
     ] {
         let mut p = open(name);
         let mut positions = vec![("start", 0)];

@@ -244,7 +244,7 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(vec![hint])), footer);
     match &player.overlay {
         Overlay::None | Overlay::Question { .. } => {}
-        Overlay::Help => draw_help(frame, area, theme),
+        Overlay::Help => draw_help(frame, area, !player.procs.is_empty(), theme),
         Overlay::Knobs { selected } => draw_knobs(frame, area, player, *selected, theme),
         Overlay::ConfirmQuit => draw_confirm_quit(frame, area, player, theme),
         Overlay::Summary => draw_summary(frame, area, player, theme),
@@ -1099,7 +1099,8 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
+/// The keys and the timeline's legend; with a cluster, its panel's legend.
+fn draw_help(frame: &mut Frame, area: Rect, cluster: bool, theme: &Theme) {
     let mut lines: Vec<Line> = BINDINGS
         .iter()
         .map(|b| {
@@ -1120,6 +1121,12 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
     lines.push(Line::raw(
         " a capital letter: a callback ran in that phase; highlighted: the cursor",
     ));
+    if cluster {
+        let (head, rest) = super::view_cluster::HELP;
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(head, theme.title())));
+        lines.extend(rest.iter().map(|l| Line::raw(*l)));
+    }
     let rect = popup(area, 78, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::bordered().title(Span::styled(" keys (? or esc closes) ", theme.title()));

@@ -11,8 +11,10 @@
 //! worker with its served count, and a throughput sparkline.
 //!
 //! The time axis is the log's ([`ProcIndex::axis`]): from the first fork
-//! to the end of the work, so lanes fill from left to right as the cursor
-//! moves; everything after the cursor is blank.
+//! to a round span holding the cursor (1, 2, 5, 10, 20 ms...), so lanes
+//! fill from left to right and rescale only when the cursor passes the
+//! span; everything after the cursor is blank, and a long idle stretch
+//! is folded to one column (`┊`, `≈` in the header).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -27,6 +29,16 @@ use crate::trace::fold_procs::{
     Activity, Axis, CellLife, ClusterAt, Ending, LaneCell, MarkKind, ProcAt, ProcIndex, ProcKind,
     ProcState,
 };
+
+/// The panel's legend for the help overlay: a heading and its lines.
+pub const HELP: (&str, &[&str]) = (
+    " the cluster panel: a lane per process, on the run's time axis",
+    &[
+        " ▁▄█ share of a core it used · ░ waited for a core · · idle · ╌ booting",
+        " ✕ crashed or killed · ↓ exited · ┊ ≈ idle time folded · ▼ the cursor",
+        " a core runs one process at a time: busy processes beyond the cores wait",
+    ],
+);
 
 /// Rows the view wants (borders included): as main panel, a lane per
 /// process and the events below; beside another, the numbers.
@@ -71,6 +83,21 @@ fn signal_name(n: u32) -> String {
         9 => "SIGKILL".into(),
         15 => "SIGTERM".into(),
         n => format!("signal {n}"),
+    }
+}
+
+/// `0.15 ms`, `20.1 ms`, `250 ms`, `1.25 s`, `87.9 s`, `1234 s`: a
+/// time in at most 7 columns.
+fn column_time(ns: u64) -> String {
+    let ms = ns as f64 / 1e6;
+    match ms {
+        0.0 => "0 ms".into(),
+        m if m < 10.0 => format!("{m:.2} ms"),
+        m if m < 100.0 => format!("{m:.1} ms"),
+        m if m < 1_000.0 => format!("{m:.0} ms"),
+        m if m < 10_000.0 => format!("{:.2} s", m / 1e3),
+        m if m < 100_000.0 => format!("{:.1} s", m / 1e3),
+        m => format!("{:.0} s", m / 1e3),
     }
 }
 
@@ -133,8 +160,8 @@ impl At<'_> {
         }
     }
 
-    /// Requests per second now: over the last 100 ms, or a twentieth of
-    /// the axis when the run is shorter.
+    /// Requests per second now: over a twentieth of the axis (between
+    /// 1 and 100 ms) up to the cursor.
     fn rate_now(&self) -> f64 {
         let window = ((self.axis.to - self.axis.from) / 20).clamp(1_000_000, 100_000_000);
         self.ix.rate(None, self.now, window)
@@ -154,14 +181,25 @@ fn title(at: &At, width: usize) -> String {
     } else {
         format!(" · {crashes}")
     };
+    // `cluster` when there are workers, `processes` for children alone.
+    let name = if at
+        .ix
+        .procs
+        .iter()
+        .any(|l| matches!(l.kind, ProcKind::Worker(_)))
+    {
+        "cluster"
+    } else {
+        "processes"
+    };
     let variants = [
         format!(
-            " cluster: {} · {}{crashes} ",
+            " {name}: {} · {}{crashes} ",
             at.population(),
             at.cores_text()
         ),
-        format!(" cluster: {}{crashes} ", at.population()),
-        " cluster ".to_string(),
+        format!(" {name}: {}{crashes} ", at.population()),
+        format!(" {name} "),
     ];
     let fit = variants.iter().find(|v| v.chars().count() + 2 <= width);
     fit.unwrap_or(&variants[2]).clone()
@@ -378,9 +416,13 @@ fn lane_line(at: &At, p: &ProcAt, times: bool, cells_w: usize, theme: &Theme) ->
         Span::raw(format!("{served:>0$} ", SERVED - 1)),
     ];
     if times {
-        spans.push(Span::raw(format!("{:>1$} ", short_ms(p.cpu_ns), TIME - 1)));
+        spans.push(Span::raw(format!(
+            "{:>1$} ",
+            column_time(p.cpu_ns),
+            TIME - 1
+        )));
         spans.push(Span::styled(
-            format!("{:>1$} ", short_ms(p.waited_ns), TIME - 1),
+            format!("{:>1$} ", column_time(p.waited_ns), TIME - 1),
             if p.waited_ns > p.cpu_ns {
                 theme.warning()
             } else {
@@ -428,10 +470,10 @@ fn header_line(at: &At, times: bool, cells_w: usize, theme: &Theme) -> Line<'sta
     }
     // The labels where the cursor's mark leaves room for them.
     if start.len() + end.len() + 2 <= cells_w {
-        if col > start.len() {
+        if col > start.len() + 1 {
             axis[..start.len()].copy_from_slice(&start);
         }
-        if col + end.len() < cells_w {
+        if col + end.len() + 1 < cells_w {
             axis[cells_w - end.len()..].copy_from_slice(&end);
         }
     }
@@ -480,36 +522,35 @@ fn cores_line(at: &At, width: usize, tail: bool, theme: &Theme) -> Line<'static>
             String::new(),
         ]
     };
-    let boxes: Vec<(String, Style)> = at
-        .c
-        .cores
-        .iter()
-        .enumerate()
-        .map(|(i, p)| match p {
-            Some(p) => (format!("[{i} {}]", at.ix.label(*p)), theme.immediate()),
-            None => (format!("[{i} ·]"), theme.dim()),
-        })
-        .collect();
+    let boxes: Vec<(String, Style)> =
+        at.c.cores
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match p {
+                Some(p) => (format!("[{i} {}]", at.ix.label(*p)), theme.immediate()),
+                None => (format!("[{i} ·]"), theme.dim()),
+            })
+            .collect();
     let boxes_w: usize = boxes.iter().map(|(b, _)| b.chars().count() + 1).sum();
     let room = width.saturating_sub(label.chars().count());
     let mut spans = vec![Span::styled(label, theme.dim())];
-    let shown_w = if boxes_w + 12 <= room {
+    let reserve = if tail { 12 } else { 0 };
+    let shown_w = if boxes_w + reserve <= room {
         for (b, s) in boxes {
             spans.push(Span::styled(format!("{b} "), s));
         }
         boxes_w
     } else {
         // One glyph per core: █ busy, · idle.
-        let glyphs: Vec<(char, Style)> = at
-            .c
-            .cores
-            .iter()
-            .map(|p| match p {
-                Some(_) => ('█', theme.immediate()),
-                None => ('·', theme.dim()),
-            })
-            .take(room.saturating_sub(12))
-            .collect();
+        let glyphs: Vec<(char, Style)> =
+            at.c.cores
+                .iter()
+                .map(|p| match p {
+                    Some(_) => ('█', theme.immediate()),
+                    None => ('·', theme.dim()),
+                })
+                .take(room.saturating_sub(reserve))
+                .collect();
         let w = glyphs.len();
         spans.extend(styled_runs(glyphs));
         w
@@ -529,7 +570,8 @@ fn cores_line(at: &At, width: usize, tail: bool, theme: &Theme) -> Line<'static>
     Line::from(spans)
 }
 
-/// The primary's handoff queue as a lane: its length now and over time.
+/// The primary's handoff queue as a lane: its length now and over time,
+/// the connections it handed to workers and those that waited in it.
 fn queue_line(at: &At, times: bool, cells_w: usize, theme: &Theme) -> Line<'static> {
     let q = at.c.queue;
     let (now, style) = if q > 0 {
@@ -539,11 +581,17 @@ fn queue_line(at: &At, times: bool, cells_w: usize, theme: &Theme) -> Line<'stat
     };
     let cols = SERVED - 1 + if times { 2 * TIME } else { 0 };
     let handed = thousands(at.handed() as u64);
-    let both = format!("{handed} conns in · {} waited", thousands(at.c.queued as u64));
+    // Connections reset from the queue (no worker left) matter most.
+    let second = if at.c.refused > 0 {
+        format!("{} reset", thousands(at.c.refused as u64))
+    } else {
+        format!("{} waited", thousands(at.c.queued as u64))
+    };
+    let both = format!("{handed} handed · {second}");
     let totals = if both.chars().count() <= cols {
         both
     } else {
-        format!("{handed} conns")
+        format!("{handed} handed")
     };
     let (cells, _) = queue_cells(at, cells_w);
     Line::from(vec![
@@ -589,7 +637,10 @@ fn core_line(at: &At, core: usize, times: bool, cells_w: usize, theme: &Theme) -
         })
         .collect();
     Line::from(vec![
-        Span::styled(format!(" {:<1$}", format!("core {core}"), LABEL - 1), theme.dim()),
+        Span::styled(
+            format!(" {:<1$}", format!("core {core}"), LABEL - 1),
+            theme.dim(),
+        ),
         Span::styled(format!("{now:<NOW$}"), style),
         Span::styled(format!("{pct:>cols$} "), theme.dim()),
         Span::raw(" "),
@@ -689,11 +740,11 @@ fn recent_events(at: &At, rows: usize, width: usize, theme: &Theme) -> Vec<Line<
         .map(|(t, kind, labels)| {
             let (glyph, what, style) = match kind {
                 MarkKind::Forked => ('+', "forked".to_string(), theme.immediate()),
-                MarkKind::Listening(port) => {
-                    (' ', format!("listening on :{port}"), Style::new())
-                }
+                MarkKind::Listening(port) => (' ', format!("listening on :{port}"), Style::new()),
                 MarkKind::Disconnected => ('↓', "disconnected".to_string(), theme.dim()),
-                MarkKind::Ended(Ending::Exit(0)) => ('↓', "exited (code 0)".to_string(), theme.dim()),
+                MarkKind::Ended(Ending::Exit(0)) => {
+                    ('↓', "exited (code 0)".to_string(), theme.dim())
+                }
                 MarkKind::Ended(Ending::Exit(c)) => {
                     ('✕', format!("crashed: exit code {c}"), theme.stderr())
                 }
@@ -714,22 +765,19 @@ fn recent_events(at: &At, rows: usize, width: usize, theme: &Theme) -> Vec<Line<
 }
 
 /// Which processes get a lane when not all fit in `rows`: the primary,
-/// then the liveliest (on a core, waiting, idle, booting, then the dead,
-/// latest first), shown in fork order.
+/// the living in fork order, then the dead, latest first; shown in fork
+/// order. (Not by activity: lanes would come and go at every step.)
 fn chosen<'a>(at: &'a At<'_>, rows: usize) -> Vec<&'a ProcAt> {
     if at.c.procs.len() <= rows {
         return at.c.procs.iter().collect();
     }
-    let rank = |p: &ProcAt| match (p.kind, p.state, p.activity) {
-        (ProcKind::Primary, _, _) => 0,
-        (_, ProcState::Dead(_), _) => 5,
-        (_, _, Activity::OnCore(_)) => 1,
-        (_, _, Activity::Waiting) => 2,
-        (_, ProcState::Booting, _) => 4,
-        _ => 3,
+    let rank = |p: &ProcAt| match (p.kind, p.state.is_alive()) {
+        (ProcKind::Primary, _) => (0, 0),
+        (_, true) => (1, p.proc as i32),
+        (_, false) => (2, -(p.proc as i32)),
     };
     let mut order: Vec<&ProcAt> = at.c.procs.iter().collect();
-    order.sort_by_key(|p| (rank(p), std::cmp::Reverse(p.proc)));
+    order.sort_by_key(|p| rank(p));
     order.truncate(rows);
     order.sort_by_key(|p| p.proc);
     order
@@ -737,16 +785,18 @@ fn chosen<'a>(at: &'a At<'_>, rows: usize) -> Vec<&'a ProcAt> {
 
 /// `+12 more: 3 on a core, 4 waiting, 5 exited`.
 fn more_line(at: &At, shown: &[&ProcAt], theme: &Theme) -> Line<'static> {
-    let hidden: Vec<&ProcAt> = at
-        .c
-        .procs
-        .iter()
-        .filter(|p| !shown.iter().any(|s| s.proc == p.proc))
-        .collect();
+    let hidden: Vec<&ProcAt> =
+        at.c.procs
+            .iter()
+            .filter(|p| !shown.iter().any(|s| s.proc == p.proc))
+            .collect();
     let n = |f: &dyn Fn(&ProcAt) -> bool| hidden.iter().filter(|p| f(p)).count();
     let mut parts = Vec::new();
     for (k, what) in [
-        (n(&|p| matches!(p.activity, Activity::OnCore(_))), "on a core"),
+        (
+            n(&|p| matches!(p.activity, Activity::OnCore(_))),
+            "on a core",
+        ),
         (n(&|p| p.activity == Activity::Waiting), "waiting"),
         (
             n(&|p| p.state.is_alive() && p.activity == Activity::Idle),
@@ -782,35 +832,56 @@ fn more_line(at: &At, shown: &[&ProcAt], theme: &Theme) -> Line<'static> {
 /// throughput sparkline and the totals; least wanted dropped first.
 fn numbers(at: &At, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines: Vec<(u8, Line<'static>)> = Vec::new();
-    let idle = at
-        .c
-        .procs
-        .iter()
-        .filter(|p| p.state.is_alive() && p.activity == Activity::Idle)
-        .count();
-    let crashed = at.c.crashed();
-    let parts = [
-        (format!("█ {} on a core", at.c.running()), theme.immediate()),
-        (
-            format!("░ {} waiting for one", at.c.waiting()),
-            theme.warning(),
-        ),
-        (format!("· {idle} idle"), theme.dim()),
-        (format!("✕ {}", ended_badly(at)), theme.stderr()),
+    let idle =
+        at.c.procs
+            .iter()
+            .filter(|p| p.state.is_alive() && p.activity == Activity::Idle)
+            .count();
+    let (running, waiting) = (at.c.running(), at.c.waiting());
+    let bad = ended_badly(at);
+    // (text, style) parts, longest wording first.
+    let variants: [Vec<(String, Style)>; 3] = [
+        vec![
+            (format!("█ {running} on a core"), theme.immediate()),
+            (format!("░ {waiting} waiting for one"), theme.warning()),
+            (format!("· {idle} idle"), theme.dim()),
+        ],
+        vec![
+            (format!("█ {running} on a core"), theme.immediate()),
+            (format!("░ {waiting} waiting"), theme.warning()),
+            (format!("· {idle} idle"), theme.dim()),
+        ],
+        vec![
+            (format!("█ {running} running"), theme.immediate()),
+            (format!("░ {waiting} waiting"), theme.warning()),
+        ],
     ];
-    let shown = if crashed > 0 { 4 } else { 3 };
-    let len: usize = parts[..shown].iter().map(|(t, _)| t.chars().count() + 2).sum();
-    let mut counts = Vec::new();
-    for (i, (text, style)) in parts[..shown].iter().enumerate() {
-        // `waiting for one` shortens to `waiting` when the line is long.
-        let text = if i == 1 && len + 1 > width {
-            format!("░ {} waiting", at.c.waiting())
-        } else {
-            text.clone()
-        };
-        let sep = if i == 0 { " " } else { "  " };
-        counts.push(Span::styled(format!("{sep}{text}"), *style));
-    }
+    let with_bad = |mut parts: Vec<(String, Style)>| {
+        if !bad.is_empty() {
+            parts.push((format!("✕ {bad}"), theme.stderr()));
+        }
+        parts
+    };
+    let len = |parts: &[(String, Style)]| -> usize {
+        parts
+            .iter()
+            .map(|(t, _)| t.chars().count() + 2)
+            .sum::<usize>()
+            - 1
+    };
+    let parts = variants
+        .iter()
+        .map(|v| with_bad(v.clone()))
+        .find(|p| len(p) <= width)
+        .unwrap_or_else(|| variants[2].clone());
+    let counts: Vec<Span<'static>> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (text, style))| {
+            let sep = if i == 0 { " " } else { "  " };
+            Span::styled(format!("{sep}{text}"), style)
+        })
+        .collect();
     lines.push((0, Line::from(counts)));
     lines.push((1, cores_line(at, width, false, theme)));
     // The grid: `w1█26  w2░25  w3✕`.
@@ -858,7 +929,37 @@ fn numbers(at: &At, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'stati
     if at.c.refused > 0 {
         totals.push_str(&format!(" · {} reset", at.c.refused));
     }
-    lines.push((5, Line::from(Span::styled(format!(" {totals}"), theme.dim()))));
+    lines.push((
+        5,
+        Line::from(Span::styled(format!(" {totals}"), theme.dim())),
+    ));
+    // The forked processes' CPU against their waiting for a core.
+    let (cpu, waited) = at
+        .forked()
+        .fold((0, 0), |(c, w), p| (c + p.cpu_ns, w + p.waited_ns));
+    if cpu + waited > 0 {
+        let style = if waited > cpu {
+            theme.warning()
+        } else {
+            theme.dim()
+        };
+        lines.push((
+            6,
+            Line::from(Span::styled(
+                format!(
+                    " cpu {} · waited {} for a core",
+                    short_ms(cpu),
+                    short_ms(waited)
+                ),
+                style,
+            )),
+        ));
+    }
+    lines.extend(
+        recent_events(at, 1, width, theme)
+            .into_iter()
+            .map(|l| (7, l)),
+    );
     // Drop the least wanted until the rest fits, keeping the order.
     while lines.len() > rows {
         let Some(worst) = (0..lines.len()).max_by_key(|&i| (lines[i].0, i)) else {
@@ -1104,7 +1205,10 @@ mod tests {
         );
         assert!(!screen.contains("process"), "no lanes:\n{screen}");
         // Served per worker: `w1█3`-like cells, one per worker.
-        let grid = screen.lines().filter(|l| l.contains("w1") || l.contains("w7")).count();
+        let grid = screen
+            .lines()
+            .filter(|l| l.contains("w1") || l.contains("w7"))
+            .count();
         assert!(grid >= 1, "{screen}");
         let screen = render(&ix, 30_000_000, 48, 8);
         assert_has(&screen, &["1 crashed", "w3✕"]);
@@ -1117,6 +1221,62 @@ mod tests {
         assert_has(&screen, &["more:", "primary"]);
         // The busy ones keep their lanes.
         assert_has(&screen, &["█ on core 0", "█ on core 1"]);
+    }
+
+    #[test]
+    fn child_processes_alone_are_processes_not_a_cluster() {
+        let ms = 1_000_000;
+        let point = |time_ns, event, value| ProcPoint {
+            time_ns,
+            proc: 1,
+            core: 0,
+            event,
+            value,
+        };
+        let log = ProcLog {
+            cores: 4,
+            points: vec![
+                point(0, E::Forked, 0),
+                point(2 * ms, E::Online, 0),
+                point(2 * ms, E::Cpu, 5 * ms as u32),
+                point(9 * ms, E::Killed, 15),
+            ],
+        };
+        let ix = ProcIndex::build(&log);
+        let screen = render(&ix, 4 * ms, 120, 20);
+        assert_has(
+            &screen,
+            &["processes: 1 child process · 4 cores", "ch1", "█ on core 0"],
+        );
+        let screen = render(&ix, 10 * ms, 120, 20);
+        assert_has(
+            &screen,
+            &["1 killed", "✕ SIGTERM", "✕ ch1 killed by SIGTERM"],
+        );
+    }
+
+    #[test]
+    fn the_help_fits_its_popup() {
+        let (head, lines) = HELP;
+        for l in std::iter::once(&head).chain(lines) {
+            assert!(l.chars().count() <= 76, "{l}");
+        }
+    }
+
+    #[test]
+    fn times_fit_their_column() {
+        for (ns, text) in [
+            (0, "0 ms"),
+            (150_000, "0.15 ms"),
+            (20_120_000, "20.1 ms"),
+            (250_000_000, "250 ms"),
+            (1_250_000_000, "1.25 s"),
+            (87_910_000_000, "87.9 s"),
+            (1_234_000_000_000, "1234 s"),
+        ] {
+            assert_eq!(column_time(ns), text);
+            assert!(text.chars().count() < TIME);
+        }
     }
 
     #[test]
@@ -1154,9 +1314,8 @@ if cluster.isPrimary {
   http.createServer(|req, res| { busy(2); res.end("ok"); }).listen(0);
 }
 "#;
-        let scenario =
-            crate::script::Scenario::compile("cluster.rhai".into(), source.to_string())
-                .expect("compiles");
+        let scenario = crate::script::Scenario::compile("cluster.rhai".into(), source.to_string())
+            .expect("compiles");
         let mut options = crate::script::RunOptions::default();
         options.runtime.cores = 2;
         let run = crate::script::script_run(&scenario, &options);
@@ -1204,11 +1363,8 @@ if cluster.isPrimary {
         let Ok(path) = std::env::var("CLUSTER_LESSON") else {
             return;
         };
-        let mut player = super::super::app::Player::open(
-            std::path::Path::new(&path),
-            Default::default(),
-            0,
-        );
+        let mut player =
+            super::super::app::Player::open(std::path::Path::new(&path), Default::default(), 0);
         let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test terminal");
         let len = player.len();
         let t0 = std::time::Instant::now();
