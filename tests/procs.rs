@@ -110,12 +110,23 @@ fn every_connection_is_handled_by_exactly_one_worker_or_refused() {
             .trace
             .events
             .iter()
-            .filter(|e| matches!(e.kind, Kind::Net { event: NetEvent::Receive, .. }))
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    Kind::Net {
+                        event: NetEvent::Receive,
+                        ..
+                    }
+                )
+            })
             .map(|e| e.time_ns)
             .max()
             .unwrap_or(0);
         let answered = served.iter().map(|p| p.time_ns).max().unwrap_or(0);
-        assert!(answered <= received, "served at {answered}, received by {received}");
+        assert!(
+            answered <= received,
+            "served at {answered}, received by {received}"
+        );
         // Round robin: with at least as many connections as workers,
         // every worker got one.
         let busy: std::collections::HashSet<u16> = served.iter().map(|p| p.proc).collect();
