@@ -164,21 +164,7 @@ fn parent_body<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: B
             crate::runtime::net::deliver::accept(rt, host, conn)
         }
         Body::Cluster(ClusterMsg::Disconnect) => {
-            // `Worker.prototype._disconnect`: close every server, then the
-            // channel; the process exits once nothing else keeps it.
-            let mut r = rt.borrow_mut();
-            r.procs.after_disconnect = true;
-            let servers: Vec<u32> = r.procs.shared_servers.iter().map(|&(s, _)| s).collect();
-            r.procs.disconnecting = Some(servers.len() as u32);
-            for s in &servers {
-                if !r.close_server(*s) {
-                    r.procs.disconnecting = r.procs.disconnecting.map(|n| n.saturating_sub(1));
-                }
-            }
-            if r.procs.disconnecting == Some(0) {
-                r.procs.disconnecting = None;
-                r.disconnect_self();
-            }
+            rt.borrow_mut().worker_disconnect();
             Ok(())
         }
         Body::Disconnected => {
@@ -325,6 +311,12 @@ fn child_body<H: HostTypes, I: Invoke<H>>(
             rt.borrow_mut().handoff_done(port, from);
             Ok(())
         }
+        Body::Cluster(ClusterMsg::ExitedAfterDisconnect) => {
+            if let Some(c) = rt.borrow_mut().procs.children.get_mut(idx as usize) {
+                c.exited_after_disconnect = true;
+            }
+            Ok(())
+        }
         Body::Cluster(ClusterMsg::Closed { port }) => {
             rt.borrow_mut().remove_from_handle(port, from);
             Ok(())
@@ -426,6 +418,28 @@ fn remove_worker<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, idx: 
 }
 
 impl<H: HostTypes> Runtime<H> {
+    /// In a worker, `Worker.prototype._disconnect` (asked by the primary,
+    /// or `cluster.worker.disconnect()`): close every server, then the IPC
+    /// channel once they have closed; the process exits when nothing else
+    /// keeps its loop alive.
+    pub fn worker_disconnect(&mut self) {
+        self.procs.after_disconnect = true;
+        if let Some(parent) = self.procs.parent {
+            self.ipc_post(parent, Body::Cluster(ClusterMsg::ExitedAfterDisconnect));
+        }
+        let servers: Vec<u32> = self.procs.shared_servers.iter().map(|&(s, _)| s).collect();
+        self.procs.disconnecting = Some(servers.len() as u32);
+        for s in servers {
+            if !self.close_server(s) {
+                self.procs.disconnecting = self.procs.disconnecting.map(|n| n.saturating_sub(1));
+            }
+        }
+        if self.procs.disconnecting == Some(0) {
+            self.procs.disconnecting = None;
+            self.disconnect_self();
+        }
+    }
+
     /// In a worker: the primary's reply to `queryServer`: the server
     /// listens (on the shared port) and tells the primary.
     pub fn cluster_bound(&mut self, server: u32, port: u16) {

@@ -111,6 +111,9 @@ pub enum ClusterMsg {
     Disconnect,
     /// Worker → primary: a server of the worker closed.
     Closed { port: u16 },
+    /// Worker → primary: it is disconnecting on its own
+    /// (`cluster.worker.disconnect()`): `exitedAfterDisconnect` is true.
+    ExitedAfterDisconnect,
 }
 
 /// A worker's `state`.

@@ -568,20 +568,7 @@ fn register_worker(engine: &mut Engine) {
         // `worker.disconnect()` in the worker: close the servers, then the
         // channel (the primary sees 'disconnect' with
         // exitedAfterDisconnect true).
-        let x = ctx()?;
-        let mut rt = x.rt.borrow_mut();
-        rt.procs.after_disconnect = true;
-        let servers: Vec<u32> = rt.procs.shared_servers.iter().map(|&(s, _)| s).collect();
-        rt.procs.disconnecting = Some(servers.len() as u32);
-        for s in servers {
-            if !rt.close_server(s) {
-                rt.procs.disconnecting = rt.procs.disconnecting.map(|n| n.saturating_sub(1));
-            }
-        }
-        if rt.procs.disconnecting == Some(0) {
-            rt.procs.disconnecting = None;
-            rt.disconnect_self();
-        }
+        ctx()?.rt.borrow_mut().worker_disconnect();
         Ok(())
     });
 }
