@@ -251,6 +251,7 @@ if cluster.isPrimary { cluster.fork(); } else { process.on("message", |m| {}); }
     // Warm up (the first run starts threads the runtime keeps).
     let _ = run_with(&endings[0], 2);
     let before = threads();
+    assert!(before > 0, "/proc/self/task lists this process's threads");
     for (i, text) in endings.iter().enumerate() {
         let r = run_with(text, 2);
         assert!(r.outcome.fatal.is_none() || i == 3, "{i}: {}", r.stderr());

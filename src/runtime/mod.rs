@@ -880,8 +880,6 @@ impl<H: HostTypes> Runtime<H> {
         loop {
             let d = left.min(cores::SLICE_NS);
             let end = link.hub.cpu(link.me, t, d);
-            self.procs.cpu_ns += d;
-            self.procs.waited_ns += end - t - d;
             left -= d;
             t = end;
             if left == 0 {

@@ -530,11 +530,6 @@ impl Hub {
         self.lock().parts.get(me as usize).map_or(0, |p| p.proc)
     }
 
-    /// Is loop `id` still running?
-    pub fn is_alive(&self, id: u32) -> bool {
-        self.lock().parts.get(id as usize).is_some_and(|p| p.alive)
-    }
-
     /// Records a point of the process log.
     pub fn log(&self, time_ns: u64, proc: u16, event: ProcEvent, value: u32) {
         self.lock().log.points.push(ProcPoint {
@@ -698,10 +693,6 @@ impl Hub {
 
     pub fn set_route(&self, key: (u32, u32), to: u32) {
         self.lock().routes.insert(key, to);
-    }
-
-    pub fn drop_route(&self, key: (u32, u32)) {
-        self.lock().routes.remove(&key);
     }
 
     pub fn has_mail(&self, me: u32) -> bool {

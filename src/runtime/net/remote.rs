@@ -174,12 +174,6 @@ impl<H: HostTypes> super::Net<H> {
         }
     }
 
-    pub fn unpark(&mut self, conn: u32) {
-        if let Some(c) = self.conns.get_mut(conn as usize) {
-            c.parked = false;
-        }
-    }
-
     fn push_arrived(&mut self, arrival: u64, conn: u32, to_server: bool, seg: Segment) {
         let Some(c) = self.conns.get_mut(conn as usize) else {
             return;

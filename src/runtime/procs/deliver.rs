@@ -113,14 +113,7 @@ pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Pr
             }
         }
         ProcOp::NoWorkers => {
-            emit_to(
-                rt,
-                host,
-                Target::Cluster,
-                emitter,
-                super::INTERCOM_DISCONNECT,
-                Vec::new(),
-            )?;
+            no_workers_left(rt, host)?;
         }
     }
     Ok(())
@@ -405,16 +398,23 @@ fn remove_worker<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, idx: 
         r.procs.workers().is_empty()
     };
     if last {
-        emit_to(
-            rt,
-            host,
-            Target::Cluster,
-            emitter,
-            super::INTERCOM_DISCONNECT,
-            Vec::new(),
-        )?;
+        no_workers_left(rt, host)?;
     }
     Ok(())
+}
+
+/// `intercom.emit('disconnect')`: the worker table is empty, and the
+/// callbacks of `cluster.disconnect(cb)` run.
+fn no_workers_left<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I) -> Step {
+    emit_to(
+        rt,
+        host,
+        Target::Cluster,
+        emitter,
+        super::INTERCOM_DISCONNECT,
+        Vec::new(),
+    )
+    .map(|_| ())
 }
 
 impl<H: HostTypes> Runtime<H> {

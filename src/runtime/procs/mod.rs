@@ -209,8 +209,6 @@ impl ProcOp {
 pub enum ProcObj {
     /// A cluster `Worker` in the primary (by index in `children`).
     Worker(u32),
-    /// A `ChildProcess` (by index in `children`).
-    Child(u32),
 }
 
 /// One process's place among the others.
@@ -241,9 +239,6 @@ pub struct Procs<H: HostTypes> {
     pub shared_servers: Vec<(u32, u16)>,
     /// In a worker: the primary disconnected it (`exitedAfterDisconnect`).
     pub after_disconnect: bool,
-    /// CPU time this loop used and waited for a core (virtual ns).
-    pub cpu_ns: u64,
-    pub waited_ns: u64,
 }
 
 impl<H: HostTypes> Default for Procs<H> {
@@ -265,8 +260,6 @@ impl<H: HostTypes> Default for Procs<H> {
             disconnecting: None,
             shared_servers: Vec::new(),
             after_disconnect: false,
-            cpu_ns: 0,
-            waited_ns: 0,
         }
     }
 }
@@ -321,14 +314,6 @@ impl<H: HostTypes> Procs<H> {
     pub fn handle_of_server(&self, server: u32) -> Option<usize> {
         self.handles.iter().position(|h| h.server == Some(server))
     }
-}
-
-/// A process to start: what the host needs to run the script again.
-#[derive(Debug, Clone)]
-pub struct ForkRequest {
-    pub worker_id: Option<u32>,
-    pub env: super::env::Env,
-    pub args: Vec<String>,
 }
 
 impl<H: HostTypes> Runtime<H> {

@@ -32,6 +32,5 @@ pub struct JsWorkers(pub Vec<(u32, u32)>);
 pub fn proc_value(obj: ProcObj) -> Dynamic {
     match obj {
         ProcObj::Worker(i) => Dynamic::from(JsClusterWorker(i)),
-        ProcObj::Child(i) => Dynamic::from(JsChildProcess(i)),
     }
 }
