@@ -347,3 +347,32 @@ fn under_the_real_clock_a_fork_is_refused_clearly() {
     assert_eq!(r.outcome.exit_code, 1);
     assert!(r.stderr().contains("virtual clock"), "{}", r.stderr());
 }
+
+#[test]
+fn a_cores_knob_must_be_an_integer() {
+    let r = run_with(
+        r#"
+lesson(#{ title: "t", summary: "s", topic: "x", teaches: "y", duration: "1 min" });
+let c = param("cores", #{ default: "two", choices: ["two", "four"], cores: true, help: "h" });
+scenario(|| console.log(c));
+"#,
+        2,
+    );
+    assert_eq!(r.outcome.exit_code, 2, "{}", r.stderr());
+    assert!(
+        r.stderr()
+            .contains("`cores: true` needs an integer parameter"),
+        "{}",
+        r.stderr()
+    );
+    // An integer one sets the machine the processes share.
+    let r = run_with(
+        r#"
+lesson(#{ title: "t", summary: "s", topic: "x", teaches: "y", duration: "1 min" });
+let c = param("cores", #{ default: 3, min: 1, max: 8, cores: true, help: "h" });
+scenario(|| console.log(os.availableParallelism()));
+"#,
+        2,
+    );
+    assert_eq!(r.stdout(), "3\n", "{}", r.stderr());
+}

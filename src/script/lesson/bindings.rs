@@ -244,11 +244,15 @@ fn param(c: NativeCallContext, name: &str, map: Map) -> Res<Dynamic> {
     // `cores: true`: this knob is the machine's core count under the
     // virtual clock (`os.availableParallelism()`, the CPU the processes
     // share).
-    if map
+    let cores = map
         .get("cores")
-        .is_some_and(|v| v.as_bool().unwrap_or(false))
-        && let ParamValue::Int(n) = &value
-    {
+        .is_some_and(|v| v.as_bool().unwrap_or(false));
+    if cores && !matches!(value, ParamValue::Int(_)) {
+        return Err(err(
+            "`cores: true` needs an integer parameter (the core count)".into(),
+        ));
+    }
+    if cores && let ParamValue::Int(n) = &value {
         let n = (*n).clamp(1, crate::runtime::cores::MAX_CORES as i64) as usize;
         let mut rt = x.rt.borrow_mut();
         rt.options.cores = n;
