@@ -87,6 +87,9 @@ enum Command {
     /// Install it with `workbench man > ~/.local/share/man/man1/workbench.1`;
     /// the one page documents every command.
     Man,
+    /// A process forked by a scenario under `--clock real` (internal).
+    #[command(name = "__process", hide = true)]
+    Process,
 }
 
 #[derive(Subcommand)]
@@ -382,6 +385,7 @@ fn dispatch(cli: Cli) -> u8 {
             player(workbench::tui::Screen::player(path, params, clock.mode()))
         }
         Command::Run(args) => run(args),
+        Command::Process => workbench::script::run_forked_process(),
         Command::Js { file, .. } if !file.exists() => {
             err!("{}", lesson::validate::no_such_file(&file));
             2

@@ -336,16 +336,45 @@ if cluster.isPrimary {
     assert!(out.contains("error ERR_IPC_CHANNEL_CLOSED"), "{out}");
 }
 
+/// Under the real clock a fork is a real process (the workbench binary
+/// again); what it prints and how it lived are in the primary's trace.
 #[test]
-fn under_the_real_clock_a_fork_is_refused_clearly() {
+fn under_the_real_clock_a_forked_process_is_recorded_in_the_trace() {
+    workbench::runtime::procs::os::set_exe(env!("CARGO_BIN_EXE_workbench").into());
     let path = scenario_path("procs_inline.rhai");
-    let scenario = Scenario::compile(path.clone(), "cluster.fork();".into()).expect("compiles");
+    let text = r#"
+if cluster.isPrimary {
+  let w = cluster.fork();
+  w.on("exit", |code, signal| console.log(`exit ${code} ${signal}`));
+} else {
+  console.log(`worker ${cluster.worker.id} pid differs ${process.pid != process.ppid}`);
+  process.exit(5);
+}
+"#;
+    let scenario = Scenario::compile(path.clone(), text.into()).expect("compiles");
     let mut options = RunOptions::default();
     options.runtime.clock = ClockMode::Real;
     options.runtime.sandbox = path.parent().expect("dir").to_path_buf();
     let r = run(&scenario, &options);
-    assert_eq!(r.outcome.exit_code, 1);
-    assert!(r.stderr().contains("virtual clock"), "{}", r.stderr());
+    assert_eq!(r.outcome.exit_code, 0, "{}", r.stderr());
+    assert_eq!(r.stdout(), "worker 1 pid differs true\nexit 5 null\n");
+    let events: Vec<ProcEvent> = r
+        .trace
+        .procs
+        .points
+        .iter()
+        .filter(|p| p.proc == 1)
+        .map(|p| p.event)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ProcEvent::Forked,
+            ProcEvent::Online,
+            ProcEvent::Disconnected,
+            ProcEvent::Exited
+        ]
+    );
 }
 
 #[test]

@@ -36,6 +36,7 @@ const RULES: &[(&str, &[&str])] = &[
         &["host", "value", "lesson::decl", "source", "node::args"],
     ),
     ("lesson", &["lesson::decl", "lesson::bindings"]),
+    ("forked", &["host", "source"]),
     (
         "node",
         &[

@@ -1117,12 +1117,22 @@ fn poll<H: HostTypes, I: Invoke<H>>(
                             if link.hub.is_shutdown() {
                                 return Err(Stop::Exit(1));
                             }
-                            if link.hub.has_mail(link.me) {
+                            if link.hub.has_mail(link.me) || r.net.has_real_inbound() {
                                 break;
                             }
                             let now = std::time::Instant::now();
                             if deadline.is_some_and(|d| d <= now) {
                                 break;
+                            }
+                            if r.pool.active_requests() == 0 {
+                                // Nothing on the pool: sleep until a message
+                                // or a socket wakes the hub (a wake-up lost
+                                // between the check and the wait costs at
+                                // most the cap).
+                                let cap = std::time::Duration::from_millis(1);
+                                let cap = deadline.map_or(cap, |d| cap.min(d - now));
+                                link.hub.wait_real(link.me, cap);
+                                continue;
                             }
                             let slice = now + std::time::Duration::from_micros(500);
                             let until = deadline.map_or(slice, |d| d.min(slice));

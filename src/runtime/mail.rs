@@ -84,9 +84,29 @@ pub fn collect<H: HostTypes>(rt: &Shared<H>) {
     };
     let now = rt.borrow().clock.now_ns();
     let mut r = rt.borrow_mut();
+    if r.clock.mode == super::clock::ClockMode::Real {
+        r.await_ipc_frames();
+    }
+    // A real forked process: a signal the script listens for now is
+    // caught (and delivered here), another takes its default action.
+    if let Some(flags) = &r.procs.os_signals {
+        flags.update(|sig| {
+            crate::runtime::net::signal_name(sig)
+                .is_some_and(|name| r.net.signal_events.listener_count(name) > 0)
+        });
+    }
+    let real = r.clock.mode == super::clock::ClockMode::Real;
     for envelope in link.hub.take_due(link.me, now) {
         match envelope.body {
             Body::Net(msg) => r.net_receive(envelope.arrival_ns, msg),
+            // Real clock: a worker's acknowledgement of a handoff, which
+            // arrived before the sockets this poll reads, frees the worker
+            // before they are distributed (it runs no script).
+            Body::Cluster(super::procs::ClusterMsg::Ack { port })
+                if real && r.procs.child_by_hub(envelope.from).is_some() =>
+            {
+                r.handoff_done(port, envelope.from)
+            }
             _ => r.threads.inbox.push_back(envelope),
         }
     }

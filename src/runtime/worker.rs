@@ -235,8 +235,14 @@ pub struct PortEntry {
     pub shared: Option<Vec<u32>>,
 }
 
+/// Where the bodies posted to a mailbox go instead, at once, in the
+/// poster's thread: another process's channel (`procs/os.rs`).
+pub type Sink = Arc<dyn Fn(Body) + Send + Sync>;
+
 struct HubState {
     parts: Vec<Part>,
+    /// Mailboxes that are another process's channel.
+    sinks: HashMap<u32, Sink>,
     /// Virtual clock: the cores CPU work is placed on (None: no limit).
     cores: Option<Calendar>,
     /// The ports listened on by any process.
@@ -283,6 +289,7 @@ impl Hub {
                     inbox: Vec::new(),
                     terminate: false,
                 }],
+                sinks: HashMap::new(),
                 running: 0,
                 shutdown: false,
                 deadlock: false,
@@ -322,9 +329,20 @@ impl Hub {
         (s.parts.len() - 1) as u32
     }
 
-    /// Puts a message in `to`'s mailbox.
+    /// Sends what is posted to mailbox `part` to `sink` instead.
+    pub fn set_sink(&self, part: u32, sink: Sink) {
+        self.lock().sinks.insert(part, sink);
+    }
+
+    /// Puts a message in `to`'s mailbox (or hands it to its sink, outside
+    /// the hub's lock: a sink may block on a socket).
     pub fn post(&self, from: u32, to: u32, arrival_ns: u64, body: Body) {
         let mut s = self.lock();
+        if let Some(sink) = s.sinks.get(&to).cloned() {
+            drop(s);
+            sink(body);
+            return;
+        }
         s.seq += 1;
         let seq = s.seq;
         if matches!(body, Body::Terminate)
@@ -481,6 +499,7 @@ impl Hub {
             p.alive = false;
             p.inbox.clear();
         }
+        s.sinks.remove(&me);
         if self.mode == ClockMode::Virtual
             && s.running == me as usize
             && s.parts.iter().any(|p| p.alive)
@@ -509,6 +528,17 @@ impl Hub {
         if empty && !s.shutdown {
             let _ = self.turn.wait_timeout(s, cap);
         }
+    }
+
+    /// Something else a loop waits for in [`Hub::wait_real`] arrived
+    /// (its sockets): wakes the waiters.
+    pub fn waker(self: &Arc<Self>) -> crate::runtime::net::real::Waker {
+        let hub = Arc::downgrade(self);
+        Arc::new(move || {
+            if let Some(h) = hub.upgrade() {
+                h.turn.notify_all();
+            }
+        })
     }
 
     pub fn is_shutdown(&self) -> bool {

@@ -18,6 +18,7 @@
 //!              calls and coroutines, error classification, reports, workers
 //! node/        the bindings, one module per Node module; args.rs is what
 //!              they share; mod.rs builds the engine from one table
+//! forked.rs    a forked process under the real clock (`workbench __process`)
 //! mod.rs       Scenario, RunOptions, RunResult, run, run_worker
 //! ```
 //!
@@ -39,6 +40,7 @@
 //! - `node` (the table, `node/mod.rs`): the bindings, and what they name,
 //!   and syntax;
 //! - `lesson` (`lesson/mod.rs`): lesson::decl, lesson::bindings;
+//! - `forked`: host, source (it is handed [`run_process`]);
 //! - this file: everything.
 //!
 //! The worker binding starts a thread with an entry point it is handed
@@ -47,6 +49,7 @@
 //! re-exports ([`ClockMode`], [`ModuleKind`], ...) or the modules it
 //! makes public.
 
+pub mod forked;
 pub mod host;
 pub mod lesson;
 pub mod modules;
@@ -413,7 +416,7 @@ fn end_workers(rt: &crate::runtime::Shared<Rh>) {
 /// compiles the script again and runs it from the top on a runtime of its
 /// own, then tells its parent how it ended: the channel closes, then the
 /// exit code or the signal.
-pub fn run_process(spec: host::ProcSpec) {
+pub fn run_process(spec: host::ProcSpec) -> (i32, Option<i32>) {
     use crate::runtime::procs::ForkCost;
     use crate::runtime::worker::Body;
     let hub = spec.link.hub.clone();
@@ -424,7 +427,7 @@ pub fn run_process(spec: host::ProcSpec) {
             Ok(t) => t,
             Err(_) => {
                 hub.leave(me);
-                return;
+                return (1, None);
             }
         },
         ClockMode::Real => hub.start.elapsed().as_nanos() as u64,
@@ -447,7 +450,7 @@ pub fn run_process(spec: host::ProcSpec) {
                 Body::Console(crate::trace::Stream::Stderr, e.report),
             );
             died(start_ns, Some(1), None);
-            return;
+            return (1, None);
         }
     };
     let script_ns = match hub.mode {
@@ -473,8 +476,12 @@ pub fn run_process(spec: host::ProcSpec) {
         r.procs.identity = spec.identity;
         r.procs.parent = Some(parent);
         r.procs.proc = spec.proc;
-        r.procs.pid = crate::runtime::procs::PRIMARY_PID + spec.proc as u32;
+        r.procs.pid = spec
+            .os_pid
+            .unwrap_or(crate::runtime::procs::PRIMARY_PID + spec.proc as u32);
         r.procs.connected = true;
+        r.procs.os_signals = spec.os_signals.clone();
+        r.procs.parent_ipc = spec.os_channel.clone();
         r.line_source = Some(rhai::native_call_line);
     }
     // A signal that comes while node boots (before the script can listen
@@ -482,14 +489,14 @@ pub fn run_process(spec: host::ProcSpec) {
     if hub.mode == ClockMode::Virtual {
         if hub.sync(me, start_ns, Some(script_ns)).is_err() {
             hub.leave(me);
-            return;
+            return (1, None);
         }
         for envelope in hub.take_due(me, script_ns) {
             if let Body::Signal(n) = envelope.body
                 && !crate::runtime::net::signal_ignored_by_default(n)
             {
                 died(script_ns, None, Some(n));
-                return;
+                return (0, Some(n));
             }
             rt.borrow_mut().threads.inbox.push_back(envelope);
         }
@@ -549,6 +556,13 @@ pub fn run_process(spec: host::ProcSpec) {
             outcome.signal,
         );
     }
+    (outcome.exit_code, outcome.signal)
+}
+
+/// `workbench __process`: a process forked under the real clock runs the
+/// script its parent sent ([`forked`]), then exits as it ended.
+pub fn run_forked_process() -> u8 {
+    forked::run_forked(run_process)
 }
 
 /// A worker thread: compiles the script again (Rhai engines and ASTs stay

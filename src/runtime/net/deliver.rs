@@ -80,6 +80,10 @@ pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Op
     match op {
         Op::Listening(s) => {
             emit(rt, host, Target::Server(s), "listening", Vec::new())?;
+            // A cluster worker tells the primary after the script's own
+            // listeners ran (node's `listen(port, cb)` adds `cb` before the
+            // cluster adds its own `'listening'` listener).
+            rt.borrow_mut().cluster_listened(s);
         }
         Op::ServerClose(s) => {
             emit(rt, host, Target::Server(s), "close", Vec::new())?;

@@ -26,6 +26,7 @@
 //! the values handed to them come from [`HostTypes`] hooks.
 
 pub mod deliver;
+pub mod handoff;
 pub mod http;
 pub mod load;
 pub mod real;
@@ -185,6 +186,9 @@ pub struct Server<H: HostTypes> {
     pub conns: Vec<u32>,
     pub keep_alive_timeout_ms: f64,
     pub max_connections: Option<u32>,
+    /// Real clock: a cluster primary's round-robin handle, whose accepted
+    /// sockets are handed to workers unread.
+    pub handoff: bool,
 }
 
 /// Who opened a client connection.
@@ -622,6 +626,9 @@ impl<H: HostTypes> Net<H> {
     pub fn real(&mut self) -> Option<&mut real::RealNet> {
         if self.real.is_none() {
             self.real = real::RealNet::new().ok();
+            if let (Some(r), Some((hub, _))) = (self.real.as_ref(), self.hub.as_ref()) {
+                r.set_waker(hub.waker());
+            }
         }
         self.real.as_mut()
     }
@@ -696,7 +703,11 @@ impl<H: HostTypes> Net<H> {
             Segment::Request(ex) => {
                 let e = &self.exchanges[ex as usize];
                 let b = http::request_bytes(&e.method, &e.path, &e.req_headers, &e.req_body);
-                if let Some(c) = self.conns.get_mut(conn as usize) {
+                // A server end handed to another process matches its
+                // requests there.
+                if let Some(c) = self.conns.get_mut(conn as usize)
+                    && c.remote.is_none()
+                {
                     c.real_requests.push_back(ex);
                 }
                 b
@@ -861,6 +872,7 @@ impl<H: HostTypes> Runtime<H> {
             conns: Vec::new(),
             keep_alive_timeout_ms: 5000.0,
             max_connections: None,
+            handoff: false,
         });
         (self.net.servers.len() - 1) as u32
     }
@@ -872,8 +884,7 @@ impl<H: HostTypes> Runtime<H> {
         if matches!(
             self.procs.identity,
             crate::runtime::procs::Identity::Worker(_)
-        ) && !self.net.real_mode
-        {
+        ) {
             self.cluster_listen(server, port);
             return;
         }
@@ -897,8 +908,13 @@ impl<H: HostTypes> Runtime<H> {
             return;
         }
         let port = if self.net.real_mode {
+            let handoff = self
+                .net
+                .servers
+                .get(server as usize)
+                .is_some_and(|s| s.handoff);
             let bound = match self.net.real() {
-                Some(r) => r.listen(server, port),
+                Some(r) => r.listen(server, port, handoff),
                 None => Err(std::io::Error::other("no network runtime")),
             };
             match bound {
@@ -1430,7 +1446,7 @@ impl<H: HostTypes> Runtime<H> {
     }
 
     /// A connection from outside the scenario, accepted by `server`.
-    fn outside_conn(&mut self, server: u32) -> u32 {
+    pub(crate) fn outside_conn(&mut self, server: u32) -> u32 {
         let id = self.net.conns.len() as u32;
         let site = |label: String| Site {
             label: label.into(),

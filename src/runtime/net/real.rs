@@ -55,13 +55,24 @@ pub enum Inbound {
 struct Inbox {
     queue: Mutex<VecDeque<Inbound>>,
     ready: Condvar,
+    /// Also wakes a loop that waits on its mailbox (a loop with processes
+    /// or worker threads waits on the hub, not here).
+    waker: Mutex<Option<Waker>>,
 }
+
+/// Wakes whoever waits for the loop's events.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 impl Inbox {
     fn push(&self, item: Inbound) {
         if let Ok(mut q) = self.queue.lock() {
             q.push_back(item);
             self.ready.notify_all();
+        }
+        if let Ok(w) = self.waker.lock()
+            && let Some(wake) = w.as_ref()
+        {
+            wake();
         }
     }
 }
@@ -72,7 +83,27 @@ enum WriteCmd {
 }
 
 /// Each socket end's writer.
-type Writers = Arc<Mutex<HashMap<SockId, UnboundedSender<WriteCmd>>>>;
+type Writers = Arc<Mutex<WriterTable>>;
+
+/// The writers of the socket ends, and their tasks (to let them finish
+/// when the run ends).
+#[derive(Default)]
+struct WriterTable {
+    tx: HashMap<SockId, (UnboundedSender<WriteCmd>, Arc<Direct>)>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// A socket end written from the loop's thread when nothing is queued
+/// for its writer task, as libuv's `uv_try_write`: node's `write()` puts
+/// the bytes in the kernel before it returns, so the peer (another
+/// process, or a worker the primary hands the connection to) can read
+/// them at once. What the kernel does not take now is queued.
+struct Direct {
+    /// A second descriptor of the socket (None once the writer ended).
+    stream: Mutex<Option<std::net::TcpStream>>,
+    /// Writes queued for the task and not yet done.
+    queued: AtomicU64,
+}
 
 /// Real sockets of one run. The loop thread owns this; the tokio side
 /// knows sockets by [`SockId`] only, and the maps from connections to
@@ -90,6 +121,8 @@ pub struct RealNet {
     /// (connection, server's end?) → socket, and back.
     socks: HashMap<(u32, bool), SockId>,
     ends: HashMap<SockId, (u32, bool)>,
+    /// Sockets a handoff listener accepted, not read (for a worker).
+    raw: Arc<Mutex<HashMap<SockId, std::net::TcpStream>>>,
 }
 
 impl RealNet {
@@ -109,7 +142,15 @@ impl RealNet {
             by_local_port: HashMap::new(),
             socks: HashMap::new(),
             ends: HashMap::new(),
+            raw: Arc::default(),
         })
+    }
+
+    /// What arrives also calls `wake` (the hub's, once the loop has one).
+    pub fn set_waker(&self, wake: Waker) {
+        if let Ok(mut w) = self.inbox.waker.lock() {
+            *w = Some(wake);
+        }
     }
 
     /// Which connection end a socket is (None: not bound yet).
@@ -133,9 +174,23 @@ impl RealNet {
     }
 
     /// Binds 127.0.0.1:`port` (0: the kernel picks) and starts accepting.
-    /// Returns the bound port.
-    pub fn listen(&mut self, server: u32, port: u16) -> std::io::Result<u16> {
+    /// Returns the bound port. A `handoff` listener (a cluster primary's
+    /// round-robin handle) reads nothing: its sockets wait, unread, to be
+    /// handed to a worker ([`RealNet::take_raw`]).
+    pub fn listen(&mut self, server: u32, port: u16, handoff: bool) -> std::io::Result<u16> {
         let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        self.listen_std(server, std_listener, handoff)
+    }
+
+    /// Starts accepting on a socket already bound (by this process, or by
+    /// a cluster primary that handed it over: `SCHED_NONE`, where every
+    /// worker accepts on the same socket and the kernel picks).
+    pub fn listen_std(
+        &mut self,
+        server: u32,
+        std_listener: std::net::TcpListener,
+        handoff: bool,
+    ) -> std::io::Result<u16> {
         std_listener.set_nonblocking(true)?;
         let bound = std_listener.local_addr()?.port();
         let Some(rt) = self.rt() else {
@@ -143,10 +198,11 @@ impl RealNet {
         };
         let _enter = rt.enter();
         let listener = tokio::net::TcpListener::from_std(std_listener)?;
-        let (inbox, writers, next) = (
+        let (inbox, writers, next, raw) = (
             self.inbox.clone(),
             self.writers.clone(),
             self.next_sock.clone(),
+            self.raw.clone(),
         );
         let task = rt.spawn(async move {
             loop {
@@ -154,19 +210,82 @@ impl RealNet {
                     break;
                 };
                 let sock = next.fetch_add(1, Ordering::Relaxed);
-                let _ = stream.set_nodelay(true);
-                let (read, write) = stream.into_split();
-                spawn_writer(&writers, sock, write);
-                inbox.push(Inbound::Accepted {
-                    server,
-                    sock,
-                    peer_port: peer.port(),
-                });
-                tokio::spawn(read_messages(read, inbox.clone(), sock, true));
+                if handoff {
+                    if let (Ok(std_stream), Ok(mut raw)) = (stream.into_std(), raw.lock()) {
+                        raw.insert(sock, std_stream);
+                    }
+                    inbox.push(Inbound::Accepted {
+                        server,
+                        sock,
+                        peer_port: peer.port(),
+                    });
+                    continue;
+                }
+                start_socket(stream, sock, peer.port(), server, &writers, &inbox);
             }
         });
         self.listeners.insert(server, task);
         Ok(bound)
+    }
+
+    /// A socket accepted by a handoff listener, out of this process's
+    /// hands (None: gone, or not such a socket).
+    pub fn take_raw(&mut self, sock: SockId) -> Option<std::net::TcpStream> {
+        let stream = self.raw.lock().ok()?.remove(&sock)?;
+        if let Some(end) = self.ends.remove(&sock) {
+            self.socks.remove(&end);
+        }
+        Some(stream)
+    }
+
+    /// The socket of one end of `conn`.
+    pub fn sock_of(&self, conn: u32, server_end: bool) -> Option<SockId> {
+        self.socks.get(&(conn, server_end)).copied()
+    }
+
+    /// A connection another process accepted and handed over (a cluster
+    /// worker's `newconn`): its reads and writes start here; the caller
+    /// binds it to a connection and accepts it at once, as node's
+    /// `onconnection` runs inside the message's callback.
+    pub fn adopt(&mut self, stream: std::net::TcpStream) -> std::io::Result<SockId> {
+        stream.set_nonblocking(true)?;
+        let sock = self.next_sock.fetch_add(1, Ordering::Relaxed);
+        // What the client wrote is already in the kernel: node's worker
+        // sees the socket readable at once (its first epoll after
+        // `onconnection`), before any later IPC message. Read it now, on
+        // the loop's thread, so that the next poll has it.
+        let mut buf = Vec::new();
+        let mut eof = false;
+        let mut chunk = [0u8; 16 * 1024];
+        while buf.len() < MAX_HEAD * 4 {
+            match std::io::Read::read(&mut &stream, &mut chunk) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        while let Parsed::Message(used, head, body) = parse(&buf, true) {
+            buf.drain(..used);
+            self.inbox.push(Inbound::Message { sock, head, body });
+        }
+        let Some(rt) = self.rt() else {
+            return Err(std::io::Error::other("network runtime stopped"));
+        };
+        let _enter = rt.enter();
+        let stream = tokio::net::TcpStream::from_std(stream)?;
+        let _ = stream.set_nodelay(true);
+        let (read, write) = stream.into_split();
+        spawn_writer(&self.writers, sock, write);
+        if eof {
+            self.inbox.push(Inbound::Eof { sock });
+        } else {
+            rt.spawn(read_messages(read, self.inbox.clone(), sock, true, buf));
+        }
+        Ok(sock)
     }
 
     /// Stops accepting (`server.close()`): the listening socket is closed.
@@ -210,7 +329,7 @@ impl RealNet {
         let (read, write) = stream.into_split();
         spawn_writer(&self.writers, sock, write);
         let inbox = self.inbox.clone();
-        rt.spawn(read_messages(read, inbox, sock, false));
+        rt.spawn(read_messages(read, inbox, sock, false, Vec::new()));
         self.bind_end(sock, conn, false);
         self.inbox.push(Inbound::Connected {
             conn,
@@ -223,10 +342,36 @@ impl RealNet {
         let Some(sock) = self.socks.get(&(conn, from_server)) else {
             return;
         };
-        if let Ok(w) = self.writers.lock()
-            && let Some(tx) = w.get(sock)
+        let Ok(w) = self.writers.lock() else { return };
+        let Some((tx, direct)) = w.tx.get(sock) else {
+            return;
+        };
+        let mut sent = 0;
+        if direct.queued.load(Ordering::SeqCst) == 0
+            && let Ok(guard) = direct.stream.lock()
+            && let Some(stream) = guard.as_ref()
         {
-            let _ = tx.send(WriteCmd::Data(bytes));
+            let mut out: &std::net::TcpStream = stream;
+            while sent < bytes.len() {
+                match std::io::Write::write(&mut out, &bytes[sent..]) {
+                    Ok(0) => break,
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    // Full (or failing: the task finds out): queue it.
+                    Err(_) => break,
+                }
+            }
+        }
+        if sent < bytes.len() {
+            direct.queued.fetch_add(1, Ordering::SeqCst);
+            let rest = if sent == 0 {
+                bytes
+            } else {
+                bytes[sent..].to_vec()
+            };
+            if tx.send(WriteCmd::Data(rest)).is_err() {
+                direct.queued.fetch_sub(1, Ordering::SeqCst);
+            }
         }
     }
 
@@ -236,7 +381,7 @@ impl RealNet {
             return;
         };
         if let Ok(mut w) = self.writers.lock()
-            && let Some(tx) = w.remove(sock)
+            && let Some((tx, _)) = w.tx.remove(sock)
         {
             let _ = tx.send(WriteCmd::Close);
         }
@@ -280,6 +425,25 @@ impl Drop for RealNet {
         for (_, task) in self.listeners.drain() {
             task.abort();
         }
+        // What the run wrote reaches the peers before the sockets close,
+        // as node's writes are in the kernel before it exits: each writer
+        // finishes its queue (bounded: a peer that reads nothing cannot
+        // hold the exit).
+        let tasks = match self.writers.lock() {
+            Ok(mut w) => {
+                w.tx.clear();
+                std::mem::take(&mut w.tasks)
+            }
+            Err(_) => Vec::new(),
+        };
+        if let Some(rt) = self.runtime.as_ref() {
+            rt.block_on(async {
+                let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+                for task in tasks {
+                    let _ = tokio::time::timeout_at(deadline, task).await;
+                }
+            });
+        }
         if let Some(rt) = self.runtime.take() {
             // Drops every task, and with them every socket.
             rt.shutdown_timeout(Duration::from_millis(200));
@@ -287,24 +451,61 @@ impl Drop for RealNet {
     }
 }
 
+/// An accepted socket's writer and reader, and its `Accepted` for the loop.
+fn start_socket(
+    stream: tokio::net::TcpStream,
+    sock: SockId,
+    peer_port: u16,
+    server: u32,
+    writers: &Writers,
+    inbox: &Arc<Inbox>,
+) {
+    let _ = stream.set_nodelay(true);
+    let (read, write) = stream.into_split();
+    spawn_writer(writers, sock, write);
+    inbox.push(Inbound::Accepted {
+        server,
+        sock,
+        peer_port,
+    });
+    tokio::spawn(read_messages(read, inbox.clone(), sock, true, Vec::new()));
+}
+
 fn spawn_writer(writers: &Writers, sock: SockId, mut write: tokio::net::tcp::OwnedWriteHalf) {
     let (tx, mut rx) = unbounded_channel::<WriteCmd>();
-    if let Ok(mut w) = writers.lock() {
-        w.insert(sock, tx);
-    }
-    tokio::spawn(async move {
+    // The second descriptor shares the socket's non-blocking mode.
+    let second = std::os::fd::AsFd::as_fd(write.as_ref())
+        .try_clone_to_owned()
+        .ok()
+        .map(std::net::TcpStream::from);
+    let direct = Arc::new(Direct {
+        stream: Mutex::new(second),
+        queued: AtomicU64::new(0),
+    });
+    let mine = direct.clone();
+    let task = tokio::spawn(async move {
         while let Some(cmd) = rx.recv().await {
             match cmd {
                 WriteCmd::Data(bytes) => {
-                    if write.write_all(&bytes).await.is_err() {
+                    let ok = write.write_all(&bytes).await.is_ok();
+                    mine.queued.fetch_sub(1, Ordering::SeqCst);
+                    if !ok {
                         break;
                     }
                 }
                 WriteCmd::Close => break,
             }
         }
+        if let Ok(mut s) = mine.stream.lock() {
+            *s = None;
+        }
         let _ = write.shutdown().await;
     });
+    if let Ok(mut w) = writers.lock() {
+        w.tx.insert(sock, (tx, direct));
+        w.tasks.retain(|t| !t.is_finished());
+        w.tasks.push(task);
+    }
 }
 
 /// Reads HTTP/1.1 messages off one end until EOF: requests at the
@@ -315,8 +516,8 @@ async fn read_messages(
     inbox: Arc<Inbox>,
     sock: SockId,
     server_end: bool,
+    mut buf: Vec<u8>,
 ) {
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut chunk = vec![0u8; 16 * 1024];
     'read: loop {
         loop {

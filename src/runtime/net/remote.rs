@@ -378,6 +378,9 @@ impl<H: HostTypes> Runtime<H> {
     /// Primary: a parked connection nobody can take (its handle closed):
     /// the kernel resets it.
     pub fn reset_parked(&mut self, conn: u32) {
+        if self.net.real_mode {
+            self.real_reset_parked(conn);
+        }
         let now = self.clock.now_ns();
         let Some(c) = self.net.conns.get_mut(conn as usize) else {
             return;

@@ -160,6 +160,33 @@ fn parent_body<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: B
             rt.borrow_mut().worker_disconnect();
             Ok(())
         }
+        // Real clock: the connection itself, accepted by the primary; the
+        // worker acknowledges, then its server accepts it.
+        Body::Cluster(ClusterMsg::Socket { port, fd }) => {
+            let conn = {
+                let mut r = rt.borrow_mut();
+                if let Some(parent) = r.procs.parent {
+                    // `NODE_HANDLE_ACK` on receipt, then the cluster's ack.
+                    r.ipc_post(parent, Body::Cluster(ClusterMsg::HandleAck));
+                    r.ipc_post(parent, Body::Cluster(ClusterMsg::Ack { port }));
+                }
+                r.real_adopt(port, &fd)
+            };
+            match conn {
+                Some(conn) => crate::runtime::net::deliver::accept(rt, host, conn),
+                None => Ok(()),
+            }
+        }
+        // Real clock, SCHED_NONE: the worker accepts on the shared socket.
+        Body::Cluster(ClusterMsg::Listener { port, server, fd }) => {
+            let mut r = rt.borrow_mut();
+            if let Some(parent) = r.procs.parent {
+                r.ipc_post(parent, Body::Cluster(ClusterMsg::HandleAck));
+            }
+            r.cluster_bound(server, port);
+            r.real_listen_shared(server, &fd);
+            Ok(())
+        }
         Body::Disconnected => {
             let (worker, after_disconnect) = {
                 let mut r = rt.borrow_mut();
@@ -265,7 +292,16 @@ fn child_body<H: HostTypes, I: Invoke<H>>(
             emit_all(rt, host, emits)
         }
         Body::Console(stream, text) => {
-            rt.borrow_mut().console(stream, &text);
+            let mut r = rt.borrow_mut();
+            if r.clock.mode == crate::runtime::clock::ClockMode::Real {
+                // A real process printed it on the terminal itself: it is
+                // only recorded here.
+                let live = std::mem::replace(&mut r.options.live_console, false);
+                r.console(stream, &text);
+                r.options.live_console = live;
+            } else {
+                r.console(stream, &text);
+            }
             Ok(())
         }
         Body::Cluster(ClusterMsg::QueryServer { port, server }) => {
@@ -453,7 +489,18 @@ impl<H: HostTypes> Runtime<H> {
         self.procs.shared_servers.push((server, port));
         self.net_emit(crate::trace::NetEvent::Listen, server, 0, port as u32);
         self.net_tick(crate::runtime::net::Op::Listening(server));
-        if let Some(parent) = self.procs.parent {
+    }
+
+    /// In a worker: server `server` emitted `'listening'`; if it listens
+    /// through the primary, the primary hears of it now.
+    pub fn cluster_listened(&mut self, server: u32) {
+        let port = self
+            .procs
+            .shared_servers
+            .iter()
+            .find(|&&(s, _)| s == server)
+            .map(|&(_, p)| p);
+        if let (Some(port), Some(parent)) = (port, self.procs.parent) {
             self.ipc_post(parent, Body::Cluster(ClusterMsg::Listened { port }));
         }
     }

@@ -26,7 +26,9 @@
 //!   `'message'`, where the cluster's runs first.
 //! - Nothing restarts a worker: a script does, in `'exit'`.
 
+pub mod channel;
 pub mod deliver;
+pub mod os;
 
 use std::collections::VecDeque;
 use std::thread::JoinHandle;
@@ -114,6 +116,19 @@ pub enum ClusterMsg {
     /// Worker → primary: it is disconnecting on its own
     /// (`cluster.worker.disconnect()`): `exitedAfterDisconnect` is true.
     ExitedAfterDisconnect,
+    /// Primary → worker, real clock (`SCHED_RR`): a connection the primary
+    /// accepted, as a socket (node's `newconn` with its handle).
+    Socket { port: u16, fd: os::SharedFd },
+    /// Primary → worker, real clock (`SCHED_NONE`): the bound listening
+    /// socket, which the worker accepts on itself.
+    Listener {
+        port: u16,
+        server: u32,
+        fd: os::SharedFd,
+    },
+    /// Worker → primary, real clock: a socket was received
+    /// (`NODE_HANDLE_ACK`: the primary's channel sends what it held).
+    HandleAck,
 }
 
 /// A worker's `state`.
@@ -158,6 +173,8 @@ pub struct ProcChild<H: HostTypes> {
     /// Out of `cluster.workers`.
     pub removed: bool,
     pub thread: Option<JoinHandle<()>>,
+    /// Real clock: whether frames from it wait in its IPC channel.
+    pub ipc: Option<channel::Watch>,
 }
 
 /// A port the primary listens on for its workers (`RoundRobinHandle`), or
@@ -174,6 +191,9 @@ pub struct Handle {
     pub free: VecDeque<u32>,
     /// Accepted connections waiting for a worker.
     pub pending: VecDeque<u32>,
+    /// Real clock, `SCHED_NONE`: the listening socket the workers share
+    /// (the primary keeps it open while the handle lives).
+    pub listener: Option<os::SharedFd>,
 }
 
 /// The model's own nextTicks of this module.
@@ -239,6 +259,11 @@ pub struct Procs<H: HostTypes> {
     pub shared_servers: Vec<(u32, u16)>,
     /// In a worker: the primary disconnected it (`exitedAfterDisconnect`).
     pub after_disconnect: bool,
+    /// In a real forked process: the signals its script listens for.
+    pub os_signals: Option<std::sync::Arc<os::SignalFlags>>,
+    /// In a real forked process: whether frames from the parent wait in
+    /// its channel.
+    pub parent_ipc: Option<channel::Watch>,
 }
 
 impl<H: HostTypes> Default for Procs<H> {
@@ -260,6 +285,8 @@ impl<H: HostTypes> Default for Procs<H> {
             disconnecting: None,
             shared_servers: Vec::new(),
             after_disconnect: false,
+            os_signals: None,
+            parent_ipc: None,
         }
     }
 }
@@ -333,6 +360,9 @@ impl<H: HostTypes> Runtime<H> {
         };
         self.threads.link = Some(link.clone());
         self.net.hub = Some((hub.clone(), 0));
+        if let Some(r) = self.net.real.as_ref() {
+            r.set_waker(hub.waker());
+        }
         for s in &self.net.servers {
             if let (true, Some(port)) = (s.listening, s.port) {
                 hub.bind(
@@ -401,8 +431,9 @@ impl<H: HostTypes> Runtime<H> {
         proc: u16,
         worker_id: Option<u32>,
         thread: JoinHandle<()>,
+        os_pid: Option<u32>,
     ) -> u32 {
-        let pid = PRIMARY_PID + proc as u32;
+        let pid = os_pid.unwrap_or(PRIMARY_PID + proc as u32);
         self.procs.forks += 1;
         self.procs.children.push(ProcChild {
             hub_id,
@@ -417,6 +448,7 @@ impl<H: HostTypes> Runtime<H> {
             killed: false,
             removed: false,
             thread: Some(thread),
+            ipc: None,
         });
         let idx = (self.procs.children.len() - 1) as u32;
         let now = self.clock.now_ns();
@@ -563,16 +595,42 @@ impl<H: HostTypes> Runtime<H> {
                 let Some(link) = self.threads.link.clone() else {
                     return;
                 };
-                let port = if asked == 0 {
+                let real = self.net.real_mode;
+                let mut port = if asked == 0 && !real {
                     link.hub.ephemeral_port()
                 } else {
                     asked
                 };
+                let mut listener = None;
                 let server = if policy == SCHED_RR {
                     let s = self.create_server(None);
+                    self.net.servers[s as usize].handoff = real;
                     self.listen(s, port);
+                    // Under the real clock the kernel chose the port.
+                    port = self.net.servers[s as usize].port.unwrap_or(port);
                     Some(s)
                 } else {
+                    if real {
+                        match self.shared_listener(port) {
+                            Ok((fd, bound)) => {
+                                listener = Some(fd);
+                                port = bound;
+                            }
+                            // Node's worker would get the error in its
+                            // listen(); the model says so and the worker
+                            // never listens.
+                            Err(e) => {
+                                self.console(
+                                    crate::trace::Stream::Stderr,
+                                    &format!(
+                                        "workbench: the primary cannot bind port {asked} for \
+                                         its workers: {e}"
+                                    ),
+                                );
+                                return;
+                            }
+                        }
+                    }
                     None
                 };
                 self.procs.handles.push(Handle {
@@ -582,6 +640,7 @@ impl<H: HostTypes> Runtime<H> {
                     all: Vec::new(),
                     free: VecDeque::new(),
                     pending: VecDeque::new(),
+                    listener,
                 });
                 self.procs.handles.len() - 1
             }
@@ -599,7 +658,13 @@ impl<H: HostTypes> Runtime<H> {
                 },
             );
         }
-        self.ipc_post(from, Body::Cluster(ClusterMsg::Bound { port, server }));
+        match self.procs.handles[h].listener.clone() {
+            Some(fd) => self.ipc_post(
+                from,
+                Body::Cluster(ClusterMsg::Listener { port, server, fd }),
+            ),
+            None => self.ipc_post(from, Body::Cluster(ClusterMsg::Bound { port, server })),
+        }
         if policy == SCHED_RR {
             self.handoff(h, from);
         }
@@ -633,8 +698,17 @@ impl<H: HostTypes> Runtime<H> {
         };
         let port = handle.port;
         let left = handle.pending.len() as u32;
-        let Some((key, unread)) = self.net_hand_over(conn, worker) else {
-            return;
+        let body = if self.net.real_mode {
+            // The socket itself goes to the worker.
+            self.real_hand_over(conn)
+                .map(|fd| ClusterMsg::Socket { port, fd })
+        } else {
+            self.net_hand_over(conn, worker)
+                .map(|(key, unread)| ClusterMsg::NewConn { port, key, unread })
+        };
+        let Some(body) = body else {
+            // A connection that is gone: the worker takes the next one.
+            return self.handoff(h, worker);
         };
         let proc = self
             .procs
@@ -643,10 +717,7 @@ impl<H: HostTypes> Runtime<H> {
         self.proc_log(proc, ProcEvent::Handoff, left);
         let cost = MessageCost::BASE_NS;
         self.busy_ns(cost);
-        self.ipc_post(
-            worker,
-            Body::Cluster(ClusterMsg::NewConn { port, key, unread }),
-        );
+        self.ipc_post(worker, Body::Cluster(body));
     }
 
     /// `removeHandlesForWorker`: the worker leaves every handle; a handle
@@ -700,6 +771,29 @@ impl<H: HostTypes> Runtime<H> {
                     }
                 }
             }
+        }
+    }
+
+    /// Real clock: frames already in a channel when a poll starts are read
+    /// in it, as node's epoll sees every IPC pipe that is readable. The
+    /// channels' reader threads are given (at most 2 ms) to post them, so
+    /// a worker's acknowledgement is not overtaken by a socket event that
+    /// came after it.
+    pub fn await_ipc_frames(&self) {
+        let socks: Vec<&channel::Watch> = self
+            .procs
+            .children
+            .iter()
+            .filter(|c| c.exit.is_none())
+            .filter_map(|c| c.ipc.as_ref())
+            .chain(self.procs.parent_ipc.as_ref())
+            .collect();
+        if socks.is_empty() {
+            return;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(2);
+        while socks.iter().any(|s| s.pending()) && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
         }
     }
 

@@ -25,4 +25,4 @@ pub use ctx::{Ctx, CtxGuard, ctx};
 pub use errors::{Classified, EXIT_BUDGET, StopToken, classify_error, decl_error, stop_error};
 pub use limits::Limits;
 pub use report::{NODE_VERSION, uncaught_report};
-pub use worker::{ProcEntry, ProcSpec, WorkerEntry, WorkerSpec, worker_runtime};
+pub use worker::{Boot, ProcEntry, ProcSpec, WorkerEntry, WorkerSpec, boot_of, worker_runtime};

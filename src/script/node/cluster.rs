@@ -60,18 +60,6 @@ fn fork(
         ));
     };
     let mut rt = x.rt.borrow_mut();
-    if rt.clock.mode == ClockMode::Real {
-        // Under the real clock a fork must be a real OS process with real
-        // sockets: not built yet. Better a clear refusal than a model that
-        // pretends.
-        return Err(js_error(
-            "Error",
-            "workbench: cluster and child_process run under the virtual clock for now (--clock real \
-             would need real OS processes, which the workbench does not start yet)"
-                .into(),
-            pos,
-        ));
-    }
     rt.fork_allowed().map_err(|m| js_error("Error", m, pos))?;
     let link = rt.ensure_hub();
     let proc = link.hub.new_proc();
@@ -82,6 +70,7 @@ fn fork(
     };
     let id = link.hub.register(start_ns, proc);
     let mut options = rt.options.clone();
+    let live = options.live_console;
     options.live_console = false;
     // `{ ...process.env, ...env }`.
     let mut vars = rt.env().clone();
@@ -114,7 +103,31 @@ fn fork(
         epoch_ms: rt.clock.epoch_ms(),
         overrides: x.overrides.clone(),
         module: x.module,
+        os_pid: None,
+        os_signals: None,
+        os_channel: None,
     };
+    // Under the real clock a process is a real one: the workbench again.
+    if rt.clock.mode == ClockMode::Real {
+        let boot = crate::script::host::boot_of(&spec, live);
+        return match crate::runtime::procs::os::spawn(link.hub.clone(), id, link.me, boot) {
+            Ok(spawned) => {
+                let idx = rt.add_proc_child(id, proc, worker_id, spawned.thread, Some(spawned.pid));
+                if let Some(c) = rt.procs.children.get_mut(idx as usize) {
+                    c.ipc = spawned.ipc;
+                }
+                Ok(idx)
+            }
+            Err(e) => {
+                link.hub.leave(id);
+                Err(js_error(
+                    "Error",
+                    format!("cannot start a process: {e}"),
+                    pos,
+                ))
+            }
+        };
+    }
     let thread = std::thread::Builder::new()
         .name(format!("process-{proc}"))
         .stack_size(crate::script::host::stack::WORKER_STACK_BYTES)
@@ -122,7 +135,9 @@ fn fork(
             // A bug in the model must not leave the other loops waiting
             // for this one: report it as the process's death (code 70).
             let (hub, me, parent) = (spec.link.hub.clone(), spec.link.me, spec.parent);
-            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| entry(spec)));
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                entry(spec);
+            }));
             if ran.is_err() {
                 use crate::runtime::worker::Body;
                 hub.post(
@@ -149,7 +164,7 @@ fn fork(
             }
         })
         .map_err(|e| js_error("Error", format!("cannot start a process: {e}"), pos))?;
-    Ok(rt.add_proc_child(id, proc, worker_id, thread))
+    Ok(rt.add_proc_child(id, proc, worker_id, thread, None))
 }
 
 /// `on`/`once` for a process object: `target` picks the emitter.
