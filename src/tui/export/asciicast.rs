@@ -15,16 +15,21 @@ pub fn write(shots: &[Shot], width: u16, height: u16, title: &str) -> String {
         "{{\"version\": 2, \"width\": {width}, \"height\": {height}, \"title\": {}, \"env\": {{\"TERM\": \"xterm-256color\"}}}}\n",
         json(title)
     );
-    let mut at_ms = 0u64;
-    // Times start just after 0: some players skip an event at 0.0.
-    at_ms += 100;
-    out.push_str(&event(at_ms, "o", "\x1b[?25l\x1b[2J"));
-    for shot in shots {
+    // Times start just after 0 and every output event comes later than
+    // the one before it.
+    let mut at_ms = 100u64;
+    for (i, shot) in shots.iter().enumerate() {
         if let Some(marker) = &shot.marker {
             out.push_str(&event(at_ms, "m", marker));
         }
-        out.push_str(&event(at_ms, "o", &ansi::redraw(&shot.buffer)));
-        at_ms += shot.dwell_ms;
+        // The first frame hides the cursor and clears the screen.
+        let start = if i == 0 { "\x1b[?25l\x1b[2J" } else { "" };
+        out.push_str(&event(
+            at_ms,
+            "o",
+            &format!("{start}{}", ansi::redraw(&shot.buffer)),
+        ));
+        at_ms += shot.dwell_ms.max(1);
     }
     out.push_str(&event(at_ms, "o", "\x1b[0m\x1b[?25h"));
     out
