@@ -126,7 +126,11 @@ fn every_internal_link_of_the_book_leads_to_a_page_and_heading() {
             let path = if file.is_empty() {
                 book_src().join(&page)
             } else {
-                book_src().join(&page).parent().expect("a folder").join(file)
+                book_src()
+                    .join(&page)
+                    .parent()
+                    .expect("a folder")
+                    .join(file)
             };
             if !path.is_file() {
                 broken.push(format!("{}: {target} (no such file)", page.display()));
@@ -142,7 +146,11 @@ fn every_internal_link_of_the_book_leads_to_a_page_and_heading() {
             }
         }
     }
-    assert!(broken.is_empty(), "broken links in book/src:\n  {}", broken.join("\n  "));
+    assert!(
+        broken.is_empty(),
+        "broken links in book/src:\n  {}",
+        broken.join("\n  ")
+    );
 }
 
 #[test]
@@ -154,7 +162,10 @@ fn every_page_is_in_the_table_of_contents() {
         if name == "SUMMARY.md" {
             continue;
         }
-        assert!(listed.contains(&name), "book/src/{name} is not in SUMMARY.md");
+        assert!(
+            listed.contains(&name),
+            "book/src/{name} is not in SUMMARY.md"
+        );
     }
     // And the book's configuration refuses a listed page that is missing.
     let config = std::fs::read_to_string(root().join("book/book.toml")).expect("book.toml");
@@ -187,18 +198,35 @@ fn every_code_block_of_the_book_names_its_language() {
                 }
             }
         }
-        assert!(open.is_none(), "{}: a code block is not closed", page.display());
+        assert!(
+            open.is_none(),
+            "{}: a code block is not closed",
+            page.display()
+        );
     }
-    assert!(bad.is_empty(), "code blocks without a known language:\n  {}", bad.join("\n  "));
+    assert!(
+        bad.is_empty(),
+        "code blocks without a known language:\n  {}",
+        bad.join("\n  ")
+    );
 }
 
 #[test]
 fn the_repository_docs_point_into_the_book_not_outside_the_repository() {
     for doc in ["README.md", "lessons/README.md"] {
         let text = std::fs::read_to_string(root().join(doc)).expect("readable");
-        assert!(!text.contains("../shared"), "{doc} links outside the repository");
-        assert!(!text.contains("API.md"), "{doc} names API.md, which is not in the repository");
+        assert!(
+            !text.contains("../shared"),
+            "{doc} links outside the repository"
+        );
+        assert!(
+            !text.contains("API.md"),
+            "{doc} names API.md, which is not in the repository"
+        );
     }
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    assert!(readme.contains("book/src/api.md"), "the README links the scenario API reference");
+    assert!(
+        readme.contains("book/src/api.md"),
+        "the README links the scenario API reference"
+    );
 }

@@ -64,13 +64,20 @@ fn examples(page: &str, text: &str) -> Vec<Example> {
             out.push(Example {
                 place: format!("{page}:{}", i + 1),
                 code: body + "\n",
-                module: if esm { ModuleKind::Esm } else { ModuleKind::Cjs },
+                module: if esm {
+                    ModuleKind::Esm
+                } else {
+                    ModuleKind::Cjs
+                },
                 expected: None,
             });
         } else if lang == "text" && expect_output {
-            let last = out
-                .last_mut()
-                .unwrap_or_else(|| panic!("{page}:{}: expected output with no example before it", i + 1));
+            let last = out.last_mut().unwrap_or_else(|| {
+                panic!(
+                    "{page}:{}: expected output with no example before it",
+                    i + 1
+                )
+            });
             last.expected = Some(body + "\n");
         }
         esm = false;
@@ -88,7 +95,11 @@ pub fn every_javascript_example_in_the_book_runs_on_node() {
     let mut all = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("readable");
-        let name = file.strip_prefix(&src).unwrap_or(file).display().to_string();
+        let name = file
+            .strip_prefix(&src)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         all.extend(examples(&name, &text));
     }
     // The generated chapters hold a program per lesson; the hand-written
