@@ -914,6 +914,16 @@ fn export(
         );
         return 1;
     }
+    // The summary at the end of a recording names the next lesson, as
+    // the player's does.
+    if format == ExportFormat::Asciicast {
+        let dir = path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        player.next_lesson =
+            lesson::next_in_course(&dir, &player.run.name).map(|l| (l.name, l.title));
+    }
     let title = format!("workbench lesson {}: {}", player.run.name, player.title);
     let text = match format {
         ExportFormat::Asciicast => {
