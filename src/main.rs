@@ -495,8 +495,8 @@ fn dispatch(cli: Cli) -> u8 {
 }
 
 /// The command line as the completion scripts see it: `workbench lesson`
-/// completes the names of the lessons there are when the script is
-/// generated (a path still works; the shell just does not offer one).
+/// and `workbench export` complete the names of the lessons there are
+/// when the script is generated (a path still works; the shell just does not offer one).
 fn completion_command() -> clap::Command {
     let names: Vec<String> = lesson::discover(&lesson::lessons_dir())
         .iter()
@@ -512,11 +512,15 @@ fn completion_command() -> clap::Command {
         .into_iter()
         .map(|n| &*Box::leak(n.into_boxed_str()))
         .collect();
-    command.mut_subcommand("lesson", |lesson| {
-        lesson.mut_arg("name", |arg| {
-            arg.value_parser(clap::builder::PossibleValuesParser::new(names))
+    // `lesson NAME` and `export NAME` both take a lesson.
+    let offer = |sub: clap::Command| {
+        sub.mut_arg("name", |arg| {
+            arg.value_parser(clap::builder::PossibleValuesParser::new(names.clone()))
         })
-    })
+    };
+    command
+        .mut_subcommand("lesson", offer)
+        .mut_subcommand("export", offer)
 }
 
 /// `workbench man`: workbench(1) in roff on stdout. One page documents
