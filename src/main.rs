@@ -970,8 +970,16 @@ fn export(
 /// `workbench book`: writes the generated pages of the book (or, with
 /// `--check`, lists those out of date).
 fn book(dir: &std::path::Path, check: bool) -> u8 {
+    let summary = dir.join("src/SUMMARY.md");
+    if !summary.is_file() {
+        err!(
+            "error: {}: no such file (--dir names the book's folder, with book.toml and src/)",
+            summary.display()
+        );
+        return 2;
+    }
     let lessons = lesson::lessons_dir();
-    let pages = match workbench::book::generate(&lessons) {
+    let pages = match workbench::book::generate_in(&lessons, dir) {
         Ok(pages) => pages,
         Err(message) => {
             err!("{message}");

@@ -230,3 +230,48 @@ fn the_repository_docs_point_into_the_book_not_outside_the_repository() {
         "the README links the scenario API reference"
     );
 }
+
+fn workbench(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("workbench runs")
+}
+
+#[test]
+fn the_book_command_writes_the_pages_and_check_reports_stale_ones() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let book = dir.path();
+    std::fs::create_dir_all(book.join("src")).expect("src/");
+    std::fs::copy(book_src().join("SUMMARY.md"), book.join("src/SUMMARY.md")).expect("copied");
+    let at = book.to_str().expect("a UTF-8 path");
+    let text = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+
+    let out = workbench(&["book", "--check", "--dir", at]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("out of date:") && text(&out).contains("src/lessons/event-loop.md")
+    );
+    assert!(text(&out).contains("regenerate them with `workbench book`"));
+
+    let out = workbench(&["book", "--dir", at]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let chapter = std::fs::read_to_string(book.join("src/lessons/event-loop.md")).expect("written");
+    let committed =
+        std::fs::read_to_string(book_src().join("lessons/event-loop.md")).expect("committed");
+    assert_eq!(chapter, committed);
+    let out = workbench(&["book", "--check", "--dir", at]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let missing = book.join("nope");
+    let out = workbench(&["book", "--dir", missing.to_str().expect("UTF-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("src/SUMMARY.md: no such file"));
+    assert!(!missing.exists(), "nothing is written without a book there");
+}

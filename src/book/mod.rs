@@ -109,11 +109,6 @@ pub fn generate_in(lessons: &Path, book: &Path) -> Result<Vec<Page>, String> {
     generate_with(lessons, &summary)
 }
 
-/// [`generate_in`] the `book/` folder of the working directory.
-pub fn generate(lessons: &Path) -> Result<Vec<Page>, String> {
-    generate_in(lessons, Path::new("book"))
-}
-
 /// The table of contents with its lesson part replaced by the course.
 fn splice_summary(summary: &str, course: &[Listing]) -> Result<String, String> {
     let Some(begin) = summary.find(SUMMARY_PART) else {
