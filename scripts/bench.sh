@@ -85,3 +85,14 @@ for side in "workbench:--clock real" "workbench-no-record:--clock real --no-reco
   printf '%-20s %s\n' "$name" "$(load "$port")"
   wait "$server" || true
 done
+echo
+echo "Recordings and the book: a lesson exported as asciicast (the whole lesson played, every"
+echo "frame drawn) and as one SVG frame, at the default 120x36; every generated page of the book"
+printf '%-20s %12s %12s %10s\n' lesson asciicast svg cast-bytes
+for lesson in event-loop thread-pool cluster zero-downtime; do
+  ac=$(best_of "$bin" export "$lesson" --format asciicast --out "$tmp/$lesson.cast")
+  sv=$(best_of "$bin" export "$lesson" --format svg --out "$tmp/$lesson.svg")
+  printf '%-20s %11ss %11ss %10s\n' "$lesson" "$ac" "$sv" "$(wc -c < "$tmp/$lesson.cast")"
+done
+printf '%-20s %11ss   (every lesson run, drawn and written as Markdown and SVG)\n' "workbench book" \
+  "$(best_of "$bin" book --check)"

@@ -82,6 +82,54 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Record a lesson played step by step (asciicast v2), or one frame of
+    /// the player as an SVG.
+    ///
+    /// `--format asciicast` plays the lesson as the `n` key does: each
+    /// narration step (with a marker), each question asked and answered,
+    /// the summary; play it with `asciinema play FILE.cast`. `--format svg`
+    /// draws the player at narration step `--step K` (default: the step of
+    /// the lesson's first question). Both are deterministic: the same
+    /// bytes on every run.
+    Export {
+        /// Lesson name or .rhai path.
+        name: String,
+        /// What to write.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The file to write (`-`: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The narration step (1-based) an SVG shows.
+        #[arg(long, value_name = "K")]
+        step: Option<usize>,
+        /// Columns of the frames (at least 80).
+        #[arg(long, default_value_t = workbench::tui::export::DEFAULT_WIDTH)]
+        width: u16,
+        /// Rows of the frames (at least 24).
+        #[arg(long, default_value_t = workbench::tui::export::DEFAULT_HEIGHT)]
+        height: u16,
+        /// Set a parameter (repeatable): --param chain=3.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// Generate the book's lesson chapters (book/src/lessons/) from the
+    /// lessons.
+    ///
+    /// A chapter per lesson, in course order: what it teaches, the program
+    /// in JavaScript and in Rhai, the expected output, the narration, the
+    /// questions, the knobs, a frame of the player; the table of contents
+    /// (book/src/SUMMARY.md) lists them. `--check` writes nothing and
+    /// fails when a page is out of date.
+    Book {
+        /// The book's folder.
+        #[arg(long, default_value = "book")]
+        dir: PathBuf,
+        /// Only report the pages that differ from what would be generated
+        /// (exit 1 when any does).
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the manual page (roff, for man).
     ///
     /// Install it with `workbench man > ~/.local/share/man/man1/workbench.1`;
@@ -191,6 +239,14 @@ impl Module {
             Module::Esm => ModuleKind::Esm,
         }
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    /// An asciicast v2 recording (asciinema play, agg).
+    Asciicast,
+    /// One frame of the player as an SVG image.
+    Svg,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -429,12 +485,22 @@ fn dispatch(cli: Cli) -> u8 {
             0
         }
         Command::Man => man_page(),
+        Command::Export {
+            name,
+            format,
+            out,
+            step,
+            width,
+            height,
+            params,
+        } => export(&name, format, &out, step, (width, height), params),
+        Command::Book { dir, check } => book(&dir, check),
     }
 }
 
 /// The command line as the completion scripts see it: `workbench lesson`
-/// completes the names of the lessons there are when the script is
-/// generated (a path still works; the shell just does not offer one).
+/// and `workbench export` complete the names of the lessons there are
+/// when the script is generated (a path still works; the shell just does not offer one).
 fn completion_command() -> clap::Command {
     let names: Vec<String> = lesson::discover(&lesson::lessons_dir())
         .iter()
@@ -450,11 +516,15 @@ fn completion_command() -> clap::Command {
         .into_iter()
         .map(|n| &*Box::leak(n.into_boxed_str()))
         .collect();
-    command.mut_subcommand("lesson", |lesson| {
-        lesson.mut_arg("name", |arg| {
-            arg.value_parser(clap::builder::PossibleValuesParser::new(names))
+    // `lesson NAME` and `export NAME` both take a lesson.
+    let offer = |sub: clap::Command| {
+        sub.mut_arg("name", |arg| {
+            arg.value_parser(clap::builder::PossibleValuesParser::new(names.clone()))
         })
-    })
+    };
+    command
+        .mut_subcommand("lesson", offer)
+        .mut_subcommand("export", offer)
 }
 
 /// `workbench man`: workbench(1) in roff on stdout. One page documents
@@ -811,4 +881,139 @@ fn verify_files(files: &[PathBuf], module: Option<ModuleKind>) -> u8 {
     }
     out!("{} agree, {failed} disagree", files.len() - failed);
     if failed > 0 { 1 } else { 0 }
+}
+
+/// `workbench export`: a recording or a frame of a lesson, written to
+/// `out` (exit 74 when it cannot be).
+fn export(
+    name: &str,
+    format: ExportFormat,
+    out: &std::path::Path,
+    step: Option<usize>,
+    (width, height): (u16, u16),
+    params: Vec<(String, String)>,
+) -> u8 {
+    use workbench::tui::export;
+    if format == ExportFormat::Asciicast && step.is_some() {
+        err!("error: --step is for --format svg (a recording plays every step)");
+        return 2;
+    }
+    if let Err(message) = export::check_size(width, height) {
+        err!("{message}");
+        return 2;
+    }
+    let path = match lesson::validate::find(name) {
+        Ok(path) => path,
+        Err(message) => {
+            err!("{message}");
+            return 2;
+        }
+    };
+    let params = params.into_iter().collect();
+    if let Err(message) = lesson::validate::validate_lesson_params(&path, &params) {
+        err!("{message}");
+        return 2;
+    }
+    let mut player = workbench::tui::app::Player::open(&path, params, 0);
+    if let Some(error) = &player.error {
+        err!(
+            "error: lesson {} does not run, nothing to record:\n{error}",
+            player.run.name
+        );
+        return 1;
+    }
+    // The summary at the end of a recording names the next lesson, as
+    // the player's does.
+    if format == ExportFormat::Asciicast {
+        let dir = path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        player.next_lesson =
+            lesson::next_in_course(&dir, &player.run.name).map(|l| (l.name, l.title));
+    }
+    let title = format!("workbench lesson {}: {}", player.run.name, player.title);
+    let text = match format {
+        ExportFormat::Asciicast => {
+            let shots = export::play::play(&mut player, width, height);
+            export::asciicast::write(&shots, width, height, &title)
+        }
+        ExportFormat::Svg => {
+            let (_, steps) = player.step();
+            let step = match step {
+                Some(k) => k,
+                None => workbench::book::key_step(&player),
+            };
+            if step == 0 || step > steps {
+                err!(
+                    "error: --step {step}: lesson {} has narration steps 1 to {steps}",
+                    player.run.name
+                );
+                return 2;
+            }
+            export::play::at_step(&mut player, step);
+            let frame = export::frame(&player, width, height);
+            export::svg::frame(&frame, &format!("{title} (step {step}/{steps})"))
+        }
+    };
+    let written = if out.as_os_str() == "-" {
+        std::io::stdout().lock().write_all(text.as_bytes())
+    } else {
+        std::fs::write(out, text.as_bytes())
+    };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            err!("error: cannot write {}: {e}", out.display());
+            74
+        }
+        Ok(()) => 0,
+    }
+}
+
+/// `workbench book`: writes the generated pages of the book (or, with
+/// `--check`, lists those out of date).
+fn book(dir: &std::path::Path, check: bool) -> u8 {
+    let summary = dir.join("src/SUMMARY.md");
+    if !summary.is_file() {
+        err!(
+            "error: {}: no such file (--dir names the book's folder, with book.toml and src/)",
+            summary.display()
+        );
+        return 2;
+    }
+    let lessons = lesson::lessons_dir();
+    let pages = match workbench::book::generate_in(&lessons, dir) {
+        Ok(pages) => pages,
+        Err(message) => {
+            err!("{message}");
+            return 1;
+        }
+    };
+    if check {
+        let stale = workbench::book::stale(dir, &pages);
+        for path in &stale {
+            out!("out of date: {}", path.display());
+        }
+        if stale.is_empty() {
+            out!("{} generated page(s) up to date", pages.len());
+            return 0;
+        }
+        out!("regenerate them with `workbench book` (cargo run --release -- book)");
+        return 1;
+    }
+    match workbench::book::write(dir, &pages) {
+        Ok(changed) => {
+            out!(
+                "{} page(s) generated in {}, {changed} changed",
+                pages.len(),
+                dir.display()
+            );
+            0
+        }
+        Err(e) => {
+            err!("{e}");
+            74
+        }
+    }
 }

@@ -462,6 +462,8 @@ fn completions_cover_every_command_and_the_lesson_names() {
         "new",
         "completions",
         "man",
+        "export",
+        "book",
     ] {
         assert!(
             script.contains(&format!("workbench__subcmd__{command})")),
@@ -490,7 +492,13 @@ fn man_prints_a_roff_page_with_every_command() {
         "{page}"
     );
     assert!(page.contains(".SH NAME\nworkbench"), "{page}");
-    for command in ["workbench run", "workbench verify", "workbench completions"] {
+    for command in [
+        "workbench run",
+        "workbench verify",
+        "workbench completions",
+        "workbench export",
+        "workbench book",
+    ] {
         assert!(page.contains(command), "{command}: {page}");
     }
 }

@@ -194,7 +194,7 @@ fn outline(trace: &Trace) -> Vec<String> {
 
 /// A note's opening phrase: up to its first `. ` or `: ` (the whole note
 /// when it has neither).
-fn headline(note: &str) -> String {
+pub fn headline(note: &str) -> String {
     let line = note.lines().next().unwrap_or_default().trim();
     let end = [". ", ": "]
         .iter()

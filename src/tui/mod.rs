@@ -6,6 +6,7 @@
 //! process then exits with 128 + the signal).
 
 pub mod app;
+pub mod export;
 pub mod keymap;
 pub mod picker;
 pub mod source_pane;

@@ -14,6 +14,7 @@
 //! long ones spread their work over the cores themselves, and node's
 //! timing suffers under more load than that.
 
+mod book;
 mod differential;
 mod env;
 mod lessons;
@@ -83,6 +84,10 @@ fn main() {
     }
     let node = Node::detect();
     let trials = vec![
+        node.test(
+            "book::every_javascript_example_in_the_book_runs_on_node",
+            book::every_javascript_example_in_the_book_runs_on_node,
+        ),
         plain(
             "differential::corpus_has_enough_scenarios",
             differential::corpus_has_enough_scenarios,
