@@ -78,7 +78,7 @@ pub const PRESENT_BINDINGS: &[PresentBinding] = &[
         keys: "home",
         action: PresentAction::Restart,
         description: "restart the lesson (its questions are asked again)",
-        footer: Some("home restart"),
+        footer: None,
     },
     PresentBinding {
         keys: "tab v",

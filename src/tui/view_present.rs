@@ -111,8 +111,9 @@ fn draw_header(frame: &mut Frame, area: Rect, p: &Presenter, elapsed: Duration) 
 }
 
 /// Large type for `text` in at most `max_rows` rows of `width` columns:
-/// the biggest glyphs it fits in (two lines at most), or `None` (plain
-/// bold text, then).
+/// the biggest glyphs it fits in on one line, else on two, or `None`
+/// (plain bold text, then). One line first: at 80x24 two lines of large
+/// type would take the panel's rows.
 fn big_layout(text: &str, width: u16, max_rows: u16) -> Option<(PixelSize, Vec<String>, u16)> {
     // (size, columns a glyph takes, rows a line takes)
     const SIZES: [(PixelSize, u16, u16); 3] = [
@@ -120,17 +121,19 @@ fn big_layout(text: &str, width: u16, max_rows: u16) -> Option<(PixelSize, Vec<S
         (PixelSize::HalfHeight, 8, 4),
         (PixelSize::Quadrant, 4, 4),
     ];
-    for (size, cols, rows) in SIZES {
-        let per_line = (width / cols) as usize;
-        if per_line == 0 {
-            continue;
-        }
-        let Some(lines) = wrap_words(text, per_line) else {
-            continue;
-        };
-        let height = lines.len() as u16 * rows;
-        if lines.len() <= 2 && height <= max_rows {
-            return Some((size, lines, height));
+    for most_lines in [1, 2] {
+        for (size, cols, rows) in SIZES {
+            let per_line = (width / cols) as usize;
+            if per_line == 0 {
+                continue;
+            }
+            let Some(lines) = wrap_words(text, per_line) else {
+                continue;
+            };
+            let height = lines.len() as u16 * rows;
+            if lines.len() <= most_lines && height <= max_rows {
+                return Some((size, lines, height));
+            }
         }
     }
     None
@@ -232,7 +235,7 @@ fn draw_step(frame: &mut Frame, body: Rect, p: &Presenter) -> Option<Rect> {
     let title_budget = body
         .height
         .saturating_sub(panel_min + text_rows.min(body.height / 3) + 1)
-        .min(body.height / 3);
+        .min(body.height.div_ceil(3));
     let title = p.step_title();
     let title_rows = draw_title(frame, body, &title, title_budget);
     let below = Rect {
@@ -371,10 +374,16 @@ mod tests {
         // Four rows only: half height.
         let (size, _, rows) = big_layout("Poll phase", 80, 4).expect("fits");
         assert_eq!((size, rows), (PixelSize::HalfHeight, 4));
-        // Longer than 10 glyphs in 80 columns and 4 rows: quadrants.
-        let (size, lines, _) = big_layout("main script runs", 80, 4).expect("fits");
+        // Longer than 10 glyphs in 80 columns: one line of quadrants
+        // rather than two of full size.
+        let (size, lines, _) = big_layout("main script runs", 80, 16).expect("fits");
         assert_eq!(size, PixelSize::Quadrant);
         assert_eq!(lines, ["main script runs"]);
+        // Two lines when one does not fit at any size.
+        let (size, lines, rows) =
+            big_layout("The event loop, phase by phase", 80, 8).expect("fits");
+        assert_eq!((size, rows), (PixelSize::Quadrant, 8));
+        assert_eq!(lines, ["The event loop,", "phase by phase"]);
         // Nothing fits in 3 rows.
         assert!(big_layout("Poll phase", 80, 3).is_none());
     }
