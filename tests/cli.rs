@@ -454,6 +454,8 @@ fn completions_cover_every_command_and_the_lesson_names() {
     assert!(script.contains("_workbench()"), "{script}");
     for command in [
         "lesson",
+        "present",
+        "notes",
         "run",
         "js",
         "verify",
@@ -490,7 +492,13 @@ fn man_prints_a_roff_page_with_every_command() {
         "{page}"
     );
     assert!(page.contains(".SH NAME\nworkbench"), "{page}");
-    for command in ["workbench run", "workbench verify", "workbench completions"] {
+    for command in [
+        "workbench run",
+        "workbench verify",
+        "workbench completions",
+        "workbench present",
+        "workbench notes",
+    ] {
         assert!(page.contains(command), "{command}: {page}");
     }
 }
