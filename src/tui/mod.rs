@@ -49,7 +49,7 @@ pub enum Screen {
     Present {
         presenter: Box<present::Presenter>,
         started: Instant,
-        notes: speaker::Publisher,
+        notes: Box<speaker::Publisher>,
     },
 }
 
@@ -92,7 +92,7 @@ impl Screen {
         Ok(Screen::Present {
             presenter: Box::new(presenter),
             started: Instant::now(),
-            notes,
+            notes: Box::new(notes),
         })
     }
 
