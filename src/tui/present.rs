@@ -523,15 +523,9 @@ impl Presenter {
 const TITLE_MAX: usize = 28;
 
 /// Runs a deck's lesson, without the learner's progress: a presentation
-/// is not a learner's session, and records nothing.
+/// is not a learner's session, and records nothing. (Nor the course's
+/// next lesson, which the learner's summary names: finding it runs every
+/// lesson, and the deck says what comes next.)
 fn open(entry: &DeckEntry) -> Player {
-    let mut player = Player::open(&entry.path, entry.params.clone(), 0);
-    let dir = entry
-        .path
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
-    player.next_lesson =
-        crate::lesson::next_in_course(&dir, &player.run.name).map(|l| (l.name, l.title));
-    player
+    Player::open(&entry.path, entry.params.clone(), 0)
 }
