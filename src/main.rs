@@ -632,7 +632,10 @@ fn notes(session: &str, once: bool) -> u8 {
     };
     let tty = std::io::stdout().is_terminal();
     let followed = workbench::tui::speaker::follow(&path, |state| {
-        let text = workbench::tui::speaker::render(state);
+        let mut text = workbench::tui::speaker::render(state);
+        if tty && let Ok((width, _)) = ratatui::crossterm::terminal::size() {
+            text = workbench::tui::speaker::wrap(&text, width as usize);
+        }
         let mut out = std::io::stdout().lock();
         let written = if tty {
             // Clear the screen and go home: the notes replace themselves.

@@ -113,7 +113,8 @@ pub fn render(state: &NoteState) -> String {
             ""
         }
     ));
-    out.push_str(&"─".repeat(72));
+    // Narrower than the narrowest terminal the notes expect.
+    out.push_str(&"─".repeat(60));
     out.push('\n');
     if let Some(error) = &state.error {
         out.push_str(&format!("\nTHE LESSON DID NOT RUN\n{}\n", indent(error)));
@@ -166,6 +167,32 @@ pub fn render(state: &NoteState) -> String {
     out
 }
 
+/// Wraps each line of `text` at spaces to `width` columns, continuing
+/// under the line's own indentation (a terminal would cut words and
+/// start continuations at the left edge).
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let room = width.saturating_sub(indent.chars().count()).max(20);
+        let mut current = String::new();
+        for word in body.split(' ') {
+            let n = current.chars().count();
+            if n > 0 && n + 1 + word.chars().count() > room {
+                out.push_str(&format!("{indent}{current}\n"));
+                current.clear();
+            }
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        out.push_str(&format!("{indent}{current}\n"));
+    }
+    out
+}
+
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
@@ -182,6 +209,25 @@ fn question(q: &NoteQuestion) -> String {
     }
     out.push_str(&format!("  why: {}\n", q.explain));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn notes_wrap_under_their_indentation() {
+        let text = "  one two three four five six seven eight nine ten eleven twelve\nshort\n";
+        assert_eq!(
+            wrap(text, 24),
+            "  one two three four\n  five six seven eight\n  nine ten eleven twelve\nshort\n"
+        );
+        // A word longer than the width stays whole.
+        assert_eq!(
+            wrap("a verylongwordthatdoesnotfit b", 20),
+            "a\nverylongwordthatdoesnotfit\nb\n"
+        );
+    }
 }
 
 #[cfg(unix)]
