@@ -172,6 +172,18 @@ fn blank_hides_everything_and_any_key_brings_it_back() {
     press(&mut p, PresentAction::Forward);
     assert!(!p.blank);
     assert_eq!(p.player.step(), step);
+    // So does a key the presenter does not bind, and it closes the help.
+    press(&mut p, PresentAction::Blank);
+    assert_eq!(p.key(None), Outcome::Continue);
+    assert!(!p.blank);
+    press(&mut p, PresentAction::ToggleHelp);
+    assert!(p.help);
+    assert_eq!(
+        p.key(present_action_for(key(KeyCode::Esc))),
+        Outcome::Continue
+    );
+    assert!(!p.help);
+    assert_eq!(p.player.step(), step);
     // q quits even then.
     press(&mut p, PresentAction::Blank);
     assert_eq!(p.update(PresentAction::Quit), Outcome::Quit);
@@ -304,6 +316,25 @@ fn a_terminal_too_small_says_so() {
     for (w, h) in [(1, 1), (80, 1), (10, 24)] {
         render(&p, w, h);
     }
+}
+
+#[test]
+fn a_lesson_that_does_not_run_shows_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("broken.rhai");
+    std::fs::write(
+        &path,
+        "scenario(|| {\n  setTimeout(|| console.log(\"x\"), 0)\n",
+    )
+    .expect("writes");
+    let p = Presenter::new(vec![DeckEntry {
+        path,
+        params: BTreeMap::new(),
+    }]);
+    let frame = render(&p, 80, 24);
+    assert!(frame.contains("This lesson did not run:"), "{frame}");
+    assert!(frame.contains("broken.rhai"), "{frame}");
+    assert!(p.notes().error.is_some());
 }
 
 #[test]

@@ -126,15 +126,7 @@ impl Screen {
             presenter, notes, ..
         } = self
         {
-            let Some(action) = present::present_action_for(key) else {
-                // An unbound key still brings back a blank screen.
-                if presenter.blank {
-                    presenter.blank = false;
-                    notes.publish(&presenter.notes());
-                }
-                return Outcome::Continue;
-            };
-            let outcome = presenter.update(action);
+            let outcome = presenter.key(present::present_action_for(key));
             notes.publish(&presenter.notes());
             return outcome;
         }

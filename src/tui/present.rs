@@ -275,6 +275,21 @@ impl Presenter {
         self.player.cursor + 1 >= self.player.len()
     }
 
+    /// A key press: its action, or `None` for an unbound key, which still
+    /// brings back a blank screen or closes the help ("any key").
+    pub fn key(&mut self, action: Option<PresentAction>) -> Outcome {
+        match action {
+            Some(action) => self.update(action),
+            None => {
+                if self.blank || self.help {
+                    self.blank = false;
+                    self.help = false;
+                }
+                Outcome::Continue
+            }
+        }
+    }
+
     pub fn update(&mut self, action: PresentAction) -> Outcome {
         self.status = None;
         if action == PresentAction::Quit {
