@@ -408,6 +408,26 @@ fn notes_follow_the_presenter_and_end_with_it() {
 }
 
 #[test]
+fn notes_once_prints_the_notes_and_exits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, mut notes) = publisher(dir.path());
+    let mut p = deck(&["event-loop"]);
+    to_question(&mut p);
+    notes.publish(&p.notes());
+    let out = workbench(&["notes", "--once"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(text.trim_end(), speaker::render(&p.notes()).trim_end());
+    assert!(
+        text.contains("QUESTION TO THE ROOM (the answer is hidden"),
+        "{text}"
+    );
+    // Another session has no presentation.
+    let out = workbench(&["notes", "--once", "--session", "other"], dir.path());
+    assert_eq!(out.status.code(), Some(69));
+}
+
+#[test]
 fn a_second_presenter_on_the_same_session_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (path, first) = publisher(dir.path());
