@@ -2,7 +2,9 @@
 # End-to-end test of the lesson player in a real terminal (tmux): open,
 # step, step back, play, knob change, help, quit, the picker, Ctrl-C,
 # SIGTERM, SIGINT, SIGHUP, SIGQUIT, a closed terminal and a too-small
-# window; after each exit the terminal must be restored (alternate screen
+# window; presenter mode (PageDown, a class question revealed, blank,
+# quit) with the speaker notes following it in a second terminal; after
+# each exit the terminal must be restored (alternate screen
 # off, canonical mode and echo back on) and the exit code 0, or 128 + the
 # signal after a signal.
 set -euo pipefail
@@ -16,7 +18,8 @@ failures=0
 data="$(mktemp -d)"
 
 cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; }
-trap 'cleanup; rm -rf "$data"' EXIT
+notes_session="$session-notes"
+trap 'cleanup; tmux kill-session -t "$notes_session" 2>/dev/null || true; rm -rf "$data"' EXIT
 
 screen() { tmux capture-pane -p -t "$session"; }
 
@@ -57,8 +60,17 @@ restored() { # restored WHAT [EXIT]: exit line shown, terminal modes back
 
 start() { # start ARGS...: run workbench in a fresh session
   cleanup
-  tmux new-session -d -s "$session" -x 160 -y 48 \
-    "WORKBENCH_DATA_DIR='$data' $bin $*; echo WORKBENCH_EXIT=\$?.; echo TTY=\$(stty -a | grep -oE '(^| )-?icanon' | tr -d ' ') \$(stty -a | grep -oE '(^| )-?echo( |\$)' | tr -d ' '); sleep 120"
+  # Killing the last session ends tmux's server, and a session created
+  # while it is ending fails ("server exited unexpectedly"): try again.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    tmux new-session -d -s "$session" -x 160 -y 48 \
+      "WORKBENCH_DATA_DIR='$data' $bin $*; echo WORKBENCH_EXIT=\$?.; echo TTY=\$(stty -a | grep -oE '(^| )-?icanon' | tr -d ' ') \$(stty -a | grep -oE '(^| )-?echo( |\$)' | tr -d ' '); sleep 120" \
+      2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "FAIL  tmux cannot start a session"
+  exit 1
 }
 
 event_number() { screen | head -1 | sed -E 's/.*event ([0-9]+)\/.*/\1/'; }
@@ -195,6 +207,74 @@ tmux resize-window -t "$session" -x 160 -y 48
 wait_for "The event loop, phase by phase" 5 && echo "ok    enlarging restores the player"
 tmux send-keys -t "$session" q
 restored "quit after resizing"
+
+# --- presenter mode: open, step with PageDown, a class question hidden
+# then revealed, blank, quit; speaker notes follow it in a second
+# terminal and end with it ---
+notes_screen() { tmux capture-pane -p -t "$notes_session"; }
+notes_show() { # notes_show TEXT DESCRIPTION: poll the notes' pane
+  local i
+  for ((i = 0; i < 50; i++)); do
+    if notes_screen | grep -qF -- "$1"; then echo "ok    $2"; return 0; fi
+    sleep 0.1
+  done
+  echo "FAIL  $2 (no '$1' in the notes)"
+  notes_screen | sed 's/^/    | /'
+  failures=$((failures + 1))
+}
+start present event-loop microtasks
+wait_for "lesson 1/2 · step 0/7" 10 && echo "ok    present opens the deck's first lesson"
+tmux new-session -d -s "$notes_session" -x 100 -y 60 \
+  "WORKBENCH_DATA_DIR='$data' $bin notes; echo NOTES_EXIT=\$?.; sleep 120"
+notes_show "before step 1/7" "workbench notes shows the presentation"
+tmux send-keys -t "$session" PageDown
+wait_for "lesson 1/2 · step 1/7" 5 && echo "ok    PageDown steps the narration"
+notes_show "step 1/7" "the notes follow the step"
+for _ in $(seq 10); do
+  screen | grep -qF "a or pgdn reveals the answer" && break
+  tmux send-keys -t "$session" PageDown
+  sleep 0.3
+done
+expect "a or pgdn reveals the answer" "a class question is asked"
+if screen | grep -qF "◀ the answer"; then
+  echo "FAIL  the answer shows before it is revealed"
+  failures=$((failures + 1))
+else
+  echo "ok    the answer stays hidden"
+fi
+notes_show "← the answer" "the notes give the speaker the answer"
+tmux send-keys -t "$session" a
+wait_for "◀ the answer" 5 && echo "ok    a reveals the answer"
+tmux send-keys -t "$session" b
+sleep 0.4
+if [ -z "$(screen | tr -d ' \n')" ]; then
+  echo "ok    b blanks the screen"
+else
+  echo "FAIL  b did not blank the screen"
+  screen | sed 's/^/    | /'
+  failures=$((failures + 1))
+fi
+notes_show "SCREEN BLANKED" "the notes say the screen is blank"
+tmux send-keys -t "$session" PageDown
+wait_for "◀ the answer" 5 && echo "ok    a key brings the screen back as it was"
+tmux send-keys -t "$session" q
+restored "quit the presenter"
+notes_show "NOTES_EXIT=0." "the notes end with the presentation"
+notes_show "the presentation ended." "the notes say it ended"
+# The notes' session stays until the end (the trap ends it): killing it
+# here, right before `start` kills the other, left tmux's server exiting
+# while the next session was being created.
+start notes
+wait_for "WORKBENCH_EXIT=69." 10 && echo "ok    notes without a presentation: exit 69"
+expect "error: no presentation is running" "notes without a presentation says so"
+start lesson event-loop --present
+wait_for "step 0/7" 10
+tmux resize-window -t "$session" -x 60 -y 20
+wait_for "Enlarge the terminal" 5 && echo "ok    presenter: a small terminal gets a message"
+tmux resize-window -t "$session" -x 160 -y 48
+wait_for "step 0/7" 5 && echo "ok    presenter: enlarging restores it"
+tmux send-keys -t "$session" q
+restored "quit the presenter after resizing"
 
 if [ "$failures" -gt 0 ]; then
   echo "e2e: $failures check(s) failed"

@@ -34,6 +34,43 @@ enum Command {
         /// real threads (the header shows the machine's cores).
         #[arg(long, value_enum, default_value_t = Clock::Virtual)]
         clock: Clock,
+        /// Presenter mode: for a room (large type, one panel, a clicker's
+        /// keys, class questions); `workbench notes` follows it.
+        #[arg(long, conflicts_with = "clock")]
+        present: bool,
+        /// With --present: the speaker notes' session (`workbench notes
+        /// --session NAME` follows it); two presentations at once need two.
+        #[arg(long, value_name = "NAME", requires = "present", default_value = workbench::tui::speaker::DEFAULT_SESSION)]
+        session: String,
+    },
+    /// Present lessons to a room, one after another (presenter mode).
+    ///
+    /// DECK is a deck file, one lesson a line (`event-loop`, or
+    /// `thread-pool pool=2` with knobs, or a path to a .rhai relative to
+    /// the deck; `#` starts a comment), or the lessons' names on the
+    /// command line. PageDown/PageUp or the arrows step the narration,
+    /// `a` reveals a question's answer, `b` or `.` blanks the screen, Home
+    /// restarts the lesson, Tab shows another panel, `?` lists the keys.
+    Present {
+        /// A deck file, or lesson names (or .rhai paths).
+        #[arg(required = true, value_name = "DECK|LESSON")]
+        deck: Vec<String>,
+        /// The speaker notes' session (`workbench notes --session NAME`).
+        #[arg(long, value_name = "NAME", default_value = workbench::tui::speaker::DEFAULT_SESSION)]
+        session: String,
+    },
+    /// Speaker notes: follow a presentation running in another terminal.
+    ///
+    /// Shows the narration on the room's screen, the next step's, the
+    /// open question with its answer, and the run's output; it follows
+    /// every step and ends when the presentation ends.
+    Notes {
+        /// The presentation's session (its --session).
+        #[arg(long, value_name = "NAME", default_value = workbench::tui::speaker::DEFAULT_SESSION)]
+        session: String,
+        /// Print the notes once and exit, rather than follow.
+        #[arg(long)]
+        once: bool,
     },
     /// Run a scenario like `node FILE.js`: same stdout, stderr and exit code.
     Run(RunArgs),
@@ -422,6 +459,8 @@ fn dispatch(cli: Cli) -> u8 {
             name,
             params,
             clock,
+            present,
+            session,
         } => {
             let path = match lesson::validate::find(&name) {
                 Ok(path) => path,
@@ -438,8 +477,23 @@ fn dispatch(cli: Cli) -> u8 {
                 err!("{message}");
                 return 2;
             }
+            if present {
+                let deck = vec![lesson::deck::DeckEntry { path, params }];
+                return presenter(deck, &session);
+            }
             player(workbench::tui::Screen::player(path, params, clock.mode()))
         }
+        Command::Present { deck, session } => {
+            let deck = match deck_of(&deck) {
+                Ok(deck) => deck,
+                Err(message) => {
+                    err!("{message}");
+                    return 2;
+                }
+            };
+            presenter(deck, &session)
+        }
+        Command::Notes { session, once } => notes(&session, once),
         Command::Run(args) => run(args),
         Command::Process => workbench::script::run_forked_process(),
         Command::Js { file, .. } if !file.exists() => {
@@ -611,6 +665,71 @@ fn player(screen: workbench::tui::Screen) -> u8 {
         Err(e) => {
             err!("workbench: {e}");
             1
+        }
+    }
+}
+
+/// Presenter mode on a deck (checked already).
+fn presenter(deck: Vec<lesson::deck::DeckEntry>, session: &str) -> u8 {
+    match workbench::tui::Screen::present(deck, session) {
+        Ok(screen) => player(screen),
+        Err(message) => {
+            err!("{message}");
+            2
+        }
+    }
+}
+
+/// `present`'s arguments: one deck file (any file but a .rhai, or a name
+/// ending in .deck or .txt), or lessons by name or path.
+fn deck_of(args: &[String]) -> Result<Vec<lesson::deck::DeckEntry>, String> {
+    if let [one] = args {
+        let path = std::path::Path::new(one);
+        let deck_like = one.ends_with(".deck") || one.ends_with(".txt");
+        if deck_like || (path.is_file() && !one.ends_with(".rhai")) {
+            return lesson::deck::load(path);
+        }
+    }
+    lesson::deck::from_names(args)
+}
+
+/// `workbench notes`: prints the presentation's notes at every change
+/// (on a terminal, each replaces the last) until it ends.
+fn notes(session: &str, once: bool) -> u8 {
+    use std::io::IsTerminal;
+    let path = match workbench::tui::speaker::socket_path(session) {
+        Ok(path) => path,
+        Err(message) => {
+            err!("{message}");
+            return 2;
+        }
+    };
+    let tty = std::io::stdout().is_terminal();
+    let followed = workbench::tui::speaker::follow(&path, |state| {
+        let mut text = workbench::tui::speaker::render(state);
+        if tty && let Ok((width, _)) = ratatui::crossterm::terminal::size() {
+            text = workbench::tui::speaker::wrap(&text, width as usize);
+        }
+        let mut out = std::io::stdout().lock();
+        let written = if tty {
+            // Clear the screen and go home: the notes replace themselves.
+            write!(out, "\x1b[2J\x1b[H{text}")
+        } else {
+            writeln!(out, "{text}")
+        };
+        // A closed stdout (`| head`) ends the notes.
+        written.and_then(|_| out.flush()).is_ok() && !once
+    });
+    match followed {
+        Ok(()) => {
+            if !once {
+                out!("the presentation ended.");
+            }
+            0
+        }
+        Err(message) => {
+            err!("{message}");
+            69
         }
     }
 }

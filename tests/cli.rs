@@ -454,6 +454,8 @@ fn completions_cover_every_command_and_the_lesson_names() {
     assert!(script.contains("_workbench()"), "{script}");
     for command in [
         "lesson",
+        "present",
+        "notes",
         "run",
         "js",
         "verify",
@@ -498,6 +500,8 @@ fn man_prints_a_roff_page_with_every_command() {
         "workbench completions",
         "workbench export",
         "workbench book",
+        "workbench present",
+        "workbench notes",
     ] {
         assert!(page.contains(command), "{command}: {page}");
     }

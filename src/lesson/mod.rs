@@ -4,6 +4,7 @@
 //! ones (`workbench new lesson`).
 
 pub mod check;
+pub mod deck;
 pub mod progress;
 pub mod scaffold;
 pub mod validate;

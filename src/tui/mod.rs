@@ -9,12 +9,15 @@ pub mod app;
 pub mod export;
 pub mod keymap;
 pub mod picker;
+pub mod present;
 pub mod source_pane;
+pub mod speaker;
 pub mod theme;
 pub mod view;
 pub mod view_buffers;
 pub mod view_cluster;
 pub mod view_picker;
+pub mod view_present;
 pub mod view_server;
 pub mod view_streams;
 pub mod view_workers;
@@ -42,6 +45,13 @@ pub enum Screen {
         player: Box<Player>,
         from_picker: bool,
     },
+    /// Presenter mode: a deck of lessons for a room, with the speaker's
+    /// notes published to `workbench notes`.
+    Present {
+        presenter: Box<present::Presenter>,
+        started: Instant,
+        notes: Box<speaker::Publisher>,
+    },
 }
 
 impl Screen {
@@ -68,6 +78,25 @@ impl Screen {
         }
     }
 
+    /// Presenter mode on a deck, publishing the speaker's notes under
+    /// `session`. Fails (before the terminal is taken) when the notes
+    /// cannot be published: another presentation holds the session, or
+    /// there is no data directory for the socket.
+    pub fn present(
+        deck: Vec<crate::lesson::deck::DeckEntry>,
+        session: &str,
+    ) -> Result<Screen, String> {
+        let path = speaker::socket_path(session)?;
+        let mut notes = speaker::Publisher::start(&path)?;
+        let presenter = present::Presenter::new(deck);
+        notes.publish(&presenter.notes());
+        Ok(Screen::Present {
+            presenter: Box::new(presenter),
+            started: Instant::now(),
+            notes: Box::new(notes),
+        })
+    }
+
     /// Applies one action; returns whether to quit.
     pub fn update(&mut self, action: Action) -> Outcome {
         match self {
@@ -86,12 +115,22 @@ impl Screen {
                 }
                 other => other,
             },
+            // The presenter reads keys itself (see `key`).
+            Screen::Present { .. } => Outcome::Continue,
         }
     }
 
     /// Applies one key press: the picker reads keys its own way (`s` and
     /// `r` answer its prompt), the player through its keymap.
     pub fn key(&mut self, key: KeyEvent) -> Outcome {
+        if let Screen::Present {
+            presenter, notes, ..
+        } = self
+        {
+            let outcome = presenter.key(present::present_action_for(key));
+            notes.publish(&presenter.notes());
+            return outcome;
+        }
         if let Screen::Picker(picker) = self {
             let outcome = match picker::key_for(key) {
                 Some(k) => picker.update(k),
@@ -139,6 +178,9 @@ impl Screen {
         match self {
             Screen::Picker(picker) => view::draw_picker(frame, picker, theme),
             Screen::Player { player, .. } => view::draw_player(frame, player, theme),
+            Screen::Present {
+                presenter, started, ..
+            } => view_present::draw_presenter(frame, presenter, started.elapsed(), theme),
         }
     }
 

@@ -19,7 +19,7 @@ pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
 /// Entries shown per queue.
-const QUEUE_LIMIT: usize = 12;
+pub(super) const QUEUE_LIMIT: usize = 12;
 
 /// Says so and returns true when `area` is below the player's minimum
 /// (the picker's too).
@@ -59,15 +59,7 @@ const LOOP_MIN: u16 = 5;
 fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)>) {
     let lanes = player.pool_threads().clamp(1, 8) as u16;
     let worker_count = super::view_workers::worker_count(player) as u16;
-    let used = |panel: Panel| match panel {
-        Panel::Delay => !player.eld.is_empty(),
-        Panel::Streams => !player.streams.is_empty(),
-        Panel::Buffers => !player.buffers.is_empty(),
-        Panel::Workers => worker_count > 0,
-        Panel::Pool => !player.index.tasks.is_empty(),
-        Panel::Cluster => !player.procs.is_empty(),
-        Panel::Server => !player.net.is_empty(),
-    };
+    let used = |panel: Panel| panel_used(player, panel);
     let wanted = |panel: Panel, main: bool| -> u16 {
         match panel {
             Panel::Delay => 5,
@@ -158,6 +150,54 @@ fn right_column(player: &Player, area: Rect) -> (Option<Rect>, Vec<(Panel, Rect)
     (loop_area, panels)
 }
 
+/// Whether the scenario used what `panel` shows (a panel with nothing to
+/// show is not drawn).
+pub(super) fn panel_used(player: &Player, panel: Panel) -> bool {
+    match panel {
+        Panel::Delay => !player.eld.is_empty(),
+        Panel::Streams => !player.streams.is_empty(),
+        Panel::Buffers => !player.buffers.is_empty(),
+        Panel::Workers => super::view_workers::worker_count(player) > 0,
+        Panel::Pool => !player.index.tasks.is_empty(),
+        Panel::Cluster => !player.procs.is_empty(),
+        Panel::Server => !player.net.is_empty(),
+    }
+}
+
+/// Draws one panel of the right column into `at` (the presenter draws
+/// the same panels, one at a time, at full size).
+pub(super) fn draw_panel(
+    frame: &mut Frame,
+    at: Rect,
+    panel: Panel,
+    player: &Player,
+    folded: &Folded,
+    theme: &Theme,
+) {
+    match panel {
+        Panel::Pool => draw_pool(frame, at, player, folded, theme),
+        Panel::Workers => super::view_workers::draw(frame, at, player, folded, theme),
+        Panel::Delay => draw_delay(frame, at, player, folded, theme),
+        Panel::Streams => {
+            super::view_streams::draw_streams(frame, at, &player.streams, folded.seq as u32, theme)
+        }
+        Panel::Buffers => {
+            super::view_buffers::draw_buffers(frame, at, &player.buffers, player.cursor, theme)
+        }
+        Panel::Cluster => {
+            super::view_cluster::draw(frame, at, &player.procs, folded.time_ns, theme)
+        }
+        Panel::Server => super::view_server::draw(
+            frame,
+            at,
+            &player.net,
+            folded.seq as u32,
+            folded.time_ns,
+            theme,
+        ),
+    }
+}
+
 /// Draws the whole player.
 pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     let area = frame.area();
@@ -199,32 +239,7 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
         draw_loop(frame, at, player, &folded, theme, !pool_shown);
     }
     for (panel, at) in panels {
-        match panel {
-            Panel::Pool => draw_pool(frame, at, player, &folded, theme),
-            Panel::Workers => super::view_workers::draw(frame, at, player, &folded, theme),
-            Panel::Delay => draw_delay(frame, at, player, &folded, theme),
-            Panel::Streams => super::view_streams::draw_streams(
-                frame,
-                at,
-                &player.streams,
-                folded.seq as u32,
-                theme,
-            ),
-            Panel::Buffers => {
-                super::view_buffers::draw_buffers(frame, at, &player.buffers, player.cursor, theme)
-            }
-            Panel::Cluster => {
-                super::view_cluster::draw(frame, at, &player.procs, folded.time_ns, theme)
-            }
-            Panel::Server => super::view_server::draw(
-                frame,
-                at,
-                &player.net,
-                folded.seq as u32,
-                folded.time_ns,
-                theme,
-            ),
-        }
+        draw_panel(frame, at, panel, player, &folded, theme);
     }
     match question {
         Some((index, answered)) => draw_question(frame, bottom, player, index, answered, theme),
@@ -344,7 +359,13 @@ fn current_line(player: &Player, folded: &Folded) -> (Option<u32>, Option<u32>) 
     (None, last)
 }
 
-fn draw_script(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
+pub(super) fn draw_script(
+    frame: &mut Frame,
+    area: Rect,
+    player: &Player,
+    folded: &Folded,
+    theme: &Theme,
+) {
     let (mark, anchor) = current_line(player, folded);
     let title = if player.show_js {
         " JavaScript (j: Rhai) "
@@ -527,7 +548,7 @@ fn phase_bar<'a>(folded: &Folded, width: usize, theme: &Theme) -> Vec<Span<'a>> 
     spans
 }
 
-fn draw_loop(
+pub(super) fn draw_loop(
     frame: &mut Frame,
     area: Rect,
     player: &Player,
@@ -873,7 +894,13 @@ fn wrap_chars(text: &str, width: usize) -> Vec<String> {
     chars.chunks(width).map(|c| c.iter().collect()).collect()
 }
 
-fn draw_console(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded, theme: &Theme) {
+pub(super) fn draw_console(
+    frame: &mut Frame,
+    area: Rect,
+    player: &Player,
+    folded: &Folded,
+    theme: &Theme,
+) {
     let trace = player.trace();
     let height = area.height.saturating_sub(2) as usize;
     let width = area.width.saturating_sub(2) as usize;
@@ -1088,7 +1115,7 @@ fn draw_timeline(frame: &mut Frame, area: Rect, player: &Player, folded: &Folded
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn popup(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn popup(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(4));
     let h = height.min(area.height.saturating_sub(2));
     Rect::new(
