@@ -6,6 +6,7 @@
 //! binds Rhai to the runtime; the CLI (and later the player and lessons)
 //! read traces.
 
+pub mod drill;
 pub mod r#gen;
 pub mod lesson;
 pub mod runtime;

@@ -44,6 +44,15 @@ pub enum Screen {
 }
 
 impl Screen {
+    pub fn drill(
+        _bank: crate::drill::bank::Bank,
+        _filter: crate::drill::session::Filter,
+        _seed: u64,
+        _plan: crate::drill::session::Plan,
+    ) -> Screen {
+        Screen::picker()
+    }
+
     pub fn picker() -> Screen {
         Screen::Picker(Box::new(Picker::load()))
     }
