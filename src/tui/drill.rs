@@ -87,7 +87,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("n", "the next item"),
     ("j", "JavaScript or Rhai"),
-    ("PgUp PgDn", "scroll the program"),
+    (
+        "PgUp PgDn",
+        "scroll the program (once graded: the explanation)",
+    ),
     ("?", "this help"),
     ("q or esc", "end the session (a summary first)"),
 ];
@@ -153,6 +156,10 @@ pub struct Drill {
     pub scroll: usize,
     /// How far it can scroll, as the last frame drew it.
     pub max_scroll: std::cell::Cell<usize>,
+    /// Rows the grade's explanation is scrolled (PgUp/PgDn once graded),
+    /// and how far it can go.
+    pub info_scroll: usize,
+    pub info_max_scroll: std::cell::Cell<usize>,
     pub help: bool,
     /// A one-line reply to the last key, cleared by the next one.
     pub status: Option<String>,
@@ -195,6 +202,8 @@ impl Drill {
             selected: 0,
             scroll: 0,
             max_scroll: std::cell::Cell::new(usize::MAX),
+            info_scroll: 0,
+            info_max_scroll: std::cell::Cell::new(usize::MAX),
             help: false,
             status,
             answered: Vec::new(),
@@ -204,6 +213,14 @@ impl Drill {
         };
         drill.show(0);
         drill
+    }
+
+    /// The same session over these items (indices into the bank), from
+    /// the first: for tests and for a caller with its own order.
+    pub fn with_order(mut self, order: Vec<usize>) -> Drill {
+        self.order = order;
+        self.show(0);
+        self
     }
 
     /// The item shown (`None` once the session has none left).
@@ -224,6 +241,7 @@ impl Drill {
         self.answer.clear();
         self.selected = 0;
         self.scroll = 0;
+        self.info_scroll = 0;
         self.shown_at = self.now;
         self.stage = if self.item().is_some() {
             Stage::Asking
@@ -286,12 +304,19 @@ impl Drill {
                 self.scroll = 0;
                 return DrillOutcome::Continue;
             }
-            DrillKey::ScrollUp => {
-                self.scroll = self.scroll.saturating_sub(5);
-                return DrillOutcome::Continue;
-            }
-            DrillKey::ScrollDown => {
-                self.scroll = (self.scroll + 5).min(self.max_scroll.get());
+            // The program while asking; the explanation once graded.
+            DrillKey::ScrollUp | DrillKey::ScrollDown => {
+                let graded = matches!(self.stage, Stage::Graded { .. });
+                let (at, max) = if graded {
+                    (&mut self.info_scroll, self.info_max_scroll.get())
+                } else {
+                    (&mut self.scroll, self.max_scroll.get())
+                };
+                *at = if key == DrillKey::ScrollUp {
+                    at.saturating_sub(5)
+                } else {
+                    (*at + 5).min(max)
+                };
                 return DrillOutcome::Continue;
             }
             _ => {}

@@ -171,8 +171,8 @@ fn draw_program(frame: &mut Frame, area: Rect, drill: &Drill, item: &Item, theme
     let more = match (scroll > 0, scroll < max) {
         (false, false) => String::new(),
         (true, false) => " · ↑ PgUp".into(),
-        (false, true) => format!(" · ↓ {} more rows: PgDn", max - scroll),
-        (true, true) => format!(" · ↑↓ {} more rows: PgUp/PgDn", max - scroll),
+        (false, true) => format!(" · ↓ {}: PgDn", more_rows(max - scroll)),
+        (true, true) => format!(" · ↑↓ {}: PgUp/PgDn", more_rows(max - scroll)),
     };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -185,6 +185,15 @@ fn draw_program(frame: &mut Frame, area: Rect, drill: &Drill, item: &Item, theme
     );
 }
 
+/// "1 more row", "5 more rows".
+fn more_rows(n: usize) -> String {
+    if n == 1 {
+        "1 more row".into()
+    } else {
+        format!("{n} more rows")
+    }
+}
+
 /// Rows a wrapped text takes at `width` (inside borders).
 fn rows(text: &[Line], width: u16) -> u16 {
     Paragraph::new(text.to_vec())
@@ -195,32 +204,46 @@ fn rows(text: &[Line], width: u16) -> u16 {
 
 fn draw_output(frame: &mut Frame, area: Rect, drill: &Drill, item: &Item, theme: &Theme) {
     let n = item.lines().len() as u16;
+    let graded = matches!(drill.stage, Stage::Graded { .. });
+    let info = info_lines(drill, item, theme);
     let wide = area.width >= WIDE;
-    let (program, rest) = if wide {
-        let [p, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-            .areas(area);
-        (p, r)
+    let (program, lists, info_area) = if wide {
+        let [p, rest] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(area);
+        let lists_h = (n + 2).min(rest.height / 2);
+        let [l, i] =
+            Layout::vertical([Constraint::Length(lists_h), Constraint::Min(3)]).areas(rest);
+        (Some(p), l, i)
     } else {
-        // The answer and the pool need their lines; the program gets the rest.
-        let list = (n + 2).min(area.height / 2);
-        let [p, r] = Layout::vertical([
-            Constraint::Min(4),
-            Constraint::Length(list + info_rows(drill, item, area.width)),
+        // The answer and the pool need their lines, the question or the
+        // grade its rows; the program gets the rest, and once graded it
+        // gives way entirely rather than squeeze the explanation (j and
+        // w still show it).
+        let lists_h = (n + 2).min(area.height / 2);
+        let info_h = rows(&info, area.width).saturating_add(2);
+        let left = area.height.saturating_sub(lists_h);
+        let keep = if graded { 4 } else { 6 };
+        let program_h = left
+            .saturating_sub(info_h)
+            .max(if graded { 0 } else { keep });
+        let program_h = if program_h < keep && graded {
+            0
+        } else {
+            program_h
+        };
+        let [p, l, i] = Layout::vertical([
+            Constraint::Length(program_h),
+            Constraint::Length(lists_h),
+            Constraint::Min(3),
         ])
         .areas(area);
-        (p, r)
+        ((program_h > 0).then_some(p), l, i)
     };
-    draw_program(frame, program, drill, item, theme);
-    let info = info_lines(drill, item, theme);
-    let info_height = rows(&info, rest.width)
-        .saturating_add(2)
-        .min(rest.height / 2)
-        .max(3);
-    let [lists, info_area] = if wide {
-        Layout::vertical([Constraint::Min(3), Constraint::Length(info_height)]).areas(rest)
-    } else {
-        Layout::vertical([Constraint::Min(3), Constraint::Length(info_height)]).areas(rest)
-    };
+    if let Some(program) = program {
+        draw_program(frame, program, drill, item, theme);
+    }
+    draw_info(frame, info_area, drill, info, theme);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(lists);
     draw_answer(frame, left, drill, theme);
@@ -278,20 +301,37 @@ fn draw_output(frame: &mut Frame, area: Rect, drill: &Drill, item: &Item, theme:
             );
         }
     }
-    frame.render_widget(
-        Paragraph::new(info)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL)),
-        info_area,
-    );
 }
 
-/// Rows the question or result box wants (inside borders).
-fn info_rows(drill: &Drill, item: &Item, width: u16) -> u16 {
-    let theme = Theme { color: false };
-    rows(&info_lines(drill, item, &theme), width)
-        .saturating_add(2)
-        .min(8)
+/// The question, or the grade and its explanation: wrapped, and scrolled
+/// by PgUp/PgDn once graded when it does not fit (the title says so).
+fn draw_info(
+    frame: &mut Frame,
+    area: Rect,
+    drill: &Drill,
+    info: Vec<Line<'static>>,
+    theme: &Theme,
+) {
+    let paragraph = Paragraph::new(info).wrap(Wrap { trim: false });
+    let total = paragraph.line_count(area.width.saturating_sub(2));
+    let max = total.saturating_sub(area.height.saturating_sub(2) as usize);
+    drill.info_max_scroll.set(max);
+    let scroll = drill.info_scroll.min(max);
+    let title = match (scroll > 0, scroll < max) {
+        (false, false) => String::new(),
+        (true, false) => " ↑ PgUp ".into(),
+        (_, true) => format!(" ↓ {}: PgDn ", more_rows(max - scroll)),
+    };
+    frame.render_widget(
+        paragraph
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(Span::styled(title, theme.warning())),
+            )
+            .scroll((scroll.min(u16::MAX as usize) as u16, 0)),
+        area,
+    );
 }
 
 /// The question while asking; the grade and the explanation once graded.
