@@ -57,6 +57,9 @@ echo
 echo "player (targets: first frame < 100 ms, frame < 2 ms at 200x60, seek < 16 ms, knob re-run < 50 ms):"
 cargo run --release --quiet --example player_bench
 echo
+echo "drills (targets: open and show the first item < 100 ms, a level-5 puzzle generated and race-filtered < 50 ms):"
+cargo run --release --quiet --example drill_bench
+echo
 echo "Real-clock pool: instrumented against bare threads (issue 5: at most 5%)"
 cargo run --release --quiet --example pool_overhead
 echo
