@@ -800,7 +800,7 @@ pub fn level_shape(level: u8) -> LevelShape {
             spread: 4,
         },
         _ => LevelShape {
-            kinds: u16::MAX & !(1 << 9),
+            kinds: !(1 << 9),
             depth: 3,
             src_depth: 2,
             min: 5,
@@ -814,7 +814,7 @@ pub fn level_shape(level: u8) -> LevelShape {
 /// what it prints.
 pub fn generate_level(seed: u64, level: u8) -> Program {
     let shape = level_shape(level);
-    let mut rng = Rng::new(seed ^ 0xD1_11_5EED);
+    let mut rng = Rng::new(seed ^ 0xD111_5EED);
     let size = shape.min + rng.below(shape.spread);
     let fs = shape.kinds & kind::FS != 0 && rng.chance(33);
     let mut g = Gen {

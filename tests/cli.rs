@@ -972,9 +972,15 @@ fn drill_export_prints_the_bank_as_json_lines() {
             assert!(v.get(field).is_some(), "{field} missing: {line}");
         }
         kinds.insert(v["kind"].as_str().unwrap_or_default().to_string());
-        assert!(matches!(v["module"].as_str(), Some("cjs" | "esm")), "{line}");
+        assert!(
+            matches!(v["module"].as_str(), Some("cjs" | "esm")),
+            "{line}"
+        );
         if v["racy"] == true {
-            assert!(v["answers"].as_array().is_some_and(|a| a.len() >= 2), "{line}");
+            assert!(
+                v["answers"].as_array().is_some_and(|a| a.len() >= 2),
+                "{line}"
+            );
         }
     }
     assert_eq!(
@@ -993,7 +999,11 @@ fn drill_rejects_an_unknown_topic_or_level_before_the_terminal() {
     assert!(err.contains("a similar topic exists: 'buffers'"), "{err}");
     let out = workbench(&["drill", "--level", "9"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("9 is not in 1..=5"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("9 is not in 1..=5"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -1005,7 +1015,10 @@ fn drill_stats_survive_a_corrupt_and_refuse_a_newer_progress_file() {
     let out = workbench_with(&["drill", "stats"], &[("WORKBENCH_DATA_DIR", data)]);
     assert_eq!(out.status.code(), Some(0));
     let err = text(&out.stderr);
-    assert!(err.contains("is corrupt") && err.contains("kept as"), "{err}");
+    assert!(
+        err.contains("is corrupt") && err.contains("kept as"),
+        "{err}"
+    );
     assert!(text(&out.stdout).contains("topic"), "{}", text(&out.stdout));
     let backups = std::fs::read_dir(dir.path())
         .expect("read dir")
@@ -1031,5 +1044,8 @@ fn drill_puzzle_is_reproducible_from_its_seed() {
     assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
     assert_eq!(a.stdout, b.stdout);
     let out = text(&a.stdout);
-    assert!(out.contains("// JavaScript:") && out.contains("// prints:"), "{out}");
+    assert!(
+        out.contains("// JavaScript:") && out.contains("// prints:"),
+        "{out}"
+    );
 }

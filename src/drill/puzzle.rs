@@ -208,7 +208,7 @@ pub fn verify_item(item: &Item) -> Result<(), String> {
     let node = run_node(js, item.module)?;
     let printed: Vec<String> = node.stdout.lines().map(str::to_string).collect();
     let outcomes = item.outcomes();
-    if !outcomes.iter().any(|o| *o == printed.as_slice()) {
+    if !outcomes.contains(&printed.as_slice()) {
         return Err(format!(
             "{}: node printed {printed:?} (exit {}, stderr {:?}), the bank says {:?}",
             item.id,
@@ -220,7 +220,7 @@ pub fn verify_item(item: &Item) -> Result<(), String> {
     if let Some(rhai) = &item.rhai {
         let model = run_model(rhai, item.module)?;
         let lines: Vec<String> = model.stdout.lines().map(str::to_string).collect();
-        if !outcomes.iter().any(|o| *o == lines.as_slice()) {
+        if !outcomes.contains(&lines.as_slice()) {
             return Err(format!(
                 "{}: the model printed {lines:?}, node {printed:?}",
                 item.id

@@ -379,24 +379,20 @@ impl Drill {
             (Kind::Output, DrillKey::Down) => {
                 self.selected = (self.selected + 1).min(self.answer.len().saturating_sub(1))
             }
-            (Kind::Output, DrillKey::MoveUp) => {
-                if self.selected > 0 && self.selected < self.answer.len() {
-                    self.answer.swap(self.selected, self.selected - 1);
-                    self.selected -= 1;
-                }
+            (Kind::Output, DrillKey::MoveUp)
+                if self.selected > 0 && self.selected < self.answer.len() =>
+            {
+                self.answer.swap(self.selected, self.selected - 1);
+                self.selected -= 1;
             }
-            (Kind::Output, DrillKey::MoveDown) => {
-                if self.selected + 1 < self.answer.len() {
-                    self.answer.swap(self.selected, self.selected + 1);
-                    self.selected += 1;
-                }
+            (Kind::Output, DrillKey::MoveDown) if self.selected + 1 < self.answer.len() => {
+                self.answer.swap(self.selected, self.selected + 1);
+                self.selected += 1;
             }
-            (Kind::Output, DrillKey::Remove) => {
-                if self.selected < self.answer.len() {
-                    let line = self.answer.remove(self.selected);
-                    self.pool.push(line);
-                    self.selected = self.selected.min(self.answer.len().saturating_sub(1));
-                }
+            (Kind::Output, DrillKey::Remove) if self.selected < self.answer.len() => {
+                let line = self.answer.remove(self.selected);
+                self.pool.push(line);
+                self.selected = self.selected.min(self.answer.len().saturating_sub(1));
             }
             (Kind::Output, DrillKey::Enter) => {
                 if self.pool.is_empty() {
