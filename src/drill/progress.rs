@@ -8,9 +8,10 @@
 //! `$XDG_DATA_HOME`). The file has a `version`; it is replaced atomically
 //! (a temporary file in the same directory, synced, then renamed), so a
 //! crash mid-write leaves the old file whole. A corrupt file is copied to
-//! `drills.json.corrupt-UNIX_SECONDS` before anything replaces it, and
-//! the learner is told where; a file from a newer workbench is never
-//! overwritten (nothing is saved, and the learner is told why).
+//! `drills.json.corrupt-UNIX_SECONDS` by the first save, before anything
+//! replaces it, and the learner is told where (loading alone changes
+//! nothing on disk); a file from a newer workbench is never overwritten
+//! (nothing is saved, and the learner is told why).
 //!
 //! Spaced repetition is SM-2 (Wozniak, 1990), small enough to keep here:
 //! each answer is graded 0 to 5; below 3 the item starts over (due
@@ -142,6 +143,8 @@ pub struct DrillProgress {
     file: File,
     path: Option<PathBuf>,
     warning: Option<String>,
+    /// A corrupt file's backup, made by the first save.
+    backup: Option<PathBuf>,
 }
 
 /// Seconds since the epoch (0 if the clock is before it).
@@ -181,6 +184,7 @@ pub fn load_from(path: &Path) -> DrillProgress {
             ..File::default()
         },
         warning: None,
+        backup: None,
     };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -226,24 +230,17 @@ impl DrillProgress {
         ));
     }
 
+    /// A corrupt file is left as it is until the next save, which first
+    /// copies it to a backup (so a look at the progress, `drill stats` or
+    /// the picker, changes nothing on disk).
     fn corrupt(&mut self, path: &Path, why: &str) {
         let backup = path.with_file_name(format!("{FILE_NAME}.corrupt-{}", now()));
-        match std::fs::copy(path, &backup) {
-            Ok(_) => {
-                self.warning = Some(format!(
-                    "drill progress {} is corrupt ({why}); it was kept as {} and progress starts afresh",
-                    path.display(),
-                    backup.display()
-                ))
-            }
-            Err(e) => {
-                self.path = None;
-                self.warning = Some(format!(
-                    "drill progress {} is corrupt ({why}) and cannot be backed up ({e}): it is left as it is and nothing is saved",
-                    path.display()
-                ))
-            }
-        }
+        self.warning = Some(format!(
+            "drill progress {} is corrupt ({why}); progress starts afresh, and the file is kept as {} before anything is saved",
+            path.display(),
+            backup.display()
+        ));
+        self.backup = Some(backup);
     }
 
     pub fn warning(&self) -> Option<&str> {
@@ -374,13 +371,29 @@ impl DrillProgress {
         s
     }
 
-    /// Writes the file atomically (see the module docs). Nothing is
-    /// written, and Ok returned, when there is nowhere to write (in
-    /// memory, no data directory, a newer or unreadable file).
-    pub fn save(&self) -> std::io::Result<()> {
-        let Some(path) = &self.path else {
+    /// Writes the file atomically (see the module docs), after backing
+    /// up a corrupt one (if the backup fails, nothing is written and the
+    /// error says why). Nothing is written, and Ok returned, when there is
+    /// nowhere to write (in memory, no data directory, a newer or
+    /// unreadable file).
+    pub fn save(&mut self) -> std::io::Result<()> {
+        let Some(path) = self.path.clone() else {
             return Ok(());
         };
+        if let Some(backup) = &self.backup {
+            std::fs::copy(&path, backup).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot back up the corrupt {} to {} ({e}); it is left as it is",
+                        path.display(),
+                        backup.display()
+                    ),
+                )
+            })?;
+            self.backup = None;
+        }
+        let path = &path;
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -494,6 +507,16 @@ mod tests {
         let mut p = load_from(&file);
         let w = p.warning().expect("a warning").to_string();
         assert!(w.contains("corrupt") && w.contains("kept as"), "{w}");
+        let count = || {
+            std::fs::read_dir(d.path())
+                .expect("read dir")
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+                .count()
+        };
+        assert_eq!(count(), 0, "loading changes nothing on disk");
+        p.record("x", 1.0, true, T0);
+        p.save().expect("save");
         let backups: Vec<_> = std::fs::read_dir(d.path())
             .expect("read dir")
             .filter_map(|e| e.ok())
@@ -504,9 +527,13 @@ mod tests {
             std::fs::read_to_string(backups[0].path()).expect("backup"),
             "{\"version\": 1, \"items\": {\"a\": ["
         );
-        p.record("x", 1.0, true, T0);
-        p.save().expect("save");
-        assert!(load_from(&file).warning().is_none());
+        let q = load_from(&file);
+        assert!(q.warning().is_none());
+        assert_eq!(q.item("x").map(|i| i.right), Some(1));
+        // Later saves make no more backups.
+        let mut q = q;
+        q.save().expect("save");
+        assert_eq!(count(), 1);
     }
 
     #[test]
