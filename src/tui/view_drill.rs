@@ -16,6 +16,8 @@ use crate::drill::{Item, Kind, Origin};
 
 /// Side by side from this width; stacked below it.
 const WIDE: u16 = 110;
+/// The widest a question without a program is drawn.
+const READABLE: u16 = 100;
 
 pub fn draw(frame: &mut Frame, drill: &Drill, theme: &Theme) {
     let area = frame.area();
@@ -519,8 +521,18 @@ fn draw_choice(frame: &mut Frame, area: Rect, drill: &Drill, item: &Item, theme:
             lines.push(Line::from(Span::styled(why, theme.dim())));
         }
     }
-    let text_rows = rows(&lines, area.width).saturating_add(2);
     let show_program = item.js.is_some();
+    // A question alone reads better in a column than across 200 cells.
+    let area = if show_program || area.width <= READABLE {
+        area
+    } else {
+        Rect {
+            x: area.x + (area.width - READABLE) / 2,
+            width: READABLE,
+            ..area
+        }
+    };
+    let text_rows = rows(&lines, area.width).saturating_add(2);
     let [program, question] = if show_program {
         Layout::vertical([
             Constraint::Min(4),
