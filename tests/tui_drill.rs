@@ -276,3 +276,34 @@ fn why_stops_before_the_callback_that_prints_the_line() {
     .expect("a lesson opens");
     assert!(lesson.1.is_none());
 }
+
+#[test]
+fn why_from_the_main_script_stops_before_the_print() {
+    let all = bank();
+    let item = all.get("out-classic-order").expect("in the bank");
+    let trace_of = |line| {
+        let (player, _dir) = workbench::tui::open_why(&DrillOutcome::WhyProgram {
+            rhai: item.rhai.clone().expect("a program"),
+            module: item.module,
+            line: Some(line),
+        })
+        .expect("opens");
+        let next = player.trace().events[player.cursor + 1].kind;
+        (next, player.status.clone().unwrap_or_default())
+    };
+    // "end" is printed by the main script itself: the next event is the print.
+    let (next, status) = trace_of(1);
+    assert!(
+        matches!(next, workbench::trace::Kind::Console { .. }),
+        "{next:?}"
+    );
+    assert!(status.contains("\"end\""), "{status}");
+    // Past the output: opens from the start, with a plain hint.
+    let (player, _dir) = workbench::tui::open_why(&DrillOutcome::WhyProgram {
+        rhai: item.rhai.clone().expect("a program"),
+        module: item.module,
+        line: Some(99),
+    })
+    .expect("opens");
+    assert_eq!(player.cursor, 0);
+}
