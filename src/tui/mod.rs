@@ -289,9 +289,21 @@ pub fn open_why(
             match line.and_then(|l| why_event(player.trace(), l)) {
                 Some((cursor, text)) => {
                     player.cursor = cursor;
-                    player.status = Some(format!(
-                        "Next: the callback that prints \"{text}\" (→ steps; q returns to the drill)"
-                    ));
+                    // The rule on the status line when it fits the
+                    // smallest player (80 columns); the narration panel's
+                    // `why` line has it too, where there is room.
+                    let rule = player
+                        .trace()
+                        .events
+                        .get(cursor + 1)
+                        .and_then(|e| view::rule_for(player.trace(), e));
+                    let with_rule = rule.map(|r| format!("\"{text}\": {r} (q: back)"));
+                    player.status = Some(match with_rule {
+                        Some(s) if s.chars().count() <= 78 => s,
+                        _ => format!(
+                            "Next: the callback that prints \"{text}\" (→ steps; q returns to the drill)"
+                        ),
+                    });
                 }
                 None => {
                     player.status = Some(
