@@ -247,7 +247,8 @@ impl Screen {
                 drill.tick(started.elapsed().as_secs_f64());
             }
             Screen::Drill { drill, started } => drill.tick(started.elapsed().as_secs_f64()),
-            Screen::Picker(_) => {}
+            // The picker (and any screen without a clock of its own).
+            _ => {}
         }
     }
 
