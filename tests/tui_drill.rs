@@ -135,11 +135,15 @@ fn a_myth_as_a_choice() {
         "a myth: its program above, the claim and the choices (shuffled) below",
         &render(&d, 80, 24),
     );
+    let right = d
+        .item()
+        .and_then(|i| i.right_choice())
+        .expect("a choice item");
     let wrong = d
         .choice_order
         .iter()
-        .position(|&i| i == 0)
-        .expect("choice 0 shown");
+        .position(|&i| i != right)
+        .expect("a wrong choice shown");
     let _ = d.update(DrillKey::Pick(wrong), 4.0);
     snapshot(
         "drill-myth-graded-80x24",
@@ -202,10 +206,14 @@ fn the_interview_report() {
     );
     let _ = d.update(DrillKey::Enter, 14.0);
     let _ = d.update(DrillKey::Next, 15.0);
+    let right = d
+        .item()
+        .and_then(|i| i.right_choice())
+        .expect("a choice item");
     let wrong = d
         .choice_order
         .iter()
-        .position(|&i| i != 1)
+        .position(|&i| i != right)
         .expect("a wrong choice");
     let _ = d.update(DrillKey::Pick(wrong), 40.0);
     let _ = d.update(DrillKey::Next, 41.0);
