@@ -59,6 +59,9 @@ cargo run --release --quiet --example player_bench
 echo
 echo "presenter (same targets: first frame < 100 ms, frame < 2 ms at 200x60):"
 cargo run --release --quiet --example present_bench
+
+echo "drills (targets: open and show the first item < 100 ms, a level-5 puzzle generated and race-filtered < 50 ms):"
+cargo run --release --quiet --example drill_bench
 echo
 echo "Real-clock pool: instrumented against bare threads (issue 5: at most 5%)"
 cargo run --release --quiet --example pool_overhead

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end test of the lesson player in a real terminal (tmux): open,
-# step, step back, play, knob change, help, quit, the picker, Ctrl-C,
+# step, step back, play, knob change, help, quit, the picker, drills, Ctrl-C,
 # SIGTERM, SIGINT, SIGHUP, SIGQUIT, a closed terminal and a too-small
 # window; presenter mode (PageDown, a class question revealed, blank,
 # quit) with the speaker notes following it in a second terminal; after
@@ -197,6 +197,44 @@ else
   kill -9 "$pid" 2>/dev/null || true
   failures=$((failures + 1))
 fi
+
+# --- drills: a myth answered, why in the player and back, an output
+# item refused while incomplete, then graded, the summary, stats, an
+# interview's report, a bad topic ---
+start drill --seed 1 --topic events --level 1
+wait_for "drill · 1/2 · events · level 1 · myth" 10 && echo "ok    workbench drill opens the first item"
+tmux send-keys -t "$session" 1
+wait_for "node prints: pong" 5 && echo "ok    a choice is graded with node's proof"
+tmux send-keys -t "$session" w
+wait_for "drill: why" 10 && echo "ok    w opens the program in the player"
+tmux send-keys -t "$session" q
+wait_for "node prints: pong" 5 && echo "ok    q returns to the drill"
+tmux send-keys -t "$session" Enter
+wait_for "What does this program print?" 5 && echo "ok    enter moves to the next item"
+tmux send-keys -t "$session" Enter
+wait_for "still in the pool" 5 && echo "ok    an incomplete answer is refused"
+tmux send-keys -t "$session" 1 1 1 1 Enter
+wait_for "node prints" 5 && echo "ok    a complete answer is graded"
+tmux send-keys -t "$session" w
+wait_for "drill: why" 10 && echo "ok    why opens the output item's program"
+tmux send-keys -t "$session" q
+wait_for "node prints" 5
+tmux send-keys -t "$session" q
+wait_for "session over" 5 && echo "ok    q ends the session with a summary"
+tmux send-keys -t "$session" q
+restored "quit the drill"
+start drill stats
+wait_for "WORKBENCH_EXIT=0." 10
+expect "events                103      2" "drill stats counts the two answers"
+start drill --interview --items 2 --seed 3
+wait_for "left · 0 answered" 10 && echo "ok    an interview shows its clock"
+tmux send-keys -t "$session" q
+wait_for "Interview set:" 5 && echo "ok    ending it gives the report"
+tmux send-keys -t "$session" q
+restored "quit the interview"
+start drill --topic bufers
+wait_for "WORKBENCH_EXIT=2." 10
+expect "a similar topic exists: 'buffers'" "an unknown topic is refused with a tip"
 
 # --- a terminal too small, then enlarged ---
 start lesson event-loop

@@ -303,6 +303,11 @@ struct Gen {
     /// Programs that touch the file system (a third of them) use fewer
     /// immediates: an immediate pending while fs is in flight is a race.
     fs: bool,
+    /// Which statement kinds [`Gen::node`] may choose (bit i: the i-th
+    /// weight there); all of them unless a drill level narrows it.
+    kinds: u16,
+    /// How deeply promise sources nest (combinators, wrapped promises).
+    src_depth: usize,
 }
 
 /// Timer delays. Real node's callbacks take real time (the first
@@ -364,7 +369,7 @@ impl Gen {
             0 => Ret::None,
             1 => Ret::Value(self.val()),
             2 => Ret::Throw(self.val()),
-            _ => Ret::Src(self.src(depth.min(2))),
+            _ => Ret::Src(self.src(depth.min(self.src_depth))),
         }
     }
 
@@ -472,7 +477,7 @@ impl Gen {
             if self.rng.chance(70) {
                 let label = self.label();
                 let var = self.var("v");
-                let src = self.src(depth.min(2));
+                let src = self.src(depth.min(self.src_depth));
                 let rejects = matches!(src, Src::Reject(_));
                 let catch_label = if rejects || self.rng.chance(40) {
                     Some(self.label())
@@ -584,6 +589,19 @@ impl Gen {
             3,
             3,
         ];
+        let mut w = w;
+        if self.kinds != u16::MAX {
+            // A drill puzzle: fewer plain logs, more callbacks to order.
+            w[0] = 2;
+            for weight in &mut w[1..=4] {
+                *weight = (*weight).max(3);
+            }
+        }
+        for (i, weight) in w.iter_mut().enumerate() {
+            if self.kinds & (1 << i) == 0 {
+                *weight = 0;
+            }
+        }
         match self.rng.weighted(&w) {
             0 => Node::Log(self.label()),
             1 => {
@@ -610,7 +628,7 @@ impl Gen {
                 Node::Fs(l, op, self.body(depth))
             }
             6 => {
-                let src = self.src(depth.min(2));
+                let src = self.src(depth.min(self.src_depth));
                 Node::Chain(src, self.links(depth))
             }
             7 => Node::Async(self.async_fn(depth)),
@@ -641,7 +659,7 @@ impl Gen {
             },
             _ => {
                 let var = self.var("p");
-                let src = self.src(depth.min(2));
+                let src = self.src(depth.min(self.src_depth));
                 let mut branches = Vec::new();
                 for _ in 0..2 + self.rng.below(2) {
                     let branch = Node::Branch(var.clone(), self.links(depth.min(1)));
@@ -678,6 +696,8 @@ pub fn generate_program_as(seed: u64, size: usize, module: ModuleKind) -> Progra
         budget: size.max(1),
         unhandled_allowed,
         fs,
+        kinds: u16::MAX,
+        src_depth: 2,
     };
     let esm = module == ModuleKind::Esm;
     let mut hang_allowed = esm && g.rng.chance(10);
@@ -710,6 +730,110 @@ pub fn generate_program_as(seed: u64, size: usize, module: ModuleKind) -> Progra
         stmts.push(g.node(3));
     }
     Program { stmts, module }
+}
+
+/// The statement kinds of [`Gen::node`], by the bit a level sets.
+mod kind {
+    pub const LOG: u16 = 1 << 0;
+    pub const TICK: u16 = 1 << 1;
+    pub const MICROTASK: u16 = 1 << 2;
+    pub const TIMEOUT: u16 = 1 << 3;
+    pub const IMMEDIATE: u16 = 1 << 4;
+    pub const FS: u16 = 1 << 5;
+    pub const CHAIN: u16 = 1 << 6;
+    pub const ASYNC: u16 = 1 << 7;
+    pub const EMITTER: u16 = 1 << 8;
+    pub const FORK: u16 = 1 << 10;
+    pub const REPEAT: u16 = 1 << 11;
+    pub const RECURSE: u16 = 1 << 12;
+    pub const LOOP: u16 = 1 << 13;
+}
+
+/// The shape of a drill puzzle at a level (1 to 5): which primitives mix
+/// and how deeply callbacks nest. Level 1 is flat logs, ticks,
+/// microtasks, timers and immediates; 2 adds promise chains and loops
+/// with one level of nesting; 3 adds async functions, self-scheduling
+/// closures and the file system, two levels deep; 4 adds emitters,
+/// repeating timers and promises with several branches; 5 is everything
+/// but deliberate crashes, three levels deep.
+#[derive(Debug, Clone, Copy)]
+pub struct LevelShape {
+    kinds: u16,
+    depth: usize,
+    src_depth: usize,
+    /// Statement budget: `min + seed-derived 0..spread`.
+    min: usize,
+    spread: usize,
+}
+
+/// The shape of level `level` (clamped to 1..=5).
+pub fn level_shape(level: u8) -> LevelShape {
+    use kind::*;
+    let core = LOG | TICK | MICROTASK | TIMEOUT | IMMEDIATE;
+    match level.clamp(1, 5) {
+        1 => LevelShape {
+            kinds: core,
+            depth: 0,
+            src_depth: 0,
+            min: 4,
+            spread: 3,
+        },
+        2 => LevelShape {
+            kinds: core | CHAIN | LOOP,
+            depth: 1,
+            src_depth: 0,
+            min: 4,
+            spread: 3,
+        },
+        3 => LevelShape {
+            kinds: core | CHAIN | LOOP | ASYNC | RECURSE | FS,
+            depth: 2,
+            src_depth: 1,
+            min: 4,
+            spread: 4,
+        },
+        4 => LevelShape {
+            kinds: core | CHAIN | LOOP | ASYNC | RECURSE | FS | EMITTER | REPEAT | FORK,
+            depth: 2,
+            src_depth: 2,
+            min: 5,
+            spread: 4,
+        },
+        _ => LevelShape {
+            kinds: !(1 << 9),
+            depth: 3,
+            src_depth: 2,
+            min: 5,
+            spread: 5,
+        },
+    }
+}
+
+/// A CommonJS program for a drill puzzle of `level` (see [`level_shape`]),
+/// reproducible from `seed`. Never a deliberate crash: a puzzle's answer is
+/// what it prints.
+pub fn generate_level(seed: u64, level: u8) -> Program {
+    let shape = level_shape(level);
+    let mut rng = Rng::new(seed ^ 0xD111_5EED);
+    let size = shape.min + rng.below(shape.spread);
+    let fs = shape.kinds & kind::FS != 0 && rng.chance(33);
+    let mut g = Gen {
+        rng,
+        next: 0,
+        budget: size,
+        unhandled_allowed: false,
+        fs,
+        kinds: shape.kinds,
+        src_depth: shape.src_depth,
+    };
+    let mut stmts = Vec::new();
+    while g.budget > 0 {
+        stmts.push(g.node(shape.depth));
+    }
+    Program {
+        stmts,
+        module: ModuleKind::Cjs,
+    }
 }
 
 /// A Rhai scenario for a seed; `size` bounds its statement count.

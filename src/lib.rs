@@ -7,6 +7,7 @@
 //! read traces.
 
 pub mod book;
+pub mod drill;
 pub mod r#gen;
 pub mod lesson;
 pub mod runtime;

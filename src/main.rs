@@ -108,6 +108,12 @@ enum Command {
         #[command(subcommand)]
         what: NewWhat,
     },
+    /// Interview drills: predict the output, concept questions and myths,
+    /// every answer verified on node, with spaced repetition.
+    ///
+    /// With no subcommand: the drill screen (due items first, then new
+    /// ones). `--interview` gives a timed set and a report.
+    Drill(DrillArgs),
     /// Print a shell completion script.
     ///
     /// For bash: `workbench completions bash >
@@ -175,6 +181,60 @@ enum Command {
     /// A process forked by a scenario under `--clock real` (internal).
     #[command(name = "__process", hide = true)]
     Process,
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct DrillArgs {
+    #[command(subcommand)]
+    action: Option<DrillAction>,
+    /// The session's seed: the same seed picks the same items in the same
+    /// order, with the same shuffled pools (default: from the clock).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Only items on this topic (`workbench drill stats` lists them).
+    #[arg(long)]
+    topic: Option<String>,
+    /// Only items of this level: 1 (one idea) to 5 (everything, nested).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    level: Option<u8>,
+    /// A timed set mixed across topics and levels, then a report: score per
+    /// topic, time per item, the items to review.
+    #[arg(long)]
+    interview: bool,
+    /// Items in an interview set.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
+    items: u64,
+    /// Minutes an interview set allows.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    minutes: u64,
+}
+
+#[derive(Subcommand)]
+enum DrillAction {
+    /// Print the bank as JSON lines, one item a line.
+    Export,
+    /// Print your drill progress: per topic, streaks, items due.
+    Stats,
+    /// Print the generated puzzle of a level and seed: the first program
+    /// from that seed on that the filters keep, its JavaScript and the
+    /// model's answer (the bank's puzzles are these, checked on node).
+    Puzzle {
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+        level: u8,
+        #[arg(long)]
+        seed: u64,
+    },
+    /// Regenerate drills/generated.jsonl: generated puzzles whose answers
+    /// node gives (needs node; for the bank's maintainers).
+    Build {
+        /// Puzzles per level.
+        #[arg(long, default_value_t = 100)]
+        per_level: usize,
+        /// Candidates checked on node at once.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -549,6 +609,7 @@ fn dispatch(cli: Cli) -> u8 {
             params,
         } => export(&name, format, &out, step, (width, height), params),
         Command::Book { dir, check } => book(&dir, check),
+        Command::Drill(args) => drill(args),
     }
 }
 
@@ -653,6 +714,111 @@ fn leaf_commands<'a>(command: &'a clap::Command, out: &mut Vec<&'a clap::Command
             leaf_commands(sub, out);
         } else {
             out.push(sub);
+        }
+    }
+}
+
+fn drill(args: DrillArgs) -> u8 {
+    use workbench::drill::{self, bank::Bank};
+    let bank = match Bank::load_default() {
+        Ok(bank) => bank,
+        Err(e) => {
+            err!("error: {e}");
+            return 1;
+        }
+    };
+    match args.action {
+        Some(DrillAction::Export) => {
+            let mut stdout = std::io::stdout().lock();
+            for item in &bank.items {
+                if writeln!(stdout, "{}", item.to_json_line()).is_err() {
+                    break;
+                }
+            }
+            0
+        }
+        Some(DrillAction::Stats) => {
+            let progress = drill::progress::load();
+            if let Some(w) = progress.warning() {
+                err!("warning: {w}");
+            }
+            out!(
+                "{}",
+                progress
+                    .stats_text(&bank, drill::progress::now())
+                    .trim_end()
+            );
+            0
+        }
+        Some(DrillAction::Puzzle { level, seed }) => {
+            match drill::puzzle::first_from(level, seed, 1_000) {
+                Some((p, skipped)) => {
+                    out!(
+                        "// level {level}, seed {} ({skipped} candidate(s) before it filtered out)",
+                        p.seed
+                    );
+                    out!("{}", p.rhai.trim_end());
+                    out!("// JavaScript:");
+                    out!("{}", p.js.trim_end());
+                    out!("// prints:");
+                    for line in &p.lines {
+                        out!("{line}");
+                    }
+                    0
+                }
+                None => {
+                    err!("error: no puzzle at level {level} within 1000 seeds of {seed}");
+                    1
+                }
+            }
+        }
+        Some(DrillAction::Build { per_level, threads }) => {
+            if let Some(reason) = verify::node_unavailable() {
+                err!("error: `workbench drill build` needs node: {reason}");
+                return 69;
+            }
+            let path = drill::bank::drills_dir().join(drill::bank::GENERATED);
+            let mut text = String::new();
+            for level in 1..=drill::MAX_LEVEL {
+                let (items, report) = drill::build::build_level(level, per_level, threads);
+                err!(
+                    "level {level}: {} kept, {} rejected by the filters, {} disagreed with node {:?}",
+                    report.kept,
+                    report.rejected,
+                    report.disagreed.len(),
+                    report.disagreed
+                );
+                for item in items {
+                    text.push_str(&item.to_json_line());
+                    text.push('\n');
+                }
+            }
+            if let Err(e) = std::fs::write(&path, text) {
+                err!("error: cannot write {}: {e}", path.display());
+                return 74;
+            }
+            err!("wrote {}", path.display());
+            0
+        }
+        None => {
+            let filter = drill::session::Filter {
+                topic: args.topic,
+                level: args.level,
+            };
+            if let Err(message) = filter.check(&bank) {
+                err!("error: {message}");
+                return 2;
+            }
+            let seed = args.seed.unwrap_or_else(drill::progress::now);
+            let plan = if args.interview {
+                drill::session::Plan::Interview {
+                    items: args.items as usize,
+                    minutes: args.minutes,
+                }
+            } else {
+                drill::session::Plan::Practice
+            };
+            player(workbench::tui::Screen::drill(bank, filter, seed, plan))
         }
     }
 }

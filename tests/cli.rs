@@ -964,3 +964,96 @@ fn read_file_beyond_the_model_memory_cap_fails_in_the_first_argument_before_read
     assert!(trace.contains("(close)"), "{trace}");
     assert!(!trace.contains("(read)"), "no read after fstat: {trace}");
 }
+
+// === drills ===
+
+#[test]
+fn drill_export_prints_the_bank_as_json_lines() {
+    let out = workbench(&["drill", "export"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.len() >= 500, "{} items", lines.len());
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in &lines {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON object a line");
+        for field in [
+            "id", "kind", "topic", "level", "module", "js", "answer", "choices", "explain", "racy",
+            "answers",
+        ] {
+            assert!(v.get(field).is_some(), "{field} missing: {line}");
+        }
+        kinds.insert(v["kind"].as_str().unwrap_or_default().to_string());
+        assert!(
+            matches!(v["module"].as_str(), Some("cjs" | "esm")),
+            "{line}"
+        );
+        if v["racy"] == true {
+            assert!(
+                v["answers"].as_array().is_some_and(|a| a.len() >= 2),
+                "{line}"
+            );
+        }
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["choice", "output"],
+        "both kinds"
+    );
+}
+
+#[test]
+fn drill_rejects_an_unknown_topic_or_level_before_the_terminal() {
+    let out = workbench(&["drill", "--topic", "bufers"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("no drill topic `bufers`"), "{err}");
+    assert!(err.contains("a similar topic exists: 'buffers'"), "{err}");
+    let out = workbench(&["drill", "--level", "9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("9 is not in 1..=5"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn drill_stats_survive_a_corrupt_and_refuse_a_newer_progress_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().to_str().expect("utf-8 path");
+    let file = dir.path().join("drills.json");
+    std::fs::write(&file, "{ not json").expect("write");
+    let out = workbench_with(&["drill", "stats"], &[("WORKBENCH_DATA_DIR", data)]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("is corrupt") && err.contains("kept as"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).contains("topic"), "{}", text(&out.stdout));
+    // Looking changes nothing: the corrupt file stays until a save backs it up.
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "{ not json");
+    std::fs::write(&file, "{\"version\": 99}").expect("write");
+    let out = workbench_with(&["drill", "stats"], &[("WORKBENCH_DATA_DIR", data)]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("newer than this workbench"));
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        "{\"version\": 99}",
+        "untouched"
+    );
+}
+
+#[test]
+fn drill_puzzle_is_reproducible_from_its_seed() {
+    let a = workbench(&["drill", "puzzle", "--level", "3", "--seed", "42"]);
+    let b = workbench(&["drill", "puzzle", "--level", "3", "--seed", "42"]);
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
+    assert_eq!(a.stdout, b.stdout);
+    let out = text(&a.stdout);
+    assert!(
+        out.contains("// JavaScript:") && out.contains("// prints:"),
+        "{out}"
+    );
+}

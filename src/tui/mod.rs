@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod export;
+pub mod drill;
 pub mod keymap;
 pub mod picker;
 pub mod present;
@@ -16,6 +17,7 @@ pub mod theme;
 pub mod view;
 pub mod view_buffers;
 pub mod view_cluster;
+pub mod view_drill;
 pub mod view_picker;
 pub mod view_present;
 pub mod view_server;
@@ -52,9 +54,38 @@ pub enum Screen {
         started: Instant,
         notes: Box<speaker::Publisher>,
     },
+    /// Interview drills ([`drill`]); `started` is the session's start.
+    Drill {
+        drill: Box<drill::Drill>,
+        started: Instant,
+    },
+    /// A drill item's "why": its program (or lesson) in the player; q
+    /// returns to the drill. `_dir` holds the program's file while it is
+    /// open.
+    Why {
+        player: Box<Player>,
+        drill: Box<drill::Drill>,
+        started: Instant,
+        _dir: Option<tempfile::TempDir>,
+    },
 }
 
 impl Screen {
+    /// The drill screen over `bank`, with the learner's drill progress.
+    pub fn drill(
+        bank: crate::drill::bank::Bank,
+        filter: crate::drill::session::Filter,
+        seed: u64,
+        plan: crate::drill::session::Plan,
+    ) -> Screen {
+        let progress = crate::drill::progress::load();
+        let now = crate::drill::progress::now();
+        Screen::Drill {
+            drill: Box::new(drill::Drill::new(bank, filter, seed, plan, progress, now)),
+            started: Instant::now(),
+        }
+    }
+
     pub fn picker() -> Screen {
         Screen::Picker(Box::new(Picker::load()))
     }
@@ -117,6 +148,62 @@ impl Screen {
             },
             // The presenter reads keys itself (see `key`).
             Screen::Present { .. } => Outcome::Continue,
+            Screen::Drill { .. } => Outcome::Continue,
+            Screen::Why { player, .. } => match player.update(action) {
+                Outcome::Quit => {
+                    self.back_to_drill();
+                    Outcome::Continue
+                }
+                other => other,
+            },
+        }
+    }
+
+    /// Leaves the player of a drill's "why" for the drill.
+    fn back_to_drill(&mut self) {
+        let placeholder = Screen::Picker(Box::new(Picker::new(
+            Vec::new(),
+            lesson::progress::Progress::in_memory(),
+        )));
+        if let Screen::Why { drill, started, .. } = std::mem::replace(self, placeholder) {
+            *self = Screen::Drill { drill, started };
+        }
+    }
+
+    /// A key on the drill screen.
+    fn drill_key(&mut self, key: KeyEvent) -> Outcome {
+        let Screen::Drill { drill, started } = self else {
+            return Outcome::Continue;
+        };
+        let Some(k) = drill::key_for(key) else {
+            return Outcome::Continue;
+        };
+        let outcome = drill.update(k, started.elapsed().as_secs_f64());
+        match outcome {
+            drill::DrillOutcome::Continue => Outcome::Continue,
+            drill::DrillOutcome::Quit => Outcome::Quit,
+            why => {
+                match open_why(&why) {
+                    Ok((player, dir)) => {
+                        let placeholder = Screen::Picker(Box::new(Picker::new(
+                            Vec::new(),
+                            lesson::progress::Progress::in_memory(),
+                        )));
+                        if let Screen::Drill { drill, started } =
+                            std::mem::replace(self, placeholder)
+                        {
+                            *self = Screen::Why {
+                                player,
+                                drill,
+                                started,
+                                _dir: dir,
+                            };
+                        }
+                    }
+                    Err(e) => drill.status = Some(e),
+                }
+                Outcome::Continue
+            }
         }
     }
 
@@ -130,6 +217,9 @@ impl Screen {
             let outcome = presenter.key(present::present_action_for(key));
             notes.publish(&presenter.notes());
             return outcome;
+        }
+        if let Screen::Drill { .. } = self {
+            return self.drill_key(key);
         }
         if let Screen::Picker(picker) = self {
             let outcome = match picker::key_for(key) {
@@ -177,16 +267,31 @@ impl Screen {
     pub fn draw(&self, frame: &mut ratatui::Frame, theme: &Theme) {
         match self {
             Screen::Picker(picker) => view::draw_picker(frame, picker, theme),
-            Screen::Player { player, .. } => view::draw_player(frame, player, theme),
+            Screen::Player { player, .. } | Screen::Why { player, .. } => {
+                view::draw_player(frame, player, theme)
+            }
             Screen::Present {
                 presenter, started, ..
             } => view_present::draw_presenter(frame, presenter, started.elapsed(), theme),
+            Screen::Drill { drill, .. } => view_drill::draw(frame, drill, theme),
         }
     }
 
     fn tick(&mut self, now: Instant) {
-        if let Screen::Player { player, .. } = self {
-            player.tick(now);
+        match self {
+            Screen::Player { player, .. } => player.tick(now),
+            Screen::Why {
+                player,
+                drill,
+                started,
+                ..
+            } => {
+                player.tick(now);
+                drill.tick(started.elapsed().as_secs_f64());
+            }
+            Screen::Drill { drill, started } => drill.tick(started.elapsed().as_secs_f64()),
+            // The picker (and any screen without a clock of its own).
+            _ => {}
         }
     }
 
@@ -204,6 +309,98 @@ impl Screen {
             player.run_pending();
         }
     }
+}
+
+/// The player for a drill's "why": the item's program, written to a
+/// temporary directory (returned, to keep it while the player runs) and
+/// stopped just before the callback that prints the line the learner
+/// got wrong, so the narration's "why" gives its rule; or a lesson at its
+/// narration step.
+pub fn open_why(
+    why: &drill::DrillOutcome,
+) -> Result<(Box<Player>, Option<tempfile::TempDir>), String> {
+    match why {
+        drill::DrillOutcome::WhyProgram { rhai, module, line } => {
+            let dir = tempfile::tempdir().map_err(|e| format!("cannot open the program: {e}"))?;
+            let name = match module {
+                crate::drill::Module::Cjs => "drill.rhai",
+                crate::drill::Module::Esm => "drill.mjs.rhai",
+            };
+            let path = dir.path().join(name);
+            std::fs::write(&path, rhai).map_err(|e| format!("cannot open the program: {e}"))?;
+            let mut player = Player::open(&path, BTreeMap::new(), 0);
+            player.title = "drill: why".into();
+            match line.and_then(|l| why_event(player.trace(), l)) {
+                Some((cursor, text)) => {
+                    player.cursor = cursor;
+                    // The rule on the status line when it fits the
+                    // smallest player (80 columns); the narration panel's
+                    // `why` line has it too, where there is room.
+                    let rule = player
+                        .trace()
+                        .events
+                        .get(cursor + 1)
+                        .and_then(|e| view::rule_for(player.trace(), e));
+                    let with_rule = rule.map(|r| format!("\"{text}\": {r} (q: back)"));
+                    player.status = Some(match with_rule {
+                        Some(s) if s.chars().count() <= 78 => s,
+                        _ => format!(
+                            "Next: the callback that prints \"{text}\" (→ steps; q returns to the drill)"
+                        ),
+                    });
+                }
+                None => {
+                    player.status = Some(
+                        "The drill's program: → steps, space plays; q returns to the drill".into(),
+                    )
+                }
+            }
+            Ok((Box::new(player), Some(dir)))
+        }
+        drill::DrillOutcome::WhyLesson { name, step } => {
+            let path = lesson::resolve(name).ok_or_else(|| format!("no lesson `{name}`"))?;
+            let mut player = Player::open(&path, BTreeMap::new(), 0);
+            player.resume_at_step(*step);
+            player.status = Some(format!(
+                "Lesson {name}, narration step {step}: q returns to the drill"
+            ));
+            Ok((Box::new(player), None))
+        }
+        _ => Err("nothing to open".into()),
+    }
+}
+
+/// Where to stop for stdout line `line` (0-based): just before the start
+/// of the callback that prints it (or before the print itself, from the
+/// main script), with the line's text.
+pub fn why_event(trace: &crate::trace::Trace, line: usize) -> Option<(usize, String)> {
+    use crate::trace::{Kind, Stream};
+    let (at, text) = trace
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e.kind {
+            Kind::Console {
+                stream: Stream::Stdout,
+                text,
+            } => Some((i, trace.text(text).to_string())),
+            _ => None,
+        })
+        .nth(line)?;
+    // The innermost callback running at the print: the last start before
+    // it whose callback has not finished by then.
+    let mut open: Vec<usize> = Vec::new();
+    for (i, e) in trace.events[..at].iter().enumerate() {
+        match e.kind {
+            Kind::CallbackStart { .. } => open.push(i),
+            Kind::CallbackEnd { .. } => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let start = open.last().copied().unwrap_or(at);
+    Some((start.saturating_sub(1), text))
 }
 
 /// A line over the player while a slow lesson re-runs.

@@ -92,6 +92,17 @@ pub struct Picker {
     pub selected: usize,
     /// Open when enter was pressed on a lesson left in the middle.
     pub prompt: Option<ResumePrompt>,
+    /// Drill progress per drill topic; a lesson of the same name shows
+    /// its topic's (see [`Picker::with_drills`]).
+    pub drills: BTreeMap<String, DrillTopic>,
+}
+
+/// A drill topic's progress, as the picker shows it beside its lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrillTopic {
+    pub stats: crate::drill::progress::TopicStats,
+    /// Items due for review now.
+    pub due: usize,
 }
 
 impl Picker {
@@ -104,15 +115,50 @@ impl Picker {
             progress,
             selected: 0,
             prompt: None,
+            drills: BTreeMap::new(),
         };
         picker.selected = picker.first_unfinished().unwrap_or(0);
         picker
     }
 
+    /// Adds the learner's drill progress per topic (the same numbers as
+    /// `workbench drill stats`).
+    pub fn with_drills(
+        mut self,
+        bank: &crate::drill::bank::Bank,
+        progress: &crate::drill::progress::DrillProgress,
+        now: u64,
+    ) -> Picker {
+        self.drills = bank
+            .topics()
+            .into_iter()
+            .map(|topic| {
+                let due = bank
+                    .items
+                    .iter()
+                    .filter(|i| i.topic == topic && progress.due(&i.id, now))
+                    .count();
+                let stats = progress.topic(bank, topic);
+                (topic.to_string(), DrillTopic { stats, due })
+            })
+            .collect();
+        self
+    }
+
     /// The lessons of [`lesson::lessons_dir`] and the saved progress
     /// (read again each time: the player records into it).
     pub fn load() -> Picker {
-        Picker::new(listings(), lesson::progress::load())
+        let picker = Picker::new(listings(), lesson::progress::load());
+        // Without a bank (a broken drills/ folder) the picker still works;
+        // `workbench drill` reports the problem.
+        match crate::drill::bank::Bank::load_default() {
+            Ok(bank) => picker.with_drills(
+                &bank,
+                &crate::drill::progress::load(),
+                crate::drill::progress::now(),
+            ),
+            Err(_) => picker,
+        }
     }
 
     /// Back from playing `name`: select it again, or the next lesson not

@@ -481,6 +481,27 @@ fn progress_lines(picker: &Picker, theme: &Theme) -> Vec<Line<'static>> {
         }
         (None, _) => {}
     }
+    if let Some(l) = listing
+        && let Some(d) = picker.drills.get(&l.name)
+    {
+        lines.push(Line::raw(""));
+        let t = d.stats;
+        let due = if d.due > 0 {
+            format!(", {} due for review", d.due)
+        } else {
+            String::new()
+        };
+        lines.push(Line::from(vec![
+            Span::styled("Drills: ", theme.dim()),
+            Span::raw(format!(
+                "{} of {} answered, {}% mastered{due} (workbench drill --topic {})",
+                t.seen,
+                t.total,
+                t.mastery_percent(),
+                l.name
+            )),
+        ]));
+    }
     // What comes next in the course, when it is not the lesson shown
     // (the header has the tally).
     let next = (0..picker.listings.len()).find(|&i| {

@@ -16,6 +16,7 @@
 
 mod book;
 mod differential;
+mod drills;
 mod env;
 mod lessons;
 mod oracles;
@@ -191,6 +192,30 @@ fn main() {
         node.test(
             "sandbox::autocannon_runs_in_the_sandbox",
             sandbox::autocannon_runs_in_the_sandbox,
+        ),
+        node.test(
+            "drills::every_authored_item_agrees_with_node",
+            drills::every_authored_item_agrees_with_node,
+        ),
+        node.test(
+            "drills::a_seeded_sample_of_generated_puzzles_agrees_with_node",
+            drills::a_seeded_sample_of_generated_puzzles_agrees_with_node,
+        ),
+        node.test(
+            "drills::a_wrong_answer_is_caught",
+            drills::a_wrong_answer_is_caught,
+        ),
+        plain(
+            "drills::the_bank_has_500_items_myths_and_every_topic",
+            drills::the_bank_has_500_items_myths_and_every_topic,
+        ),
+        plain(
+            "drills::every_lesson_step_exists",
+            drills::every_lesson_step_exists,
+        ),
+        plain(
+            "drills::generated_puzzles_regenerate_from_their_seed",
+            drills::generated_puzzles_regenerate_from_their_seed,
         ),
         plain(
             "sandbox::node_options_cannot_widen_the_sandbox",
