@@ -6,8 +6,8 @@
 //! process then exits with 128 + the signal).
 
 pub mod app;
-pub mod export;
 pub mod drill;
+pub mod export;
 pub mod keymap;
 pub mod picker;
 pub mod present;
