@@ -1,6 +1,7 @@
 //! The book's generated pages (`workbench book`): a chapter per lesson in
 //! `book/src/lessons/`, the course's index page, a frame of the player per
-//! lesson, and the lesson list of `book/src/SUMMARY.md` (between its
+//! lesson, the drills' myths (`book/src/drill-myths.md`, from the drill
+//! bank), and the lesson list of `book/src/SUMMARY.md` (between its
 //! `<!-- lessons:begin -->` and `<!-- lessons:end -->` lines; the rest of
 //! the table of contents is written by hand). Everything is computed from
 //! the lesson files under the virtual clock, so the pages are the same on
@@ -11,6 +12,7 @@
 
 mod chapter;
 pub mod markdown;
+mod myths;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -93,6 +95,18 @@ pub fn generate_with(lessons: &Path, summary: &str) -> Result<Vec<Page>, String>
     pages.push(Page {
         path: PathBuf::from("src/lessons/README.md"),
         text: chapter::index(&course),
+    });
+    // The drills' myths, from the drill bank beside the lessons.
+    let drills = lessons
+        .parent()
+        .map(|p| p.join("drills"))
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(crate::drill::bank::drills_dir);
+    let bank = crate::drill::bank::Bank::load(&drills)
+        .map_err(|e| format!("error: the drill bank: {e}"))?;
+    pages.push(Page {
+        path: PathBuf::from(myths::PAGE),
+        text: myths::page(&bank, &titles),
     });
     pages.push(Page {
         path: PathBuf::from("src/SUMMARY.md"),
