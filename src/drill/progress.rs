@@ -22,7 +22,6 @@
 //! the optimiser; SM-2's few lines are enough for a bank this size.)
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -393,21 +392,9 @@ impl DrillProgress {
             })?;
             self.backup = None;
         }
-        let path = &path;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir)?;
         let mut file = self.file.clone();
         file.version = VERSION;
-        let json = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-        tmp.write_all(json.as_bytes())?;
-        tmp.write_all(b"\n")?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        crate::lesson::progress::write_json_atomically(&path, &file)
     }
 }
 

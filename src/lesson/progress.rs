@@ -277,23 +277,31 @@ impl Progress {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir)?;
         let file = File {
             version: VERSION,
             lessons: self.lessons.clone(),
         };
-        let json = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-        tmp.write_all(json.as_bytes())?;
-        tmp.write_all(b"\n")?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        write_json_atomically(path, &file)
     }
+}
+
+/// Writes `value` as pretty JSON to `path` atomically: a temporary file in
+/// the same directory (made if missing), synced, then renamed over the old
+/// one, so a reader (or a crash mid-write) never sees half a file. The
+/// lessons' progress and the drills' both save this way.
+pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let json = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    tmp.write_all(json.as_bytes())?;
+    tmp.write_all(b"\n")?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]

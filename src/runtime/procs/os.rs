@@ -441,8 +441,3 @@ pub fn exit_like(code: i32, signal: Option<i32>) -> ! {
         code
     })
 }
-
-/// The fd behind a shared one, as a new owned descriptor (a dup).
-pub fn dup(fd: &SharedFd) -> io::Result<OwnedFd> {
-    fd.try_clone()
-}
