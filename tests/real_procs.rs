@@ -66,6 +66,7 @@ fn real_processes_print_what_the_model_prints() {
     let exact = [
         "child_process_messages.rhai",
         "child_process_send_after_exit.rhai",
+        "child_process_sigterm_listener.rhai",
         "cluster_kill_and_disconnect.rhai",
         "cluster_round_robin_sequential.rhai",
         "cluster_sched_none_serves_every_connection.rhai",
@@ -82,7 +83,23 @@ fn real_processes_print_what_the_model_prints() {
         let (virt, vcode) = run("virtual", &path);
         let (real, rcode) = run("real", &path);
         assert_eq!(vcode, rcode, "{name}: exit codes differ\n{real}");
-        if exact.contains(name) {
+        if *name == "cluster_kill_and_disconnect.rhai" {
+            // `a.kill()` at 'online' races with the worker's script adding
+            // its SIGTERM listener. Node's script runs about 10 ms after
+            // 'online' (its bootstrap reports first, then loads the file),
+            // so node's kill always wins; a workbench process runs its
+            // script about 1 ms after, so either may. Both outcomes are
+            // checked in full.
+            let listened = virt.replace(
+                "a disconnect\na exit null SIGTERM false dead\n",
+                "worker sigterm\na disconnect\na exit 7 null false dead\n",
+            );
+            assert_ne!(listened, virt, "the scenario still kills at 'online'");
+            assert!(
+                real == virt || real == listened,
+                "{name}: the real run printed otherwise:\n{real}"
+            );
+        } else if exact.contains(name) {
             assert_eq!(virt, real, "{name}: the real run printed otherwise");
         } else {
             assert_eq!(
@@ -215,7 +232,11 @@ fn linger(mode: &str) -> (std::process::Child, Vec<u32>) {
         .map(|l| l.trim_start_matches("worker ").parse().expect("a pid"))
         .collect();
     assert_eq!(pids.len(), 3);
-    assert!(pids.iter().all(|&p| !gone(p)), "the workers run");
+    // Each pid came from a running worker; in "throw" mode the primary may
+    // already have failed and killed them by now.
+    if mode == "wait" {
+        assert!(pids.iter().all(|&p| !gone(p)), "the workers run");
+    }
     (child, pids)
 }
 

@@ -87,14 +87,9 @@ pub fn collect<H: HostTypes>(rt: &Shared<H>) {
     if r.clock.mode == super::clock::ClockMode::Real {
         r.await_ipc_frames();
     }
-    // A real forked process: a signal the script listens for now is
-    // caught (and delivered here), another takes its default action.
-    if let Some(flags) = &r.procs.os_signals {
-        flags.update(|sig| {
-            crate::runtime::net::signal_name(sig)
-                .is_some_and(|name| r.net.signal_events.listener_count(name) > 0)
-        });
-    }
+    // Listeners a callback removed (or a `once` that ran) give the signal
+    // its default action back.
+    r.sync_os_signals();
     let real = r.clock.mode == super::clock::ClockMode::Real;
     for envelope in link.hub.take_due(link.me, now) {
         match envelope.body {

@@ -797,6 +797,19 @@ impl<H: HostTypes> Runtime<H> {
         }
     }
 
+    /// A real forked process: a signal the script listens for now is
+    /// caught (and delivered in the poll phase); another takes its default
+    /// action. Called when a signal listener is added (node installs the
+    /// handler in `process.on`, at once) and at each poll.
+    pub fn sync_os_signals(&self) {
+        if let Some(flags) = &self.procs.os_signals {
+            flags.update(|sig| {
+                super::net::signal_name(sig)
+                    .is_some_and(|name| self.net.signal_events.listener_count(name) > 0)
+            });
+        }
+    }
+
     /// Records a point of the process log for process `proc`.
     pub fn proc_log(&self, proc: u16, event: ProcEvent, value: u32) {
         if let Some(link) = &self.threads.link {

@@ -259,6 +259,7 @@ pub fn signal_on(c: &NativeCallContext, name: &str, f: &Dynamic, once: bool) -> 
     let mut rt = x.rt.borrow_mut();
     let cb = rt.register_callback(crate::trace::CallbackKind::Listener, &s);
     rt.net.signal_events.on(name, (func, cb), once);
+    rt.sync_os_signals();
     Ok(true)
 }
 
