@@ -1375,6 +1375,15 @@ impl<H: HostTypes> Runtime<H> {
                                 .conns
                                 .get(conn as usize)
                                 .and_then(|c| c.awaiting.front().copied());
+                            // The status and headers as they came: the
+                            // server may be another process.
+                            if let (Some(h), Some(e)) = (
+                                &head,
+                                ex.and_then(|x| self.net.exchanges.get_mut(x as usize)),
+                            ) {
+                                e.res.status = h.status;
+                                e.res_headers = h.headers.clone();
+                            }
                             ex.map(|ex| {
                                 (
                                     conn,

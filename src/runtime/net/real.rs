@@ -26,6 +26,8 @@ pub struct Head {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    /// A response's status code (0 for a request).
+    pub status: u16,
 }
 
 /// What a socket brought, for the loop.
@@ -576,7 +578,7 @@ fn head_complete(buf: &[u8]) -> bool {
 /// head, body); None while incomplete; Err for bytes that are not HTTP.
 fn parse_message(buf: &[u8], request: bool) -> Result<Option<Whole>, ()> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut head = None;
+    let head;
     let head_len = if request {
         let mut req = httparse::Request::new(&mut headers);
         let n = match req.parse(buf).map_err(|_| ())? {
@@ -596,14 +598,33 @@ fn parse_message(buf: &[u8], request: bool) -> Result<Option<Whole>, ()> {
                     )
                 })
                 .collect(),
+            status: 0,
         });
         n
     } else {
+        // A response's head: what a client in another process reads (its
+        // exchange does not share the server's).
         let mut res = httparse::Response::new(&mut headers);
-        match res.parse(buf).map_err(|_| ())? {
+        let n = match res.parse(buf).map_err(|_| ())? {
             httparse::Status::Complete(n) => n,
             httparse::Status::Partial => return Ok(None),
-        }
+        };
+        head = Some(Head {
+            method: String::new(),
+            path: String::new(),
+            headers: res
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_string(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect(),
+            status: res.code.unwrap_or(200),
+        });
+        n
     };
     let header = |name: &str| {
         headers
@@ -688,15 +709,20 @@ mod tests {
         assert_eq!(head.headers, [("Host".to_string(), "x".to_string())]);
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbc\r\n0\r\n\r\n";
-        assert_eq!(
-            message(chunked, false),
-            Some((chunked.len(), None, b"abc".to_vec()))
-        );
+        let (used, head, body) = message(chunked, false).unwrap();
+        assert_eq!((used, body), (chunked.len(), b"abc".to_vec()));
+        assert_eq!(head.map(|h| h.status), Some(200));
         assert_eq!(message(&chunked[..chunked.len() - 1], false), None);
-        let sized = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
-        assert_eq!(
-            message(sized, false),
-            Some((sized.len(), None, b"hi".to_vec()))
+        // A response's status and headers come with it (the client may be
+        // in another process than the server).
+        let sized = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\nX-Up: 2\r\n\r\nhi";
+        let (used, head, body) = message(sized, false).unwrap();
+        assert_eq!((used, body), (sized.len(), b"hi".to_vec()));
+        let head = head.unwrap();
+        assert_eq!(head.status, 503);
+        assert!(
+            head.headers
+                .contains(&("X-Up".to_string(), "2".to_string()))
         );
     }
 }
