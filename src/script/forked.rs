@@ -42,7 +42,6 @@ pub fn run_forked(entry: ProcEntry) -> u8 {
         return 70;
     };
     let mut reader = FrameReader::new(read_sock);
-    let peek_sock = reader.watch();
     let boot: Boot = match reader.next_frame() {
         Ok(Some((Frame::Boot(v), _))) => match serde_json::from_value(v) {
             Ok(b) => b,
@@ -116,7 +115,7 @@ pub fn run_forked(entry: ProcEntry) -> u8 {
         module,
         os_pid: Some(std::process::id()),
         os_signals: signals,
-        os_channel: peek_sock,
+        os_channel: Some(channel.inlet.clone()),
     };
     let (code, signal) = entry(spec);
     channel.finish();

@@ -16,8 +16,8 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use sendfd::{RecvWithFd, SendWithFd};
 use serde::{Deserialize, Serialize};
@@ -113,38 +113,35 @@ pub struct FrameReader {
     sock: UnixStream,
     buf: Vec<u8>,
     fds: VecDeque<OwnedFd>,
-    /// True from a read until every whole frame it brought is handed
-    /// out (see [`Watch`]).
-    busy: Arc<AtomicBool>,
 }
 
-/// Whether frames wait in a channel: bytes unread in the socket, or read
-/// and not yet handed out by its reader.
-#[derive(Clone)]
-pub struct Watch {
-    sock: Arc<UnixStream>,
-    busy: Arc<AtomicBool>,
+/// What a channel has for its reader right now.
+pub enum Ready {
+    Frame(Frame, Option<OwnedFd>),
+    /// No whole frame yet.
+    Empty,
+    /// The other end closed (or sent bytes that are not frames).
+    Closed,
 }
 
-impl Watch {
-    pub fn pending(&self) -> bool {
-        self.busy.load(Ordering::SeqCst) || has_unread(&self.sock)
-    }
-}
-
-/// Are there bytes in `sock` that its reader has not read yet?
-fn has_unread(sock: &UnixStream) -> bool {
-    let mut byte = 0u8;
-    // SAFETY: a one-byte peek into a local buffer, never blocking.
-    let n = unsafe {
-        libc::recv(
-            sock.as_raw_fd(),
-            (&mut byte as *mut u8).cast(),
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
+/// Is `fd` readable now (data or the other end's close)?
+fn readable(fd: RawFd, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
     };
-    n > 0
+    loop {
+        // SAFETY: one pollfd on the stack, for a descriptor this process owns.
+        let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+        if n >= 0 {
+            return n > 0;
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            // A descriptor poll cannot watch: let the read report it.
+            return true;
+        }
+    }
 }
 
 impl FrameReader {
@@ -153,32 +150,50 @@ impl FrameReader {
             sock,
             buf: Vec::new(),
             fds: VecDeque::new(),
-            busy: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// What tells whether this reader has frames to hand out (None: the
-    /// socket cannot be shared).
-    pub fn watch(&self) -> Option<Watch> {
-        Some(Watch {
-            sock: Arc::new(self.sock.try_clone().ok()?),
-            busy: self.busy.clone(),
-        })
+    /// The next whole frame if the channel has one now, never waiting:
+    /// a read happens only when the socket is readable, so it returns at
+    /// once.
+    pub fn next_ready(&mut self) -> Ready {
+        loop {
+            match self.parse() {
+                Ok(Some((frame, fd))) => return Ready::Frame(frame, fd),
+                Ok(None) => {}
+                Err(_) => return Ready::Closed,
+            }
+            if !readable(self.sock.as_raw_fd(), 0) {
+                return Ready::Empty;
+            }
+            match self.read_some() {
+                Ok(true) => {}
+                Ok(false) | Err(_) => return Ready::Closed,
+            }
+        }
     }
 
-    /// The next frame and the descriptor it carries; None when the other
-    /// end closed. Bytes that are not a frame are an error.
+    /// The next frame and the descriptor it carries, waiting for it;
+    /// None when the other end closed. Bytes that are not a frame are an
+    /// error.
     pub fn next_frame(&mut self) -> io::Result<Option<(Frame, Option<OwnedFd>)>> {
-        let mut chunk = vec![0u8; 64 * 1024];
         loop {
             if let Some(frame) = self.parse()? {
                 return Ok(Some(frame));
             }
+            if !self.read_some()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// One read into the buffer (blocking); false when the other end
+    /// closed.
+    fn read_some(&mut self) -> io::Result<bool> {
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
             let mut fds = [-1 as RawFd; 4];
-            self.busy.store(false, Ordering::SeqCst);
-            let got = self.sock.recv_with_fd(&mut chunk, &mut fds);
-            self.busy.store(true, Ordering::SeqCst);
-            let (n, nfds) = match got {
+            let (n, nfds) = match self.sock.recv_with_fd(&mut chunk, &mut fds) {
                 Ok(got) => got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
@@ -191,21 +206,10 @@ impl FrameReader {
                 self.fds.push_back(owned);
             }
             if n == 0 {
-                return Ok(None);
+                return Ok(false);
             }
             self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-
-    /// The caller has handed out the last frame: unless a whole frame
-    /// waits in the buffer, nothing is pending until the next read.
-    pub fn settle(&self) {
-        let whole = self.buf.len() >= 5
-            && self.buf.len()
-                >= 5 + u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]])
-                    as usize;
-        if !whole {
-            self.busy.store(false, Ordering::SeqCst);
+            return Ok(true);
         }
     }
 
@@ -229,6 +233,86 @@ impl FrameReader {
         self.buf.drain(..5 + len);
         let fd = if has_fd { self.fds.pop_front() } else { None };
         Ok(Some((frame, fd)))
+    }
+}
+
+/// What an [`Inlet`] does with what it reads: each frame, then (once)
+/// the end of the channel.
+pub trait Receiver: Send + 'static {
+    fn frame(&mut self, frame: Frame, fd: Option<OwnedFd>);
+    fn closed(&mut self);
+}
+
+struct InletState {
+    reader: FrameReader,
+    receiver: Box<dyn Receiver>,
+    ended: bool,
+}
+
+impl InletState {
+    /// Hands out every whole frame the channel has now; true once it has
+    /// ended.
+    fn drain(&mut self) -> bool {
+        while !self.ended {
+            match self.reader.next_ready() {
+                Ready::Frame(frame, fd) => self.receiver.frame(frame, fd),
+                Ready::Empty => break,
+                Ready::Closed => {
+                    self.ended = true;
+                    self.receiver.closed();
+                }
+            }
+        }
+        self.ended
+    }
+}
+
+/// The reading end of a channel, shared by a thread that hands out
+/// frames as they arrive and the loop that owns the channel, which takes
+/// what is already there when its poll starts ([`Inlet::drain`]), as
+/// node's epoll sees every readable IPC pipe. A frame is handed out under
+/// the inlet's lock, so when `drain` returns every frame that was in the
+/// socket has been handed out, by one side or the other.
+#[derive(Clone)]
+pub struct Inlet {
+    state: Arc<Mutex<InletState>>,
+}
+
+impl Inlet {
+    /// Starts the thread that reads `reader` for `receiver`; it ends when
+    /// the channel does.
+    pub fn start(
+        reader: FrameReader,
+        receiver: impl Receiver,
+    ) -> io::Result<(Inlet, JoinHandle<()>)> {
+        let fd = reader.sock.as_raw_fd();
+        let inlet = Inlet {
+            state: Arc::new(Mutex::new(InletState {
+                reader,
+                receiver: Box::new(receiver),
+                ended: false,
+            })),
+        };
+        let shared = inlet.clone();
+        let thread = std::thread::Builder::new()
+            .name("ipc-reader".into())
+            .spawn(move || {
+                // Frames read with the boot frame may wait in the buffer
+                // already: drain first, then wait (outside the lock, so
+                // the loop can drain meanwhile).
+                while !shared.drain() {
+                    readable(fd, -1);
+                }
+            })?;
+        Ok((inlet, thread))
+    }
+
+    /// Hands out every whole frame the channel has now.
+    pub fn drain(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
     }
 }
 

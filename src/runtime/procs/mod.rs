@@ -174,7 +174,7 @@ pub struct ProcChild<H: HostTypes> {
     pub removed: bool,
     pub thread: Option<JoinHandle<()>>,
     /// Real clock: whether frames from it wait in its IPC channel.
-    pub ipc: Option<channel::Watch>,
+    pub ipc: Option<channel::Inlet>,
 }
 
 /// A port the primary listens on for its workers (`RoundRobinHandle`), or
@@ -263,7 +263,7 @@ pub struct Procs<H: HostTypes> {
     pub os_signals: Option<std::sync::Arc<os::SignalFlags>>,
     /// In a real forked process: whether frames from the parent wait in
     /// its channel.
-    pub parent_ipc: Option<channel::Watch>,
+    pub parent_ipc: Option<channel::Inlet>,
 }
 
 impl<H: HostTypes> Default for Procs<H> {
@@ -775,25 +775,20 @@ impl<H: HostTypes> Runtime<H> {
     }
 
     /// Real clock: frames already in a channel when a poll starts are read
-    /// in it, as node's epoll sees every IPC pipe that is readable. The
-    /// channels' reader threads are given (at most 2 ms) to post them, so
-    /// a worker's acknowledgement is not overtaken by a socket event that
-    /// came after it.
+    /// in it, as node's epoll sees every IPC pipe that is readable, so a
+    /// worker's acknowledgement is not overtaken by a socket event that
+    /// came after it. Takes them from the sockets now, not waiting for the
+    /// channels' reader threads.
     pub fn await_ipc_frames(&self) {
-        let socks: Vec<&channel::Watch> = self
+        let inlets = self
             .procs
             .children
             .iter()
             .filter(|c| c.exit.is_none())
             .filter_map(|c| c.ipc.as_ref())
-            .chain(self.procs.parent_ipc.as_ref())
-            .collect();
-        if socks.is_empty() {
-            return;
-        }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(2);
-        while socks.iter().any(|s| s.pending()) && std::time::Instant::now() < deadline {
-            std::thread::yield_now();
+            .chain(self.procs.parent_ipc.as_ref());
+        for inlet in inlets {
+            inlet.drain();
         }
     }
 

@@ -29,7 +29,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::ClusterMsg;
-use super::channel::{CHANNEL_FD, Frame, FrameReader, Watch, send};
+use super::channel::{CHANNEL_FD, Frame, FrameReader, Inlet, Receiver, send};
 use crate::runtime::worker::{Body, Hub};
 use crate::trace::Stream;
 
@@ -58,8 +58,8 @@ fn exe() -> io::Result<PathBuf> {
 /// A process started by [`spawn`].
 pub struct Spawned {
     pub pid: u32,
-    /// Whether frames from it wait in the channel.
-    pub ipc: Option<Watch>,
+    /// Its channel's reading end, for the poll to take what waits there.
+    pub ipc: Option<Inlet>,
     /// The bridge: it ends after the process has ended and been reaped,
     /// having posted its [`Body::Died`].
     pub thread: JoinHandle<()>,
@@ -100,9 +100,15 @@ pub fn spawn(hub: Arc<Hub>, id: u32, parent: u32, boot: serde_json::Value) -> io
         }
     };
     let closed = Arc::new(AtomicBool::new(false));
-    let reader = FrameReader::new(read_sock);
-    let peek_sock = reader.watch();
-    let reader = read_frames(hub.clone(), reader, id, parent, closed.clone())?;
+    let (inlet, reader) = Inlet::start(
+        FrameReader::new(read_sock),
+        Posting {
+            hub: hub.clone(),
+            from: id,
+            to: parent,
+            closed: closed.clone(),
+        },
+    )?;
     let out = Mutex::new(Outgoing {
         sock: mine.try_clone()?,
         held: VecDeque::new(),
@@ -125,7 +131,7 @@ pub fn spawn(hub: Arc<Hub>, id: u32, parent: u32, boot: serde_json::Value) -> io
         Ok(thread) => Ok(Spawned {
             pid,
             thread,
-            ipc: peek_sock,
+            ipc: Some(inlet),
         }),
         Err(e) => {
             // SAFETY: a plain kill of the process just started.
@@ -212,34 +218,34 @@ fn carries_fd(body: &Body) -> bool {
     )
 }
 
-/// Reads the channel, posting each frame to `to` as from `from` (a
+/// Posts each frame read from a channel to `to` as from `from` (a
 /// handle's acknowledgement goes to the bridge, `from`'s mailbox); an end
 /// the other side closed is a [`Body::Disconnected`] (unless this side
 /// closed it first).
-fn read_frames(
+struct Posting {
     hub: Arc<Hub>,
-    mut reader: FrameReader,
     from: u32,
     to: u32,
     closed: Arc<AtomicBool>,
-) -> io::Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("ipc-reader".into())
-        .spawn(move || {
-            while let Ok(Some((frame, fd))) = reader.next_frame() {
-                if let Some(body) = incoming(frame, fd) {
-                    let dest = match body {
-                        Body::Cluster(ClusterMsg::HandleAck) => from,
-                        _ => to,
-                    };
-                    hub.post(from, dest, now(&hub), body);
-                }
-                reader.settle();
-            }
-            if !closed.swap(true, Ordering::SeqCst) {
-                hub.post(from, to, now(&hub), Body::Disconnected);
-            }
-        })
+}
+
+impl Receiver for Posting {
+    fn frame(&mut self, frame: Frame, fd: Option<OwnedFd>) {
+        if let Some(body) = incoming(frame, fd) {
+            let dest = match body {
+                Body::Cluster(ClusterMsg::HandleAck) => self.from,
+                _ => self.to,
+            };
+            self.hub.post(self.from, dest, now(&self.hub), body);
+        }
+    }
+
+    fn closed(&mut self) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.hub
+                .post(self.from, self.to, now(&self.hub), Body::Disconnected);
+        }
+    }
 }
 
 /// What a loop posted for the other process, on the channel.
@@ -339,6 +345,8 @@ fn incoming(frame: Frame, fd: Option<OwnedFd>) -> Option<Body> {
 /// script's loop is `me`.
 pub struct ParentChannel {
     hub: Arc<Hub>,
+    /// The channel's reading end, for the poll to take what waits there.
+    pub inlet: Inlet,
 }
 
 impl ParentChannel {
@@ -350,21 +358,15 @@ impl ParentChannel {
         reader: FrameReader,
     ) -> io::Result<ParentChannel> {
         let closed = Arc::new(AtomicBool::new(false));
-        let (h, c) = (hub.clone(), closed.clone());
-        std::thread::Builder::new()
-            .name("ipc-reader".into())
-            .spawn(move || {
-                let mut reader = reader;
-                while let Ok(Some((frame, fd))) = reader.next_frame() {
-                    if let Some(body) = incoming(frame, fd) {
-                        h.post(0, me, now(&h), body);
-                    }
-                    reader.settle();
-                }
-                if !c.swap(true, Ordering::SeqCst) {
-                    h.post(0, me, now(&h), Body::Disconnected);
-                }
-            })?;
+        let (inlet, _reader) = Inlet::start(
+            reader,
+            Posting {
+                hub: hub.clone(),
+                from: 0,
+                to: me,
+                closed: closed.clone(),
+            },
+        )?;
         let out = Mutex::new(sock);
         hub.set_sink(
             0,
@@ -374,7 +376,7 @@ impl ParentChannel {
                 }
             }),
         );
-        Ok(ParentChannel { hub })
+        Ok(ParentChannel { hub, inlet })
     }
 
     /// The process is ending (what it sent is written already).

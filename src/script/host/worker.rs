@@ -69,7 +69,7 @@ pub struct ProcSpec {
     /// A real OS process: the signals its script may catch.
     pub os_signals: Option<std::sync::Arc<crate::runtime::procs::os::SignalFlags>>,
     /// A real OS process: whether frames from the parent wait unread.
-    pub os_channel: Option<crate::runtime::procs::channel::Watch>,
+    pub os_channel: Option<crate::runtime::procs::channel::Inlet>,
 }
 
 /// What a forked process runs: the parent's script and settings.
