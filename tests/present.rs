@@ -513,3 +513,55 @@ fn a_deck_with_an_unknown_lesson_names_its_line() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The row of the panel's top border, counted from the top.
+fn panel_row(frame: &str, title: &str) -> Option<usize> {
+    frame
+        .lines()
+        .position(|l| l.contains(&format!("┌ {title}")))
+}
+
+/// On a big screen the panel stays where it is from narration step to
+/// narration step (the title and the narration get the rows of the
+/// lesson's tallest), and its rows are spaced out; at 80x24 it gets what
+/// each step leaves, all of its rows together.
+#[test]
+fn on_a_big_screen_the_panel_stays_in_place_from_step_to_step() {
+    let mut p = deck(&["event-loop"]);
+    let mut rows = Vec::new();
+    for _ in 0..60 {
+        if p.at_end() {
+            break;
+        }
+        if p.question().is_none() {
+            let frame = render(&p, 200, 60);
+            rows.push(panel_row(&frame, "event loop").expect("the loop panel"));
+        }
+        press(&mut p, PresentAction::Forward);
+    }
+    assert!(rows.len() >= 5, "{rows:?}");
+    assert!(
+        rows.iter().all(|&r| r == rows[0]),
+        "the panel moved: {rows:?}"
+    );
+    let frame = render(&p, 200, 60);
+    let lines: Vec<&str> = frame.lines().collect();
+    let timers = lines
+        .iter()
+        .position(|l| l.contains("│ timers "))
+        .expect("timers row");
+    assert!(
+        lines[timers + 1].trim_matches(['"', '│', ' ']).is_empty(),
+        "spaced out"
+    );
+    let small = render(&p, 80, 24);
+    let lines: Vec<&str> = small.lines().collect();
+    let timers = lines
+        .iter()
+        .position(|l| l.contains("│ timers "))
+        .expect("timers row");
+    assert!(
+        lines[timers + 1].contains("poll (I/O)"),
+        "packed at 80x24:\n{small}"
+    );
+}

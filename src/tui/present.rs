@@ -428,7 +428,21 @@ impl Presenter {
     /// phase"), else the loop phase the step happens in ("main script",
     /// "check phase").
     pub fn step_title(&self) -> String {
-        let (step, _) = self.player.step();
+        let phase = self.player.event().map(|e| e.phase());
+        self.title_in(self.player.step().0, phase)
+    }
+
+    /// The title step `step` has when the cursor is on its narration
+    /// (`None`: the title slide), for laying out every step alike.
+    pub fn title_at(&self, step: Option<usize>) -> String {
+        let phase = step
+            .and_then(|s| self.player.index.notes.get(s))
+            .and_then(|&seq| self.player.trace().events.get(seq as usize))
+            .map(|e| e.phase());
+        self.title_in(step, phase)
+    }
+
+    fn title_in(&self, step: Option<usize>, phase: Option<crate::trace::Phase>) -> String {
         let Some(step) = step else {
             return self.player.title.clone();
         };
@@ -439,12 +453,7 @@ impl Presenter {
                 return lead.to_string();
             }
         }
-        let phase = self
-            .player
-            .event()
-            .map(|e| e.phase())
-            .unwrap_or(crate::trace::Phase::Main);
-        match phase {
+        match phase.unwrap_or(crate::trace::Phase::Main) {
             crate::trace::Phase::Main => "main script".into(),
             crate::trace::Phase::Exit => "exit".into(),
             p => format!("{} phase", p.name()),

@@ -236,7 +236,7 @@ pub fn draw_player(frame: &mut Frame, player: &Player, theme: &Theme) {
     let (loop_area, panels) = right_column(player, right);
     let pool_shown = panels.iter().any(|(p, _)| *p == Panel::Pool);
     if let Some(at) = loop_area {
-        draw_loop(frame, at, player, &folded, theme, !pool_shown);
+        draw_loop(frame, at, player, &folded, theme, !pool_shown, false);
     }
     for (panel, at) in panels {
         draw_panel(frame, at, panel, player, &folded, theme);
@@ -555,6 +555,7 @@ pub(super) fn draw_loop(
     folded: &Folded,
     theme: &Theme,
     pool_line: bool,
+    spacious: bool,
 ) {
     let trace = player.trace();
     let block = Block::bordered().title(Span::styled(" event loop ", theme.title()));
@@ -670,7 +671,16 @@ pub(super) fn draw_loop(
             excess -= 1;
         }
     }
-    let lines: Vec<Line> = lines.into_iter().map(|(l, _)| l).collect();
+    // Spacious (the presenter on a big screen): a blank row between rows
+    // when they all fit so, easier to follow from the back of a room.
+    let doubled = spacious && lines.len() * 2 <= inner.height as usize;
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .flat_map(|(l, _)| {
+            let gap = doubled.then(|| Line::raw(""));
+            std::iter::once(l).chain(gap)
+        })
+        .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 

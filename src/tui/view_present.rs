@@ -19,6 +19,11 @@ use super::theme::Theme;
 /// Rows the panel keeps at least, below the narration or a question.
 const PANEL_MIN: u16 = 6;
 
+/// Rows that show the event loop panel whole: below this, the layout
+/// gives the panel what the step's narration leaves rather than keep the
+/// panel in one place from step to step.
+const PANEL_STEADY: u16 = 16;
+
 /// Draws the presenter; `elapsed` is the presentation's time so far (the
 /// caller reads the clock, so frames are reproducible in tests).
 pub fn draw_presenter(frame: &mut Frame, p: &Presenter, elapsed: Duration, theme: &Theme) {
@@ -198,59 +203,113 @@ fn rows_of(lines: &[Line], width: u16) -> u16 {
         .line_count(width) as u16
 }
 
-/// A narration step: its title in large type, the narration, and the
-/// area left for the panel.
-fn draw_step(frame: &mut Frame, body: Rect, p: &Presenter) -> Option<Rect> {
-    let (step, _) = p.player.step();
-    let text_width = body.width.saturating_sub(4);
+/// What a narration step says under its title (`None`: the title
+/// slide); `end` adds what the last event says.
+fn step_lines(p: &Presenter, step: Option<usize>, end: bool) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = Vec::new();
     if let Some(error) = &p.player.error {
         lines.push(Line::from(Span::styled("This lesson did not run:", bold())));
         lines.extend(error.lines().map(|l| Line::raw(l.to_string())));
-    } else {
-        match step {
-            Some(s) => {
-                if let Some(text) = p.note_text(s) {
-                    lines.push(Line::from(Span::styled(text, bold())));
-                }
-            }
-            None => {
-                // The title slide: what the lesson teaches.
-                if let Some(meta) = p.player.run.declarations().lesson.as_ref() {
-                    lines.push(Line::from(Span::styled(meta.teaches.clone(), bold())));
-                }
-            }
-        }
-        if p.at_end() && p.player.len() > 1 {
-            lines.push(Line::raw(""));
-            let end = match p.deck.get(p.at + 1) {
-                Some(next) => format!("The end of this lesson. Next (pgdn): {}.", next.name()),
-                None => "The end of the presentation.".to_string(),
-            };
-            lines.push(Line::from(Span::styled(end, bold())));
-        }
+        return lines;
     }
+    let text = match step {
+        Some(s) => p.note_text(s),
+        // The title slide: what the lesson teaches.
+        None => p
+            .player
+            .run
+            .declarations()
+            .lesson
+            .as_ref()
+            .map(|meta| meta.teaches.clone()),
+    };
+    if let Some(text) = text {
+        lines.push(Line::from(Span::styled(text, bold())));
+    }
+    if end {
+        lines.push(Line::raw(""));
+        let end = match p.deck.get(p.at + 1) {
+            Some(next) => format!("The end of this lesson. Next (pgdn): {}.", next.name()),
+            None => "The end of the presentation.".to_string(),
+        };
+        lines.push(Line::from(Span::styled(end, bold())));
+    }
+    lines
+}
+
+/// Rows the title of large type takes (as [`draw_title`] draws it).
+fn title_rows(area: Rect, text: &str, max_rows: u16) -> u16 {
+    big_layout(
+        text,
+        area.width.saturating_sub(2),
+        max_rows.min(area.height),
+    )
+    .map_or(1.min(area.height), |(_, _, height)| height)
+}
+
+/// A narration step: its title in large type, the narration, and the
+/// area left for the panel. The title and the narration get the rows the
+/// lesson's tallest step needs, so the panel stays in one place from step
+/// to step.
+fn draw_step(frame: &mut Frame, body: Rect, p: &Presenter) -> Option<Rect> {
+    let (step, steps) = p.player.step();
+    let text_width = body.width.saturating_sub(4);
+    let shows_end = p.at_end() && p.player.len() > 1;
+    let lines = step_lines(p, step, shows_end);
+    let own_text = rows_of(&lines, text_width);
+    let every_step = || std::iter::once(None).chain((0..steps).map(Some));
+    let last = steps.checked_sub(1);
+    let tallest_text = if p.player.error.is_some() {
+        own_text
+    } else {
+        every_step()
+            .map(|s| step_lines(p, s, s.is_some() && s == last && p.player.len() > 1))
+            .map(|l| rows_of(&l, text_width))
+            .max()
+            .unwrap_or(own_text)
+            .max(own_text)
+    };
     let panel_min = PANEL_MIN.max(body.height * 2 / 5);
-    let text_rows = rows_of(&lines, text_width);
-    let title_budget = body
-        .height
-        .saturating_sub(panel_min + text_rows.min(body.height / 3) + 1)
-        .min(body.height.div_ceil(3));
-    let title = p.step_title();
-    let title_rows = draw_title(frame, body, &title, title_budget);
+    let title_budget = |text_rows: u16| {
+        body.height
+            .saturating_sub(panel_min + text_rows.min(body.height / 3) + 1)
+            .min(body.height.div_ceil(3))
+    };
+    // The tallest step's layout, when the panel can still show all of
+    // itself below it; on a small screen each step takes only what it
+    // needs, and the panel gets the rest.
+    let stable_budget = title_budget(tallest_text);
+    let tallest_title = every_step()
+        .map(|s| title_rows(body, &p.title_at(s), stable_budget))
+        .max()
+        .unwrap_or(1);
+    let stable = body.height.saturating_sub(tallest_title + tallest_text + 2) >= PANEL_STEADY;
+    let (text_rows, budget) = if stable {
+        (tallest_text, stable_budget)
+    } else {
+        (own_text, title_budget(own_text))
+    };
+    let drawn = draw_title(frame, body, &p.step_title(), budget);
+    let title_h = if stable {
+        tallest_title.max(drawn)
+    } else {
+        drawn
+    };
     let below = Rect {
-        y: body.y + title_rows + 1,
-        height: body.height.saturating_sub(title_rows + 1),
+        y: body.y + title_h + 1,
+        height: body.height.saturating_sub(title_h + 1),
         ..body
     };
     let text_h = text_rows.min(below.height.saturating_sub(PANEL_MIN));
+    // The narration right under this step's title; the room left by a
+    // shorter title goes below it, above the panel.
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }),
         Rect {
             x: below.x + 2,
+            y: body.y + drawn + 1,
             width: text_width,
             height: text_h,
-            ..below
         },
     );
     let panel = Rect {
@@ -325,7 +384,7 @@ fn draw_view(frame: &mut Frame, at: Rect, p: &Presenter, theme: &Theme) {
     let player = &p.player;
     let folded = player.fold(super::view::QUEUE_LIMIT);
     match p.view {
-        View::Loop => super::view::draw_loop(frame, at, player, &folded, theme, true),
+        View::Loop => super::view::draw_loop(frame, at, player, &folded, theme, true, true),
         View::Script => super::view::draw_script(frame, at, player, &folded, theme),
         View::Console => super::view::draw_console(frame, at, player, &folded, theme),
         View::Panel(panel) => super::view::draw_panel(frame, at, panel, player, &folded, theme),
