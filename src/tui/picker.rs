@@ -29,15 +29,26 @@ pub enum PickerKey {
     StartOver,
     /// Quit the picker (or, in the prompt, cancel it).
     Quit,
+    /// Scroll the selected lesson's details down a line (when they are
+    /// longer than the screen has rows for).
+    DetailsDown,
+    /// Scroll them back up.
+    DetailsUp,
 }
 
 /// The picker's keys: ↑↓ or k/j select, Home/End (g/G), enter (or →/l)
-/// opens, r/s answer the resume prompt, q/esc/Ctrl-C quit.
+/// opens, r/s answer the resume prompt, J/K (or shift-↓↑) scroll the
+/// details, q/esc/Ctrl-C quit.
 pub fn key_for(key: KeyEvent) -> Option<PickerKey> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c')) {
         return Some(PickerKey::Quit);
     }
+    let shifted = key.modifiers.contains(KeyModifiers::SHIFT);
     Some(match key.code {
+        KeyCode::Down if shifted => PickerKey::DetailsDown,
+        KeyCode::Up if shifted => PickerKey::DetailsUp,
+        KeyCode::Char('J') => PickerKey::DetailsDown,
+        KeyCode::Char('K') => PickerKey::DetailsUp,
         KeyCode::Up | KeyCode::Char('k') => PickerKey::Up,
         KeyCode::Down | KeyCode::Char('j') => PickerKey::Down,
         KeyCode::Home | KeyCode::Char('g') | KeyCode::PageUp => PickerKey::Home,
@@ -95,6 +106,11 @@ pub struct Picker {
     /// Drill progress per drill topic; a lesson of the same name shows
     /// its topic's (see [`Picker::with_drills`]).
     pub drills: BTreeMap<String, DrillTopic>,
+    /// Lines the details are scrolled by (back to 0 on another lesson).
+    pub details_scroll: u16,
+    /// How far the details could scroll when last drawn (the drawing
+    /// knows the rows; the keys keep the scroll within them).
+    pub details_max: std::cell::Cell<u16>,
 }
 
 /// A drill topic's progress, as the picker shows it beside its lesson.
@@ -116,6 +132,8 @@ impl Picker {
             selected: 0,
             prompt: None,
             drills: BTreeMap::new(),
+            details_scroll: 0,
+            details_max: std::cell::Cell::new(0),
         };
         picker.selected = picker.first_unfinished().unwrap_or(0);
         picker
@@ -267,8 +285,13 @@ impl Picker {
             };
         }
         let last = self.listings.len().saturating_sub(1);
+        let was = self.selected;
         match key {
             PickerKey::Quit => return PickerOutcome::Quit,
+            PickerKey::DetailsDown => {
+                self.details_scroll = (self.details_scroll + 1).min(self.details_max.get());
+            }
+            PickerKey::DetailsUp => self.details_scroll = self.details_scroll.saturating_sub(1),
             PickerKey::Up => self.selected = self.selected.saturating_sub(1),
             PickerKey::Down => self.selected = (self.selected + 1).min(last),
             PickerKey::Home => self.selected = 0,
@@ -278,6 +301,9 @@ impl Picker {
                 None => return self.open(None),
             },
             PickerKey::Resume | PickerKey::StartOver => {}
+        }
+        if self.selected != was {
+            self.details_scroll = 0;
         }
         PickerOutcome::Continue
     }
@@ -427,6 +453,30 @@ mod tests {
         let p = Picker::new(course(), progress);
         assert_eq!(selected(&p), "c");
         assert_eq!(p.done_count(), (3, 3));
+    }
+
+    #[test]
+    fn the_details_scroll_within_what_was_drawn_and_reset_on_another_lesson() {
+        let plain = |code| key_for(KeyEvent::new(code, KeyModifiers::NONE));
+        assert_eq!(plain(KeyCode::Char('J')), Some(PickerKey::DetailsDown));
+        assert_eq!(plain(KeyCode::Char('K')), Some(PickerKey::DetailsUp));
+        assert_eq!(
+            key_for(KeyEvent::new(KeyCode::Down, KeyModifiers::SHIFT)),
+            Some(PickerKey::DetailsDown)
+        );
+        let mut p = Picker::new(course(), Progress::in_memory());
+        // Nothing drawn yet: nothing to scroll.
+        let _ = p.update(PickerKey::DetailsDown);
+        assert_eq!(p.details_scroll, 0);
+        p.details_max.set(2);
+        for _ in 0..5 {
+            let _ = p.update(PickerKey::DetailsDown);
+        }
+        assert_eq!(p.details_scroll, 2, "stops at the last line");
+        let _ = p.update(PickerKey::DetailsUp);
+        assert_eq!(p.details_scroll, 1);
+        let _ = p.update(PickerKey::Down);
+        assert_eq!(p.details_scroll, 0, "another lesson starts at its top");
     }
 
     #[test]

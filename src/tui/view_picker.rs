@@ -403,12 +403,24 @@ fn draw_details(
             lines.extend(answers);
         }
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    // Longer than the box: J/K scroll, and the border says what is above
+    // and below, as the course list's does.
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = text.line_count(area.width.saturating_sub(4)) as u16;
+    let visible = area.height.saturating_sub(2);
+    let max = rows.saturating_sub(visible);
+    picker.details_max.set(max);
+    let scroll = picker.details_scroll.min(max);
+    let below = max - scroll;
+    let block = match (scroll, below) {
+        (0, 0) => block,
+        (0, b) => block.title_bottom(Line::from(format!(" ↓ {b} more (J) ")).right_aligned()),
+        (a, 0) => block.title_bottom(Line::from(format!(" ↑ {a} more (K) ")).right_aligned()),
+        (a, b) => {
+            block.title_bottom(Line::from(format!(" ↑ {a} · ↓ {b} more (J K) ")).right_aligned())
+        }
+    };
+    frame.render_widget(text.block(block).scroll((scroll, 0)), area);
 }
 
 /// The questions answered, right or not at the first attempt.
