@@ -69,6 +69,7 @@ fn real_processes_print_what_the_model_prints() {
         "child_process_send_after_exit.rhai",
         "child_process_sigterm_listener.rhai",
         "cluster_kill_and_disconnect.rhai",
+        "cluster_refused_connection_goes_to_another_worker.rhai",
         "cluster_round_robin_sequential.rhai",
         "cluster_sched_none_serves_every_connection.rhai",
         "cluster_worker_disconnects_itself.rhai",

@@ -48,6 +48,38 @@ impl<H: HostTypes> Runtime<H> {
         Some(Arc::new(stream.into()))
     }
 
+    /// Primary: a connection a worker refused (`accepted: false`) comes
+    /// back: it is accepted again, unread, on the round-robin handle's
+    /// server of `port`, and the next poll gives it to another worker.
+    pub fn real_take_back(&mut self, port: u16, fd: &SharedFd) {
+        let Some(server) = self
+            .procs
+            .handle_of_port(port)
+            .and_then(|h| self.procs.handles[h].server)
+        else {
+            return;
+        };
+        let Ok(owned) = fd.try_clone() else { return };
+        let stream = std::net::TcpStream::from(owned);
+        let Ok(peer) = stream.peer_addr() else { return };
+        let own = self
+            .net
+            .real
+            .as_ref()
+            .and_then(|r| r.conn_of_port(peer.port()));
+        if let Some(conn) = own
+            && let Some(c) = self.net.conns.get_mut(conn as usize)
+        {
+            // This process's own client: its connection is whole here
+            // again, as before the handoff.
+            c.remote = None;
+            c.server = Some(server);
+        }
+        if let Some(real) = self.net.real.as_mut() {
+            real.accept_again(server, stream, peer.port());
+        }
+    }
+
     /// Primary: a parked connection nobody can take: closed.
     pub fn real_reset_parked(&mut self, conn: u32) {
         if let Some(real) = self.net.real.as_mut()
@@ -59,9 +91,8 @@ impl<H: HostTypes> Runtime<H> {
 
     /// Worker: a connection the primary accepted, for the server bound on
     /// `port`: a connection of this process now, for the caller to accept
-    /// at once. None when the server closed meanwhile: dropped, so the
-    /// client sees it closed (node's worker answers `accepted: false`, and
-    /// the primary gives the connection to another worker; not modelled).
+    /// at once. None when the server is gone (the caller has checked
+    /// `cluster_accepts`, so only a socket that cannot be read is).
     pub fn real_adopt(&mut self, port: u16, fd: &SharedFd) -> Option<u32> {
         let &(server, _) = self
             .procs

@@ -230,6 +230,20 @@ impl RealNet {
         Ok(bound)
     }
 
+    /// A socket a worker gave back (it refused it): accepted again by
+    /// the handoff listener of `server`, unread.
+    pub fn accept_again(&mut self, server: u32, stream: std::net::TcpStream, peer_port: u16) {
+        let sock = self.next_sock.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut raw) = self.raw.lock() {
+            raw.insert(sock, stream);
+        }
+        self.inbox.push(Inbound::Accepted {
+            server,
+            sock,
+            peer_port,
+        });
+    }
+
     /// A socket accepted by a handoff listener, out of this process's
     /// hands (None: gone, or not such a socket).
     pub fn take_raw(&mut self, sock: SockId) -> Option<std::net::TcpStream> {

@@ -87,7 +87,9 @@ impl<H: HostTypes> super::Net<H> {
             Segment::Request(ex) => {
                 let e = self.exchanges.get(*ex as usize)?;
                 Wire::Request {
-                    ex: *ex,
+                    // The client's exchange: this one, or (a request from
+                    // another process, going on) the one it came from.
+                    ex: e.peer_ex.unwrap_or(*ex),
                     method: e.method.clone(),
                     path: e.path.clone(),
                     host: e.host.clone(),
@@ -334,8 +336,79 @@ impl<H: HostTypes> Runtime<H> {
             srv.conns.retain(|&x| x != conn);
         }
         hub.set_route(key, to);
-        let wires = unread.iter().filter_map(|s| self.net.wire_of(s)).collect();
+        let mut wires: Vec<Wire> = unread.iter().filter_map(|s| self.net.wire_of(s)).collect();
+        // What arrived while a worker refused it (see `net_take_back`).
+        let held = self.net.held.remove(&key).unwrap_or_default();
+        wires.extend(held.into_iter().map(|(_, w)| w));
         Some((key, wires))
+    }
+
+    /// Worker: a connection handed over that its server refuses: what the
+    /// client wrote goes back with it, and what the client writes from
+    /// now on goes to the primary (`parent`) again.
+    pub fn net_refuse(&mut self, key: (u32, u32), mut unread: Vec<Wire>, parent: u32) -> Vec<Wire> {
+        let held = self.net.held.remove(&key).unwrap_or_default();
+        unread.extend(held.into_iter().map(|(_, w)| w));
+        if let Some((hub, _)) = &self.net.hub {
+            hub.set_route(key, parent);
+        }
+        unread
+    }
+
+    /// Primary: a connection a worker refused comes back, parked on the
+    /// round-robin handle's server of `port`, with what the client wrote
+    /// (None: the handle is gone; nothing to hold it).
+    pub fn net_take_back(&mut self, port: u16, key: (u32, u32), unread: Vec<Wire>) -> Option<u32> {
+        let me = self.net.hub.as_ref()?.1;
+        let h = self.procs.handle_of_port(port)?;
+        let server = self.procs.handles[h].server?;
+        let now = self.clock.now_ns();
+        let conn = if key.0 == me {
+            // The client is this process's: its connection is whole here
+            // again.
+            let conn = key.1;
+            let c = self.net.conns.get_mut(conn as usize)?;
+            c.remote = None;
+            c.server = Some(server);
+            c.to_server.clear();
+            for wire in unread {
+                let seg = match wire {
+                    Wire::Fin => Segment::Fin,
+                    Wire::Request { ex, .. } => Segment::Request(ex),
+                    Wire::Syn { .. } | Wire::Response { .. } => continue,
+                };
+                self.net.push_arrived(now, conn, true, seg);
+            }
+            let held = self.net.held.remove(&key).unwrap_or_default();
+            for (arrival, wire) in held {
+                let seg = match wire {
+                    Wire::Fin => Segment::Fin,
+                    Wire::Request { ex, .. } => Segment::Request(ex),
+                    Wire::Syn { .. } | Wire::Response { .. } => continue,
+                };
+                self.net.push_arrived(arrival.max(now), conn, true, seg);
+            }
+            conn
+        } else {
+            // A client in another process: its server end is made again.
+            let conn = self.remote_server_conn(port, key);
+            for wire in unread {
+                self.receive_at_server(now, conn, wire);
+            }
+            let held = self.net.held.remove(&key).unwrap_or_default();
+            for (arrival, wire) in held {
+                self.receive_at_server(arrival.max(now), conn, wire);
+            }
+            self.net.conns[conn as usize].server = Some(server);
+            conn
+        };
+        if let Some(srv) = self.net.servers.get_mut(server as usize)
+            && !srv.conns.contains(&conn)
+        {
+            srv.conns.push(conn);
+        }
+        self.net.park(conn);
+        Some(conn)
     }
 
     /// Worker: a connection handed over by the primary, for its server on

@@ -79,6 +79,12 @@ pub enum Frame {
     NewConn {
         port: u16,
     },
+    /// Worker → primary (`SCHED_RR`): the connection handed over is
+    /// refused (node's `accepted: false`) and comes back (the descriptor
+    /// comes with the frame).
+    Refused {
+        port: u16,
+    },
     /// Worker → primary: a frame with a descriptor was received
     /// (`NODE_HANDLE_ACK`); until then the primary holds what it would
     /// send next, as node's `_handleQueue` does.

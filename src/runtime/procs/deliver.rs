@@ -146,10 +146,19 @@ fn parent_body<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: B
         Body::Cluster(ClusterMsg::NewConn { port, key, unread }) => {
             let conn = {
                 let mut r = rt.borrow_mut();
-                // The worker acknowledges at once, before its 'connection'.
-                if let Some(parent) = r.procs.parent {
-                    r.ipc_post(parent, Body::Cluster(ClusterMsg::Ack { port }));
+                let Some(parent) = r.procs.parent else {
+                    return Ok(());
+                };
+                if !r.cluster_accepts(port) {
+                    let unread = r.net_refuse(key, unread, parent);
+                    r.ipc_post(
+                        parent,
+                        Body::Cluster(ClusterMsg::Refused { port, key, unread }),
+                    );
+                    return Ok(());
                 }
+                // The worker acknowledges at once, before its 'connection'.
+                r.ipc_post(parent, Body::Cluster(ClusterMsg::Ack { port }));
                 r.net_adopt(port, key, unread)
             };
             // `server.onconnection(handle)`: accepted now, in this message's
@@ -165,11 +174,19 @@ fn parent_body<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: B
         Body::Cluster(ClusterMsg::Socket { port, fd }) => {
             let conn = {
                 let mut r = rt.borrow_mut();
-                if let Some(parent) = r.procs.parent {
-                    // `NODE_HANDLE_ACK` on receipt, then the cluster's ack.
-                    r.ipc_post(parent, Body::Cluster(ClusterMsg::HandleAck));
-                    r.ipc_post(parent, Body::Cluster(ClusterMsg::Ack { port }));
+                let Some(parent) = r.procs.parent else {
+                    return Ok(());
+                };
+                // `NODE_HANDLE_ACK` on receipt, then the cluster's answer.
+                r.ipc_post(parent, Body::Cluster(ClusterMsg::HandleAck));
+                if !r.cluster_accepts(port) {
+                    r.ipc_post(
+                        parent,
+                        Body::Cluster(ClusterMsg::RefusedSocket { port, fd }),
+                    );
+                    return Ok(());
                 }
+                r.ipc_post(parent, Body::Cluster(ClusterMsg::Ack { port }));
                 r.real_adopt(port, &fd)
             };
             match conn {
@@ -338,6 +355,20 @@ fn child_body<H: HostTypes, I: Invoke<H>>(
         }
         Body::Cluster(ClusterMsg::Ack { port }) => {
             rt.borrow_mut().handoff_done(port, from);
+            Ok(())
+        }
+        Body::Cluster(ClusterMsg::Refused { port, key, unread }) => {
+            let mut r = rt.borrow_mut();
+            let conn = r.net_take_back(port, key, unread);
+            r.handoff_refused(port, from, conn);
+            Ok(())
+        }
+        Body::Cluster(ClusterMsg::RefusedSocket { port, fd }) => {
+            let mut r = rt.borrow_mut();
+            r.real_take_back(port, &fd);
+            // The connection comes back through the accept queue; the
+            // worker is not free again (node: its handle is gone).
+            r.handoff_done(port, from);
             Ok(())
         }
         Body::Cluster(ClusterMsg::ExitedAfterDisconnect) => {
@@ -521,6 +552,38 @@ impl<H: HostTypes> Runtime<H> {
     /// connection, or joins the idle queue.
     pub fn handoff_done(&mut self, port: u16, worker: u32) {
         if let Some(h) = self.procs.handle_of_port(port) {
+            self.handoff(h, worker);
+        }
+    }
+
+    /// Worker: does a connection handed over for `port` go to its server
+    /// (node's `onconnection`: the server's handle is still there, and
+    /// below a non-zero `maxConnections`)?
+    pub fn cluster_accepts(&self, port: u16) -> bool {
+        let Some(&(server, _)) = self.procs.shared_servers.iter().find(|&&(_, p)| p == port) else {
+            return false;
+        };
+        self.net.servers.get(server as usize).is_some_and(|s| {
+            s.listening
+                && !s
+                    .max_connections
+                    .is_some_and(|m| m > 0 && s.conns.len() as u32 >= m)
+        })
+    }
+
+    /// Primary: worker `worker` refused a connection (`accepted: false`):
+    /// node's `distribute(0, handle)`, then `handoff(worker)` (which does
+    /// nothing when the worker has left the handle, as a worker whose
+    /// server closed has). With no handle left, the connection is reset.
+    pub fn handoff_refused(&mut self, port: u16, worker: u32, conn: Option<u32>) {
+        let h = self.procs.handle_of_port(port);
+        if let Some(conn) = conn {
+            match h.and_then(|h| self.procs.handles[h].server) {
+                Some(server) => self.distribute(server, conn),
+                None => self.reset_parked(conn),
+            }
+        }
+        if let Some(h) = h {
             self.handoff(h, worker);
         }
     }

@@ -109,6 +109,17 @@ pub enum ClusterMsg {
     },
     /// Worker → primary: the handoff is acknowledged.
     Ack { port: u16 },
+    /// Worker → primary: the handoff is refused (node's `accepted:
+    /// false`): the worker's server on the port has closed, or is at its
+    /// `maxConnections`. The connection goes back, with what the client
+    /// wrote, and the primary gives it to another worker.
+    Refused {
+        port: u16,
+        key: (u32, u32),
+        unread: Vec<Wire>,
+    },
+    /// Worker → primary, real clock: the same, with the socket.
+    RefusedSocket { port: u16, fd: os::SharedFd },
     /// Primary → worker: `worker.disconnect()`.
     Disconnect,
     /// Worker → primary: a server of the worker closed.

@@ -294,11 +294,14 @@ fn to_frame(body: Body) -> Option<(Frame, Option<SharedFd>)> {
             ClusterMsg::ExitedAfterDisconnect => Frame::ExitedAfterDisconnect,
             ClusterMsg::HandleAck => Frame::HandleAck,
             ClusterMsg::Socket { port, fd } => return Some((Frame::NewConn { port }, Some(fd))),
+            ClusterMsg::RefusedSocket { port, fd } => {
+                return Some((Frame::Refused { port }, Some(fd)));
+            }
             ClusterMsg::Listener { port, server, fd } => {
                 return Some((Frame::Listener { port, server }, Some(fd)));
             }
             // The virtual clock's handoff (segments, not sockets).
-            ClusterMsg::NewConn { .. } => return None,
+            ClusterMsg::NewConn { .. } | ClusterMsg::Refused { .. } => return None,
         },
         _ => return None,
     };
@@ -334,6 +337,10 @@ fn incoming(frame: Frame, fd: Option<OwnedFd>) -> Option<Body> {
             fd: Arc::new(fd?),
         }),
         Frame::NewConn { port } => cluster(ClusterMsg::Socket {
+            port,
+            fd: Arc::new(fd?),
+        }),
+        Frame::Refused { port } => cluster(ClusterMsg::RefusedSocket {
             port,
             fd: Arc::new(fd?),
         }),
