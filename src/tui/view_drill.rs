@@ -154,6 +154,15 @@ fn program_lines<'a>(drill: &Drill, item: &'a Item) -> (String, Vec<Line<'a>>) {
     (name.to_string(), lines)
 }
 
+/// Rows the program shown takes at `width` (inside borders), wrapped.
+fn program_rows(drill: &Drill, item: &Item, width: u16) -> u16 {
+    let (_, lines) = program_lines(drill, item);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .line_count(width.saturating_sub(2))
+        .min(u16::MAX as usize) as u16
+}
+
 /// Line numbers are dim in every theme (no colour needed to read them).
 fn line_number_style() -> ratatui::style::Style {
     ratatui::style::Style::new().add_modifier(Modifier::DIM)
@@ -214,6 +223,14 @@ fn draw_output(frame: &mut Frame, area: Rect, drill: &Drill, item: &Item, theme:
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(area);
         let lists_h = (n + 2).min(rest.height / 2);
+        // As tall as the taller side needs, not the whole screen: the
+        // program beside the answer, the question under the answer.
+        let info_h = rows(&info, rest.width).saturating_add(2).max(3);
+        let needed = program_rows(drill, item, p.width)
+            .saturating_add(2)
+            .max(lists_h.saturating_add(info_h));
+        let height = needed.min(area.height);
+        let (p, rest) = (Rect { height, ..p }, Rect { height, ..rest });
         let [l, i] =
             Layout::vertical([Constraint::Length(lists_h), Constraint::Min(3)]).areas(rest);
         (Some(p), l, i)
@@ -534,13 +551,40 @@ fn draw_choice(frame: &mut Frame, area: Rect, drill: &Drill, item: &Item, theme:
     };
     let text_rows = rows(&lines, area.width).saturating_add(2);
     let [program, question] = if show_program {
-        Layout::vertical([
-            Constraint::Min(4),
-            Constraint::Length(text_rows.min(area.height.saturating_sub(4))),
+        // The program as tall as it is (scrolled when the screen is
+        // short), the question right under it.
+        let question_h = text_rows.min(area.height.saturating_sub(4));
+        let program_h = program_rows(drill, item, area.width)
+            .saturating_add(2)
+            .max(4)
+            .min(area.height - question_h);
+        let [program, question, _] = Layout::vertical([
+            Constraint::Length(program_h),
+            Constraint::Length(question_h),
+            Constraint::Min(0),
         ])
-        .areas(area)
+        .areas(area);
+        [program, question]
     } else {
-        Layout::vertical([Constraint::Length(0), Constraint::Min(1)]).areas(area)
+        // A question alone: as tall as its text, a sixth of the way down
+        // a tall screen (the top stays put when the answer opens below),
+        // rather than a box of empty rows.
+        let top = if area.height >= 30 {
+            area.height / 6
+        } else {
+            0
+        };
+        let (top, h) = if text_rows <= area.height - top {
+            (top, text_rows)
+        } else {
+            (0, area.height)
+        };
+        let question = Rect {
+            y: area.y + top,
+            height: h,
+            ..area
+        };
+        [Rect { height: 0, ..area }, question]
     };
     if show_program {
         draw_program(frame, program, drill, item, theme);
