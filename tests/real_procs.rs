@@ -73,6 +73,8 @@ fn real_processes_print_what_the_model_prints() {
         "cluster_round_robin_sequential.rhai",
         "cluster_sched_none_serves_every_connection.rhai",
         "cluster_worker_disconnects_itself.rhai",
+        "cluster_worker_listen_on_a_taken_port.rhai",
+        "cluster_worker_process_disconnect_exits_at_once.rhai",
         "cluster_workers_table_and_env.rhai",
     ];
     let racy = [
@@ -281,4 +283,47 @@ fn the_internal_command_refuses_to_run_by_hand() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a command"));
+}
+
+const TAKEN: &str = r#"
+// The port in argv is held by another program: the primary cannot bind
+// it for the worker, whose listen() fails as node's does.
+if cluster.isPrimary {
+  cluster.on("exit", |w, code, signal| console.log(`worker exit ${code}`));
+  cluster.fork();
+} else {
+  let s = http.createServer(|req, res| res.end("x"));
+  s.on("error", |e| { console.log(`${e.message} | ${e.code} ${e.syscall} listening=${s.listening}`); process.exit(3); });
+  s.listen(parseInt(process.argv[2]));
+}
+"#;
+
+/// A port another program holds: under both scheduling policies the
+/// worker's server gets node's `bind` error (node prints the same lines),
+/// and the primary carries on; nothing hangs.
+#[test]
+fn a_port_another_program_holds_fails_the_workers_listen() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let port = holder.local_addr().expect("a port").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("taken.rhai");
+    std::fs::write(&path, TAKEN).expect("writes");
+    for policy in ["rr", "none"] {
+        let out = Command::new(bin())
+            .args(["run", "--clock", "real"])
+            .arg(&path)
+            .arg(port.to_string())
+            .env("NODE_CLUSTER_SCHED_POLICY", policy)
+            .output()
+            .expect("workbench runs");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "bind EADDRINUSE null:{port} | EADDRINUSE bind listening=false\nworker exit 3\n"
+            ),
+            "{policy}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(0), "{policy}");
+    }
 }

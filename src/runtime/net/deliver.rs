@@ -75,6 +75,17 @@ fn emit_error<H: HostTypes, I: Invoke<H>>(
     Ok(())
 }
 
+/// `'error'` on server `server` now (an uncaught exception without a
+/// listener).
+pub(crate) fn emit_server_error<H: HostTypes, I: Invoke<H>>(
+    rt: &Shared<H>,
+    host: &mut I,
+    server: u32,
+    err: &NetError,
+) -> Step {
+    emit_error(rt, host, Target::Server(server), err, "Server")
+}
+
 /// Runs one of the module's nextTicks.
 pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Op) -> Step {
     match op {

@@ -888,14 +888,28 @@ impl<H: HostTypes> Runtime<H> {
             self.cluster_listen(server, port);
             return;
         }
-        let hub = self.net.hub.clone();
-        let taken = port != 0
+        match self.bind_port(server, port) {
+            Ok(port) => self.start_listening(server, port),
+            Err(e) => self.net_tick(Op::ServerError(server, e)),
+        }
+    }
+
+    /// Is `port` taken, by a server of this loop or of another process?
+    pub fn port_taken(&self, port: u16) -> bool {
+        port != 0
             && (self.net.server_on_port(port).is_some()
-                || hub
+                || self
+                    .net
+                    .hub
                     .as_ref()
-                    .is_some_and(|(h, me)| h.port(port).is_some_and(|e| e.owner != *me)));
-        if taken {
-            let e = NetError {
+                    .is_some_and(|(h, me)| h.port(port).is_some_and(|e| e.owner != *me)))
+    }
+
+    /// Binds `port` for `server` (0: one the kernel, or the model, picks):
+    /// the port bound, or `listen`'s error.
+    pub fn bind_port(&mut self, server: u32, port: u16) -> Result<u16, NetError> {
+        if self.port_taken(port) {
+            return Err(NetError {
                 name: "Error",
                 code: "EADDRINUSE".into(),
                 message: format!("listen EADDRINUSE: address already in use :::{port}"),
@@ -903,11 +917,9 @@ impl<H: HostTypes> Runtime<H> {
                 syscall: Some("listen"),
                 address: Some("::".into()),
                 port: Some(port),
-            };
-            self.net_tick(Op::ServerError(server, e));
-            return;
+            });
         }
-        let port = if self.net.real_mode {
+        if self.net.real_mode {
             let handoff = self
                 .net
                 .servers
@@ -917,36 +929,36 @@ impl<H: HostTypes> Runtime<H> {
                 Some(r) => r.listen(server, port, handoff),
                 None => Err(std::io::Error::other("no network runtime")),
             };
-            match bound {
-                Ok(p) => p,
-                Err(e) => {
-                    let (code, errno) = if e.kind() == std::io::ErrorKind::AddrInUse {
-                        ("EADDRINUSE", -98)
-                    } else {
-                        ("EACCES", -13)
-                    };
-                    let err = NetError {
-                        name: "Error",
-                        code: code.into(),
-                        message: format!("listen {code}: {e} :::{port}"),
-                        errno: Some(errno),
-                        syscall: Some("listen"),
-                        address: Some("::".into()),
-                        port: Some(port),
-                    };
-                    self.net_tick(Op::ServerError(server, err));
-                    return;
+            return bound.map_err(|e| {
+                let (code, errno) = if e.kind() == std::io::ErrorKind::AddrInUse {
+                    ("EADDRINUSE", -98)
+                } else {
+                    ("EACCES", -13)
+                };
+                NetError {
+                    name: "Error",
+                    code: code.into(),
+                    message: format!("listen {code}: {e} :::{port}"),
+                    errno: Some(errno),
+                    syscall: Some("listen"),
+                    address: Some("::".into()),
+                    port: Some(port),
                 }
-            }
-        } else if port == 0 {
-            match &hub {
+            });
+        }
+        Ok(if port == 0 {
+            match &self.net.hub {
                 Some((h, _)) => h.ephemeral_port(),
                 None => self.net.ephemeral_port(),
             }
         } else {
             port
-        };
-        if let Some((h, me)) = &hub {
+        })
+    }
+
+    /// The server listens on `port`, bound by [`Runtime::bind_port`].
+    pub fn start_listening(&mut self, server: u32, port: u16) {
+        if let Some((h, me)) = &self.net.hub {
             h.bind(
                 port,
                 crate::runtime::worker::PortEntry {

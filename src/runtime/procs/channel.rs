@@ -68,6 +68,14 @@ pub enum Frame {
         port: u16,
         server: u32,
     },
+    /// Primary → worker: the port cannot be bound; the worker's server
+    /// gets the error.
+    BindFailed {
+        server: u32,
+        port: u16,
+        code: String,
+        errno: i32,
+    },
     /// Primary → worker (`SCHED_NONE`): the listening socket to accept on
     /// (the descriptor comes with the frame).
     Listener {

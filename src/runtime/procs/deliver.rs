@@ -75,7 +75,14 @@ pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Pr
             emit_to(rt, host, Target::Child(i), emitter, "spawn", Vec::new())?;
         }
         ProcOp::SelfDisconnect => {
-            if matches!(rt.borrow().procs.identity, Identity::Worker(_)) {
+            let (worker, after_disconnect) = {
+                let r = rt.borrow();
+                (
+                    matches!(r.procs.identity, Identity::Worker(_)),
+                    r.procs.after_disconnect,
+                )
+            };
+            if worker {
                 emit_to(
                     rt,
                     host,
@@ -84,6 +91,13 @@ pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Pr
                     "disconnect",
                     Vec::new(),
                 )?;
+                // `child.js`'s own `process.once('disconnect')`, added
+                // before the script's: a worker that did not disconnect
+                // through the cluster exits at once, code 0, and the
+                // script's 'disconnect' listeners never run.
+                if !after_disconnect {
+                    return Err(Stop::Exit(0));
+                }
             }
             emit_to(rt, host, Target::Process, emitter, "disconnect", Vec::new())?;
         }
@@ -142,6 +156,26 @@ fn parent_body<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: B
         Body::Cluster(ClusterMsg::Bound { port, server }) => {
             rt.borrow_mut().cluster_bound(server, port);
             Ok(())
+        }
+        // node's `listenOnPrimaryHandle(err)`: `'error'` on the server,
+        // in this message's callback, as `exceptionWithHostPort(err,
+        // 'bind', address, port)` (the address the script gave: none).
+        Body::Cluster(ClusterMsg::BindFailed {
+            server,
+            port,
+            code,
+            errno,
+        }) => {
+            let e = crate::runtime::net::NetError {
+                name: "Error",
+                message: format!("bind {code} null:{port}"),
+                code,
+                errno: Some(errno),
+                syscall: Some("bind"),
+                address: None,
+                port: Some(port),
+            };
+            crate::runtime::net::deliver::emit_server_error(rt, host, server, &e)
         }
         Body::Cluster(ClusterMsg::NewConn { port, key, unread }) => {
             let conn = {
@@ -213,17 +247,21 @@ fn parent_body<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, body: B
                     r.procs.after_disconnect,
                 )
             };
-            let mut emits = Vec::new();
             if worker {
-                emits.push((Target::SelfWorker, "disconnect", Vec::new()));
+                emit_all(
+                    rt,
+                    host,
+                    vec![(Target::SelfWorker, "disconnect", Vec::new())],
+                )?;
+                // A worker whose channel closed without the cluster's
+                // disconnect (its primary went away) exits at once, code
+                // 0, before the script's 'disconnect' listeners
+                // (`child.js`'s `process.once('disconnect')` comes first).
+                if !after_disconnect {
+                    return Err(Stop::Exit(0));
+                }
             }
-            emits.push((Target::Process, "disconnect", Vec::new()));
-            emit_all(rt, host, emits)?;
-            // A worker whose primary went away exits (`child.js`).
-            if worker && !after_disconnect {
-                return Err(Stop::Exit(0));
-            }
-            Ok(())
+            emit_all(rt, host, vec![(Target::Process, "disconnect", Vec::new())])
         }
         Body::Signal(signo) => signal(rt, signo),
         _ => Ok(()),

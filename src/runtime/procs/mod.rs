@@ -120,6 +120,14 @@ pub enum ClusterMsg {
     },
     /// Worker → primary, real clock: the same, with the socket.
     RefusedSocket { port: u16, fd: os::SharedFd },
+    /// Primary → worker: the port asked for cannot be bound (node's
+    /// `queryServer` reply with an `errno`).
+    BindFailed {
+        server: u32,
+        port: u16,
+        code: String,
+        errno: i32,
+    },
     /// Primary → worker: `worker.disconnect()`.
     Disconnect,
     /// Worker → primary: a server of the worker closed.
@@ -596,6 +604,20 @@ impl<H: HostTypes> Runtime<H> {
         }
     }
 
+    /// Primary: the port a worker asked for cannot be bound: its server
+    /// gets the error.
+    fn bind_failed(&mut self, from: u32, server: u32, port: u16, code: &str, errno: Option<i32>) {
+        self.ipc_post(
+            from,
+            Body::Cluster(ClusterMsg::BindFailed {
+                server,
+                port,
+                code: code.to_string(),
+                errno: errno.unwrap_or(0),
+            }),
+        );
+    }
+
     /// Primary: `queryServer` from worker `from`: the handle for the port
     /// (made on first ask), the worker joins it.
     fn query_server(&mut self, from: u32, asked: u16, server: u32) {
@@ -613,12 +635,19 @@ impl<H: HostTypes> Runtime<H> {
                     asked
                 };
                 let mut listener = None;
+                // The primary binds for its workers; when it cannot, the
+                // worker's listen() fails (node's `bind` error, emitted on
+                // the worker's server).
                 let server = if policy == SCHED_RR {
                     let s = self.create_server(None);
                     self.net.servers[s as usize].handoff = real;
-                    self.listen(s, port);
-                    // Under the real clock the kernel chose the port.
-                    port = self.net.servers[s as usize].port.unwrap_or(port);
+                    match self.bind_port(s, port) {
+                        Ok(bound) => {
+                            self.start_listening(s, bound);
+                            port = bound;
+                        }
+                        Err(e) => return self.bind_failed(from, server, asked, &e.code, e.errno),
+                    }
                     Some(s)
                 } else {
                     if real {
@@ -627,20 +656,17 @@ impl<H: HostTypes> Runtime<H> {
                                 listener = Some(fd);
                                 port = bound;
                             }
-                            // Node's worker would get the error in its
-                            // listen(); the model says so and the worker
-                            // never listens.
                             Err(e) => {
-                                self.console(
-                                    crate::trace::Stream::Stderr,
-                                    &format!(
-                                        "workbench: the primary cannot bind port {asked} for \
-                                         its workers: {e}"
-                                    ),
-                                );
-                                return;
+                                let (code, errno) = if e.kind() == std::io::ErrorKind::AddrInUse {
+                                    ("EADDRINUSE", -98)
+                                } else {
+                                    ("EACCES", -13)
+                                };
+                                return self.bind_failed(from, server, asked, code, Some(errno));
                             }
                         }
+                    } else if self.port_taken(port) {
+                        return self.bind_failed(from, server, asked, "EADDRINUSE", Some(-98));
                     }
                     None
                 };

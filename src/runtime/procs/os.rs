@@ -287,6 +287,17 @@ fn to_frame(body: Body) -> Option<(Frame, Option<SharedFd>)> {
         Body::Cluster(msg) => match msg {
             ClusterMsg::QueryServer { port, server } => Frame::QueryServer { port, server },
             ClusterMsg::Bound { port, server } => Frame::Bound { port, server },
+            ClusterMsg::BindFailed {
+                server,
+                port,
+                code,
+                errno,
+            } => Frame::BindFailed {
+                server,
+                port,
+                code,
+                errno,
+            },
             ClusterMsg::Listened { port } => Frame::Listened { port },
             ClusterMsg::Ack { port } => Frame::Ack { port },
             ClusterMsg::Disconnect => Frame::Disconnect,
@@ -331,6 +342,17 @@ fn incoming(frame: Frame, fd: Option<OwnedFd>) -> Option<Body> {
         Frame::HandleAck => cluster(ClusterMsg::HandleAck),
         Frame::Disconnect => cluster(ClusterMsg::Disconnect),
         Frame::Bound { port, server } => cluster(ClusterMsg::Bound { port, server }),
+        Frame::BindFailed {
+            server,
+            port,
+            code,
+            errno,
+        } => cluster(ClusterMsg::BindFailed {
+            server,
+            port,
+            code,
+            errno,
+        }),
         Frame::Listener { port, server } => cluster(ClusterMsg::Listener {
             port,
             server,

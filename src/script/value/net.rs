@@ -48,8 +48,14 @@ pub fn net_error(e: &NetError) -> JsError {
         err.props
             .push(("syscall".into(), Dynamic::from(s.to_string())));
     }
-    if let Some(a) = &e.address {
-        err.props.push(("address".into(), Dynamic::from(a.clone())));
+    match (&e.address, e.syscall) {
+        (Some(a), _) => err.props.push(("address".into(), Dynamic::from(a.clone()))),
+        // A cluster worker's `bind` error names the address the script
+        // gave to listen(): null when it gave none.
+        (None, Some("bind")) => err
+            .props
+            .push(("address".into(), Dynamic::from(super::JsNull))),
+        _ => {}
     }
     if let Some(p) = e.port {
         err.props.push(("port".into(), Dynamic::from(p as i64)));
