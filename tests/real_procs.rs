@@ -66,6 +66,7 @@ fn real_processes_print_what_the_model_prints() {
     let exact = [
         "child_process_http_status.rhai",
         "child_process_messages.rhai",
+        "child_process_send_callback.rhai",
         "child_process_send_after_exit.rhai",
         "child_process_sigterm_listener.rhai",
         "cluster_kill_and_disconnect.rhai",

@@ -7,7 +7,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position};
+use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use crate::runtime::pool::{FsRequest, Work};
 use crate::runtime::{Runtime, Site};
@@ -278,6 +278,58 @@ fn ipc_text(msg: &Dynamic, pos: Position) -> Res<String> {
 }
 
 /// `worker.send(msg)` / `child.send(msg)` / `process.send(msg)`.
+/// `process.nextTick(callback, ...args)` as Node's internals use it.
+pub fn tick_with_args(
+    c: &NativeCallContext,
+    func: JsFunc,
+    args: Vec<Dynamic>,
+    label: String,
+) -> Res<()> {
+    let x = ctx()?;
+    let func = match func {
+        JsFunc::Closure(f) => {
+            let mut f: FnPtr = f;
+            for a in x.adapt_args(&f, args) {
+                f.add_curry(a);
+            }
+            JsFunc::Closure(f)
+        }
+        other => other,
+    };
+    let s = site_for(c, label, Some(&func));
+    x.rt.borrow_mut().next_tick(func, &s);
+    Ok(())
+}
+
+/// `send(message, callback)`: the message is written at once (a
+/// synchronous pipe write), so node calls back with `null` on a
+/// nextTick; on a closed channel the callback gets the
+/// `ERR_IPC_CHANNEL_CLOSED` error instead of an `'error'` event.
+pub fn ipc_send_with_callback(
+    c: &NativeCallContext,
+    to: Option<u32>,
+    msg: &Dynamic,
+    f: &Dynamic,
+) -> Res<bool> {
+    let pos = c.call_position();
+    let func = trailing_callback(c, f)?;
+    let text = ipc_text(msg, pos)?;
+    let sent = ctx()?.rt.borrow_mut().ipc_send(to, text);
+    let arg = if sent {
+        null()
+    } else {
+        Dynamic::from(crate::script::value::net::net_error(
+            &crate::runtime::net::NetError::plain(
+                "Error",
+                "ERR_IPC_CHANNEL_CLOSED",
+                "Channel closed",
+            ),
+        ))
+    };
+    tick_with_args(c, func, vec![arg], "send callback".into())?;
+    Ok(sent)
+}
+
 pub fn ipc_send(c: &NativeCallContext, to: Option<u32>, msg: &Dynamic) -> Res<bool> {
     let pos = c.call_position();
     let text = ipc_text(msg, pos)?;

@@ -15,7 +15,7 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use super::args::{Res, callback, guard, ipc_send, site_for};
+use super::args::{Res, callback, guard, ipc_send, ipc_send_with_callback, site_for};
 use crate::runtime::clock::ClockMode;
 use crate::runtime::procs::{ForkCost, INTERCOM_DISCONNECT, Identity, SCHED_NONE, SCHED_RR};
 use crate::runtime::threads::Link;
@@ -460,6 +460,12 @@ fn register_worker(engine: &mut Engine) {
     engine.register_fn("send", |c: NativeCallContext, w: &mut JsClusterWorker| {
         ipc_send(&c, Some(w.0), &Dynamic::UNIT)
     });
+    engine.register_fn(
+        "send",
+        |c: NativeCallContext, w: &mut JsClusterWorker, msg: Dynamic, f: Dynamic| {
+            ipc_send_with_callback(&c, Some(w.0), &msg, &f)
+        },
+    );
     for once in [false, true] {
         let name = if once { "once" } else { "on" };
         engine.register_fn(
@@ -558,6 +564,12 @@ fn register_worker(engine: &mut Engine) {
         "send",
         |c: NativeCallContext, _w: &mut JsSelfWorker, msg: Dynamic| ipc_send(&c, None, &msg),
     );
+    engine.register_fn(
+        "send",
+        |c: NativeCallContext, _w: &mut JsSelfWorker, msg: Dynamic, f: Dynamic| {
+            ipc_send_with_callback(&c, None, &msg, &f)
+        },
+    );
     for once in [false, true] {
         let name = if once { "once" } else { "on" };
         engine.register_fn(
@@ -651,6 +663,12 @@ fn register_child_process(engine: &mut Engine) {
     engine.register_fn("send", |c: NativeCallContext, p: &mut JsChildProcess| {
         ipc_send(&c, Some(p.0), &Dynamic::UNIT)
     });
+    engine.register_fn(
+        "send",
+        |c: NativeCallContext, p: &mut JsChildProcess, msg: Dynamic, f: Dynamic| {
+            ipc_send_with_callback(&c, Some(p.0), &msg, &f)
+        },
+    );
     for once in [false, true] {
         let name = if once { "once" } else { "on" };
         engine.register_fn(

@@ -1,41 +1,18 @@
 //! `dns.lookup`: an address answers from a nextTick, a name is resolved on
 //! the thread pool (`getaddrinfo`).
 
-use rhai::{Dynamic, Engine, FnPtr, NativeCallContext};
+use rhai::{Dynamic, Engine, NativeCallContext};
 
 use super::args::{
-    Res, guard, invalid_arg_type as arg_type, null, site_for, submit, trailing_callback,
+    Res, guard, invalid_arg_type as arg_type, null, submit, tick_with_args, trailing_callback,
 };
 use crate::runtime::pool::Work;
 use crate::script::host::ctx;
-use crate::script::value::{JsFunc, to_js_string};
+use crate::script::value::to_js_string;
 
 /// The `dns` module object.
 #[derive(Clone, Copy)]
 pub struct DnsNs;
-
-/// `process.nextTick(callback, ...args)` as Node's internals use it.
-fn tick_with_args(
-    c: &NativeCallContext,
-    func: JsFunc,
-    args: Vec<Dynamic>,
-    label: String,
-) -> Res<()> {
-    let x = ctx()?;
-    let func = match func {
-        JsFunc::Closure(f) => {
-            let mut f: FnPtr = f;
-            for a in x.adapt_args(&f, args) {
-                f.add_curry(a);
-            }
-            JsFunc::Closure(f)
-        }
-        other => other,
-    };
-    let s = site_for(c, label, Some(&func));
-    x.rt.borrow_mut().next_tick(func, &s);
-    Ok(())
-}
 
 fn dns_lookup(c: NativeCallContext, host: Dynamic, f: Dynamic) -> Res<()> {
     guard(&c, "dns.lookup")?;

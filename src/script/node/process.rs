@@ -386,6 +386,19 @@ pub fn register_ipc(engine: &mut Engine) {
             super::args::ipc_send(&c, None, &msg)
         },
     );
+    engine.register_fn(
+        "send",
+        |c: NativeCallContext, _p: &mut Process, msg: Dynamic, f: Dynamic| -> Res<bool> {
+            let forked = ctx()?.rt.borrow().procs.parent.is_some();
+            if !forked {
+                return Err(super::args::type_error(
+                    "process.send is not a function",
+                    c.call_position(),
+                ));
+            }
+            super::args::ipc_send_with_callback(&c, None, &msg, &f)
+        },
+    );
     engine.register_get("connected", |_p: &mut Process| -> Res<Dynamic> {
         let x = ctx()?;
         let rt = x.rt.borrow();
