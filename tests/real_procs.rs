@@ -73,6 +73,7 @@ fn real_processes_print_what_the_model_prints() {
         "cluster_refused_connection_goes_to_another_worker.rhai",
         "cluster_round_robin_sequential.rhai",
         "cluster_sched_none_serves_every_connection.rhai",
+        "cluster_setup_primary_args.rhai",
         "cluster_worker_disconnects_itself.rhai",
         "cluster_worker_listen_on_a_taken_port.rhai",
         "cluster_worker_process_disconnect_exits_at_once.rhai",

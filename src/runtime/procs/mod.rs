@@ -267,6 +267,9 @@ pub struct Procs<H: HostTypes> {
     pub policy_set: Option<i64>,
     /// The policy in force, frozen at the first fork.
     pub policy: Option<i64>,
+    /// `cluster.setupPrimary({ args })`: the workers' arguments (None:
+    /// the primary's own, node's default `process.argv.slice(2)`).
+    pub worker_args: Option<Vec<String>>,
     pub next_worker_id: u32,
     pub forks: u32,
     pub handles: Vec<Handle>,
@@ -297,6 +300,7 @@ impl<H: HostTypes> Default for Procs<H> {
             self_events: Emitter::default(),
             policy_set: None,
             policy: None,
+            worker_args: None,
             next_worker_id: 1,
             forks: 0,
             handles: Vec::new(),

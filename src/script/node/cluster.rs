@@ -24,7 +24,7 @@ use crate::script::value::procs::{
     ChildProcessNs, ClusterNs, JsChildProcess, JsClusterWorker, JsSelfWorker, JsWorkerProcess,
     JsWorkers,
 };
-use crate::script::value::{JsError, JsNull};
+use crate::script::value::{JsError, JsNull, to_js_string};
 use crate::trace::CallbackKind;
 
 fn js_error(name: &str, message: String, pos: Position) -> Box<EvalAltResult> {
@@ -292,7 +292,12 @@ fn register_cluster(engine: &mut Engine) {
             rt.procs.policy = Some(policy);
             let id = rt.procs.next_worker_id;
             rt.procs.next_worker_id += 1;
-            (id, rt.options.args.clone())
+            let args = rt
+                .procs
+                .worker_args
+                .clone()
+                .unwrap_or_else(|| rt.options.args.clone());
+            (id, args)
         };
         fork(c, Some(id), env, args).map(JsClusterWorker)
     };
@@ -312,11 +317,42 @@ fn register_cluster(engine: &mut Engine) {
     });
     engine.register_fn(
         "setupPrimary",
-        |_n: &mut ClusterNs, _o: rhai::Map| -> Res<()> {
+        |c: NativeCallContext, _n: &mut ClusterNs, o: rhai::Map| -> Res<()> {
+            let pos = c.call_position();
+            // What a scenario can mean: the workers' arguments. `exec`
+            // names another file, and a scenario is one file; the rest
+            // (silent, execArgv, stdio, cwd...) changes nothing the model
+            // shows, and is accepted as node accepts it.
+            if o.contains_key("exec") {
+                return Err(js_error(
+                    "TypeError",
+                    "cluster.setupPrimary({ exec }): a scenario is one file; the workers run it \
+                     again, so branch on cluster.isPrimary instead"
+                        .into(),
+                    pos,
+                ));
+            }
+            let args = match o.get("args") {
+                None => None,
+                Some(v) => match v.clone().into_typed_array::<Dynamic>() {
+                    Ok(items) => Some(items.iter().map(to_js_string).collect()),
+                    Err(_) => {
+                        return Err(js_error(
+                            "TypeError",
+                            "cluster.setupPrimary({ args }): args must be an array of strings"
+                                .into(),
+                            pos,
+                        ));
+                    }
+                },
+            };
             let x = ctx()?;
             let mut rt = x.rt.borrow_mut();
             let p = rt.cluster_policy();
             rt.procs.policy = Some(p);
+            if args.is_some() {
+                rt.procs.worker_args = args;
+            }
             Ok(())
         },
     );
