@@ -320,6 +320,31 @@ console.log(a.len(), a[2], a[3]);
     assert_eq!(out, "undefined undefined 2\n4 undefined 9\n");
 }
 
+// vendor/rhai/src/func/func_call.rs: a property a value does not have.
+
+#[test]
+fn a_property_an_array_string_or_number_lacks_is_undefined() {
+    // A message that may be an array or an object: `m.last` is undefined
+    // on the array, as in JavaScript (Rhai raised "Unknown property").
+    let out = stdout_of(
+        r#"
+for m in [[1, 2], #{ last: true }, "text", 5, true] {
+  console.log(`${m.last}`);
+}
+console.log([1, 2].length, "abc".length);
+"#,
+    );
+    assert_eq!(
+        out,
+        "undefined\ntrue\nundefined\nundefined\nundefined\n2 3\n"
+    );
+    // A model object's unknown property is still an error that names it
+    // (an API the model does not have, not a silent undefined).
+    let (_, err, code) = run_text("console.log(http.createServer().nothingHere);");
+    assert_ne!(code, 0);
+    assert!(err.contains("nothingHere"), "{err}");
+}
+
 #[test]
 fn a_recursive_let_inside_a_callback_captures_itself_there() {
     let out = stdout_of(

@@ -65,7 +65,9 @@ fn wait_gone(pids: &[u32]) -> Vec<u32> {
 fn real_processes_print_what_the_model_prints() {
     let exact = [
         "child_process_http_status.rhai",
+        "child_process_message_serialization.rhai",
         "child_process_messages.rhai",
+        "child_process_parent_disconnects.rhai",
         "child_process_send_callback.rhai",
         "child_process_send_after_exit.rhai",
         "child_process_sigterm_listener.rhai",

@@ -467,28 +467,39 @@ fn verify_run(
             .problems
             .push(format!("{display} ({label}): disagrees with node: {d}")),
         Verdict::Disagree(d) => {
-            // Node's timing varies under load (the model's does not): one
-            // more node run, and a note if only that one agrees, since the
-            // lesson's timing margin is then thinner than it should be.
-            let again = verify::run_node_as(&js, &scenario.sandbox(), &name, module)
-                .map(|node| verify::verify_against_with(scenario, &node, &options));
-            match again {
-                Ok(Verdict::Agree { .. }) => {
+            // Node's timing varies under load (the model's does not): up to
+            // two more node runs, and a note if a later one agrees, since
+            // the lesson's timing margin is then thinner than it should be.
+            // A real disagreement says the same every run.
+            let agreed_on = (2..=NODE_RUNS).find(|_| {
+                matches!(
+                    verify::run_node_as(&js, &scenario.sandbox(), &name, module)
+                        .map(|node| verify::verify_against_with(scenario, &node, &options)),
+                    Ok(Verdict::Agree { .. })
+                )
+            });
+            match agreed_on {
+                Some(run) => {
                     let _ = std::io::Write::write_fmt(
                         &mut std::io::stderr().lock(),
                         format_args!(
-                            "note: {display} ({label}): node agreed only on a second run; the first said: {d}\n"
+                            "note: {display} ({label}): node agreed only on run {run}; the first said: {d}\n"
                         ),
                     );
                     report.verified += 1;
                 }
-                _ => report
+                None => report
                     .problems
                     .push(format!("{display} ({label}): disagrees with node: {d}")),
             }
         }
     }
 }
+
+/// How many times node runs a lesson whose output disagrees before the
+/// disagreement counts: node's timing varies on a loaded machine (a
+/// rolling reload's narrow race, a deadline), the model's does not.
+const NODE_RUNS: usize = 3;
 
 /// Parses `name=value` from the command line.
 pub fn parse_param(text: &str) -> Result<(String, String), String> {

@@ -101,6 +101,22 @@ pub fn run_tick<H: HostTypes, I: Invoke<H>>(rt: &Shared<H>, host: &mut I, op: Pr
             }
             emit_to(rt, host, Target::Process, emitter, "disconnect", Vec::new())?;
         }
+        ProcOp::ChildDisconnected(idx) => {
+            {
+                let r = rt.borrow();
+                if let Some(c) = r.procs.children.get(idx as usize) {
+                    r.proc_log(c.proc, ProcEvent::Disconnected, 0);
+                }
+            }
+            emit_to(
+                rt,
+                host,
+                Target::Child(idx),
+                emitter,
+                "disconnect",
+                Vec::new(),
+            )?;
+        }
         ProcOp::ChannelClosed(to) => {
             let err = crate::runtime::net::NetError::plain(
                 "Error",

@@ -229,6 +229,9 @@ pub enum ProcOp {
     /// `send()` on a closed channel: `'error'` (`ERR_IPC_CHANNEL_CLOSED`)
     /// on the child object (by index) or on `process` (None).
     ChannelClosed(Option<u32>),
+    /// `child.disconnect()` in the parent: `'disconnect'` on the child
+    /// object (by index).
+    ChildDisconnected(u32),
 }
 
 impl ProcOp {
@@ -239,6 +242,7 @@ impl ProcOp {
             ProcOp::SelfDisconnect => "emit disconnect (process)",
             ProcOp::NoWorkers => "emit disconnect (cluster)",
             ProcOp::ChannelClosed(_) => "emit error (ERR_IPC_CHANNEL_CLOSED)",
+            ProcOp::ChildDisconnected(_) => "emit disconnect (child)",
         }
     }
 }
@@ -561,8 +565,14 @@ impl<H: HostTypes> Runtime<H> {
                 self.proc_tick(ProcOp::NoWorkers);
             }
         } else {
-            // `child.disconnect()`: the channel closes now on this side.
+            // `child.disconnect()`: `connected` is false at once, the
+            // channel closes, and 'disconnect' is emitted on a nextTick
+            // (node's `target._disconnect`); the child reads the end of
+            // its channel.
+            c.connected = false;
+            c.state = WorkerState::Disconnected;
             self.ipc_post(hub_id, Body::Disconnected);
+            self.proc_tick(ProcOp::ChildDisconnected(idx as u32));
         }
     }
 

@@ -742,14 +742,7 @@ fn register_child_process(engine: &mut Engine) {
     );
     engine.register_fn("disconnect", |p: &mut JsChildProcess| -> Res<()> {
         let x = ctx()?;
-        let mut rt = x.rt.borrow_mut();
-        if let Some(c) = rt.procs.children.get_mut(p.0 as usize) {
-            if !c.connected {
-                return Ok(());
-            }
-            c.connected = false;
-        }
-        rt.disconnect_worker(p.0 as usize);
+        x.rt.borrow_mut().disconnect_worker(p.0 as usize);
         Ok(())
     });
 }

@@ -815,6 +815,22 @@ impl Engine {
                 ERR::ErrorIndexingType(format!("{t0} [{t1}] = {t2}"), pos).into()
             }),
 
+            // workbench: a property an array, a string, a number or a
+            // boolean does not have reads as `()` (JavaScript's
+            // `undefined`: `[1, 2].last`, `"s".foo`), not an error.
+            #[cfg(not(feature = "no_object"))]
+            _ if name.starts_with(crate::engine::FN_GET)
+                && args.len() == 1
+                && (args[0].is_array()
+                    || args[0].is_string()
+                    || args[0].is_char()
+                    || args[0].is_int()
+                    || args[0].is_float()
+                    || args[0].is_bool()) =>
+            {
+                Ok((Dynamic::UNIT, false))
+            }
+
             // Getter function not found?
             #[cfg(not(feature = "no_object"))]
             _ if name.starts_with(crate::engine::FN_GET) => {
