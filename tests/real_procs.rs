@@ -68,6 +68,7 @@ fn real_processes_print_what_the_model_prints() {
         "child_process_message_serialization.rhai",
         "child_process_messages.rhai",
         "child_process_parent_disconnects.rhai",
+        "child_process_send_bad_handle.rhai",
         "child_process_send_callback.rhai",
         "child_process_send_after_exit.rhai",
         "child_process_sigterm_listener.rhai",

@@ -136,6 +136,16 @@ pub struct NetError {
     pub port: Option<u16>,
 }
 
+/// Node's code and errno for a failed bind: `EADDRINUSE` when the port
+/// is taken, else `EACCES` (a privileged port).
+pub fn bind_error_code(e: &std::io::Error) -> (&'static str, i32) {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        ("EADDRINUSE", -98)
+    } else {
+        ("EACCES", -13)
+    }
+}
+
 impl NetError {
     pub fn plain(name: &'static str, code: &str, message: impl Into<String>) -> Self {
         NetError {
@@ -930,11 +940,7 @@ impl<H: HostTypes> Runtime<H> {
                 None => Err(std::io::Error::other("no network runtime")),
             };
             return bound.map_err(|e| {
-                let (code, errno) = if e.kind() == std::io::ErrorKind::AddrInUse {
-                    ("EADDRINUSE", -98)
-                } else {
-                    ("EACCES", -13)
-                };
+                let (code, errno) = bind_error_code(&e);
                 NetError {
                     name: "Error",
                     code: code.into(),

@@ -371,16 +371,10 @@ impl<H: HostTypes> Runtime<H> {
             c.remote = None;
             c.server = Some(server);
             c.to_server.clear();
-            for wire in unread {
-                let seg = match wire {
-                    Wire::Fin => Segment::Fin,
-                    Wire::Request { ex, .. } => Segment::Request(ex),
-                    Wire::Syn { .. } | Wire::Response { .. } => continue,
-                };
-                self.net.push_arrived(now, conn, true, seg);
-            }
             let held = self.net.held.remove(&key).unwrap_or_default();
-            for (arrival, wire) in held {
+            let arrivals = unread.into_iter().map(|w| (now, w));
+            for (arrival, wire) in arrivals.chain(held) {
+                // The client's own exchange ids: the segments as they were.
                 let seg = match wire {
                     Wire::Fin => Segment::Fin,
                     Wire::Request { ex, .. } => Segment::Request(ex),
@@ -392,11 +386,9 @@ impl<H: HostTypes> Runtime<H> {
         } else {
             // A client in another process: its server end is made again.
             let conn = self.remote_server_conn(port, key);
-            for wire in unread {
-                self.receive_at_server(now, conn, wire);
-            }
             let held = self.net.held.remove(&key).unwrap_or_default();
-            for (arrival, wire) in held {
+            let arrivals = unread.into_iter().map(|w| (now, w));
+            for (arrival, wire) in arrivals.chain(held) {
                 self.receive_at_server(arrival.max(now), conn, wire);
             }
             self.net.conns[conn as usize].server = Some(server);

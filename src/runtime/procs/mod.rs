@@ -671,11 +671,7 @@ impl<H: HostTypes> Runtime<H> {
                                 port = bound;
                             }
                             Err(e) => {
-                                let (code, errno) = if e.kind() == std::io::ErrorKind::AddrInUse {
-                                    ("EADDRINUSE", -98)
-                                } else {
-                                    ("EACCES", -13)
-                                };
+                                let (code, errno) = super::net::bind_error_code(&e);
                                 return self.bind_failed(from, server, asked, code, Some(errno));
                             }
                         }

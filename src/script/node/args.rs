@@ -312,6 +312,20 @@ pub fn ipc_send_with_callback(
     f: &Dynamic,
 ) -> Res<bool> {
     let pos = c.call_position();
+    // A second argument that is not a function is node's `sendHandle`,
+    // and no handle of the model can be sent.
+    if JsFunc::from_dynamic(f).is_none() && !f.is_unit() {
+        let mut e = JsError::new("TypeError", "This handle type cannot be sent");
+        e.props.push((
+            "code".into(),
+            Dynamic::from("ERR_INVALID_HANDLE_TYPE".to_string()),
+        ));
+        return Err(Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(e), pos)));
+    }
+    // `send(msg, undefined)`: no callback.
+    if f.is_unit() {
+        return ipc_send(c, to, msg);
+    }
     let func = trailing_callback(c, f)?;
     let text = ipc_text(msg, pos)?;
     let sent = ctx()?.rt.borrow_mut().ipc_send(to, text);
